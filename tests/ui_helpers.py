@@ -1,0 +1,52 @@
+"""Helpers for driving the real app headless: wait for what a user would wait for."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from textual.pilot import Pilot
+
+from tui.chat.message import MessageStatus
+from tui.ui.chat_screen import ChatScreen
+from tui.ui.widgets.message_views import AssistantMessageView
+
+
+async def wait_until(pilot: Pilot, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+    await pilot.pause()
+
+
+def chat_screen(pilot: Pilot) -> ChatScreen:
+    screen = pilot.app.screen_stack[0]
+    assert isinstance(screen, ChatScreen)
+    return screen
+
+
+def replies(pilot: Pilot) -> list[AssistantMessageView]:
+    return list(chat_screen(pilot).log_view.query(AssistantMessageView))
+
+
+def last_reply_settled(pilot: Pilot) -> bool:
+    views = replies(pilot)
+    return bool(views) and views[-1].message.status is not MessageStatus.STREAMING and not (
+        chat_screen(pilot).is_streaming
+    )
+
+
+async def type_and_send(pilot: Pilot, text: str) -> None:
+    screen = chat_screen(pilot)
+    screen.prompt.focus()
+    screen.prompt.insert(text)
+    await pilot.press("enter")
+
+
+def screen_text(pilot: Pilot) -> str:
+    """The characters currently on the (virtual) screen, as a user would read them."""
+    strips = pilot.app.screen._compositor.render_strips()
+    return "\n".join(strip.text for strip in strips)

@@ -1,0 +1,67 @@
+"""A conversation: the ordered messages and what the next request must carry."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from tui.chat.message import Message, MessageStatus, Role
+
+TITLE_LENGTH = 60
+
+
+@dataclass(slots=True)
+class Conversation:
+    system_prompt: str | None = None
+    model: str | None = None
+    title: str = ""
+    messages: list[Message] = field(default_factory=list)
+    created_at: float = field(default_factory=time.time)
+    id: int | None = None
+
+    def add_user_message(self, text: str) -> Message:
+        if not self.title:
+            self.title = title_from_prompt(text)
+        message = Message(role=Role.USER, content=text)
+        self.messages.append(message)
+        return message
+
+    def start_reply(self, model: str | None) -> Message:
+        reply = Message(role=Role.ASSISTANT, status=MessageStatus.STREAMING, model=model)
+        self.messages.append(reply)
+        return reply
+
+    def drop_last_reply(self) -> Message | None:
+        """Removes the trailing assistant reply so it can be generated again."""
+        if self.messages and self.messages[-1].role is Role.ASSISTANT:
+            return self.messages.pop()
+        return None
+
+    @property
+    def can_retry(self) -> bool:
+        """A retry needs a user turn to answer: the last message, or the one before a reply."""
+        return any(message.role is Role.USER for message in self.messages)
+
+    def request_messages(self) -> list[dict[str, str]]:
+        """The history in the wire format, as the user sees it on screen.
+
+        Partial replies are sent as they stand (the user saw them and may refer to them);
+        reasoning is never sent back, and replies with no text (a failed request) are
+        left out because empty assistant turns confuse many servers.
+        """
+        wire: list[dict[str, str]] = []
+        if self.system_prompt:
+            wire.append({"role": Role.SYSTEM.value, "content": self.system_prompt})
+        for message in self.messages:
+            if message.role is Role.ASSISTANT and not message.content:
+                continue
+            wire.append({"role": message.role.value, "content": message.content})
+        return wire
+
+
+def title_from_prompt(text: str) -> str:
+    """A one-line title from the first prompt, so a conversation is findable at once."""
+    line = " ".join(text.split())
+    if len(line) <= TITLE_LENGTH:
+        return line
+    return line[: TITLE_LENGTH - 1].rstrip() + "…"

@@ -1,0 +1,81 @@
+"""Settings: built-in defaults, overridden by the environment, overridden by CLI flags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "tui-chat"
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_MODEL = "gpt-4o-mini"
+
+
+def default_db_path() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "history.sqlite3"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    model: str = DEFAULT_MODEL
+    base_url: str | None = None
+    """None means OpenAI itself."""
+    api_key: str | None = field(default=None, repr=False)
+    """Kept out of repr so that a logged or printed Settings never shows the key."""
+    system_prompt: str | None = None
+    connect_timeout: float = 10.0
+    idle_timeout: float = 60.0
+    """Seconds without a byte (keep-alive comments count) before a stream is called stalled."""
+    max_retries: int = 2
+    """Automatic retries for connection failures, 429 and 5xx, only before any token."""
+    db_path: Path = field(default_factory=default_db_path)
+
+    @property
+    def endpoint_label(self) -> str:
+        return self.base_url or OPENAI_BASE_URL
+
+    @property
+    def needs_key(self) -> bool:
+        """OpenAI needs a key; local servers (Ollama, llama.cpp, vLLM) usually do not."""
+        return self.base_url is None or self.base_url.rstrip("/") == OPENAI_BASE_URL
+
+    @property
+    def has_usable_key(self) -> bool:
+        return bool(self.api_key) or not self.needs_key
+
+
+def settings_from_environment(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    settings = Settings()
+    if key := env.get("OPENAI_API_KEY", "").strip():
+        settings = replace(settings, api_key=key)
+    if base_url := env.get("OPENAI_BASE_URL", "").strip():
+        settings = replace(settings, base_url=base_url)
+    if model := env.get("TUI_CHAT_MODEL", "").strip():
+        settings = replace(settings, model=model)
+    if db := env.get("TUI_CHAT_DB", "").strip():
+        settings = replace(settings, db_path=Path(db))
+    return settings
+
+
+def apply_flags(
+    settings: Settings,
+    *,
+    model: str | None = None,
+    base_url: str | None = None,
+    system_prompt: str | None = None,
+    db_path: str | None = None,
+) -> Settings:
+    changes: dict[str, object] = {}
+    if model:
+        changes["model"] = model
+    if base_url:
+        changes["base_url"] = base_url
+    if system_prompt is not None:
+        changes["system_prompt"] = system_prompt or None
+    if db_path:
+        changes["db_path"] = Path(db_path)
+    return replace(settings, **changes)

@@ -1,0 +1,206 @@
+"""The chat screen: the log, the prompt, and the worker that streams a reply into them."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+from textual.worker import Worker, WorkerState
+
+from tui.backend import ChatBackend
+from tui.chat.conversation import Conversation
+from tui.chat.events import ChatError, ContentDelta, Failed, Finished, ReasoningDelta, UsageReport
+from tui.chat.message import Message, MessageStatus, Role
+from tui.config import Settings
+from tui.ui.help_screen import HelpScreen
+from tui.ui.reply_stats import ReplyStats
+from tui.ui.widgets.message_log import MessageLog
+from tui.ui.widgets.message_views import AssistantMessageView, NoticeView, UserMessageView
+from tui.ui.widgets.prompt_input import PromptInput
+from tui.ui.widgets.status_line import StatusLine
+
+STATUS_INTERVAL = 0.25
+REPLY_GROUP = "reply"
+NO_KEY_NOTICE = (
+    "No API key is set, so requests to OpenAI will fail.\n"
+    "Set one with  export OPENAI_API_KEY=sk-...  and restart, or use a local server:\n"
+    "  tui-chat --base-url http://127.0.0.1:11434/v1 --model llama3.2   (Ollama)"
+)
+
+
+class ChatScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "cancel", "Stop reply", id="chat.cancel"),
+        Binding("ctrl+r", "retry", "Retry", id="chat.retry"),
+        Binding("ctrl+n", "new_conversation", "New chat", id="chat.new"),
+        Binding("f1", "help", "Help", id="chat.help"),
+    ]
+
+    def __init__(self, settings: Settings, initial_prompt: str | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.backend = ChatBackend(settings)
+        self.conversation = self._new_conversation()
+        self._initial_prompt = initial_prompt
+        self._reply_worker: Worker[None] | None = None
+
+    def _new_conversation(self) -> Conversation:
+        return Conversation(system_prompt=self.settings.system_prompt, model=self.settings.model)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield MessageLog(id="log")
+        yield StatusLine("", id="status")
+        yield PromptInput(id="prompt")
+        yield Footer()
+
+    @property
+    def log_view(self) -> MessageLog:
+        return self.query_one("#log", MessageLog)
+
+    @property
+    def prompt(self) -> PromptInput:
+        return self.query_one("#prompt", PromptInput)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one("#status", StatusLine)
+
+    def on_mount(self) -> None:
+        self.title = "tui-chat"
+        self.sub_title = f"{self.conversation.model} · {self.settings.endpoint_label}"
+        self.prompt.focus()
+        if not self.settings.has_usable_key:
+            self.log_view.mount(NoticeView(NO_KEY_NOTICE, classes="warning"))
+        if self._initial_prompt:
+            self.send_prompt(self._initial_prompt)
+
+    @property
+    def is_streaming(self) -> bool:
+        worker = self._reply_worker
+        return worker is not None and worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+
+    @on(PromptInput.Submitted)
+    def on_prompt_submitted(self, event: PromptInput.Submitted) -> None:
+        self.send_prompt(event.text)
+
+    def send_prompt(self, text: str) -> None:
+        """Adds the user's turn and streams the answer; a reply in progress is stopped first."""
+        self.run_worker(self._send(text), group="send", exclusive=False)
+
+    async def _send(self, text: str) -> None:
+        await self._stop_reply()
+        message = self.conversation.add_user_message(text)
+        await self.log_view.mount(UserMessageView(message))
+        self._start_reply()
+
+    def _start_reply(self) -> None:
+        reply = self.conversation.start_reply(self.conversation.model)
+        view = AssistantMessageView(reply)
+        self.log_view.mount(view)
+        self._reply_worker = self._stream_reply(reply, view)
+
+    async def _stop_reply(self) -> None:
+        """Cancels the streaming worker and waits until it has marked its reply stopped."""
+        worker = self._reply_worker
+        if worker is None or worker.is_finished:
+            return
+        worker.cancel()
+        try:
+            await worker.wait()
+        except Exception:
+            pass
+
+    @work(group=REPLY_GROUP, exclusive=False, exit_on_error=False)
+    async def _stream_reply(self, reply: Message, view: AssistantMessageView) -> None:
+        """Streams one reply into `reply` and `view`; every way out leaves both consistent."""
+        history = self.conversation.request_messages()
+        stats = ReplyStats(started=time.monotonic())
+        parts: list[str] = []
+        reasoning: list[str] = []
+        error: ChatError | None = None
+        self.status.show("Connecting…")
+        next_status = 0.0
+        try:
+            async for event in self.backend.stream_reply(history, self.conversation.model or ""):
+                if isinstance(event, ContentDelta):
+                    stats.on_token(time.monotonic())
+                    parts.append(event.text)
+                    view.body.feed(event.text)
+                elif isinstance(event, ReasoningDelta):
+                    stats.on_token(time.monotonic())
+                    reasoning.append(event.text)
+                elif isinstance(event, UsageReport):
+                    reply.usage = event.usage
+                elif isinstance(event, Finished):
+                    reply.finish_reason = event.reason
+                    reply.status = MessageStatus.DONE
+                elif isinstance(event, Failed):
+                    error = event.error
+                    reply.status = MessageStatus.ERROR
+                    reply.error = error.one_line()
+                now = time.monotonic()
+                if now >= next_status:
+                    next_status = now + STATUS_INTERVAL
+                    self.status.show(stats.live_text(now))
+        except asyncio.CancelledError:
+            reply.status = MessageStatus.STOPPED
+            raise
+        finally:
+            if reply.status is MessageStatus.STREAMING:
+                reply.status = MessageStatus.STOPPED
+            reply.content = "".join(parts)
+            reply.reasoning = "".join(reasoning)
+            stats.finish(time.monotonic())
+            reply.time_to_first_token = stats.time_to_first_token
+            reply.duration = stats.duration
+            await view.body.finish()
+            view.show_outcome(error)
+            self.status.show(stats.summary_text(reply))
+
+    def action_cancel(self) -> None:
+        """Escape: stop the reply in progress; the text so far stays, marked stopped."""
+        if self.is_streaming and self._reply_worker is not None:
+            self._reply_worker.cancel()
+        self.prompt.focus()
+
+    def action_retry(self) -> None:
+        """Ctrl+R: regenerate the last reply from the same history."""
+        self.run_worker(self._retry(), group="send")
+
+    async def _retry(self) -> None:
+        await self._stop_reply()
+        if not self.conversation.can_retry:
+            self.notify("Nothing to retry yet: send a prompt first.", severity="warning")
+            return
+        dropped = self.conversation.drop_last_reply()
+        if dropped is not None:
+            for view in self.log_view.query(AssistantMessageView):
+                if view.message is dropped:
+                    await view.remove()
+        self._start_reply()
+
+    def action_new_conversation(self) -> None:
+        """Ctrl+N: stop any reply and start an empty conversation."""
+        self.run_worker(self._new_chat(), group="send")
+
+    async def _new_chat(self) -> None:
+        await self._stop_reply()
+        self.conversation = self._new_conversation()
+        await self.log_view.remove_children()
+        self.status.show("New conversation")
+        self.prompt.focus()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self))
+
+    async def on_unmount(self) -> None:
+        await self.backend.aclose()
+
+    def user_messages(self) -> list[Message]:
+        return [m for m in self.conversation.messages if m.role is Role.USER]

@@ -1,0 +1,54 @@
+"""Timing figures of one reply: time to first token, tokens per second, duration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tui.chat.message import Message
+
+
+@dataclass
+class ReplyStats:
+    started: float
+    first_token_at: float | None = None
+    deltas: int = 0
+    ended: float | None = None
+
+    def on_token(self, now: float) -> None:
+        if self.first_token_at is None:
+            self.first_token_at = now
+        self.deltas += 1
+
+    def finish(self, now: float) -> None:
+        self.ended = now
+
+    @property
+    def time_to_first_token(self) -> float | None:
+        return None if self.first_token_at is None else self.first_token_at - self.started
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.ended is None else self.ended - self.started
+
+    def rate(self, now: float) -> float:
+        if self.first_token_at is None or now <= self.first_token_at:
+            return 0.0
+        return self.deltas / (now - self.first_token_at)
+
+    def live_text(self, now: float) -> str:
+        if self.first_token_at is None:
+            return f"Waiting for the first token… {now - self.started:.1f} s  (Esc stops)"
+        return f"Streaming · {self.rate(now):.0f} tok/s · {self.deltas} tokens  (Esc stops)"
+
+    def summary_text(self, message: Message) -> str:
+        parts = [message.status.value]
+        if self.time_to_first_token is not None:
+            parts.append(f"first token {self.time_to_first_token:.2f} s")
+        if self.duration is not None:
+            parts.append(f"total {self.duration:.2f} s")
+        if message.usage is not None:
+            usage = message.usage
+            parts.append(f"{usage.prompt_tokens} in / {usage.completion_tokens} out tokens")
+        elif self.deltas:
+            parts.append(f"{self.deltas} chunks (server sent no usage)")
+        return " · ".join(parts)

@@ -1,0 +1,76 @@
+"""The views of one message each: the user's prompt and the assistant's reply."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Static
+
+from tui.chat.events import ChatError
+from tui.chat.message import Message, MessageStatus
+from tui.chat.safe_text import make_safe
+from tui.ui.widgets.reply_body import ReplyBody
+
+
+class UserMessageView(Static):
+    """The user's prompt, shown verbatim (never as Markdown or markup)."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(Content(make_safe(message.content)), classes="message user")
+        self.message = message
+        self.border_title = "You"
+
+
+class NoticeView(Static):
+    """A note from the app itself, such as how to set an API key."""
+
+    def __init__(self, text: str, *, classes: str = "") -> None:
+        super().__init__(Content(text), classes=f"notice {classes}".strip())
+
+
+class AssistantMessageView(Vertical):
+    """An assistant reply: its Markdown body and, under it, how it ended if not cleanly."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(classes="message assistant")
+        self.message = message
+        self.border_title = make_safe(message.model or "Assistant")
+        self.body = ReplyBody(message.content if message.is_final else "")
+        self.outcome = Static("", classes="outcome")
+
+    def compose(self) -> ComposeResult:
+        yield self.body
+        yield self.outcome
+
+    def on_mount(self) -> None:
+        self.show_outcome()
+
+    def show_outcome(self, error: ChatError | None = None) -> None:
+        """Marks how the reply ended: stopped, failed (with the cause and fix), or cut short."""
+        status = self.message.status
+        self.set_class(status is MessageStatus.STREAMING, "-streaming")
+        self.set_class(status is MessageStatus.ERROR, "-error")
+        self.set_class(status in (MessageStatus.STOPPED, MessageStatus.INTERRUPTED), "-stopped")
+        text = outcome_text(self.message, error)
+        self.outcome.update(Content(make_safe(text)))
+        self.outcome.display = bool(text)
+
+
+def outcome_text(message: Message, error: ChatError | None = None) -> str:
+    status = message.status
+    if status is MessageStatus.STOPPED:
+        return "■ stopped — Ctrl+R regenerates"
+    if status is MessageStatus.INTERRUPTED:
+        return "■ interrupted (the app closed mid-reply) — Ctrl+R regenerates"
+    if status is MessageStatus.ERROR:
+        if error is not None:
+            return f"✖ {error.title}" + (f": {error.detail}" if error.detail else "") + (
+                f"\n{error.hint}" if error.hint else ""
+            )
+        return f"✖ {message.error or 'the reply failed'}\nPress Ctrl+R to try again."
+    if status is MessageStatus.DONE and message.finish_reason == "length":
+        return "… cut off by the token limit (finish_reason: length)"
+    if status is MessageStatus.DONE and message.finish_reason == "content_filter":
+        return "⚠ stopped by the server's content filter"
+    return ""
