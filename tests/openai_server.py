@@ -125,8 +125,9 @@ class OpenAIStyleServer:
                 else:
                     await self._stream(reader, writer, reply)
             else:
-                await self._send_plain(writer, 404, '{"error": {"message": "no route"}}',
-                                       "application/json", {})
+                await self._send_plain(
+                    writer, 404, '{"error": {"message": "no route"}}', "application/json", {}
+                )
         except (ConnectionError, asyncio.CancelledError):
             self.disconnects += 1
         finally:
@@ -134,14 +135,19 @@ class OpenAIStyleServer:
                 writer.close()
 
     async def _send_plain(
-        self, writer: asyncio.StreamWriter, status: int, body: str, content_type: str,
+        self,
+        writer: asyncio.StreamWriter,
+        status: int,
+        body: str,
+        content_type: str,
         headers: dict[str, str],
     ) -> None:
         data = body.encode()
         extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
         writer.write(
             f"HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\n"
-            f"Content-Length: {len(data)}\r\n{extra}Connection: close\r\n\r\n".encode() + data
+            f"Content-Length: {len(data)}\r\n{extra}Connection: close\r\n\r\n".encode()
+            + data
         )
         await writer.drain()
 
@@ -169,10 +175,13 @@ class OpenAIStyleServer:
 
         def event(delta: dict[str, Any] | None, finish: str | None = None, **extra: Any) -> str:
             chunk: dict[str, Any] = {
-                "id": "chatcmpl-test", "object": "chat.completion.chunk",
-                "created": 0, "model": "test-model",
-                "choices": [] if delta is None else
-                [{"index": 0, "delta": delta, "finish_reason": finish}],
+                "id": "chatcmpl-test",
+                "object": "chat.completion.chunk",
+                "created": 0,
+                "model": "test-model",
+                "choices": []
+                if delta is None
+                else [{"index": 0, "delta": delta, "finish_reason": finish}],
             }
             chunk.update(extra)
             return f"data: {json.dumps(chunk)}\n\n"

@@ -34,8 +34,10 @@ def replies(pilot: Pilot) -> list[AssistantMessageView]:
 
 def last_reply_settled(pilot: Pilot) -> bool:
     views = replies(pilot)
-    return bool(views) and views[-1].message.status is not MessageStatus.STREAMING and not (
-        chat_screen(pilot).is_streaming
+    return (
+        bool(views)
+        and views[-1].message.status is not MessageStatus.STREAMING
+        and not (chat_screen(pilot).is_streaming)
     )
 
 

@@ -172,9 +172,17 @@ class ChatBackend:
             wait = f"The server asks to wait {retry_after} s. " if retry_after else ""
             return ChatError("Rate limited (429)", detail, wait + RETRY_HINT)
         if status == 413:
-            return ChatError("The request is too large (413)", detail, "Start a new conversation (Ctrl+N) or shorten the prompt.")
+            return ChatError(
+                "The request is too large (413)",
+                detail,
+                "Start a new conversation (Ctrl+N) or shorten the prompt.",
+            )
         if status == 400:
-            return ChatError("The server refused the request (400)", detail, "If the conversation is too long for the model, start a new one with Ctrl+N.")
+            return ChatError(
+                "The server refused the request (400)",
+                detail,
+                "If the conversation is too long for the model, start a new one with Ctrl+N.",
+            )
         if status >= 500:
             return ChatError(f"Server error ({status})", detail, "The server failed; " + RETRY_HINT)
         return ChatError(f"HTTP error {status}", detail, RETRY_HINT)
@@ -207,4 +215,3 @@ def _server_message(error: openai.APIStatusError) -> str:
         return "the server sent an HTML page instead of JSON (a proxy or a wrong base URL?)"
     text = " ".join(text.split())
     return text[:300] if text else error.message
-

@@ -20,7 +20,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("prompt", nargs="?", help="send this prompt at once")
     parser.add_argument(
-        "-p", "--print", dest="print_mode", action="store_true",
+        "-p",
+        "--print",
+        dest="print_mode",
+        action="store_true",
         help="print one answer to stdout and exit (reads the prompt from stdin if not given)",
     )
     parser.add_argument("-m", "--model", help="model name (default: gpt-4o-mini)")

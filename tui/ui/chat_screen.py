@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 from textual import on, work
@@ -111,10 +112,8 @@ class ChatScreen(Screen[None]):
         if worker is None or worker.is_finished:
             return
         worker.cancel()
-        try:
+        with contextlib.suppress(Exception):
             await worker.wait()
-        except Exception:
-            pass
 
     @work(group=REPLY_GROUP, exclusive=False, exit_on_error=False)
     async def _stream_reply(self, reply: Message, view: AssistantMessageView) -> None:

@@ -22,21 +22,50 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-panel"):
             yield Static(Content.from_markup("[b]tui-chat keys[/b]"), id="help-title")
-            for keys, description in self._rows:
-                yield Static(Content.assemble((f"{keys:<16}", "bold"), description), classes="help-row")
-            yield Static("Ctrl+P opens the command palette, where every action is listed too.",
-                         id="help-footer")
+            for heading, rows in self._rows:
+                yield Static(Content.from_markup(f"[b]{heading}[/b]"), classes="help-heading")
+                for keys, description in rows:
+                    yield Static(
+                        Content.assemble((f"{keys:<22}", "bold"), description), classes="help-row"
+                    )
+            yield Static(
+                "Ctrl+P opens the command palette, where every action is listed too.",
+                id="help-footer",
+            )
 
 
-def key_rows(screen: Screen) -> list[tuple[str, str]]:
-    """(keys, description) for each described binding active on `screen`, deduplicated."""
-    by_action: dict[str, tuple[list[str], str]] = {}
+Rows = list[tuple[str, str]]
+
+
+def key_rows(screen: Screen) -> list[tuple[str, Rows]]:
+    """The keys active on `screen`, the footer's first, then the prompt's editing keys."""
+    main: dict[str, tuple[list[str], str]] = {}
+    editing: dict[str, tuple[list[str], str]] = {}
     for key, active in screen.active_bindings.items():
         binding: Binding = active.binding
         if not binding.description:
             continue
-        keys, _ = by_action.setdefault(binding.action, ([], binding.description))
-        label = screen.app.get_key_display(binding)
+        group = main if binding.show and not binding.system else editing
+        if binding.action == "command_palette":
+            group = main
+        keys, _ = group.setdefault(binding.action, ([], binding.description.capitalize()))
+        label = readable_key(key)
         if label not in keys:
             keys.append(label)
-    return [(" / ".join(keys), description) for keys, description in by_action.values()]
+    main.setdefault("newline", (["Ctrl+J", "Shift+Enter"], "New line in the prompt"))
+    main.setdefault("send", (["Enter"], "Send the prompt"))
+    return [
+        ("Chat", [(" / ".join(keys), text) for keys, text in main.values()]),
+        ("Editing the prompt", [(" / ".join(keys), text) for keys, text in editing.values()]),
+    ]
+
+
+_KEY_NAMES = {"escape": "Esc", "enter": "Enter", "pageup": "PgUp", "pagedown": "PgDn"}
+
+
+def readable_key(key: str) -> str:
+    """ "ctrl+r" as "Ctrl+R": the help screen spells keys out, unlike the compact footer."""
+    parts = key.split("+")
+    return "+".join(
+        _KEY_NAMES.get(part, part.capitalize() if len(part) > 1 else part.upper()) for part in parts
+    )

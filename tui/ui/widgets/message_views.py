@@ -65,8 +65,10 @@ def outcome_text(message: Message, error: ChatError | None = None) -> str:
         return "■ interrupted (the app closed mid-reply) — Ctrl+R regenerates"
     if status is MessageStatus.ERROR:
         if error is not None:
-            return f"✖ {error.title}" + (f": {error.detail}" if error.detail else "") + (
-                f"\n{error.hint}" if error.hint else ""
+            return (
+                f"✖ {error.title}"
+                + (f": {error.detail}" if error.detail else "")
+                + (f"\n{error.hint}" if error.hint else "")
             )
         return f"✖ {message.error or 'the reply failed'}\nPress Ctrl+R to try again."
     if status is MessageStatus.DONE and message.finish_reason == "length":

@@ -10,6 +10,7 @@ only re-lays-out the last segment, however long the reply grows.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from textual.widget import Widget
 from textual.widgets import Markdown
@@ -76,10 +77,8 @@ class ReplyBody(Widget):
                 return
             if not self._finishing:
                 # Let deltas accumulate for a frame; `finish` cuts the wait short.
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._finish_requested.wait(), FLUSH_INTERVAL)
-                except TimeoutError:
-                    pass
 
     async def _flush(self) -> None:
         if not self._pending or not self.is_attached:

@@ -1,0 +1,247 @@
+"""The chat screen as a user drives it: send, stream, stop, retry, errors, scrolling."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual import events
+from textual.widgets._markdown import MarkdownFence, MarkdownTable
+
+from tests.openai_server import ErrorReply, OpenAIStyleServer, StreamReply
+from tests.ui_helpers import (
+    chat_screen,
+    last_reply_settled,
+    replies,
+    screen_text,
+    type_and_send,
+    wait_until,
+)
+from tui.chat.message import MessageStatus
+from tui.config import Settings
+from tui.ui.app import ChatApp
+from tui.ui.help_screen import HelpScreen
+
+MARKDOWN_REPLY = [
+    "# Plan\n\n",
+    "Some **bold** text.\n\n",
+    "```python\nprint('hi')\n```\n\n",
+    "| name | value |\n|---|---|\n| alpha | 42 |\n",
+]
+
+
+async def test_prompt_streams_into_rendered_markdown_reply(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(StreamReply(deltas=MARKDOWN_REPLY))
+    async with ChatApp(settings).run_test(size=(100, 40)) as pilot:
+        await type_and_send(pilot, "Show me a plan")
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        reply = replies(pilot)[-1]
+        assert reply.message.status is MessageStatus.DONE
+        assert reply.message.content == "".join(MARKDOWN_REPLY)
+        assert reply.query(MarkdownFence), "the fenced code is rendered as a code block"
+        assert reply.query(MarkdownTable), "the table is rendered as a table"
+        text = screen_text(pilot)
+        assert "Show me a plan" in text
+        assert "Plan" in text and "alpha" in text and "print('hi')" in text
+        assert "**bold**" not in text, "Markdown is rendered, not shown raw"
+        assert "7 in / 4 out tokens" in text, "usage from the usage chunk is shown"
+
+
+async def test_second_request_carries_the_whole_history(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    settings = replace(settings, system_prompt="Be brief.")
+    server.queue(StreamReply(deltas=["Paris", "."]), StreamReply(deltas=["About 2 million."]))
+    async with ChatApp(settings).run_test() as pilot:
+        await type_and_send(pilot, "Capital of France?")
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await type_and_send(pilot, "Population?")
+        await wait_until(pilot, lambda: len(replies(pilot)) == 2 and last_reply_settled(pilot))
+    assert server.requests[1]["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Capital of France?"},
+        {"role": "assistant", "content": "Paris."},
+        {"role": "user", "content": "Population?"},
+    ]
+    assert server.requests[1]["stream"] is True
+    assert server.requests[1]["stream_options"] == {"include_usage": True}
+
+
+async def test_escape_mid_stream_keeps_partial_reply_and_closes_stream(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(StreamReply(deltas=[f"word{i} " for i in range(200)], delay=0.05))
+    async with ChatApp(settings).run_test() as pilot:
+        await type_and_send(pilot, "Talk a lot")
+        await wait_until(pilot, lambda: "word3" in replies(pilot)[-1].body.rendered_text)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        reply = replies(pilot)[-1]
+        assert reply.message.status is MessageStatus.STOPPED
+        assert reply.message.content.startswith("word0 word1 word2 word3")
+        assert "word199" not in reply.message.content
+        assert "stopped" in screen_text(pilot)
+        assert server.wait_for(lambda: server.disconnects == 1), "server saw the disconnect"
+        assert server.completed_streams == 0
+        # The prompt is usable at once: the next prompt sends the partial reply as history.
+        await type_and_send(pilot, "Go on")
+        await wait_until(pilot, lambda: len(replies(pilot)) == 2 and last_reply_settled(pilot))
+    assert server.requests[1]["messages"][1]["content"] == reply.message.content
+
+
+async def test_ctrl_r_regenerates_the_last_reply(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(StreamReply(deltas=["First answer."]), StreamReply(deltas=["Second answer."]))
+    async with ChatApp(settings).run_test() as pilot:
+        await type_and_send(pilot, "Question")
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await pilot.press("ctrl+r")
+        await wait_until(
+            pilot,
+            lambda: (
+                "Second answer." in replies(pilot)[-1].message.content and last_reply_settled(pilot)
+            ),
+        )
+        assert len(replies(pilot)) == 1
+        text = screen_text(pilot)
+        assert "Second answer." in text and "First answer." not in text
+    assert server.requests[0]["messages"] == server.requests[1]["messages"]
+
+
+async def test_retry_while_streaming_cancels_the_current_reply_first(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(
+        StreamReply(deltas=[f"slow{i} " for i in range(100)], delay=0.05),
+        StreamReply(deltas=["Fresh."]),
+    )
+    async with ChatApp(settings).run_test() as pilot:
+        await type_and_send(pilot, "Question")
+        await wait_until(pilot, lambda: "slow1" in replies(pilot)[-1].body.rendered_text)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: replies(pilot)[-1].message.content == "Fresh.")
+        assert [view.message.content for view in replies(pilot)] == ["Fresh."]
+        assert server.wait_for(lambda: server.disconnects == 1)
+
+
+async def test_error_is_explained_in_the_chat_and_retry_succeeds(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(
+        ErrorReply(500, '{"error": {"message": "backend exploded", "type": "server_error"}}'),
+        StreamReply(deltas=["Recovered."]),
+    )
+    async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "Hello")
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        reply = replies(pilot)[-1]
+        assert reply.message.status is MessageStatus.ERROR
+        text = screen_text(pilot)
+        assert "Server error (500)" in text and "backend exploded" in text
+        assert "Ctrl+R" in text
+        assert "Traceback" not in text
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: replies(pilot)[-1].message.content == "Recovered.")
+        assert "Server error" not in screen_text(pilot)
+
+
+async def test_broken_stream_keeps_partial_text_marked_as_error(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(StreamReply(deltas=["Half ", "an ", "answer ", "lost"], disconnect_after=3))
+    async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "Hello")
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        reply = replies(pilot)[-1]
+        assert reply.message.status is MessageStatus.ERROR
+        assert reply.message.content == "Half an answer "
+        text = screen_text(pilot)
+        assert "Half an answer" in text and "dropped mid-reply" in text
+
+
+async def test_unreachable_server_is_named_with_the_fix(settings: Settings) -> None:
+    settings = replace(settings, base_url="http://127.0.0.1:9/v1")
+    async with ChatApp(settings).run_test(size=(110, 30)) as pilot:
+        await type_and_send(pilot, "Hello")
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        text = screen_text(pilot)
+        assert "Cannot reach http://127.0.0.1:9/v1" in text
+        assert "server is running" in text
+
+
+async def test_without_a_key_the_app_opens_and_explains_how_to_set_one(tmp_path) -> None:
+    settings = Settings(api_key=None, base_url=None, max_retries=0, db_path=tmp_path / "h.db")
+    async with ChatApp(settings).run_test(size=(110, 30)) as pilot:
+        await pilot.pause()
+        assert "OPENAI_API_KEY" in screen_text(pilot)
+        await type_and_send(pilot, "Hello")
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        assert "No API key is set" in screen_text(pilot)
+
+
+async def test_log_follows_the_bottom_but_respects_a_user_who_scrolled_up(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(StreamReply(deltas=[f"Line {i}\n\n" for i in range(60)]))
+    server.queue(StreamReply(deltas=[f"More {i}\n\n" for i in range(150)], delay=0.02))
+    async with ChatApp(settings).run_test(size=(80, 24)) as pilot:
+        await type_and_send(pilot, "Long")
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        log = chat_screen(pilot).log_view
+        await pilot.pause(0.2)
+        assert log.max_scroll_y > 0
+        assert log.scroll_y == log.max_scroll_y, "followed the bottom"
+        await type_and_send(pilot, "Longer")
+        await wait_until(pilot, lambda: "More 10" in replies(pilot)[-1].body.rendered_text)
+        for _ in range(5):  # mouse wheel: the user reads something above
+            await pilot._post_mouse_events([events.MouseScrollUp], log, offset=(5, 5))
+        await pilot.pause(0.1)
+        held = log.scroll_y
+        assert held < log.max_scroll_y
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await pilot.pause(0.2)
+        assert log.scroll_y == held, "never yanked back down"
+        assert log.max_scroll_y > held
+
+
+async def test_f1_lists_every_key(server: OpenAIStyleServer, settings: Settings) -> None:
+    async with ChatApp(settings).run_test(size=(100, 50)) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, HelpScreen)
+        text = screen_text(pilot)
+        for row in (
+            "Esc",
+            "Stop reply",
+            "Ctrl+R",
+            "Retry",
+            "Ctrl+N",
+            "New chat",
+            "Ctrl+Q",
+            "Quit",
+            "F1",
+        ):
+            assert row in text
+        await pilot.press("escape")
+        assert not isinstance(pilot.app.screen, HelpScreen)
+
+
+async def test_ctrl_n_starts_an_empty_conversation(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    async with ChatApp(settings).run_test() as pilot:
+        await type_and_send(pilot, "First chat")
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: not replies(pilot))
+        await type_and_send(pilot, "Second chat")
+        await wait_until(pilot, lambda: bool(replies(pilot)) and last_reply_settled(pilot))
+    assert server.requests[1]["messages"] == [{"role": "user", "content": "Second chat"}]
+
+
+async def test_initial_prompt_is_sent_at_once(server: OpenAIStyleServer, settings: Settings):
+    async with ChatApp(settings, initial_prompt="Hi from argv").run_test() as pilot:
+        await wait_until(pilot, lambda: bool(replies(pilot)) and last_reply_settled(pilot))
+    assert server.requests[0]["messages"][-1]["content"] == "Hi from argv"

@@ -1,0 +1,83 @@
+"""`tui-chat -p`: exactly the answer on stdout, errors on stderr, meaningful exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.conftest import TEST_KEY
+from tests.openai_server import ErrorReply, OpenAIStyleServer, StreamReply
+
+
+def run_cli(server_url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "OPENAI_BASE_URL": server_url,
+        "OPENAI_API_KEY": TEST_KEY,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_pipe_output_equals_the_streamed_text_exactly(server: OpenAIStyleServer) -> None:
+    deltas = ["# Héllo", " wörld\n\n", "```sh\necho hi\n```", "\n\nno trailing newline"]
+    server.queue(StreamReply(deltas=deltas))
+    result = run_cli(server.base_url, "-p", "-m", "test-model", "Say hello")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "".join(deltas)
+    assert result.stderr == ""
+    assert server.requests[0]["messages"] == [{"role": "user", "content": "Say hello"}]
+    assert server.requests[0]["model"] == "test-model"
+
+
+def test_pipe_reads_the_prompt_from_stdin_with_system_prompt(server: OpenAIStyleServer) -> None:
+    server.queue(StreamReply(deltas=["42"]))
+    result = run_cli(
+        server.base_url, "-p", "-s", "Answer with a number.", stdin="Six times seven?\n"
+    )
+    assert result.returncode == 0
+    assert result.stdout == "42"
+    assert server.requests[0]["messages"] == [
+        {"role": "system", "content": "Answer with a number."},
+        {"role": "user", "content": "Six times seven?\n"},
+    ]
+
+
+def test_pipe_error_is_one_line_on_stderr_and_exits_non_zero(server: OpenAIStyleServer) -> None:
+    server.queue(ErrorReply(404, '{"error": {"message": "model nope does not exist"}}'))
+    result = run_cli(server.base_url, "-p", "-m", "nope", "Hi")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "404" in lines[0] and "'nope'" in lines[0] and "does not exist" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_pipe_broken_stream_keeps_partial_output_and_fails(server: OpenAIStyleServer) -> None:
+    server.queue(StreamReply(deltas=["partial ", "answer ", "never"], disconnect_after=2))
+    result = run_cli(server.base_url, "-p", "Hi")
+    assert result.returncode == 1
+    assert result.stdout == "partial answer "
+    assert "dropped mid-reply" in result.stderr
+
+
+def test_pipe_server_down_names_the_endpoint() -> None:
+    result = run_cli("http://127.0.0.1:9/v1", "-p", "Hi")
+    assert result.returncode == 1
+    assert "Cannot reach http://127.0.0.1:9/v1" in result.stderr
+    assert TEST_KEY not in result.stderr
+
+
+def test_pipe_without_prompt_is_a_usage_error(server: OpenAIStyleServer) -> None:
+    result = run_cli(server.base_url, "-p", stdin="   ")
+    assert result.returncode == 2
+    assert "empty" in result.stderr
+    assert server.requests == []

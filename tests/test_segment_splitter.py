@@ -1,0 +1,33 @@
+"""Where a long reply may be split into separate Markdown widgets."""
+
+from __future__ import annotations
+
+from tui.ui.segment_splitter import SegmentSplitter
+
+
+def split_points(*pieces: str) -> list[int]:
+    """Offsets into the joined text, feeding it in the given pieces."""
+    splitter = SegmentSplitter()
+    points: list[int] = []
+    base = 0
+    for piece in pieces:
+        points.extend(base + offset for offset in splitter.feed(piece))
+        base += len(piece)
+    return points
+
+
+def test_splits_only_at_top_level_block_starts() -> None:
+    text = "Para one.\n\nPara two.\n\n    indented\n\n- item\n"
+    assert split_points(text) == [text.index("Para two"), text.index("- item")]
+
+
+def test_never_splits_inside_a_fenced_code_block() -> None:
+    text = "Intro\n\n```python\na = 1\n\nb = 2\n```\n\nAfter\n"
+    assert split_points(text) == [text.index("```python"), text.index("After")]
+
+
+def test_same_points_whatever_the_chunking() -> None:
+    text = "A\n\n```\nx\n\ny\n```\n\nB\n\nC\n"
+    whole = split_points(text)
+    by_char = split_points(*text)
+    assert whole == by_char == [text.index("```"), text.index("B"), text.index("C")]
