@@ -29,6 +29,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-m", "--model", help="model name (default: gpt-4o-mini)")
     parser.add_argument("--base-url", help="API base URL, e.g. http://127.0.0.1:11434/v1")
     parser.add_argument("-s", "--system", help="system prompt")
+    parser.add_argument(
+        "-c",
+        "--continue",
+        dest="continue_last",
+        action="store_true",
+        help="reopen the most recent conversation",
+    )
+    parser.add_argument("--resume", type=int, metavar="ID", help="reopen conversation ID")
+    parser.add_argument("--db", metavar="PATH", help="history database file")
     parser.add_argument("--version", action="version", version=f"tui-chat {__version__}")
     return parser
 
@@ -40,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         model=args.model,
         base_url=args.base_url,
         system_prompt=args.system,
+        db_path=args.db,
     )
     if args.print_mode:
         prompt = args.prompt
@@ -60,5 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from tui.ui.app import ChatApp  # Textual only loads for the interactive app.
 
-    ChatApp(settings, initial_prompt=args.prompt).run()
+    ChatApp(
+        settings,
+        initial_prompt=args.prompt,
+        resume_id=args.resume,
+        continue_last=args.continue_last,
+    ).run()
     return 0

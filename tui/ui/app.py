@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 
 from textual.app import App, SystemCommand
@@ -9,6 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from tui.config import Settings
+from tui.store import Store
 from tui.ui.chat_screen import ChatScreen
 
 
@@ -19,13 +21,38 @@ class ChatApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
-    def __init__(self, settings: Settings, initial_prompt: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        initial_prompt: str | None = None,
+        *,
+        resume_id: int | None = None,
+        continue_last: bool = False,
+    ) -> None:
         super().__init__()
         self.settings = settings
         self._initial_prompt = initial_prompt
+        self._resume_id = resume_id
+        self._continue_last = continue_last
 
     def get_default_screen(self) -> Screen:
-        return ChatScreen(self.settings, self._initial_prompt)
+        store, notice = open_store(self.settings)
+        resume = None
+        if store is not None:
+            wanted = self._resume_id
+            if wanted is None and self._continue_last:
+                wanted = store.latest_conversation_id()
+            if wanted is not None:
+                resume = store.load_conversation(wanted)
+                if resume is None:
+                    notice = f"There is no conversation {wanted}; this is a new one."
+        return ChatScreen(
+            self.settings,
+            store,
+            initial_prompt=self._initial_prompt,
+            resume=resume,
+            startup_notice=notice,
+        )
 
     @property
     def chat(self) -> ChatScreen:
@@ -43,3 +70,12 @@ class ChatApp(App[None]):
             "New conversation", "Start an empty conversation (Ctrl+N)", chat.action_new_conversation
         )
         yield SystemCommand("Help", "Show every key (F1)", chat.action_help)
+
+
+def open_store(settings: Settings) -> tuple[Store | None, str | None]:
+    """Opens the history; if that fails the app still runs, and says history is off."""
+    try:
+        store = Store.open(settings.db_path)
+    except (OSError, sqlite3.Error) as error:
+        return None, f"History is off: {settings.db_path} cannot be opened ({error})."
+    return store, store.notice

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import time
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
 
@@ -18,6 +20,7 @@ from tui.chat.conversation import Conversation
 from tui.chat.events import ChatError, ContentDelta, Failed, Finished, ReasoningDelta, UsageReport
 from tui.chat.message import Message, MessageStatus, Role
 from tui.config import Settings
+from tui.store import Store
 from tui.ui.help_screen import HelpScreen
 from tui.ui.reply_stats import ReplyStats
 from tui.ui.widgets.message_log import MessageLog
@@ -26,6 +29,9 @@ from tui.ui.widgets.prompt_input import PromptInput
 from tui.ui.widgets.status_line import StatusLine
 
 STATUS_INTERVAL = 0.25
+SAVE_INTERVAL = 0.5
+"""A streaming reply reaches the database at most this often: a crash loses at most this."""
+RESUMED_MESSAGES_SHOWN = 60
 REPLY_GROUP = "reply"
 NO_KEY_NOTICE = (
     "No API key is set, so requests to OpenAI will fail.\n"
@@ -42,13 +48,24 @@ class ChatScreen(Screen[None]):
         Binding("f1", "help", "Help", id="chat.help"),
     ]
 
-    def __init__(self, settings: Settings, initial_prompt: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store | None,
+        *,
+        initial_prompt: str | None = None,
+        resume: Conversation | None = None,
+        startup_notice: str | None = None,
+    ) -> None:
         super().__init__()
         self.settings = settings
+        self.store = store
         self.backend = ChatBackend(settings)
-        self.conversation = self._new_conversation()
+        self.conversation = resume or self._new_conversation()
         self._initial_prompt = initial_prompt
+        self._startup_notice = startup_notice
         self._reply_worker: Worker[None] | None = None
+        self._store_failed = False
 
     def _new_conversation(self) -> Conversation:
         return Conversation(system_prompt=self.settings.system_prompt, model=self.settings.model)
@@ -76,10 +93,46 @@ class ChatScreen(Screen[None]):
         self.title = "tui-chat"
         self.sub_title = f"{self.conversation.model} · {self.settings.endpoint_label}"
         self.prompt.focus()
+        if self._startup_notice:
+            self.log_view.mount(NoticeView(self._startup_notice, classes="warning"))
         if not self.settings.has_usable_key:
             self.log_view.mount(NoticeView(NO_KEY_NOTICE, classes="warning"))
+        if self.conversation.messages:
+            self._show_history()
         if self._initial_prompt:
             self.send_prompt(self._initial_prompt)
+
+    def _show_history(self) -> None:
+        """Mounts a resumed conversation; only the latest turns, so opening stays instant."""
+        messages = self.conversation.messages
+        hidden = max(0, len(messages) - RESUMED_MESSAGES_SHOWN)
+        views: list[Widget] = []
+        if hidden:
+            views.append(NoticeView(f"{hidden} earlier messages are in the history database."))
+        for message in messages[hidden:]:
+            if message.role is Role.USER:
+                views.append(UserMessageView(message))
+            elif message.role is Role.ASSISTANT:
+                views.append(AssistantMessageView(message))
+        self.log_view.mount_all(views)
+
+    def _persist(self, message: Message | None = None) -> None:
+        """Writes the conversation (and a message) to the store; a failure is told once and
+        never stops the chat: the text stays on screen."""
+        if self.store is None or self._store_failed:
+            return
+        try:
+            if self.conversation.id is None or message is None:
+                self.store.save_conversation(self.conversation, self.settings.endpoint_label)
+            if message is not None:
+                self.store.save_message(self.conversation, message)
+        except sqlite3.Error as error:
+            self._store_failed = True
+            self.notify(
+                f"History could not be saved ({error}); this conversation stays on screen.",
+                severity="error",
+                timeout=10,
+            )
 
     @property
     def is_streaming(self) -> bool:
@@ -97,11 +150,13 @@ class ChatScreen(Screen[None]):
     async def _send(self, text: str) -> None:
         await self._stop_reply()
         message = self.conversation.add_user_message(text)
+        self._persist(message)  # stored before the request goes out: never lost
         await self.log_view.mount(UserMessageView(message))
         self._start_reply()
 
     def _start_reply(self) -> None:
         reply = self.conversation.start_reply(self.conversation.model)
+        self._persist(reply)
         view = AssistantMessageView(reply)
         self.log_view.mount(view)
         self._reply_worker = self._stream_reply(reply, view)
@@ -125,6 +180,7 @@ class ChatScreen(Screen[None]):
         error: ChatError | None = None
         self.status.show("Connecting…")
         next_status = 0.0
+        next_save = time.monotonic() + SAVE_INTERVAL
         try:
             async for event in self.backend.stream_reply(history, self.conversation.model or ""):
                 if isinstance(event, ContentDelta):
@@ -147,6 +203,11 @@ class ChatScreen(Screen[None]):
                 if now >= next_status:
                     next_status = now + STATUS_INTERVAL
                     self.status.show(stats.live_text(now))
+                if now >= next_save:
+                    next_save = now + SAVE_INTERVAL
+                    reply.content = "".join(parts)
+                    reply.reasoning = "".join(reasoning)
+                    self._persist(reply)
         except asyncio.CancelledError:
             reply.status = MessageStatus.STOPPED
             raise
@@ -158,6 +219,7 @@ class ChatScreen(Screen[None]):
             stats.finish(time.monotonic())
             reply.time_to_first_token = stats.time_to_first_token
             reply.duration = stats.duration
+            self._persist(reply)
             await view.body.finish()
             view.show_outcome(error)
             self.status.show(stats.summary_text(reply))
@@ -178,6 +240,8 @@ class ChatScreen(Screen[None]):
             self.notify("Nothing to retry yet: send a prompt first.", severity="warning")
             return
         dropped = self.conversation.drop_last_reply()
+        if dropped is not None and self.store is not None and not self._store_failed:
+            self.store.delete_message(dropped)
         if dropped is not None:
             for view in self.log_view.query(AssistantMessageView):
                 if view.message is dropped:
@@ -200,6 +264,3 @@ class ChatScreen(Screen[None]):
 
     async def on_unmount(self) -> None:
         await self.backend.aclose()
-
-    def user_messages(self) -> list[Message]:
-        return [m for m in self.conversation.messages if m.role is Role.USER]

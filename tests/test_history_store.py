@@ -1,0 +1,129 @@
+"""Conversations are stored as they happen and survive cancels, errors and crashes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import TEST_KEY
+from tests.openai_server import ErrorReply, OpenAIStyleServer, StreamReply
+from tests.ui_helpers import last_reply_settled, replies, screen_text, type_and_send, wait_until
+from tui.chat.message import MessageStatus, Role
+from tui.config import Settings
+from tui.store import Store
+from tui.ui.app import ChatApp
+
+
+def stored_messages(path: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT role, content, status FROM messages ORDER BY id").fetchall()
+
+
+async def test_full_exchange_cancel_and_error_are_stored(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(
+        StreamReply(deltas=["Fine", " thanks."]),
+        StreamReply(deltas=[f"w{i} " for i in range(100)], delay=0.05),
+        ErrorReply(503, '{"error": {"message": "busy"}}'),
+    )
+    async with ChatApp(settings).run_test() as pilot:
+        await type_and_send(pilot, "How are you?")
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await type_and_send(pilot, "Tell me more")
+        await wait_until(pilot, lambda: "w2" in replies(pilot)[-1].body.rendered_text)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await type_and_send(pilot, "Again")
+        await wait_until(pilot, lambda: len(replies(pilot)) == 3 and last_reply_settled(pilot))
+        partial = replies(pilot)[1].message.content
+    rows = stored_messages(settings.db_path)
+    assert rows[0] == ("user", "How are you?", "done")
+    assert rows[1] == ("assistant", "Fine thanks.", "done")
+    assert rows[2] == ("user", "Tell me more", "done")
+    assert rows[3][0] == "assistant" and rows[3][2] == "stopped"
+    assert rows[3][1] == partial and partial.startswith("w0 w1 w2")
+    assert rows[4] == ("user", "Again", "done")
+    assert rows[5][0] == "assistant" and rows[5][2] == "error"
+
+
+def test_database_file_is_private_and_never_holds_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "history.sqlite3"
+    Store.open(path).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_corrupt_database_is_set_aside_not_deleted(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    store = Store.open(path)
+    assert store.notice and "could not be read" in store.notice
+    kept = [p for p in tmp_path.iterdir() if ".damaged-" in p.name]
+    assert len(kept) == 1 and kept[0].read_bytes().startswith(b"this is not a database")
+    assert store.list_conversations() == []
+
+
+async def test_continue_reopens_the_last_conversation(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    async with ChatApp(settings).run_test() as pilot:
+        await type_and_send(pilot, "Remember the word banana")
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+    async with ChatApp(settings, continue_last=True).run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert "Remember the word banana" in screen_text(pilot)
+        await type_and_send(pilot, "Which word?")
+        await wait_until(pilot, lambda: len(replies(pilot)) == 2 and last_reply_settled(pilot))
+    assert [m["content"] for m in server.requests[1]["messages"]] == [
+        "Remember the word banana",
+        "Hello from the server.",
+        "Which word?",
+    ]
+
+
+def test_killed_mid_stream_then_continue_shows_partial_reply_as_interrupted(
+    server: OpenAIStyleServer, tmp_path: Path
+) -> None:
+    """A real process is SIGKILLed mid-reply; the next start finds the text saved so far."""
+    db = tmp_path / "history.sqlite3"
+    server.queue(StreamReply(deltas=[f"tok{i} " for i in range(400)], delay=0.02))
+    script = (
+        "import asyncio, sys\n"
+        "from tui.config import Settings\n"
+        "from tui.ui.app import ChatApp\n"
+        "async def main():\n"
+        f"    s = Settings(model='m', base_url={server.base_url!r}, api_key={TEST_KEY!r},"
+        f" db_path=__import__('pathlib').Path({str(db)!r}))\n"
+        "    async with ChatApp(s, initial_prompt='stream forever').run_test() as pilot:\n"
+        "        await asyncio.sleep(60)\n"
+        "asyncio.run(main())\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).parent.parent)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if db.exists():
+                rows = stored_messages(db)
+                if len(rows) == 2 and rows[1][1].count("tok") >= 20:
+                    break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the reply was never flushed to the database")
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    store = Store.open(db)
+    conversation = store.load_conversation(store.latest_conversation_id() or 0)
+    assert conversation is not None
+    reply = conversation.messages[-1]
+    assert reply.role is Role.ASSISTANT
+    assert reply.status is MessageStatus.INTERRUPTED
+    assert reply.content.startswith("tok0 tok1 tok2")
+    assert TEST_KEY.encode() not in db.read_bytes()
