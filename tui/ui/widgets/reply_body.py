@@ -4,7 +4,9 @@ Deltas are buffered and applied at most once per `FLUSH_INTERVAL` (every Textual
 costs tens of milliseconds, so fewer frames matter more than fewer parses), with exactly
 one `Markdown.append` in flight at a time (two at once corrupt the widget tree). The reply
 is split into segments of at most `BLOCKS_PER_SEGMENT` top-level blocks so that an append
-only re-lays-out the last segment, however long the reply grows.
+only re-lays-out the last segment, and each closed segment is frozen into its rendered lines
+(see `FrozenSegment`) so the widget count, and the cost of a frame, stay flat however long
+the reply grows.
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from textual import on
+from textual._compositor import Compositor
+from textual.geometry import Size
 from textual.widget import Widget
 from textual.widgets import Markdown
 
 from tui.chat.safe_text import make_safe
 from tui.ui.segment_splitter import SegmentSplitter
+from tui.ui.widgets.frozen_segment import FrozenSegment
 
 FLUSH_INTERVAL = 1 / 12
 BLOCKS_PER_SEGMENT = 16
@@ -40,6 +46,9 @@ class ReplyBody(Widget):
         self._finish_requested = asyncio.Event()
         self._render_task: asyncio.Task[None] | None = None
         self._text_parts: list[str] = []
+        self._closed_segments: list[ReplySegment] = []
+        self._blocks_in_segment = 0
+        self.deltas_fed = 0
 
     @property
     def rendered_text(self) -> str:
@@ -49,10 +58,12 @@ class ReplyBody(Widget):
     async def on_mount(self) -> None:
         if self._initial_text:
             await self._append(make_safe(self._initial_text))
+            self.call_after_refresh(self._freeze_closed_segments)
 
     def feed(self, text: str) -> None:
         """Queues a delta; it shows on the next flush, never blocking the caller."""
         self._pending.append(make_safe(text))
+        self.deltas_fed += 1
         if self._render_task is None:
             self._render_task = asyncio.create_task(self._render_loop())
         self._wake.set()
@@ -67,6 +78,8 @@ class ReplyBody(Widget):
             await asyncio.shield(task)
         elif self._pending:
             await self._flush()
+        if self._closed_segments:
+            self.call_after_refresh(self._freeze_closed_segments)
 
     async def _render_loop(self) -> None:
         while True:
@@ -86,6 +99,8 @@ class ReplyBody(Widget):
             return
         text = "".join(self._pending)
         self._pending.clear()
+        # Segments closed by an earlier flush have been laid out since: freeze them now.
+        await self._freeze_closed_segments()
         await self._append(text)
 
     async def _append(self, text: str) -> None:
@@ -93,15 +108,49 @@ class ReplyBody(Widget):
         offsets = self._splitter.feed(text)
         start = 0
         for offset in offsets:
-            if self._segment is not None and len(self._segment.children) >= BLOCKS_PER_SEGMENT:
+            self._blocks_in_segment += 1
+            if self._blocks_in_segment >= BLOCKS_PER_SEGMENT:
                 if offset > start:
-                    await self._segment.append(text[start:offset])
+                    await self._append_to_segment(text[start:offset])
+                if self._segment is not None:
+                    self._closed_segments.append(self._segment)
                 self._segment = None
+                self._blocks_in_segment = 0
                 start = offset
-        remainder = text[start:]
-        if not remainder:
-            return
+        if start < len(text):
+            await self._append_to_segment(text[start:])
+
+    async def _append_to_segment(self, text: str) -> None:
         if self._segment is None:
             self._segment = ReplySegment()
             await self.mount(self._segment)
-        await self._segment.append(remainder)
+        await self._segment.append(text)
+
+    async def _freeze_closed_segments(self) -> None:
+        closed, self._closed_segments = self._closed_segments, []
+        for segment in closed:
+            width = segment.outer_size.width
+            if not width or not segment.is_attached:
+                continue
+            height = segment.get_content_height(self.size, self.screen.size, width)
+            compositor = Compositor()
+            compositor.reflow(segment, Size(width, height))
+            lines = [strip.discard_meta() for strip in compositor.render_strips()]
+            frozen = FrozenSegment(segment.source, lines, width)
+            with self.app.batch_update():
+                await self.mount(frozen, before=segment)
+                await segment.remove()
+
+    @on(FrozenSegment.WidthChanged)
+    async def _thaw(self, event: FrozenSegment.WidthChanged) -> None:
+        """A frozen segment no longer fits the width: render it live again, then refreeze."""
+        event.stop()
+        frozen = event.segment
+        if not frozen.is_attached:
+            return
+        live = ReplySegment(frozen.source)
+        with self.app.batch_update():
+            await self.mount(live, before=frozen)
+            await frozen.remove()
+        self._closed_segments.append(live)
+        self.call_after_refresh(self._freeze_closed_segments)

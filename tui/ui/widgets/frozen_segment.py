@@ -1,0 +1,42 @@
+"""A finished part of a reply, kept as the lines it rendered to, not as live widgets.
+
+Textual lays out every widget of the tree on each frame, scrolled-off ones included, so a
+long reply made of hundreds of Markdown blocks gets slower with every block. Once a segment
+can no longer change, its rendered lines are captured once and it is replaced by this one
+cheap widget that looks exactly the same (the lines come from the same Markdown widgets,
+theme and all). Its source is kept, so a width change can turn it back into live Markdown.
+"""
+
+from __future__ import annotations
+
+from textual.geometry import Size
+from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
+
+
+class FrozenSegment(Widget):
+    class WidthChanged(Message):
+        """The lines no longer fit: the parent should render `source` afresh."""
+
+        def __init__(self, segment: FrozenSegment) -> None:
+            super().__init__()
+            self.segment = segment
+
+    def __init__(self, source: str, lines: list[Strip], width: int) -> None:
+        super().__init__()
+        self.source = source
+        self._lines = lines
+        self._width = width
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines)
+
+    def render_line(self, y: int) -> Strip:
+        if 0 <= y < len(self._lines):
+            return self._lines[y]
+        return Strip.blank(self.size.width)
+
+    def on_resize(self) -> None:
+        if self.size.width and self.size.width != self._width:
+            self.post_message(self.WidthChanged(self))
