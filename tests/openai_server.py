@@ -23,6 +23,8 @@ class StreamReply:
     reasoning: list[str] = field(default_factory=list)
     delay: float = 0.0
     """Seconds between chunks."""
+    rate: float = 0.0
+    """Deltas per second on an absolute schedule (0: as fast as possible); for benchmarks."""
     first_delay: float = 0.0
     finish_reason: str | None = "stop"
     usage: dict[str, int] | None = field(
@@ -55,6 +57,9 @@ class OpenAIStyleServer:
         self.request_headers: list[dict[str, str]] = []
         self.disconnects = 0
         self.completed_streams = 0
+        self.last_chunk_at = 0.0
+        """time.monotonic() when the last content delta was written (comparable across
+        processes on Linux), for measuring render lag."""
         self._script: deque[Reply] = deque()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -191,6 +196,7 @@ class OpenAIStyleServer:
                 await send(line)
             await pause(reply.first_delay)
             await send(event({"role": "assistant", "content": ""}))
+            started = time.monotonic()
             for piece in reply.reasoning:
                 await send(event({"reasoning_content": piece}))
                 await pause(reply.delay)
@@ -204,7 +210,13 @@ class OpenAIStyleServer:
                     await send("")
                     return
                 await send(event({"content": piece}))
-                await pause(reply.delay)
+                self.last_chunk_at = time.monotonic()
+                if reply.rate:
+                    ahead = started + (index + 1) / reply.rate - time.monotonic()
+                    if ahead > 0.002:
+                        await pause(ahead)
+                else:
+                    await pause(reply.delay)
             if reply.finish_reason is not None:
                 await send(event({}, reply.finish_reason))
             if reply.usage is not None:

@@ -28,7 +28,7 @@ from tui.ui.widgets.message_views import AssistantMessageView, NoticeView, UserM
 from tui.ui.widgets.prompt_input import PromptInput
 from tui.ui.widgets.status_line import StatusLine
 
-STATUS_INTERVAL = 0.25
+STATUS_INTERVAL = 0.5
 SAVE_INTERVAL = 0.5
 """A streaming reply reaches the database at most this often: a crash loses at most this."""
 RESUMED_MESSAGES_SHOWN = 60

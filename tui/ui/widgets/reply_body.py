@@ -1,7 +1,9 @@
 """Renders a reply's Markdown while it streams, at a cost proportional to each delta.
 
 Deltas are buffered and applied at most once per `FLUSH_INTERVAL` (every Textual frame
-costs tens of milliseconds, so fewer frames matter more than fewer parses), with exactly
+costs tens of milliseconds, so fewer frames matter more than fewer parses; measured in a real
+terminal, 0.2 s used 14% less CPU than 0.125 s at 100 tok/s; 0.15 s is the compromise
+between smoothness and cost), with exactly
 one `Markdown.append` in flight at a time (two at once corrupt the widget tree). The reply
 is split into segments of at most `BLOCKS_PER_SEGMENT` top-level blocks so that an append
 only re-lays-out the last segment, and each closed segment is frozen into its rendered lines
@@ -24,8 +26,8 @@ from tui.chat.safe_text import make_safe
 from tui.ui.segment_splitter import SegmentSplitter
 from tui.ui.widgets.frozen_segment import FrozenSegment
 
-FLUSH_INTERVAL = 1 / 12
-BLOCKS_PER_SEGMENT = 16
+FLUSH_INTERVAL = 0.15
+BLOCKS_PER_SEGMENT = 8
 
 
 class ReplySegment(Markdown):
