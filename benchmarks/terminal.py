@@ -23,8 +23,19 @@ WORKLOADS = [(2000, 100), (8000, 1000), (8000, 0), (20000, 2000)]
 
 
 def measure(extra: list[str], tokens: int, rate: int, repeat: int) -> dict:
-    command = [sys.executable, str(HARNESS), *extra, "--tokens", str(tokens), "--rate",
-               str(rate), "--repeat", str(repeat), "--timeout", "120"]
+    command = [
+        sys.executable,
+        str(HARNESS),
+        *extra,
+        "--tokens",
+        str(tokens),
+        "--rate",
+        str(rate),
+        "--repeat",
+        str(repeat),
+        "--timeout",
+        "120",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=900)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     return json.loads(lines[-1])["median"] if lines else {}
@@ -40,8 +51,10 @@ def main() -> int:
         return 1
     app = shutil.which("tui-chat") or str(Path(sys.executable).parent / "tui-chat")
     ours_cmd = ["--cmd", app, "--ready", r"Message \(Enter", "--name", "tui-chat"]
-    print(f"{'workload':<18} {'app':<9} {'lag s':>7} {'CPU s':>7} {'CPU/raw':>8} "
-          f"{'core %':>7} {'RSS MB':>7} {'startup s':>9}")
+    print(
+        f"{'workload':<18} {'app':<9} {'lag s':>7} {'CPU s':>7} {'CPU/raw':>8} "
+        f"{'core %':>7} {'RSS MB':>7} {'startup s':>9}"
+    )
     for tokens, rate in WORKLOADS[:2] if args.quick else WORKLOADS:
         label = f"{tokens} @ {rate or 'max'}"
         raw = measure(["--preset", "baseline"], tokens, rate, args.repeat)
@@ -51,9 +64,11 @@ def main() -> int:
                 print(f"{label:<18} {name:<9} did not finish")
                 continue
             ratio = figures["cpu_s"] / raw["cpu_s"] if raw.get("cpu_s") else float("nan")
-            print(f"{label:<18} {name:<9} {figures['render_lag_s']:7.2f} {figures['cpu_s']:7.2f} "
-                  f"{ratio:7.1f}x {figures['cpu_util'] * 100:6.0f}% "
-                  f"{figures['peak_rss_mb']:7.0f} {figures['startup_s']:9.2f}")
+            print(
+                f"{label:<18} {name:<9} {figures['render_lag_s']:7.2f} {figures['cpu_s']:7.2f} "
+                f"{ratio:7.1f}x {figures['cpu_util'] * 100:6.0f}% "
+                f"{figures['peak_rss_mb']:7.0f} {figures['startup_s']:9.2f}"
+            )
     return 0
 
 

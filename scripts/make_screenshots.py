@@ -1,6 +1,6 @@
 """Regenerates screenshots/*.svg from the real app, run headless against the test server.
 
-    python scripts/make_screenshots.py
+python scripts/make_screenshots.py
 """
 
 from __future__ import annotations

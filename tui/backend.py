@@ -7,11 +7,9 @@ and survives frames the SDK's own decoder would choke on.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
-
-import httpx2
-import openai
+from typing import TYPE_CHECKING, Any
 
 from tui.chat.events import (
     ChatError,
@@ -24,11 +22,20 @@ from tui.chat.events import (
 from tui.config import Settings
 from tui.sse import StreamDone, events_from_line
 
+if TYPE_CHECKING:
+    import openai
+
 KEY_HINT = (
     "Set OPENAI_API_KEY (export OPENAI_API_KEY=sk-...), or point OPENAI_BASE_URL / "
     "--base-url at a local server such as Ollama."
 )
 RETRY_HINT = "Press Ctrl+R to try again."
+
+
+def load_client_library() -> None:
+    """Imports openai (about 0.4 s); the app calls this in a thread after its first frame
+    so that start-up does not wait for it and the first request finds it loaded."""
+    importlib.import_module("openai")
 
 
 class ChatBackend:
@@ -39,6 +46,9 @@ class ChatBackend:
         self._client: openai.AsyncOpenAI | None = None
 
     def _get_client(self) -> openai.AsyncOpenAI:
+        import httpx2
+        import openai
+
         if self._client is None:
             api_key = self.settings.api_key
             if not api_key and not self.settings.needs_key:
@@ -67,6 +77,9 @@ class ChatBackend:
         Cancelling the consumer closes the HTTP response at once, so the server sees the
         connection go away instead of generating tokens nobody reads.
         """
+        import httpx2
+        import openai
+
         try:
             client = self._get_client()
         except openai.OpenAIError:

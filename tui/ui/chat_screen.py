@@ -15,7 +15,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
 
-from tui.backend import ChatBackend
+from tui.backend import ChatBackend, load_client_library
 from tui.chat.conversation import Conversation
 from tui.chat.events import ChatError, ContentDelta, Failed, Finished, ReasoningDelta, UsageReport
 from tui.chat.message import Message, MessageStatus, Role
@@ -93,6 +93,7 @@ class ChatScreen(Screen[None]):
         self.title = "tui-chat"
         self.sub_title = f"{self.conversation.model} · {self.settings.endpoint_label}"
         self.prompt.focus()
+        self.run_worker(load_client_library, thread=True, group="preload")
         if self._startup_notice:
             self.log_view.mount(NoticeView(self._startup_notice, classes="warning"))
         if not self.settings.has_usable_key:

@@ -1,0 +1,71 @@
+"""Long replies stay cheap (finished parts are frozen) and still look and read the same."""
+
+from __future__ import annotations
+
+from tests.openai_server import OpenAIStyleServer, StreamReply
+from tests.ui_helpers import (
+    chat_screen,
+    last_reply_settled,
+    replies,
+    screen_text,
+    type_and_send,
+    wait_until,
+)
+from tui.config import Settings
+from tui.ui.app import ChatApp
+from tui.ui.widgets.frozen_segment import FrozenSegment
+from tui.ui.widgets.reply_body import ReplySegment
+
+SECTIONS = [
+    f"## Section {i}\n\nParagraph {i} with `code` and **bold**.\n\n"
+    f"- item {i}a\n- item {i}b\n\n```python\nvalue_{i} = {i}\n```\n\n"
+    for i in range(12)
+]
+
+
+async def test_long_reply_freezes_finished_segments_and_keeps_every_line(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(StreamReply(deltas=SECTIONS, delay=0.05))
+    async with ChatApp(settings).run_test(size=(80, 30)) as pilot:
+        await type_and_send(pilot, "Long please")
+        await wait_until(pilot, lambda: last_reply_settled(pilot), timeout=10)
+        await pilot.pause(0.3)
+        body = replies(pilot)[-1].body
+        assert len(body.query(FrozenSegment)) >= 3, "finished segments became frozen lines"
+        assert len(body.query(ReplySegment)) <= 2, "only the tail stays live Markdown"
+        log = chat_screen(pilot).log_view
+        seen: set[str] = set()
+        log.scroll_home(animate=False)
+        await pilot.pause()
+        while True:
+            seen.update(screen_text(pilot).splitlines())
+            if log.scroll_y >= log.max_scroll_y:
+                break
+            log.scroll_to(y=log.scroll_y + 20, animate=False)
+            await pilot.pause()
+        text = "\n".join(seen)
+        for i in range(12):
+            assert f"Section {i}" in text
+            assert f"value_{i} = {i}" in text
+            assert f"item {i}b" in text
+        assert "**bold**" not in text and "```" not in text
+
+
+async def test_resizing_after_a_long_reply_rewraps_frozen_text(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    long_line = "word " * 60
+    server.queue(StreamReply(deltas=[f"{long_line}{i}\n\n" for i in range(20)], delay=0.02))
+    async with ChatApp(settings).run_test(size=(120, 40)) as pilot:
+        await type_and_send(pilot, "Wide")
+        await wait_until(pilot, lambda: last_reply_settled(pilot), timeout=10)
+        await pilot.pause(0.3)
+        body = replies(pilot)[-1].body
+        assert body.query(FrozenSegment)
+        await pilot.resize_terminal(60, 40)
+        await pilot.pause(0.5)
+        for frozen in body.query(FrozenSegment):
+            assert all(line.cell_length <= frozen.size.width for line in frozen._lines)
+        lines = screen_text(pilot).splitlines()
+        assert all(len(line.rstrip()) <= 60 for line in lines)
