@@ -32,7 +32,9 @@ async def test_long_reply_freezes_finished_segments_and_keeps_every_line(
         await wait_until(pilot, lambda: last_reply_settled(pilot), timeout=10)
         await pilot.pause(0.3)
         body = replies(pilot)[-1].body
-        assert len(body.query(FrozenSegment)) >= 3, "finished segments became frozen lines"
+        frozen = body.query(FrozenSegment)
+        assert len(frozen) == 1, "finished segments merge into one widget of frozen lines"
+        assert "## Section 0" in frozen.first().source and "## Section 8" in frozen.first().source
         assert len(body.query(ReplySegment)) <= 2, "only the tail stays live Markdown"
         log = chat_screen(pilot).log_view
         seen: set[str] = set()

@@ -27,7 +27,13 @@ class FrozenSegment(Widget):
         super().__init__()
         self.source = source
         self._lines = lines
-        self._width = width
+        self.width_frozen = width
+
+    def extend(self, source: str, lines: list[Strip]) -> None:
+        """Takes the next frozen part, so a reply keeps one frozen widget however long."""
+        self.source += source
+        self._lines.extend(lines)
+        self.refresh(layout=True)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self._lines)
@@ -38,5 +44,5 @@ class FrozenSegment(Widget):
         return Strip.blank(self.size.width)
 
     def on_resize(self) -> None:
-        if self.size.width and self.size.width != self._width:
+        if self.size.width and self.size.width != self.width_frozen:
             self.post_message(self.WidthChanged(self))

@@ -138,10 +138,20 @@ class ReplyBody(Widget):
             compositor = Compositor()
             compositor.reflow(segment, Size(width, height))
             lines = [strip.discard_meta() for strip in compositor.render_strips()]
-            frozen = FrozenSegment(segment.source, lines, width)
+            previous = self._frozen_before(segment)
             with self.app.batch_update():
-                await self.mount(frozen, before=segment)
+                if previous is not None and previous.width_frozen == width:
+                    previous.extend(segment.source, lines)
+                else:
+                    await self.mount(FrozenSegment(segment.source, lines, width), before=segment)
                 await segment.remove()
+
+    def _frozen_before(self, segment: Widget) -> FrozenSegment | None:
+        children = list(self.children)
+        index = children.index(segment)
+        if index > 0 and isinstance(children[index - 1], FrozenSegment):
+            return children[index - 1]
+        return None
 
     @on(FrozenSegment.WidthChanged)
     async def _thaw(self, event: FrozenSegment.WidthChanged) -> None:
