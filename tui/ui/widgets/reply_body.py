@@ -132,7 +132,11 @@ class ReplyBody(Widget):
         closed, self._closed_segments = self._closed_segments, []
         for segment in closed:
             width = segment.outer_size.width
-            if not width or not segment.is_attached:
+            if not segment.is_attached:
+                continue
+            if not width:  # not laid out yet: try again after the next refresh
+                self._closed_segments.append(segment)
+                self.call_after_refresh(self._freeze_closed_segments)
                 continue
             height = segment.get_content_height(self.size, self.screen.size, width)
             compositor = Compositor()
