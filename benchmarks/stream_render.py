@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -141,6 +142,8 @@ async def run_naive(server: ServerProcess, tokens: list[str], rate: float) -> Re
             await asyncio.sleep(0.005)
         finished = app.done
         task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
         await pilot.pause()
         rendered_at = time.monotonic()
         cpu = time.process_time() - cpu0
