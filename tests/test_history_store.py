@@ -127,3 +127,18 @@ def test_killed_mid_stream_then_continue_shows_partial_reply_as_interrupted(
     assert reply.status is MessageStatus.INTERRUPTED
     assert reply.content.startswith("tok0 tok1 tok2")
     assert TEST_KEY.encode() not in db.read_bytes()
+
+
+async def test_quitting_mid_stream_saves_the_partial_reply_as_stopped(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(StreamReply(deltas=[f"q{i} " for i in range(200)], delay=0.05))
+    async with ChatApp(settings).run_test() as pilot:
+        await type_and_send(pilot, "Keep going")
+        await wait_until(pilot, lambda: "q3" in replies(pilot)[-1].body.rendered_text)
+        await pilot.press("ctrl+q")
+        await pilot.pause(0.2)
+    rows = stored_messages(settings.db_path)
+    assert rows[-1][0] == "assistant" and rows[-1][2] == "stopped"
+    assert rows[-1][1].startswith("q0 q1 q2 q3")
+    assert server.wait_for(lambda: server.disconnects == 1)
