@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -142,3 +143,34 @@ async def test_quitting_mid_stream_saves_the_partial_reply_as_stopped(
     assert rows[-1][0] == "assistant" and rows[-1][2] == "stopped"
     assert rows[-1][1].startswith("q0 q1 q2 q3")
     assert server.wait_for(lambda: server.disconnects == 1)
+
+
+async def test_list_and_export_print_stored_conversations(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(StreamReply(deltas=["Use `ls`", "\x1b[2J."]))
+    async with ChatApp(settings).run_test() as pilot:
+        await type_and_send(pilot, "How do I list files?")
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+    db = str(settings.db_path)
+    listing = cli_output("--db", db, "list")
+    assert "How do I list files?" in listing and "2 msgs" in listing
+    conversation_id = listing.split()[0]
+    exported = json.loads(cli_output("--db", db, "export", conversation_id, "--format", "json"))
+    assert [(m["role"], m["content"], m["status"]) for m in exported["messages"]] == [
+        ("user", "How do I list files?", "done"),
+        ("assistant", "Use `ls`\x1b[2J.", "done"),
+    ]
+    assert exported["messages"][1]["usage"] == {"prompt_tokens": 7, "completion_tokens": 4}
+    markdown = cli_output("--db", db, "export", conversation_id, "--format", "md")
+    assert "## You\n\nHow do I list files?" in markdown
+    assert "Use `ls`␛[2J." in markdown and "\x1b" not in markdown
+    assert TEST_KEY not in markdown
+
+
+def cli_output(*args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", *args], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout

@@ -5,18 +5,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 from collections.abc import Sequence
 
 from tui import __version__
+from tui.chat.safe_text import make_safe
 from tui.config import apply_flags, settings_from_environment
 from tui.pipe import EXIT_INTERRUPTED, EXIT_USAGE, answer_once
+
+HISTORY_COMMANDS = ("list", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tui-chat",
         description="A fast, keyboard-first terminal chat client for OpenAI-compatible servers.",
-        epilog="Environment: OPENAI_API_KEY, OPENAI_BASE_URL. Press F1 in the app for keys.",
+        epilog="History: tui-chat list | tui-chat export ID --format md|json. "
+        "Environment: OPENAI_API_KEY, OPENAI_BASE_URL. Press F1 in the app for keys.",
     )
     parser.add_argument("prompt", nargs="?", help="send this prompt at once")
     parser.add_argument(
@@ -42,7 +47,56 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_history_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tui-chat", description="Read the chat history.")
+    parser.add_argument("--db", metavar="PATH", help="history database file")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="print the conversations, newest first")
+    export = commands.add_parser("export", help="print one conversation")
+    export.add_argument("id", type=int)
+    export.add_argument("--format", choices=("md", "json"), default="md")
+    return parser
+
+
+def history_command(argv: Sequence[str]) -> int:
+    """`tui-chat list` and `tui-chat export ID --format md|json`."""
+    from tui.export import to_json, to_markdown
+    from tui.store import Store
+
+    args = build_history_parser().parse_args(argv)
+    settings = apply_flags(settings_from_environment(), db_path=args.db)
+    store = Store.open(settings.db_path)
+    try:
+        if args.command == "list":
+            for item in store.list_conversations():
+                when = time.strftime("%Y-%m-%d %H:%M", time.localtime(item.updated_at))
+                print(
+                    f"{item.id:>5}  {when}  {item.message_count:>4} msgs  {make_safe(item.title)}"
+                )
+            return 0
+        conversation = store.load_conversation(args.id)
+        if conversation is None:
+            print(f"tui-chat: there is no conversation {args.id}", file=sys.stderr)
+            return 1
+        sys.stdout.write(
+            to_json(conversation) if args.format == "json" else to_markdown(conversation)
+        )
+        return 0
+    finally:
+        store.close()
+
+
+def is_history_command(argv: Sequence[str]) -> bool:
+    """`list`/`export` as the first word (or right after `--db PATH`); anything else is a
+    prompt, so `tui-chat "list my options"` still chats."""
+    words = list(argv[2:]) if argv[:1] == ["--db"] else list(argv)
+    return bool(words) and words[0] in HISTORY_COMMANDS
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if is_history_command(argv):
+        return history_command(argv)
     args = build_parser().parse_args(argv)
     settings = apply_flags(
         settings_from_environment(),

@@ -1,0 +1,66 @@
+"""Turns a stored conversation into Markdown or JSON for people and scripts.
+
+Markdown is made safe (control characters shown as symbols) because it is read in a
+terminal or an editor; JSON keeps the exact text, since its escaping is already harmless.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from tui.chat.conversation import Conversation
+from tui.chat.message import Message, MessageStatus, Role
+from tui.chat.safe_text import make_safe
+
+
+def to_json(conversation: Conversation) -> str:
+    payload: dict[str, Any] = {
+        "id": conversation.id,
+        "title": conversation.title,
+        "model": conversation.model,
+        "system_prompt": conversation.system_prompt,
+        "created_at": conversation.created_at,
+        "messages": [_message_dict(message) for message in conversation.messages],
+    }
+    return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+
+
+def _message_dict(message: Message) -> dict[str, Any]:
+    usage = message.usage
+    return {
+        "role": message.role.value,
+        "content": message.content,
+        "reasoning": message.reasoning or None,
+        "status": message.status.value,
+        "error": message.error,
+        "finish_reason": message.finish_reason,
+        "model": message.model,
+        "usage": None
+        if usage is None
+        else {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens},
+        "time_to_first_token": message.time_to_first_token,
+        "duration": message.duration,
+        "created_at": message.created_at,
+    }
+
+
+def to_markdown(conversation: Conversation) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(conversation.created_at))
+    lines = [
+        f"# {conversation.title or 'Conversation'}",
+        "",
+        f"*{when} · {conversation.model}*",
+        "",
+    ]
+    if conversation.system_prompt:
+        lines += ["## System", "", conversation.system_prompt, ""]
+    for message in conversation.messages:
+        heading = "You" if message.role is Role.USER else (message.model or "Assistant")
+        if message.status not in (MessageStatus.DONE, MessageStatus.STREAMING):
+            heading += f" ({message.status.value})"
+        lines += [f"## {heading}", "", message.content, ""]
+        if message.error:
+            lines += [f"> {message.error}", ""]
+    return make_safe("\n".join(lines))
