@@ -114,18 +114,7 @@ async def run_tui_chat(server: ServerProcess, tokens: list[str], rate: float) ->
                     break
                 await asyncio.sleep(0.01)
             await pilot.pause()  # one more frame: the last flush is on screen
-            rendered_at = time.monotonic()
-            cpu = time.process_time() - cpu0
-            stop.set()
-            await sampler
-    total = len(tokens)
-    return Result(
-        rendered_at - server.last_chunk_at(),
-        cpu,
-        samples.cpu_per_1k(0, 0.25, total),
-        samples.cpu_per_1k(0.75, 0.99, total),
-        samples.worst_stall,
-    )
+            return await settle(server, samples, stop, sampler, cpu0, len(tokens), True)
 
 
 async def run_naive(server: ServerProcess, tokens: list[str], rate: float) -> Result:
@@ -145,11 +134,23 @@ async def run_naive(server: ServerProcess, tokens: list[str], rate: float) -> Re
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
         await pilot.pause()
-        rendered_at = time.monotonic()
-        cpu = time.process_time() - cpu0
-        stop.set()
-        await sampler
-    total = len(tokens)
+        return await settle(server, samples, stop, sampler, cpu0, len(tokens), finished)
+
+
+async def settle(
+    server: ServerProcess,
+    samples: Samples,
+    stop: asyncio.Event,
+    sampler: asyncio.Task[None],
+    cpu0: float,
+    total: int,
+    finished: bool,
+) -> Result:
+    """Takes the figures the moment the reply is on screen, then stops the sampler."""
+    rendered_at = time.monotonic()
+    cpu = time.process_time() - cpu0
+    stop.set()
+    await sampler
     return Result(
         rendered_at - server.last_chunk_at(),
         cpu,
