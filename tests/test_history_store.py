@@ -174,3 +174,70 @@ def cli_output(*args: str) -> str:
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+async def test_regenerated_replies_are_kept_as_versions_to_step_between(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(
+        StreamReply(deltas=["First take."]),
+        StreamReply(deltas=["Second take."]),
+        StreamReply(deltas=["Follow-up answer."]),
+    )
+    async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "Question")
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await pilot.press("ctrl+r")
+        await wait_until(
+            pilot,
+            lambda: (
+                replies(pilot)[-1].message.content == "Second take." and last_reply_settled(pilot)
+            ),
+        )
+        assert "version 2/2" in screen_text(pilot)
+        await pilot.press("alt+left")
+        await wait_until(pilot, lambda: replies(pilot)[-1].message.content == "First take.")
+        text = screen_text(pilot)
+        assert "First take." in text and "Second take." not in text and "version 1/2" in text
+        await type_and_send(pilot, "And then?")
+        await wait_until(pilot, lambda: len(replies(pilot)) == 2 and last_reply_settled(pilot))
+    # The version shown is the one sent as history.
+    assert [m["content"] for m in server.requests[2]["messages"]] == [
+        "Question",
+        "First take.",
+        "And then?",
+    ]
+    rows = stored_messages(settings.db_path)
+    assert [content for _, content, _ in rows] == [
+        "Question",
+        "First take.",
+        "Second take.",
+        "And then?",
+        "Follow-up answer.",
+    ], "no version was deleted"
+    async with ChatApp(settings, continue_last=True).run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        text = screen_text(pilot)
+        assert "First take." in text and "Second take." not in text
+
+
+def test_a_version_1_database_is_migrated_forward(tmp_path: Path) -> None:
+    from tui.store import MIGRATIONS
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:
+        for statement in MIGRATIONS[0].split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute("PRAGMA user_version = 1")
+        db.execute("INSERT INTO conversations (title, created_at, updated_at) VALUES ('old', 1, 1)")
+        db.execute(
+            "INSERT INTO messages (conversation_id, role, content, status, created_at)"
+            " VALUES (1, 'user', 'kept across the upgrade', 'done', 1)"
+        )
+    store = Store.open(path)
+    conversation = store.load_conversation(1)
+    assert conversation is not None
+    assert conversation.messages[0].content == "kept across the upgrade"
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)

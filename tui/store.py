@@ -46,6 +46,10 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX messages_by_conversation ON messages(conversation_id, id);
     """,
+    # version 2: regenerated replies are kept as versions instead of being deleted
+    """
+    ALTER TABLE messages ADD COLUMN replaced INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 
@@ -137,13 +141,15 @@ class Store:
             usage.completion_tokens if usage else None,
             message.time_to_first_token,
             message.duration,
+            int(message.replaced),
         )
         with self._db:
             if message.id is None:
                 cursor = self._db.execute(
                     "INSERT INTO messages (role, content, reasoning, status, error, finish_reason,"
                     " model, prompt_tokens, completion_tokens, time_to_first_token, duration,"
-                    " conversation_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " replaced, conversation_id, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (*values, conversation.id, message.created_at),
                 )
                 message.id = cursor.lastrowid
@@ -151,19 +157,14 @@ class Store:
                 self._db.execute(
                     "UPDATE messages SET role = ?, content = ?, reasoning = ?, status = ?,"
                     " error = ?, finish_reason = ?, model = ?, prompt_tokens = ?,"
-                    " completion_tokens = ?, time_to_first_token = ?, duration = ? WHERE id = ?",
+                    " completion_tokens = ?, time_to_first_token = ?, duration = ?, replaced = ?"
+                    " WHERE id = ?",
                     (*values, message.id),
                 )
             self._db.execute(
                 "UPDATE conversations SET updated_at = ? WHERE id = ?",
                 (time.time(), conversation.id),
             )
-
-    def delete_message(self, message: Message) -> None:
-        if message.id is not None:
-            with self._db:
-                self._db.execute("DELETE FROM messages WHERE id = ?", (message.id,))
-            message.id = None
 
     def latest_conversation_id(self) -> int | None:
         row = self._db.execute(
@@ -192,33 +193,53 @@ class Store:
         conversation = Conversation(
             id=int(row[0]), title=row[1], model=row[2], system_prompt=row[3], created_at=row[4]
         )
+        group: list[Message] = []  # consecutive assistant rows: versions of one reply
         for m in self._db.execute(
             "SELECT id, role, content, reasoning, status, error, finish_reason, model,"
-            " prompt_tokens, completion_tokens, time_to_first_token, duration, created_at"
-            " FROM messages WHERE conversation_id = ? ORDER BY id",
+            " prompt_tokens, completion_tokens, time_to_first_token, duration, created_at,"
+            " replaced FROM messages WHERE conversation_id = ? ORDER BY id",
             (conversation_id,),
         ):
             status = MessageStatus(m[4])
             if status is MessageStatus.STREAMING:
                 status = MessageStatus.INTERRUPTED
             usage = Usage(m[8], m[9]) if m[8] is not None and m[9] is not None else None
-            conversation.messages.append(
-                Message(
-                    id=m[0],
-                    role=Role(m[1]),
-                    content=m[2],
-                    reasoning=m[3],
-                    status=status,
-                    error=m[5],
-                    finish_reason=m[6],
-                    model=m[7],
-                    usage=usage,
-                    time_to_first_token=m[10],
-                    duration=m[11],
-                    created_at=m[12],
-                )
+            message = Message(
+                id=m[0],
+                role=Role(m[1]),
+                content=m[2],
+                reasoning=m[3],
+                status=status,
+                error=m[5],
+                finish_reason=m[6],
+                model=m[7],
+                usage=usage,
+                time_to_first_token=m[10],
+                duration=m[11],
+                created_at=m[12],
+                replaced=bool(m[13]),
             )
+            if message.role is Role.ASSISTANT:
+                group.append(message)
+                continue
+            _show_one_version(conversation, group)
+            group = []
+            conversation.messages.append(message)
+        _show_one_version(conversation, group)
         return conversation
+
+
+def _show_one_version(conversation: Conversation, group: list[Message]) -> None:
+    """Consecutive assistant rows are versions of one reply: the one not marked replaced is
+    shown (the newest if the marks disagree), the others stay reachable as its versions."""
+    if not group:
+        return
+    shown = next((m for m in group if not m.replaced), group[-1])
+    shown.replaced = False
+    if len(group) > 1:
+        for version in group:
+            version.versions = group
+    conversation.messages.append(shown)
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -26,10 +26,43 @@ class Conversation:
         self.messages.append(message)
         return message
 
-    def start_reply(self, model: str | None) -> Message:
+    def start_reply(self, model: str | None, *, replacing: Message | None = None) -> Message:
+        """Starts a reply; `replacing` (a reply taken off with `drop_last_reply`) is kept as
+        an earlier version the user can step back to."""
         reply = Message(role=Role.ASSISTANT, status=MessageStatus.STREAMING, model=model)
+        if replacing is not None:
+            replacing.replaced = True
+            group = replacing.versions or [replacing]
+            group.append(reply)
+            for version in group:
+                version.versions = group
         self.messages.append(reply)
         return reply
+
+    def switch_last_reply(self, step: int) -> tuple[Message, Message] | None:
+        """Shows the previous (-1) or next (+1) version of the last reply; it is then the one
+        sent as history. Returns (hidden, shown), or None if there is no such version."""
+        if not self.messages or self.messages[-1].role is not Role.ASSISTANT:
+            return None
+        current = self.messages[-1]
+        group = current.versions
+        if not group:
+            return None
+        index = next(i for i, version in enumerate(group) if version is current) + step
+        if not 0 <= index < len(group):
+            return None
+        shown = group[index]
+        current.replaced = True
+        shown.replaced = False
+        self.messages[-1] = shown
+        return current, shown
+
+    def version_label(self, message: Message) -> str:
+        group = message.versions
+        if not group or len(group) < 2:
+            return ""
+        index = next(i for i, version in enumerate(group) if version is message)
+        return f"version {index + 1}/{len(group)}"
 
     def drop_last_reply(self) -> Message | None:
         """Removes the trailing assistant reply so it can be generated again."""

@@ -34,7 +34,7 @@ class Usage:
         return self.prompt_tokens + self.completion_tokens
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Message:
     role: Role
     content: str = ""
@@ -49,6 +49,10 @@ class Message:
     created_at: float = field(default_factory=time.time)
     id: int | None = None
     """Row id once stored; None until the store has seen it."""
+    replaced: bool = False
+    """An earlier (or later) version of a regenerated reply that is not the one shown."""
+    versions: list[Message] | None = field(default=None, repr=False)
+    """All versions of this reply, oldest first, shared by each of them; None if only one."""
 
     @property
     def is_final(self) -> bool:

@@ -45,6 +45,10 @@ class ChatScreen(Screen[None]):
         Binding("escape", "cancel", "Stop reply", id="chat.cancel"),
         Binding("ctrl+r", "retry", "Retry", id="chat.retry"),
         Binding("ctrl+n", "new_conversation", "New chat", id="chat.new"),
+        Binding(
+            "alt+left", "previous_version", "Older version", id="chat.version.previous", show=False
+        ),
+        Binding("alt+right", "next_version", "Newer version", id="chat.version.next", show=False),
         Binding("f1", "help", "Help", id="chat.help"),
     ]
 
@@ -114,7 +118,7 @@ class ChatScreen(Screen[None]):
             if message.role is Role.USER:
                 views.append(UserMessageView(message))
             elif message.role is Role.ASSISTANT:
-                views.append(AssistantMessageView(message))
+                views.append(self._assistant_view(message))
         self.log_view.mount_all(views)
 
     def _persist(self, message: Message | None = None) -> None:
@@ -155,10 +159,15 @@ class ChatScreen(Screen[None]):
         await self.log_view.mount(UserMessageView(message))
         self._start_reply()
 
-    def _start_reply(self) -> None:
-        reply = self.conversation.start_reply(self.conversation.model)
+    def _assistant_view(self, message: Message) -> AssistantMessageView:
+        view = AssistantMessageView(message)
+        view.border_subtitle = self.conversation.version_label(message)
+        return view
+
+    def _start_reply(self, replacing: Message | None = None) -> None:
+        reply = self.conversation.start_reply(self.conversation.model, replacing=replacing)
         self._persist(reply)
-        view = AssistantMessageView(reply)
+        view = self._assistant_view(reply)
         self.log_view.mount(view)
         self._reply_worker = self._stream_reply(reply, view)
 
@@ -240,14 +249,38 @@ class ChatScreen(Screen[None]):
         if not self.conversation.can_retry:
             self.notify("Nothing to retry yet: send a prompt first.", severity="warning")
             return
-        dropped = self.conversation.drop_last_reply()
-        if dropped is not None and self.store is not None and not self._store_failed:
-            self.store.delete_message(dropped)
-        if dropped is not None:
-            for view in self.log_view.query(AssistantMessageView):
-                if view.message is dropped:
-                    await view.remove()
-        self._start_reply()
+        previous = self.conversation.drop_last_reply()
+        if previous is not None:
+            await self._remove_view_of(previous)
+        self._start_reply(replacing=previous)
+        if previous is not None:
+            self._persist(previous)  # kept, marked replaced: Alt+Left steps back to it
+
+    async def _remove_view_of(self, message: Message) -> None:
+        for view in self.log_view.query(AssistantMessageView):
+            if view.message is message:
+                await view.remove()
+
+    def action_previous_version(self) -> None:
+        """Alt+Left: show the previous version of a regenerated reply."""
+        self.run_worker(self._switch_version(-1), group="send")
+
+    def action_next_version(self) -> None:
+        """Alt+Right: show the next version of a regenerated reply."""
+        self.run_worker(self._switch_version(+1), group="send")
+
+    async def _switch_version(self, step: int) -> None:
+        if self.is_streaming:
+            return
+        switched = self.conversation.switch_last_reply(step)
+        if switched is None:
+            self.notify("No other version of the last reply.", timeout=2)
+            return
+        hidden, shown = switched
+        await self._remove_view_of(hidden)
+        await self.log_view.mount(self._assistant_view(shown))
+        self._persist(hidden)
+        self._persist(shown)
 
     def action_new_conversation(self) -> None:
         """Ctrl+N: stop any reply and start an empty conversation."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
@@ -45,9 +45,8 @@ def key_rows(screen: Screen) -> list[tuple[str, Rows]]:
         binding: Binding = active.binding
         if not binding.description:
             continue
-        group = main if binding.show and not binding.system else editing
-        if binding.action == "command_palette":
-            group = main
+        from_chat = isinstance(active.node, Screen | App)  # not the prompt's editing keys
+        group = main if from_chat or binding.action == "command_palette" else editing
         keys, _ = group.setdefault(binding.action, ([], binding.description.capitalize()))
         label = readable_key(key)
         if label not in keys:
