@@ -61,6 +61,22 @@ class ConversationSummary:
     message_count: int
 
 
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    conversation_id: int
+    message_id: int
+    title: str
+    snippet: str
+
+
+def _snippet(content: str, text: str, width: int = 70) -> str:
+    """The line around the first match, so a result shows why it matched."""
+    at = content.lower().find(text.lower())
+    start = max(0, at - width // 3)
+    piece = " ".join(content[start : start + width].split())
+    return ("…" if start else "") + piece
+
+
 class StoreError(Exception):
     """The history could not be opened or written; the message says what and where."""
 
@@ -165,6 +181,31 @@ class Store:
                 "UPDATE conversations SET updated_at = ? WHERE id = ?",
                 (time.time(), conversation.id),
             )
+
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        with self._db:
+            self._db.execute(
+                "UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id)
+            )
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        with self._db:
+            self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+
+    def search(self, text: str, limit: int = 50) -> list[SearchHit]:
+        """Messages containing `text` (case-insensitive), newest first. A LIKE scan: a few
+        milliseconds for megabytes of history, and no dependence on FTS5 being compiled in."""
+        if not text.strip():
+            return []
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self._db.execute(
+            "SELECT m.conversation_id, m.id, c.title, m.content FROM messages m"
+            " JOIN conversations c ON c.id = m.conversation_id"
+            " WHERE m.content LIKE ? ESCAPE '\\' AND m.replaced = 0"
+            " ORDER BY m.id DESC LIMIT ?",
+            (pattern, limit),
+        ).fetchall()
+        return [SearchHit(int(r[0]), int(r[1]), str(r[2]), _snippet(str(r[3]), text)) for r in rows]
 
     def latest_conversation_id(self) -> int | None:
         row = self._db.execute(

@@ -69,6 +69,10 @@ class ChatApp(App[None]):
         yield SystemCommand(
             "New conversation", "Start an empty conversation (Ctrl+N)", chat.action_new_conversation
         )
+        yield SystemCommand(
+            "Conversations", "Browse, open, rename, delete (Ctrl+B)", chat.action_conversations
+        )
+        yield SystemCommand("Search", "Search all conversations (Ctrl+F)", chat.action_search)
         yield SystemCommand("Help", "Show every key (F1)", chat.action_help)
 
 

@@ -19,10 +19,13 @@ from tui.backend import ChatBackend, load_client_library
 from tui.chat.conversation import Conversation
 from tui.chat.events import ChatError, ContentDelta, Failed, Finished, ReasoningDelta, UsageReport
 from tui.chat.message import Message, MessageStatus, Role
+from tui.chat.safe_text import make_safe
 from tui.config import Settings
 from tui.store import Store
+from tui.ui.conversations_screen import ConversationsScreen, OpenConversation
 from tui.ui.help_screen import HelpScreen
 from tui.ui.reply_stats import ReplyStats
+from tui.ui.search_screen import SearchScreen
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import AssistantMessageView, NoticeView, UserMessageView
 from tui.ui.widgets.prompt_input import PromptInput
@@ -49,6 +52,8 @@ class ChatScreen(Screen[None]):
             "alt+left", "previous_version", "Older version", id="chat.version.previous", show=False
         ),
         Binding("alt+right", "next_version", "Newer version", id="chat.version.next", show=False),
+        Binding("ctrl+b", "conversations", "History", id="chat.conversations"),
+        Binding("ctrl+f", "search", "Search", id="chat.search"),
         Binding("f1", "help", "Help", id="chat.help"),
     ]
 
@@ -107,10 +112,15 @@ class ChatScreen(Screen[None]):
         if self._initial_prompt:
             self.send_prompt(self._initial_prompt)
 
-    def _show_history(self) -> None:
-        """Mounts a resumed conversation; only the latest turns, so opening stays instant."""
+    def _show_history(self, focus_message_id: int | None = None) -> list[Widget]:
+        """Mounts a resumed conversation; only the latest turns (or from a search match on),
+        so opening stays instant."""
         messages = self.conversation.messages
         hidden = max(0, len(messages) - RESUMED_MESSAGES_SHOWN)
+        if focus_message_id is not None:
+            match = next((i for i, m in enumerate(messages) if m.id == focus_message_id), None)
+            if match is not None:
+                hidden = min(hidden, match)
         views: list[Widget] = []
         if hidden:
             views.append(NoticeView(f"{hidden} earlier messages are in the history database."))
@@ -120,6 +130,7 @@ class ChatScreen(Screen[None]):
             elif message.role is Role.ASSISTANT:
                 views.append(self._assistant_view(message))
         self.log_view.mount_all(views)
+        return views
 
     def _persist(self, message: Message | None = None) -> None:
         """Writes the conversation (and a message) to the store; a failure is told once and
@@ -292,6 +303,50 @@ class ChatScreen(Screen[None]):
         await self.log_view.remove_children()
         self.status.show("New conversation")
         self.prompt.focus()
+
+    def action_conversations(self) -> None:
+        """Ctrl+B: browse stored conversations; open, rename or delete."""
+        if self.store is None:
+            self.notify("History is off, so there is nothing to browse.", severity="warning")
+            return
+        self.app.push_screen(ConversationsScreen(self.store), self._after_browsing)
+
+    def action_search(self) -> None:
+        """Ctrl+F: search every stored message."""
+        if self.store is None:
+            self.notify("History is off, so there is nothing to search.", severity="warning")
+            return
+        self.app.push_screen(SearchScreen(self.store), self._after_browsing)
+
+    def _after_browsing(self, result: OpenConversation | tuple[int, ...] | None) -> None:
+        deleted = result.deleted_ids if isinstance(result, OpenConversation) else result or ()
+        if isinstance(result, OpenConversation):
+            self.run_worker(self._open_conversation(result), group="send")
+        elif self.conversation.id in deleted:
+            self.action_new_conversation()
+
+    async def _open_conversation(self, request: OpenConversation) -> None:
+        await self._stop_reply()
+        assert self.store is not None
+        conversation = self.store.load_conversation(request.conversation_id)
+        if conversation is None:
+            self.notify("That conversation no longer exists.", severity="warning")
+            return
+        self.conversation = conversation
+        await self.log_view.remove_children()
+        views = self._show_history(request.message_id)
+        self.status.show(f"Opened: {make_safe(conversation.title)}")
+        self.prompt.focus()
+        target = next(
+            (
+                v
+                for v in views
+                if getattr(v, "message", None) is not None and v.message.id == request.message_id
+            ),
+            None,
+        )
+        if target is not None:
+            self.call_after_refresh(self.log_view.scroll_to_widget, target, top=True, animate=False)
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self))

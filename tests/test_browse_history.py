@@ -1,0 +1,89 @@
+"""Finding conversations again: the list (open, rename, delete) and search."""
+
+from __future__ import annotations
+
+from tests.openai_server import OpenAIStyleServer, StreamReply
+from tests.ui_helpers import (
+    chat_screen,
+    last_reply_settled,
+    replies,
+    screen_text,
+    type_and_send,
+    wait_until,
+)
+from tui.config import Settings
+from tui.store import Store
+from tui.ui.app import ChatApp
+from tui.ui.conversations_screen import ConversationsScreen
+from tui.ui.search_screen import SearchScreen
+
+
+async def two_conversations(pilot) -> None:
+    await type_and_send(pilot, "Tell me about penguins")
+    await wait_until(pilot, lambda: last_reply_settled(pilot))
+    await pilot.press("ctrl+n")
+    await wait_until(pilot, lambda: not replies(pilot))
+    await type_and_send(pilot, "Tell me about volcanoes")
+    await wait_until(pilot, lambda: bool(replies(pilot)) and last_reply_settled(pilot))
+
+
+async def test_conversation_list_opens_renames_and_deletes_with_confirmation(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(StreamReply(deltas=["Penguins swim."]), StreamReply(deltas=["Lava flows."]))
+    async with ChatApp(settings).run_test(size=(80, 24)) as pilot:
+        await two_conversations(pilot)
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, ConversationsScreen)
+        text = screen_text(pilot)
+        assert text.index("volcanoes") < text.index("penguins"), "newest first"
+        await pilot.press("down", "enter")  # open the older one
+        await wait_until(pilot, lambda: "Penguins swim." in screen_text(pilot))
+        assert "Lava flows." not in screen_text(pilot)
+        assert chat_screen(pilot).conversation.title == "Tell me about penguins"
+
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.press(*"Birds", "enter")
+        await pilot.pause()
+        assert "Birds" in screen_text(pilot)
+
+        await pilot.press("d")
+        await pilot.pause()
+        assert "Press d again" in screen_text(pilot)
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "Penguins swim." in screen_text(pilot), "the open conversation stays open"
+    # The rename and the delete both hit the highlighted row: the newest, "volcanoes".
+    store = Store.open(settings.db_path)
+    assert [item.title for item in store.list_conversations()] == ["Tell me about penguins"]
+
+
+async def test_search_finds_a_message_and_opens_its_conversation(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(
+        StreamReply(deltas=["Emperor penguins huddle for warmth."]),
+        StreamReply(deltas=["Basalt is common."]),
+    )
+    async with ChatApp(settings).run_test(size=(80, 24)) as pilot:
+        await two_conversations(pilot)
+        await pilot.press("ctrl+f")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, SearchScreen)
+        await pilot.press(*"huddle")
+        await pilot.pause()
+        assert "huddle for warmth" in screen_text(pilot)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "Emperor penguins huddle" in screen_text(pilot))
+        assert chat_screen(pilot).conversation.title == "Tell me about penguins"
+        await type_and_send(pilot, "More?")
+        await wait_until(pilot, lambda: len(replies(pilot)) == 2 and last_reply_settled(pilot))
+    assert [m["content"] for m in server.requests[-1]["messages"]][:2] == [
+        "Tell me about penguins",
+        "Emperor penguins huddle for warmth.",
+    ]

@@ -1,0 +1,64 @@
+"""Ctrl+F: search every stored message as you type; Enter opens the conversation there."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.chat.safe_text import make_safe
+from tui.store import Store
+from tui.ui.conversations_screen import OpenConversation
+
+
+class SearchScreen(ModalScreen[OpenConversation | None]):
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Close", id="search.close"),
+        Binding("down", "focus_results", "Results", show=False, id="search.results"),
+    ]
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="search-panel"):
+            yield Static("Search all conversations — Enter opens · Esc closes", id="search-title")
+            yield Input(placeholder="Type to search", id="search-input")
+            yield OptionList(id="search-results")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Changed)
+    def _search(self, event: Input.Changed) -> None:
+        results = self.query_one(OptionList)
+        results.clear_options()
+        for hit in self.store.search(event.value):
+            label = Content.assemble(
+                (make_safe(hit.title)[:40], "bold"), "  ", make_safe(hit.snippet)
+            )
+            results.add_option(Option(label, id=f"{hit.conversation_id}:{hit.message_id}"))
+
+    @on(Input.Submitted)
+    def _open_first(self) -> None:
+        results = self.query_one(OptionList)
+        if results.option_count:
+            self._open(results.get_option_at_index(0).id)
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self._open(event.option.id)
+
+    def _open(self, option_id: str | None) -> None:
+        if option_id:
+            conversation_id, message_id = option_id.split(":")
+            self.dismiss(OpenConversation(int(conversation_id), int(message_id)))
+
+    def action_focus_results(self) -> None:
+        self.query_one(OptionList).focus()
