@@ -241,3 +241,30 @@ def test_a_version_1_database_is_migrated_forward(tmp_path: Path) -> None:
     assert conversation.messages[0].content == "kept across the upgrade"
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "shared.sqlite3"
+    Store.open(db).close()
+    writer = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from tui.chat import Conversation\n"
+        "from tui.store import Store\n"
+        "store = Store.open(Path(sys.argv[1]))\n"
+        "conversation = Conversation(model='m')\n"
+        "store.save_conversation(conversation, None)\n"
+        "for i in range(150):\n"
+        "    message = conversation.add_user_message(f'{sys.argv[2]}-{i}')\n"
+        "    store.save_message(conversation, message)\n"
+    )
+    root = Path(__file__).parent.parent
+    processes = [
+        subprocess.Popen([sys.executable, "-c", writer, str(db), name], cwd=root)
+        for name in ("alpha", "beta")
+    ]
+    assert [process.wait(timeout=60) for process in processes] == [0, 0]
+    contents = {content for _, content, _ in stored_messages(db)}
+    assert contents == {f"{name}-{i}" for name in ("alpha", "beta") for i in range(150)}
+    with sqlite3.connect(db) as check:
+        assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
