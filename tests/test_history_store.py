@@ -14,11 +14,20 @@ from pathlib import Path
 
 from tests.conftest import TEST_KEY
 from tests.openai_server import ErrorReply, OpenAIStyleServer, StreamReply
-from tests.ui_helpers import last_reply_settled, replies, screen_text, type_and_send, wait_until
+from tests.ui_helpers import (
+    chat_screen,
+    last_reply_settled,
+    replies,
+    screen_text,
+    type_and_send,
+    wait_until,
+)
+from tui.chat import Conversation
 from tui.chat.message import MessageStatus, Role
 from tui.config import Settings
 from tui.store import Store
 from tui.ui.app import ChatApp
+from tui.ui.widgets.message_views import UserMessageView
 
 
 def stored_messages(path: Path) -> list[tuple[str, str, str]]:
@@ -268,3 +277,32 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     assert contents == {f"{name}-{i}" for name in ("alpha", "beta") for i in range(150)}
     with sqlite3.connect(db) as check:
         assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+async def test_a_long_conversation_opens_at_the_end_and_loads_earlier_turns_on_scroll(
+    settings: Settings,
+) -> None:
+    store = Store.open(settings.db_path)
+    conversation = Conversation(model="m")
+    conversation.add_user_message("turn 0")
+    store.save_conversation(conversation, None)
+    store.save_message(conversation, conversation.messages[0])
+    for i in range(1, 80):
+        message = conversation.add_user_message(f"turn {i}")
+        store.save_message(conversation, message)
+    store.close()
+    async with ChatApp(settings, continue_last=True).run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = chat_screen(pilot)
+        assert "turn 79" in screen_text(pilot)
+        assert "earlier messages" in "".join(
+            str(view.render()) for view in screen.log_view.query(".earlier")
+        )
+        for _ in range(40):
+            if screen._first_shown == 0:
+                break
+            screen.log_view.scroll_home(animate=False)
+            await pilot.pause(0.05)
+        assert screen._first_shown == 0
+        texts = [view.message.content for view in screen.log_view.query(UserMessageView)]
+        assert texts == [f"turn {i}" for i in range(80)], "every turn, in order"

@@ -34,7 +34,7 @@ from tui.ui.widgets.status_line import StatusLine
 STATUS_INTERVAL = 0.5
 SAVE_INTERVAL = 0.5
 """A streaming reply reaches the database at most this often: a crash loses at most this."""
-RESUMED_MESSAGES_SHOWN = 60
+RESUMED_MESSAGES_SHOWN = 12
 REPLY_GROUP = "reply"
 NO_KEY_NOTICE = (
     "No API key is set, so requests to OpenAI will fail.\n"
@@ -75,6 +75,8 @@ class ChatScreen(Screen[None]):
         self._startup_notice = startup_notice
         self._reply_worker: Worker[None] | None = None
         self._store_failed = False
+        self._first_shown = 0
+        """Index of the earliest message mounted in the log; earlier ones load on demand."""
 
     def _new_conversation(self) -> Conversation:
         return Conversation(system_prompt=self.settings.system_prompt, model=self.settings.model)
@@ -114,23 +116,54 @@ class ChatScreen(Screen[None]):
 
     def _show_history(self, focus_message_id: int | None = None) -> list[Widget]:
         """Mounts a resumed conversation; only the latest turns (or from a search match on),
-        so opening stays instant."""
+        so opening stays instant. Scrolling to the top shows earlier turns, a batch at a time."""
         messages = self.conversation.messages
-        hidden = max(0, len(messages) - RESUMED_MESSAGES_SHOWN)
+        first = max(0, len(messages) - RESUMED_MESSAGES_SHOWN)
         if focus_message_id is not None:
             match = next((i for i, m in enumerate(messages) if m.id == focus_message_id), None)
             if match is not None:
-                hidden = min(hidden, match)
+                first = min(first, match)
+        self._first_shown = first
+        views = self._message_views(messages[first:])
+        self.log_view.mount_all([*self._earlier_notice(), *views])
+        return views
+
+    def _message_views(self, messages: list[Message]) -> list[Widget]:
         views: list[Widget] = []
-        if hidden:
-            views.append(NoticeView(f"{hidden} earlier messages are in the history database."))
-        for message in messages[hidden:]:
+        for message in messages:
             if message.role is Role.USER:
                 views.append(UserMessageView(message))
             elif message.role is Role.ASSISTANT:
                 views.append(self._assistant_view(message))
-        self.log_view.mount_all(views)
         return views
+
+    def _earlier_notice(self) -> list[Widget]:
+        if not self._first_shown:
+            return []
+        return [
+            NoticeView(
+                f"↑ {self._first_shown} earlier messages: scroll to the top to show more",
+                classes="earlier",
+            )
+        ]
+
+    @on(MessageLog.ReachedTop)
+    async def _show_earlier(self) -> None:
+        if not self._first_shown:
+            return
+        start = max(0, self._first_shown - RESUMED_MESSAGES_SHOWN)
+        views = self._message_views(self.conversation.messages[start : self._first_shown])
+        self._first_shown = start
+        log = self.log_view
+        height_before = log.virtual_size.height
+        await log.query(".earlier").remove()
+        first_view = next(iter(log.children), None)
+        await log.mount_all([*self._earlier_notice(), *views], before=first_view)
+
+        def keep_reading_position() -> None:
+            log.scroll_to(y=log.virtual_size.height - height_before, animate=False)
+
+        self.call_after_refresh(keep_reading_position)
 
     def _persist(self, message: Message | None = None) -> None:
         """Writes the conversation (and a message) to the store; a failure is told once and
@@ -300,6 +333,7 @@ class ChatScreen(Screen[None]):
     async def _new_chat(self) -> None:
         await self._stop_reply()
         self.conversation = self._new_conversation()
+        self._first_shown = 0
         await self.log_view.remove_children()
         self.status.show("New conversation")
         self.prompt.focus()

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from textual.containers import VerticalScroll
+from textual.message import Message
 
 
 class MessageLog(VerticalScroll, can_focus=True):
+    class ReachedTop(Message):
+        """The user scrolled to the very top: a long conversation may show more of itself."""
+
     def on_mount(self) -> None:
         # Anchored: new content keeps the view at the bottom; a user scroll releases the
         # anchor and scrolling back to the bottom restores it (Textual's own behaviour).
         self.anchor()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value <= 0 < old_value:
+            self.post_message(self.ReachedTop())
