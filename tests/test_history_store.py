@@ -306,3 +306,22 @@ async def test_a_long_conversation_opens_at_the_end_and_loads_earlier_turns_on_s
         assert screen._first_shown == 0
         texts = [view.message.content for view in screen.log_view.query(UserMessageView)]
         assert texts == [f"turn {i}" for i in range(80)], "every turn, in order"
+
+
+async def test_export_from_the_command_palette_writes_a_private_file(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "Export me")
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Export as JSON")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        path = settings.db_path.parent / "exports" / "conversation-1.json"
+        await wait_until(pilot, path.exists)
+    exported = json.loads(path.read_text())
+    assert [m["content"] for m in exported["messages"]] == ["Export me", "Hello from the server."]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert TEST_KEY not in path.read_text()

@@ -7,7 +7,9 @@ terminal or an editor; JSON keeps the exact text, since its escaping is already 
 from __future__ import annotations
 
 import json
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 from tui.chat.conversation import Conversation
@@ -64,3 +66,15 @@ def to_markdown(conversation: Conversation) -> str:
         if message.error:
             lines += [f"> {message.error}", ""]
     return make_safe("\n".join(lines))
+
+
+def export_to_file(conversation: Conversation, folder: Path, format: str) -> Path:
+    """Writes `exports/conversation-ID.md|json` under `folder`, readable by the user only."""
+    text = to_json(conversation) if format == "json" else to_markdown(conversation)
+    exports = folder / "exports"
+    exports.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = exports / f"conversation-{conversation.id}.{format}"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+    return path

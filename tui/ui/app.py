@@ -73,6 +73,16 @@ class ChatApp(App[None]):
             "Conversations", "Browse, open, rename, delete (Ctrl+B)", chat.action_conversations
         )
         yield SystemCommand("Search", "Search all conversations (Ctrl+F)", chat.action_search)
+        yield SystemCommand(
+            "Export as Markdown",
+            "Write this conversation to a .md file",
+            lambda: chat.action_export("md"),
+        )
+        yield SystemCommand(
+            "Export as JSON",
+            "Write this conversation to a .json file",
+            lambda: chat.action_export("json"),
+        )
         yield SystemCommand("Help", "Show every key (F1)", chat.action_help)
 
 

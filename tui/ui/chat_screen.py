@@ -21,6 +21,7 @@ from tui.chat.events import ChatError, ContentDelta, Failed, Finished, Reasoning
 from tui.chat.message import Message, MessageStatus, Role
 from tui.chat.safe_text import make_safe
 from tui.config import Settings
+from tui.export import export_to_file
 from tui.store import Store
 from tui.ui.conversations_screen import ConversationsScreen, OpenConversation
 from tui.ui.help_screen import HelpScreen
@@ -381,6 +382,18 @@ class ChatScreen(Screen[None]):
         )
         if target is not None:
             self.call_after_refresh(self.log_view.scroll_to_widget, target, top=True, animate=False)
+
+    def action_export(self, format: str = "md") -> None:
+        """Writes the open conversation to a private file beside the history database."""
+        if self.store is None or self.conversation.id is None:
+            self.notify("Nothing to export yet: send a prompt first.", severity="warning")
+            return
+        try:
+            path = export_to_file(self.conversation, self.settings.db_path.parent, format)
+        except OSError as error:
+            self.notify(f"Export failed: {error}", severity="error")
+            return
+        self.notify(f"Exported to {path}", timeout=8)
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self))
