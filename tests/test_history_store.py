@@ -325,3 +325,24 @@ async def test_export_from_the_command_palette_writes_a_private_file(
     assert [m["content"] for m in exported["messages"]] == ["Export me", "Hello from the server."]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert TEST_KEY not in path.read_text()
+
+
+def test_search_uses_fts5_prefixes_and_falls_back_to_like_without_it(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "h.sqlite3")
+    conversation = Conversation(model="m")
+    conversation.add_user_message("Emperor penguins huddle for warmth")
+    store.save_conversation(conversation, None)
+    store.save_message(conversation, conversation.messages[0])
+    assert store.has_full_text_index
+    assert [hit.snippet for hit in store.search("emp hudd")] == [
+        "Emperor penguins huddle for warmth"
+    ]
+    assert store.search("walrus") == []
+    # An SQLite built without FTS5 has no index: the same search runs as a LIKE scan.
+    with store._db:
+        for trigger in ("insert", "delete", "update"):
+            store._db.execute(f"DROP TRIGGER messages_fts_{trigger}")
+        store._db.execute("DROP TABLE messages_fts")
+    assert not store.has_full_text_index
+    assert [hit.message_id for hit in store.search("huddle for")] == [1]
+    assert store.search("walrus") == []

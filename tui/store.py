@@ -193,19 +193,41 @@ class Store:
             self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 
     def search(self, text: str, limit: int = 50) -> list[SearchHit]:
-        """Messages containing `text` (case-insensitive), newest first. A LIKE scan: a few
-        milliseconds for megabytes of history, and no dependence on FTS5 being compiled in."""
-        if not text.strip():
+        """Messages matching `text`, newest first: with SQLite's FTS5 (each word as a prefix,
+        as the user types) where it is compiled in, a case-insensitive LIKE scan otherwise."""
+        words = text.split()
+        if not words:
             return []
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = self._db.execute(
-            "SELECT m.conversation_id, m.id, c.title, m.content FROM messages m"
-            " JOIN conversations c ON c.id = m.conversation_id"
-            " WHERE m.content LIKE ? ESCAPE '\\' AND m.replaced = 0"
-            " ORDER BY m.id DESC LIMIT ?",
-            (pattern, limit),
-        ).fetchall()
-        return [SearchHit(int(r[0]), int(r[1]), str(r[2]), _snippet(str(r[3]), text)) for r in rows]
+        if self.has_full_text_index:
+            query = " ".join('"' + word.replace('"', '""') + '"*' for word in words)
+            sql = (
+                "SELECT m.conversation_id, m.id, c.title, m.content FROM messages_fts f"
+                " JOIN messages m ON m.id = f.rowid"
+                " JOIN conversations c ON c.id = m.conversation_id"
+                " WHERE messages_fts MATCH ? AND m.replaced = 0 ORDER BY m.id DESC LIMIT ?"
+            )
+            argument = query
+        else:
+            argument = (
+                "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            )
+            sql = (
+                "SELECT m.conversation_id, m.id, c.title, m.content FROM messages m"
+                " JOIN conversations c ON c.id = m.conversation_id"
+                " WHERE m.content LIKE ? ESCAPE '\\' AND m.replaced = 0"
+                " ORDER BY m.id DESC LIMIT ?"
+            )
+        rows = self._db.execute(sql, (argument, limit)).fetchall()
+        return [
+            SearchHit(int(r[0]), int(r[1]), str(r[2]), _snippet(str(r[3]), words[0])) for r in rows
+        ]
+
+    @property
+    def has_full_text_index(self) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages_fts'"
+        ).fetchone()
+        return row is not None
 
     def latest_conversation_id(self) -> int | None:
         row = self._db.execute(
@@ -295,6 +317,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.execute("PRAGMA foreign_keys=ON")
         _migrate(connection)
+        _ensure_search_index(connection)
         connection.execute("SELECT COUNT(*) FROM messages").fetchone()
     except sqlite3.DatabaseError:
         connection.close()
@@ -317,6 +340,43 @@ def _migrate(connection: sqlite3.Connection) -> None:
         except Exception:
             connection.execute("ROLLBACK")
             raise
+
+
+SEARCH_INDEX_STATEMENTS = [
+    "CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages', content_rowid='id')",
+    "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN"
+    " INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content); END",
+    "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN"
+    " INSERT INTO messages_fts(messages_fts, rowid, content)"
+    " VALUES ('delete', old.id, old.content); END",
+    "CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN"
+    " INSERT INTO messages_fts(messages_fts, rowid, content)"
+    " VALUES ('delete', old.id, old.content);"
+    " INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content); END",
+    "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",
+]
+
+
+def _ensure_search_index(connection: sqlite3.Connection) -> None:
+    """Adds the FTS5 index (kept in step by triggers) if this SQLite has FTS5; an SQLite
+    without it simply searches with LIKE, and the database stays usable by both."""
+    exists = connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages_fts'"
+    ).fetchone()
+    if exists:
+        return
+    try:
+        connection.execute("CREATE VIRTUAL TABLE temp.fts5_probe USING fts5(x)")
+        connection.execute("DROP TABLE temp.fts5_probe")
+    except sqlite3.OperationalError:
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in SEARCH_INDEX_STATEMENTS:
+            connection.execute(statement)
+        connection.execute("COMMIT")
+    except sqlite3.Error:
+        connection.execute("ROLLBACK")
 
 
 def _run_script(connection: sqlite3.Connection, script: str) -> None:
