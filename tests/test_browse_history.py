@@ -8,6 +8,7 @@ from tests.ui_helpers import (
     last_reply_settled,
     replies,
     screen_text,
+    send_and_settle,
     type_and_send,
     wait_until,
 )
@@ -19,8 +20,7 @@ from tui.ui.search_screen import SearchScreen
 
 
 async def two_conversations(pilot) -> None:
-    await type_and_send(pilot, "Tell me about penguins")
-    await wait_until(pilot, lambda: last_reply_settled(pilot))
+    await send_and_settle(pilot, "Tell me about penguins")
     await pilot.press("ctrl+n")
     await wait_until(pilot, lambda: not replies(pilot))
     await type_and_send(pilot, "Tell me about volcanoes")

@@ -13,6 +13,7 @@ from tests.ui_helpers import (
     last_reply_settled,
     replies,
     screen_text,
+    send_and_settle,
     type_and_send,
     wait_until,
 )
@@ -34,8 +35,7 @@ async def test_prompt_streams_into_rendered_markdown_reply(
 ) -> None:
     server.queue(StreamReply(deltas=MARKDOWN_REPLY))
     async with ChatApp(settings).run_test(size=(100, 40)) as pilot:
-        await type_and_send(pilot, "Show me a plan")
-        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await send_and_settle(pilot, "Show me a plan")
         reply = replies(pilot)[-1]
         assert reply.message.status is MessageStatus.DONE
         assert reply.message.content == "".join(MARKDOWN_REPLY)
@@ -54,8 +54,7 @@ async def test_second_request_carries_the_whole_history(
     settings = replace(settings, system_prompt="Be brief.")
     server.queue(StreamReply(deltas=["Paris", "."]), StreamReply(deltas=["About 2 million."]))
     async with ChatApp(settings).run_test() as pilot:
-        await type_and_send(pilot, "Capital of France?")
-        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await send_and_settle(pilot, "Capital of France?")
         await type_and_send(pilot, "Population?")
         await wait_until(pilot, lambda: len(replies(pilot)) == 2 and last_reply_settled(pilot))
     assert server.requests[1]["messages"] == [
@@ -95,8 +94,7 @@ async def test_ctrl_r_regenerates_the_last_reply(
 ) -> None:
     server.queue(StreamReply(deltas=["First answer."]), StreamReply(deltas=["Second answer."]))
     async with ChatApp(settings).run_test() as pilot:
-        await type_and_send(pilot, "Question")
-        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await send_and_settle(pilot, "Question")
         await pilot.press("ctrl+r")
         await wait_until(
             pilot,
@@ -134,8 +132,7 @@ async def test_error_is_explained_in_the_chat_and_retry_succeeds(
         StreamReply(deltas=["Recovered."]),
     )
     async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
-        await type_and_send(pilot, "Hello")
-        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await send_and_settle(pilot, "Hello")
         reply = replies(pilot)[-1]
         assert reply.message.status is MessageStatus.ERROR
         text = screen_text(pilot)
@@ -152,8 +149,7 @@ async def test_broken_stream_keeps_partial_text_marked_as_error(
 ) -> None:
     server.queue(StreamReply(deltas=["Half ", "an ", "answer ", "lost"], disconnect_after=3))
     async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
-        await type_and_send(pilot, "Hello")
-        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await send_and_settle(pilot, "Hello")
         reply = replies(pilot)[-1]
         assert reply.message.status is MessageStatus.ERROR
         assert reply.message.content == "Half an answer "
@@ -164,8 +160,7 @@ async def test_broken_stream_keeps_partial_text_marked_as_error(
 async def test_unreachable_server_is_named_with_the_fix(settings: Settings) -> None:
     settings = replace(settings, base_url="http://127.0.0.1:9/v1")
     async with ChatApp(settings).run_test(size=(110, 30)) as pilot:
-        await type_and_send(pilot, "Hello")
-        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await send_and_settle(pilot, "Hello")
         text = screen_text(pilot)
         assert "Cannot reach http://127.0.0.1:9/v1" in text
         assert "server is running" in text
@@ -176,8 +171,7 @@ async def test_without_a_key_the_app_opens_and_explains_how_to_set_one(tmp_path)
     async with ChatApp(settings).run_test(size=(110, 30)) as pilot:
         await pilot.pause()
         assert "OPENAI_API_KEY" in screen_text(pilot)
-        await type_and_send(pilot, "Hello")
-        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await send_and_settle(pilot, "Hello")
         assert "No API key is set" in screen_text(pilot)
 
 
@@ -187,8 +181,7 @@ async def test_log_follows_the_bottom_but_respects_a_user_who_scrolled_up(
     server.queue(StreamReply(deltas=[f"Line {i}\n\n" for i in range(60)]))
     server.queue(StreamReply(deltas=[f"More {i}\n\n" for i in range(150)], delay=0.02))
     async with ChatApp(settings).run_test(size=(80, 24)) as pilot:
-        await type_and_send(pilot, "Long")
-        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await send_and_settle(pilot, "Long")
         log = chat_screen(pilot).log_view
         await pilot.pause(0.2)
         assert log.max_scroll_y > 0
@@ -232,8 +225,7 @@ async def test_ctrl_n_starts_an_empty_conversation(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
     async with ChatApp(settings).run_test() as pilot:
-        await type_and_send(pilot, "First chat")
-        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await send_and_settle(pilot, "First chat")
         await pilot.press("ctrl+n")
         await wait_until(pilot, lambda: not replies(pilot))
         await type_and_send(pilot, "Second chat")

@@ -19,6 +19,7 @@ from tests.ui_helpers import (
     last_reply_settled,
     replies,
     screen_text,
+    send_and_settle,
     type_and_send,
     wait_until,
 )
@@ -44,8 +45,7 @@ async def test_full_exchange_cancel_and_error_are_stored(
         ErrorReply(503, '{"error": {"message": "busy"}}'),
     )
     async with ChatApp(settings).run_test() as pilot:
-        await type_and_send(pilot, "How are you?")
-        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await send_and_settle(pilot, "How are you?")
         await type_and_send(pilot, "Tell me more")
         await wait_until(pilot, lambda: "w2" in replies(pilot)[-1].body.rendered_text)
         await pilot.press("escape")
@@ -84,8 +84,7 @@ async def test_continue_reopens_the_last_conversation(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
     async with ChatApp(settings).run_test() as pilot:
-        await type_and_send(pilot, "Remember the word banana")
-        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await send_and_settle(pilot, "Remember the word banana")
     async with ChatApp(settings, continue_last=True).run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         assert "Remember the word banana" in screen_text(pilot)
@@ -159,8 +158,7 @@ async def test_list_and_export_print_stored_conversations(
 ) -> None:
     server.queue(StreamReply(deltas=["Use `ls`", "\x1b[2J."]))
     async with ChatApp(settings).run_test() as pilot:
-        await type_and_send(pilot, "How do I list files?")
-        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await send_and_settle(pilot, "How do I list files?")
     db = str(settings.db_path)
     listing = cli_output("--db", db, "list")
     assert "How do I list files?" in listing and "2 msgs" in listing
@@ -194,8 +192,7 @@ async def test_regenerated_replies_are_kept_as_versions_to_step_between(
         StreamReply(deltas=["Follow-up answer."]),
     )
     async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
-        await type_and_send(pilot, "Question")
-        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await send_and_settle(pilot, "Question")
         await pilot.press("ctrl+r")
         await wait_until(
             pilot,
@@ -312,8 +309,7 @@ async def test_export_from_the_command_palette_writes_a_private_file(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
     async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
-        await type_and_send(pilot, "Export me")
-        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await send_and_settle(pilot, "Export me")
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"Export as JSON")

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tests.openai_server import OpenAIStyleServer, StreamReply
-from tests.ui_helpers import last_reply_settled, replies, screen_text, type_and_send, wait_until
+from tests.ui_helpers import (
+    last_reply_settled,
+    replies,
+    screen_text,
+    send_and_settle,
+    type_and_send,
+    wait_until,
+)
 from tui.chat.message import MessageStatus
 from tui.config import Settings
 from tui.ui.app import ChatApp
@@ -18,8 +25,7 @@ async def test_control_sequences_in_a_reply_are_shown_as_visible_symbols(
 ) -> None:
     server.queue(StreamReply(deltas=HOSTILE))
     async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
-        await type_and_send(pilot, "Be hostile")
-        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await send_and_settle(pilot, "Be hostile")
         text = screen_text(pilot)
         assert "Clear␛[2J" in text and "<U+202E>evil" in text
         assert "\x1b" not in text and "\x07" not in text
@@ -34,8 +40,7 @@ async def test_reply_cut_by_the_token_limit_says_so(
 ) -> None:
     server.queue(StreamReply(deltas=["Partial", " answer"], finish_reason="length"))
     async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
-        await type_and_send(pilot, "Long answer")
-        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await send_and_settle(pilot, "Long answer")
         assert "cut off by the token limit" in screen_text(pilot)
 
 

@@ -52,3 +52,9 @@ def screen_text(pilot: Pilot) -> str:
     """The characters currently on the (virtual) screen, as a user would read them."""
     strips = pilot.app.screen._compositor.render_strips()
     return "\n".join(strip.text for strip in strips)
+
+
+async def send_and_settle(pilot: Pilot, text: str, timeout: float = 5.0) -> None:
+    """Sends a prompt and waits until its reply has ended, however it ended."""
+    await type_and_send(pilot, text)
+    await wait_until(pilot, lambda: last_reply_settled(pilot), timeout)
