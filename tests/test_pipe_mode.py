@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pty
 import subprocess
 import sys
 
@@ -81,3 +82,32 @@ def test_pipe_without_prompt_is_a_usage_error(server: OpenAIStyleServer) -> None
     assert result.returncode == 2
     assert "empty" in result.stderr
     assert server.requests == []
+
+
+def test_pipe_on_a_terminal_never_emits_the_models_control_sequences(
+    server: OpenAIStyleServer,
+) -> None:
+    """The bytes written to a real pseudo-terminal carry the escapes as visible symbols."""
+    server.queue(StreamReply(deltas=["Clear\x1b[2J", " clip\x1b]52;c;ZXZpbA==\x07", " done"]))
+    primary, secondary = pty.openpty()
+    env = {**os.environ, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": TEST_KEY}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui", "-p", "hostile"],
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+    )
+    os.close(secondary)
+    written = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        written += chunk
+    assert process.wait(timeout=30) == 0
+    os.close(primary)
+    assert b"\x1b" not in written and b"\x07" not in written
+    assert "Clear␛[2J clip␛]52;c;ZXZpbA==␇ done".encode() in written

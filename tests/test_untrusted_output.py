@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pty
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
 from dataclasses import replace
 
+from tests.conftest import TEST_KEY
 from tests.openai_server import OpenAIStyleServer, StreamReply
 from tests.ui_helpers import (
     last_reply_settled,
@@ -56,3 +66,55 @@ async def test_a_stalled_stream_ends_as_a_timeout_and_keeps_the_text(
         assert reply.message.status is MessageStatus.ERROR
         assert reply.message.content == "Before "
         assert "stalled" in screen_text(pilot)
+
+
+def test_the_app_in_a_real_terminal_writes_none_of_the_models_escapes(
+    server: OpenAIStyleServer, tmp_path
+) -> None:
+    """Runs the full-screen app on a pseudo-terminal and inspects every byte it writes."""
+    server.queue(StreamReply(deltas=["Clear\x1b[2J", " clip\x1b]52;c;ZXZpbA==\x07", " FINISHED"]))
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    env = {
+        **os.environ,
+        "OPENAI_BASE_URL": server.base_url,
+        "OPENAI_API_KEY": TEST_KEY,
+        "TERM": "xterm-256color",
+        "TUI_CHAT_DB": str(tmp_path / "h.sqlite3"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui", "-m", "m", "hostile"],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(secondary)
+    written = bytearray()
+    deadline = time.monotonic() + 20
+    quit_sent = False
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([primary], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            written += chunk
+        if not quit_sent and b"FINISHED" in written:
+            time.sleep(0.3)
+            os.write(primary, b"\x11")  # Ctrl+Q
+            quit_sent = True
+        if process.poll() is not None:
+            break
+    process.kill()
+    process.wait()
+    os.close(primary)
+    assert quit_sent, "the reply never reached the screen"
+    assert b"ZXZpbA==" in written, "the text itself is shown"
+    assert b"\x1b]52;c;ZXZpbA==" not in written, "no clipboard write"
+    assert "␛]52".encode() in written and "␛[2J".encode() in written
+    assert TEST_KEY.encode() not in written
