@@ -14,6 +14,7 @@ from tests.ui_helpers import (
     replies,
     screen_text,
     send_and_settle,
+    send_and_wait_for_text,
     type_and_send,
     wait_until,
 )
@@ -72,8 +73,7 @@ async def test_escape_mid_stream_keeps_partial_reply_and_closes_stream(
 ) -> None:
     server.queue(StreamReply(deltas=[f"word{i} " for i in range(200)], delay=0.05))
     async with ChatApp(settings).run_test() as pilot:
-        await type_and_send(pilot, "Talk a lot")
-        await wait_until(pilot, lambda: "word3" in replies(pilot)[-1].body.rendered_text)
+        await send_and_wait_for_text(pilot, "Talk a lot", "word3")
         await pilot.press("escape")
         await wait_until(pilot, lambda: last_reply_settled(pilot))
         reply = replies(pilot)[-1]
@@ -116,8 +116,7 @@ async def test_retry_while_streaming_cancels_the_current_reply_first(
         StreamReply(deltas=["Fresh."]),
     )
     async with ChatApp(settings).run_test() as pilot:
-        await type_and_send(pilot, "Question")
-        await wait_until(pilot, lambda: "slow1" in replies(pilot)[-1].body.rendered_text)
+        await send_and_wait_for_text(pilot, "Question", "slow1")
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: replies(pilot)[-1].message.content == "Fresh.")
         assert [view.message.content for view in replies(pilot)] == ["Fresh."]
@@ -186,8 +185,7 @@ async def test_log_follows_the_bottom_but_respects_a_user_who_scrolled_up(
         await pilot.pause(0.2)
         assert log.max_scroll_y > 0
         assert log.scroll_y == log.max_scroll_y, "followed the bottom"
-        await type_and_send(pilot, "Longer")
-        await wait_until(pilot, lambda: "More 10" in replies(pilot)[-1].body.rendered_text)
+        await send_and_wait_for_text(pilot, "Longer", "More 10")
         for _ in range(5):  # mouse wheel: the user reads something above
             await pilot._post_mouse_events([events.MouseScrollUp], log, offset=(5, 5))
         await pilot.pause(0.1)

@@ -20,6 +20,7 @@ from tests.ui_helpers import (
     replies,
     screen_text,
     send_and_settle,
+    send_and_wait_for_text,
     type_and_send,
     wait_until,
 )
@@ -46,8 +47,7 @@ async def test_full_exchange_cancel_and_error_are_stored(
     )
     async with ChatApp(settings).run_test() as pilot:
         await send_and_settle(pilot, "How are you?")
-        await type_and_send(pilot, "Tell me more")
-        await wait_until(pilot, lambda: "w2" in replies(pilot)[-1].body.rendered_text)
+        await send_and_wait_for_text(pilot, "Tell me more", "w2")
         await pilot.press("escape")
         await wait_until(pilot, lambda: last_reply_settled(pilot))
         await type_and_send(pilot, "Again")
@@ -143,8 +143,7 @@ async def test_quitting_mid_stream_saves_the_partial_reply_as_stopped(
 ) -> None:
     server.queue(StreamReply(deltas=[f"q{i} " for i in range(200)], delay=0.05))
     async with ChatApp(settings).run_test() as pilot:
-        await type_and_send(pilot, "Keep going")
-        await wait_until(pilot, lambda: "q3" in replies(pilot)[-1].body.rendered_text)
+        await send_and_wait_for_text(pilot, "Keep going", "q3")
         await pilot.press("ctrl+q")
         await pilot.pause(0.2)
     rows = stored_messages(settings.db_path)

@@ -58,3 +58,9 @@ async def send_and_settle(pilot: Pilot, text: str, timeout: float = 5.0) -> None
     """Sends a prompt and waits until its reply has ended, however it ended."""
     await type_and_send(pilot, text)
     await wait_until(pilot, lambda: last_reply_settled(pilot), timeout)
+
+
+async def send_and_wait_for_text(pilot: Pilot, prompt: str, text: str) -> None:
+    """Sends a prompt and waits until `text` has been rendered in the reply (mid-stream)."""
+    await type_and_send(pilot, prompt)
+    await wait_until(pilot, lambda: text in replies(pilot)[-1].body.rendered_text)
