@@ -46,13 +46,56 @@ class ErrorReply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-Reply = StreamReply | ErrorReply
+@dataclass
+class RawStream:
+    """The exact bytes of an SSE body, sent as `piece_size`-byte HTTP chunks (0: one chunk),
+    each written and drained on its own, so events and UTF-8 characters arrive split."""
+
+    body: bytes
+    piece_size: int = 0
+    piece_delay: float = 0.0
+
+
+Reply = StreamReply | ErrorReply | RawStream
+
+
+def chunk_event(
+    delta: dict[str, Any] | None = None,
+    finish: str | None = None,
+    *,
+    choices: list[Any] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One `chat.completion.chunk`; `choices` overrides the single-choice default."""
+    if choices is None:
+        choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "test-model",
+        "choices": choices,
+        **extra,
+    }
+
+
+def sse_body(
+    events: list[dict[str, Any] | str], *, line_end: str = "\n", done: bool = True
+) -> bytes:
+    """Encodes chunks (dicts) and raw payloads (str) as `data:` events, then `[DONE]`."""
+    lines = []
+    for event in events:
+        payload = event if isinstance(event, str) else json.dumps(event, ensure_ascii=False)
+        lines.append(f"data: {payload}{line_end}{line_end}")
+    if done:
+        lines.append(f"data: [DONE]{line_end}{line_end}")
+    return "".join(lines).encode()
 
 
 class OpenAIStyleServer:
     """Runs on its own thread and event loop so sync and async tests can both use it."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.requests: list[dict[str, Any]] = []
         self.request_headers: list[dict[str, str]] = []
         self.disconnects = 0
@@ -64,7 +107,7 @@ class OpenAIStyleServer:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.AbstractServer | None = None
-        self.port = 0
+        self.port = port
 
     def start(self) -> OpenAIStyleServer:
         self._thread.start()
@@ -73,7 +116,7 @@ class OpenAIStyleServer:
         return self
 
     async def _start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
         self.port = self._server.sockets[0].getsockname()[1]
 
     def stop(self) -> None:
@@ -127,6 +170,8 @@ class OpenAIStyleServer:
                     await self._send_plain(
                         writer, reply.status, reply.body, reply.content_type, reply.headers
                     )
+                elif isinstance(reply, RawStream):
+                    await self._send_raw(writer, reply)
                 else:
                     await self._stream(reader, writer, reply)
             else:
@@ -156,6 +201,22 @@ class OpenAIStyleServer:
         )
         await writer.drain()
 
+    async def _send_raw(self, writer: asyncio.StreamWriter, reply: RawStream) -> None:
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+            b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        )
+        size = reply.piece_size or len(reply.body) or 1
+        for start in range(0, len(reply.body), size):
+            piece = reply.body[start : start + size]
+            writer.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            await writer.drain()
+            if reply.piece_delay:
+                await asyncio.sleep(reply.piece_delay)
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+        self.completed_streams += 1
+
     async def _stream(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reply: StreamReply
     ) -> None:
@@ -179,17 +240,7 @@ class OpenAIStyleServer:
                 raise ConnectionResetError("client went away")
 
         def event(delta: dict[str, Any] | None, finish: str | None = None, **extra: Any) -> str:
-            chunk: dict[str, Any] = {
-                "id": "chatcmpl-test",
-                "object": "chat.completion.chunk",
-                "created": 0,
-                "model": "test-model",
-                "choices": []
-                if delta is None
-                else [{"index": 0, "delta": delta, "finish_reason": finish}],
-            }
-            chunk.update(extra)
-            return f"data: {json.dumps(chunk)}\n\n"
+            return f"data: {json.dumps(chunk_event(delta, finish, **extra))}\n\n"
 
         try:
             for line in reply.raw_lines_before:

@@ -156,15 +156,6 @@ async def test_broken_stream_keeps_partial_text_marked_as_error(
         assert "Half an answer" in text and "dropped mid-reply" in text
 
 
-async def test_unreachable_server_is_named_with_the_fix(settings: Settings) -> None:
-    settings = replace(settings, base_url="http://127.0.0.1:9/v1")
-    async with ChatApp(settings).run_test(size=(110, 30)) as pilot:
-        await send_and_settle(pilot, "Hello")
-        text = screen_text(pilot)
-        assert "Cannot reach http://127.0.0.1:9/v1" in text
-        assert "server is running" in text
-
-
 async def test_without_a_key_the_app_opens_and_explains_how_to_set_one(tmp_path) -> None:
     settings = Settings(api_key=None, base_url=None, max_retries=0, db_path=tmp_path / "h.db")
     async with ChatApp(settings).run_test(size=(110, 30)) as pilot:

@@ -73,7 +73,7 @@ def test_pipe_broken_stream_keeps_partial_output_and_fails(server: OpenAIStyleSe
 def test_pipe_server_down_names_the_endpoint() -> None:
     result = run_cli("http://127.0.0.1:9/v1", "-p", "Hi")
     assert result.returncode == 1
-    assert "Cannot reach http://127.0.0.1:9/v1" in result.stderr
+    assert "Nothing is listening at http://127.0.0.1:9/v1" in result.stderr
     assert TEST_KEY not in result.stderr
 
 

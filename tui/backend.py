@@ -1,14 +1,22 @@
 """The only module that talks to the API: requests a streamed reply and yields typed events.
 
-The SDK still does the HTTP work (auth, base URL, retries before the first byte, status
-errors), but the body is read as raw SSE lines (see `tui.sse`), which is cheaper per token
-and survives frames the SDK's own decoder would choke on.
+The SDK still does the HTTP work (auth, base URL, status errors), but the body is read as
+raw SSE lines (see `tui.sse`), which is cheaper per token and survives frames the SDK's own
+decoder would choke on. Retries are ours, not the SDK's: the SDK retries silently, and a
+user waiting on a rate limit should see that a retry is coming and when.
 """
 
 from __future__ import annotations
 
+import asyncio
+import email.utils
 import importlib
+import random
+import socket
+import ssl
+import time
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tui.chat.events import (
@@ -17,6 +25,7 @@ from tui.chat.events import (
     Failed,
     Finished,
     ReasoningDelta,
+    Retrying,
     StreamEvent,
 )
 from tui.config import Settings
@@ -30,6 +39,19 @@ KEY_HINT = (
     "--base-url at a local server such as Ollama."
 )
 RETRY_HINT = "Press Ctrl+R to try again."
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+LONGEST_AUTOMATIC_WAIT = 30.0
+"""A server that asks for a longer pause gets no automatic retry: the user decides."""
+FIRST_BACKOFF = 0.5
+LONGEST_BACKOFF = 8.0
+
+
+@dataclass
+class _AttemptFailure:
+    """Why an attempt failed before any text arrived, so that it may be retried."""
+
+    error: ChatError
+    retry_after: float | None = None
 
 
 def load_client_library() -> None:
@@ -57,7 +79,7 @@ class ChatBackend:
             self._client = openai.AsyncOpenAI(
                 api_key=api_key,
                 base_url=self.settings.base_url,
-                max_retries=self.settings.max_retries,
+                max_retries=0,  # retries are ours: see stream_reply
                 timeout=httpx2.Timeout(
                     self.settings.idle_timeout, connect=self.settings.connect_timeout
                 ),
@@ -74,10 +96,12 @@ class ChatBackend:
     ) -> AsyncIterator[StreamEvent]:
         """Yields the reply's events; always ends with `Finished` or `Failed`.
 
+        A failure before the first token (connection refused, 429, 5xx) is retried with
+        backoff, announced by a `Retrying` event; once text has arrived nothing is re-sent,
+        because a second answer would silently replace what the user is reading.
         Cancelling the consumer closes the HTTP response at once, so the server sees the
         connection go away instead of generating tokens nobody reads.
         """
-        import httpx2
         import openai
 
         try:
@@ -85,6 +109,32 @@ class ChatBackend:
         except openai.OpenAIError:
             yield Failed(ChatError("No API key is set", hint=KEY_HINT, retryable=False))
             return
+        attempts = max(0, self.settings.max_retries) + 1
+        for attempt in range(1, attempts + 1):
+            failure: list[_AttemptFailure] = []
+            async for event in self._attempt(client, messages, model, failure):
+                yield event
+            if not failure:
+                return
+            delay = _retry_delay(failure[0].retry_after, attempt)
+            if attempt == attempts or delay is None:
+                yield Failed(failure[0].error)
+                return
+            yield Retrying(failure[0].error, delay, attempt + 1, attempts)
+            await asyncio.sleep(delay)
+
+    async def _attempt(
+        self,
+        client: openai.AsyncOpenAI,
+        messages: Sequence[dict[str, str]],
+        model: str,
+        failure: list[_AttemptFailure],
+    ) -> AsyncIterator[StreamEvent]:
+        """One request. A failure that may be retried is put in `failure` instead of being
+        yielded; that only happens while no text has been yielded."""
+        import httpx2
+        import openai
+
         received_anything = False
         try:
             async with client.chat.completions.with_streaming_response.create(
@@ -120,25 +170,44 @@ class ChatBackend:
                     )
                 )
         except openai.APIStatusError as error:
-            yield Failed(self._describe_status_error(error, model))
-        except openai.APITimeoutError:
-            yield Failed(self._describe_timeout(received_anything))
+            described = self._describe_status_error(error, model)
+            if error.status_code in RETRYABLE_STATUSES:
+                failure.append(_AttemptFailure(described, _retry_after(error.response.headers)))
+            else:
+                yield Failed(described)
+        except openai.APITimeoutError as error:
+            described = self._describe_timeout(received_anything, error)
+            if _caused_by(error, httpx2.ConnectTimeout):
+                failure.append(_AttemptFailure(described))
+            else:
+                yield Failed(described)  # it already waited a whole idle timeout
         except openai.APIConnectionError as error:
-            yield Failed(self._describe_connection_error(error))
-        except httpx2.TimeoutException:
-            yield Failed(self._describe_timeout(received_anything))
+            failure.append(_AttemptFailure(self.describe_connection_error(error)))
+        except httpx2.TimeoutException as error:
+            yield Failed(self._describe_timeout(received_anything, error))
         except httpx2.TransportError as error:
-            yield Failed(
-                ChatError(
-                    "The connection dropped mid-reply",
-                    self._scrub(str(error) or type(error).__name__),
-                    "The text so far is kept. " + RETRY_HINT,
-                )
+            described = ChatError(
+                "The connection dropped mid-reply",
+                self._scrub(str(error) or type(error).__name__),
+                "The text so far is kept. " + RETRY_HINT,
             )
+            if received_anything:
+                yield Failed(described)
+            else:
+                failure.append(_AttemptFailure(described))
         except openai.OpenAIError as error:
             yield Failed(ChatError("The request failed", self._scrub(str(error)), RETRY_HINT))
 
-    def _describe_timeout(self, received_anything: bool) -> ChatError:
+    def _describe_timeout(self, received_anything: bool, error: BaseException) -> ChatError:
+        import httpx2
+
+        if _caused_by(error, httpx2.ConnectTimeout):
+            seconds = self.settings.connect_timeout
+            return ChatError(
+                f"Connecting to {self.settings.endpoint_label} timed out",
+                f"no connection within {seconds:g} s",
+                "The host may be down, firewalled or unreachable from this network. " + RETRY_HINT,
+            )
         seconds = self.settings.idle_timeout
         if received_anything:
             return ChatError(
@@ -152,12 +221,36 @@ class ChatBackend:
             "The server may be overloaded or loading a model. " + RETRY_HINT,
         )
 
-    def _describe_connection_error(self, error: openai.APIConnectionError) -> ChatError:
-        cause = error.__cause__
-        detail = f"{type(cause).__name__}: {cause}" if cause else str(error)
+    def describe_connection_error(self, error: BaseException) -> ChatError:
+        """Names the layer that failed (name lookup, TLS, nobody listening), because each
+        has a different fix."""
+        where = self.settings.endpoint_label
+        root = _root_cause(error)
+        detail = self._scrub(f"{type(root).__name__}: {root}")
+        if _caused_by(error, socket.gaierror):
+            return ChatError(
+                f"Cannot find the host of {where}",
+                detail,
+                "Check the spelling of the base URL (--base-url / OPENAI_BASE_URL) and your "
+                "network or DNS. " + RETRY_HINT,
+            )
+        if _caused_by(error, ssl.SSLError):
+            return ChatError(
+                f"The secure connection to {where} failed",
+                detail,
+                "If the server speaks plain HTTP (most local servers do), use an http:// "
+                "base URL; otherwise check its certificate. " + RETRY_HINT,
+            )
+        if _caused_by(error, ConnectionRefusedError):
+            return ChatError(
+                f"Nothing is listening at {where}",
+                detail,
+                "Start the server, or fix the base URL (--base-url / OPENAI_BASE_URL). "
+                + RETRY_HINT,
+            )
         return ChatError(
-            f"Cannot reach {self.settings.endpoint_label}",
-            self._scrub(detail),
+            f"Cannot reach {where}",
+            detail,
             "Check that the server is running and the base URL (--base-url / "
             "OPENAI_BASE_URL) is right. " + RETRY_HINT,
         )
@@ -181,8 +274,8 @@ class ChatBackend:
                 False,
             )
         if status == 429:
-            retry_after = error.response.headers.get("retry-after")
-            wait = f"The server asks to wait {retry_after} s. " if retry_after else ""
+            retry_after = _retry_after(error.response.headers)
+            wait = f"The server asks to wait {retry_after:.0f} s. " if retry_after else ""
             return ChatError("Rate limited (429)", detail, wait + RETRY_HINT)
         if status == 413:
             return ChatError(
@@ -196,6 +289,19 @@ class ChatBackend:
                 detail,
                 "If the conversation is too long for the model, start a new one with Ctrl+N.",
             )
+        if status == 408:
+            return ChatError("The server timed out the request (408)", detail, RETRY_HINT)
+        if status == 502:
+            return ChatError("Bad gateway (502)", detail, _PROXY_HINT + RETRY_HINT)
+        if status == 503:
+            return ChatError(
+                "Service unavailable (503)",
+                detail,
+                "The server is overloaded, down for maintenance or still loading the model. "
+                + RETRY_HINT,
+            )
+        if status == 504:
+            return ChatError("Gateway timeout (504)", detail, _PROXY_HINT + RETRY_HINT)
         if status >= 500:
             return ChatError(f"Server error ({status})", detail, "The server failed; " + RETRY_HINT)
         return ChatError(f"HTTP error {status}", detail, RETRY_HINT)
@@ -206,6 +312,64 @@ class ChatBackend:
         if key and key in text:
             text = text.replace(key, "sk-…")
         return text
+
+
+_PROXY_HINT = "A proxy or gateway in front of the model server got no good answer from it. "
+
+
+def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _root_cause(error: BaseException) -> BaseException:
+    """The innermost exception with a message: the SDK's own says only "Connection error"."""
+    best = error
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if str(current) and not isinstance(current, asyncio.CancelledError):
+            best = current
+        current = current.__cause__ or current.__context__
+    return best
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds the server asked us to wait: `retry-after-ms`, `Retry-After` in seconds, or
+    `Retry-After` as an HTTP date."""
+    milliseconds = headers.get("retry-after-ms")
+    if milliseconds:
+        try:
+            return max(0.0, float(milliseconds) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _retry_delay(retry_after: float | None, attempt: int) -> float | None:
+    """How long to wait before the next attempt, or None when waiting is the user's call."""
+    if retry_after is not None:
+        return retry_after if retry_after <= LONGEST_AUTOMATIC_WAIT else None
+    backoff = min(LONGEST_BACKOFF, FIRST_BACKOFF * 2 ** (attempt - 1))
+    return backoff * random.uniform(0.8, 1.2)
 
 
 def _server_message(error: openai.APIStatusError) -> str:

@@ -12,7 +12,7 @@ from typing import TextIO
 
 from tui.backend import ChatBackend
 from tui.chat.conversation import Conversation
-from tui.chat.events import ContentDelta, Failed, Finished, ReasoningDelta
+from tui.chat.events import ContentDelta, Failed, Finished, ReasoningDelta, Retrying
 from tui.chat.safe_text import make_safe
 from tui.config import Settings
 
@@ -53,6 +53,9 @@ async def answer_once(
                 elif event.reason == "content_filter":
                     err.write("tui-chat: the answer was stopped by the content filter\n")
                 return EXIT_OK
+            elif isinstance(event, Retrying):
+                err.write(f"tui-chat: {clean_err(event.describe())}\n")
+                err.flush()
             elif isinstance(event, Failed):
                 if wrote_text and out.isatty():
                     out.write("\n")

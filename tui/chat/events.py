@@ -55,4 +55,23 @@ class Failed:
     error: ChatError
 
 
-StreamEvent = ContentDelta | ReasoningDelta | UsageReport | Finished | Failed
+@dataclass(frozen=True, slots=True)
+class Retrying:
+    """The request failed before any text arrived and will be sent again after `delay`:
+    said out loud so that a user never waits on a silent retry."""
+
+    error: ChatError
+    delay: float
+    attempt: int
+    """The attempt about to start, counting the first request as 1."""
+    attempts: int
+
+    def describe(self) -> str:
+        seconds = f"{self.delay:.1f}".removesuffix(".0")
+        return (
+            f"{self.error.title}; retrying in {seconds} s "
+            f"(attempt {self.attempt} of {self.attempts})"
+        )
+
+
+StreamEvent = ContentDelta | ReasoningDelta | UsageReport | Finished | Failed | Retrying

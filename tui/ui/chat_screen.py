@@ -17,7 +17,15 @@ from textual.worker import Worker, WorkerState
 
 from tui.backend import ChatBackend, load_client_library
 from tui.chat.conversation import Conversation
-from tui.chat.events import ChatError, ContentDelta, Failed, Finished, ReasoningDelta, UsageReport
+from tui.chat.events import (
+    ChatError,
+    ContentDelta,
+    Failed,
+    Finished,
+    ReasoningDelta,
+    Retrying,
+    UsageReport,
+)
 from tui.chat.message import Message, MessageStatus, Role
 from tui.chat.safe_text import make_safe
 from tui.config import Settings
@@ -233,12 +241,16 @@ class ChatScreen(Screen[None]):
         parts: list[str] = []
         reasoning: list[str] = []
         error: ChatError | None = None
+        retry_notice_shown = False
         self.status.show("Connecting…")
         next_status = 0.0
         next_save = time.monotonic() + SAVE_INTERVAL
         try:
             async for event in self.backend.stream_reply(history, self.conversation.model or ""):
                 if isinstance(event, ContentDelta):
+                    if retry_notice_shown:
+                        retry_notice_shown = False
+                        view.show_outcome()
                     stats.on_token(time.monotonic())
                     parts.append(event.text)
                     view.body.feed(event.text)
@@ -254,6 +266,11 @@ class ChatScreen(Screen[None]):
                     error = event.error
                     reply.status = MessageStatus.ERROR
                     reply.error = error.one_line()
+                elif isinstance(event, Retrying):
+                    retry_notice_shown = True
+                    view.show_retry(event.describe())
+                    self.status.show(event.describe())
+                    next_status = time.monotonic() + event.delay
                 now = time.monotonic()
                 if now >= next_status:
                     next_status = now + STATUS_INTERVAL

@@ -56,6 +56,11 @@ class AssistantMessageView(Vertical):
         self.outcome.update(Content(make_safe(text)))
         self.outcome.display = bool(text)
 
+    def show_retry(self, notice: str) -> None:
+        """While an automatic retry waits, says why and when, under the empty reply."""
+        self.outcome.update(Content(make_safe(f"⟳ {notice}")))
+        self.outcome.display = True
+
 
 def outcome_text(message: Message, error: ChatError | None = None) -> str:
     status = message.status

@@ -28,6 +28,10 @@ from tui.ui.widgets.frozen_segment import FrozenSegment
 
 FLUSH_INTERVAL = 0.15
 BLOCKS_PER_SEGMENT = 8
+LIVE_SEGMENTS_IN_A_BACKLOG = 4
+"""A flush holding many blocks (a 1 MB delta, a resumed reply) freezes as it goes: every
+frame lays out all live widgets, so letting them pile up makes a backlog quadratic (1,000
+paragraphs took over 60 s; freezing every few segments makes it linear)."""
 
 
 class ReplySegment(Markdown):
@@ -119,6 +123,8 @@ class ReplyBody(Widget):
                 self._segment = None
                 self._blocks_in_segment = 0
                 start = offset
+                if len(self._closed_segments) >= LIVE_SEGMENTS_IN_A_BACKLOG:
+                    await self._freeze_after_layout()
         if start < len(text):
             await self._append_to_segment(text[start:])
 
@@ -127,6 +133,19 @@ class ReplyBody(Widget):
             self._segment = ReplySegment()
             await self.mount(self._segment)
         await self._segment.append(text)
+
+    async def _freeze_after_layout(self) -> None:
+        """Waits for the next frame (freezing needs laid-out widgets), then freezes."""
+        laid_out = asyncio.get_running_loop().create_future()
+
+        def release() -> None:
+            if not laid_out.done():
+                laid_out.set_result(None)
+
+        self.call_after_refresh(release)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(laid_out, 1.0)
+        await self._freeze_closed_segments()
 
     async def _freeze_closed_segments(self) -> None:
         closed, self._closed_segments = self._closed_segments, []
