@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
 from tui.config import Settings
+from tui.crash_report import CrashReported, save_crash_report
 from tui.store import Store
 from tui.ui.chat_screen import ChatScreen
 
 
 class ChatApp(App[None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "tui-chat"
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
@@ -34,6 +36,17 @@ class ChatApp(App[None]):
         self._initial_prompt = initial_prompt
         self._resume_id = resume_id
         self._continue_last = continue_last
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual prints a traceback with local variables (the API key among them) for an
+        unhandled error; hand it a `CrashReported` instead, whose rich form is one sentence
+        and the path of a scrubbed report. Test pilots still re-raise it."""
+        if not isinstance(error, CrashReported):
+            report = save_crash_report(error, self.settings.db_path.parent, [self.settings.api_key])
+            crash = CrashReported(report)
+            crash.__cause__ = error
+            error = crash
+        super()._handle_exception(error)
 
     def get_default_screen(self) -> Screen:
         store, notice = open_store(self.settings)
