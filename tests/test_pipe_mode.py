@@ -7,24 +7,9 @@ import pty
 import subprocess
 import sys
 
+from tests.cli_helpers import run_cli
 from tests.conftest import TEST_KEY
 from tests.openai_server import ErrorReply, OpenAIStyleServer, StreamReply
-
-
-def run_cli(server_url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "OPENAI_BASE_URL": server_url,
-        "OPENAI_API_KEY": TEST_KEY,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "tui", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
 
 
 def test_pipe_output_equals_the_streamed_text_exactly(server: OpenAIStyleServer) -> None:
@@ -111,3 +96,32 @@ def test_pipe_on_a_terminal_never_emits_the_models_control_sequences(
     os.close(primary)
     assert b"\x1b" not in written and b"\x07" not in written
     assert "Clear␛[2J clip␛]52;c;ZXZpbA==␇ done".encode() in written
+
+
+def test_pipe_explains_each_http_error_on_one_stderr_line(server: OpenAIStyleServer) -> None:
+    cases = {
+        400: "refused the request (400)",
+        401: "rejected the API key (401)",
+        403: "Access denied (403)",
+        404: "Not found (404)",
+        413: "too large (413)",
+        500: "Server error (500)",
+        502: "Bad gateway (502)",
+        503: "Service unavailable (503)",
+        504: "Gateway timeout (504)",
+    }
+    for status, expected in cases.items():
+        attempts = 3 if status >= 500 else 1  # two automatic retries, each said on stderr
+        server.queue(*[ErrorReply(status, headers={"Retry-After": "0"})] * attempts)
+        result = run_cli(server.base_url, "-p", "-m", "test-model", "Hi")
+        assert result.returncode == 1 and result.stdout == ""
+        *retries, failure = result.stderr.splitlines()
+        assert expected in failure and len(retries) == attempts - 1, result.stderr
+        assert all("retrying in 0 s" in line for line in retries)
+
+
+def test_pipe_says_on_stderr_when_it_retries(server: OpenAIStyleServer) -> None:
+    server.queue(ErrorReply(503, headers={"Retry-After": "0"}), StreamReply(deltas=["Later."]))
+    result = run_cli(server.base_url, "-p", "-m", "test-model", "Hi")
+    assert result.returncode == 0 and result.stdout == "Later."
+    assert "Service unavailable (503); retrying in 0 s (attempt 2 of 3)" in result.stderr

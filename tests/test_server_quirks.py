@@ -6,14 +6,9 @@ one-byte HTTP chunks, so an event (and a UTF-8 character) arrives in many pieces
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from tests.conftest import TEST_KEY
+from tests.cli_helpers import run_cli
 from tests.openai_server import OpenAIStyleServer, RawStream, chunk_event, sse_body
 from tests.ui_helpers import replies, screen_text, send_and_settle
 from tui.chat.message import MessageStatus
@@ -114,27 +109,9 @@ def test_quirky_streams_in_pipe_mode_print_the_exact_text(
 ) -> None:
     body, expected = QUIRKS[case]
     server.queue(body)
-    result = run_pipe(server, "Go")
+    result = run_cli(server.base_url, "-p", "-m", "test-model", "Go")
     assert result.returncode == 0, result.stderr
     assert result.stdout == expected
-
-
-def run_pipe(server: OpenAIStyleServer, prompt: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "OPENAI_BASE_URL": server.base_url,
-        "OPENAI_API_KEY": TEST_KEY,
-        "TUI_CHAT_MODEL": "test-model",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "tui", "-p", prompt],
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60,
-        cwd=Path(__file__).parent.parent,
-    )
 
 
 async def test_reasoning_content_and_reasoning_fields_are_kept_apart_from_the_answer(
@@ -171,7 +148,7 @@ async def test_finish_reasons_that_cut_a_reply_are_said(
         assert notice in screen_text(pilot)
         assert replies(pilot)[-1].message.finish_reason == reason
     server.queue(RawStream(sse_body([chunk_event({"content": "Trunc"}, reason)])))
-    result = run_pipe(server, "Go")
+    result = run_cli(server.base_url, "-p", "-m", "test-model", "Go")
     assert result.stdout == "Trunc" and notice.split()[-1] in result.stderr
 
 
@@ -186,4 +163,4 @@ async def test_a_single_one_megabyte_delta(server: OpenAIStyleServer, settings: 
         assert reply.message.content == text
         assert "99. A long paragraph" in reply.body.rendered_text
     server.queue(RawStream(sse_body([chunk_event({"content": text}, "stop")])))
-    assert run_pipe(server, "Go").stdout == text
+    assert run_cli(server.base_url, "-p", "-m", "test-model", "Go").stdout == text
