@@ -80,6 +80,7 @@ class ChatBackend:
                 api_key=api_key,
                 base_url=self.settings.base_url,
                 max_retries=0,  # retries are ours: see stream_reply
+                default_headers=dict(self.settings.headers) or None,
                 timeout=httpx2.Timeout(
                     self.settings.idle_timeout, connect=self.settings.connect_timeout
                 ),
@@ -142,6 +143,7 @@ class ChatBackend:
                 messages=list(messages),  # type: ignore[arg-type]
                 stream=True,
                 stream_options={"include_usage": True},
+                extra_body=dict(self.settings.params) or None,
             ) as response:
                 finish_reason: str | None = None
                 async for line in response.iter_lines():

@@ -7,13 +7,15 @@ import asyncio
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from tui import __version__
 from tui.chat.safe_text import make_safe
-from tui.config import apply_flags, settings_from_environment
+from tui.config import Settings, apply_flags, default_config_path, settings_from_environment
 from tui.pipe import EXIT_INTERRUPTED, EXIT_USAGE, answer_once
 
 HISTORY_COMMANDS = ("list", "export")
+CONFIG_COMMAND = "config"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,7 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tui-chat",
         description="A fast, keyboard-first terminal chat client for OpenAI-compatible servers.",
         epilog="History: tui-chat list | tui-chat export ID --format md|json. "
-        "Environment: OPENAI_API_KEY, OPENAI_BASE_URL. Press F1 in the app for keys.",
+        "Config: tui-chat config path | tui-chat config init. "
+        "Environment: OPENAI_API_KEY, OPENAI_BASE_URL, TUI_CHAT_PROFILE. "
+        "Press F1 in the app for keys.",
     )
     parser.add_argument("prompt", nargs="?", help="send this prompt at once")
     parser.add_argument(
@@ -43,8 +47,44 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--resume", type=int, metavar="ID", help="reopen conversation ID")
     parser.add_argument("--db", metavar="PATH", help="history database file")
+    parser.add_argument("--config", metavar="PATH", help="config file (default: see `config path`)")
+    parser.add_argument("--profile", metavar="NAME", help="use this profile from the config file")
     parser.add_argument("--version", action="version", version=f"tui-chat {__version__}")
     return parser
+
+
+def config_command(argv: Sequence[str]) -> int:
+    """`tui-chat config path` prints where the file is read from; `config init` writes a
+    commented example there."""
+    from tui.config_file import write_example_config
+
+    parser = argparse.ArgumentParser(prog="tui-chat config", description="The config file.")
+    parser.add_argument("action", choices=("path", "init"))
+    parser.add_argument("--config", metavar="PATH")
+    args = parser.parse_args(argv)
+    path = Path(args.config) if args.config else default_config_path()
+    if args.action == "path":
+        print(path)
+        return 0
+    if write_example_config(path):
+        print(f"wrote an example config to {path}")
+        return 0
+    print(f"tui-chat: {path} already exists; not overwritten", file=sys.stderr)
+    return 1
+
+
+def load_cli_settings(args: argparse.Namespace) -> Settings:
+    from tui.config_file import load_settings
+
+    return load_settings(
+        Path(args.config) if args.config else default_config_path(),
+        explicit_path=bool(args.config),
+        profile=args.profile,
+        model=args.model,
+        base_url=args.base_url,
+        system_prompt=args.system,
+        db_path=args.db,
+    )
 
 
 def build_history_parser() -> argparse.ArgumentParser:
@@ -97,14 +137,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if is_history_command(argv):
         return history_command(argv)
+    if argv[:1] == [CONFIG_COMMAND]:
+        return config_command(argv[1:])
     args = build_parser().parse_args(argv)
-    settings = apply_flags(
-        settings_from_environment(),
-        model=args.model,
-        base_url=args.base_url,
-        system_prompt=args.system,
-        db_path=args.db,
-    )
+    from tui.config_file import ConfigError
+
+    try:
+        settings = load_cli_settings(args)
+    except ConfigError as error:
+        print(f"tui-chat: {make_safe(str(error))}", file=sys.stderr)
+        return EXIT_USAGE
     if args.print_mode:
         prompt = args.prompt
         if prompt is None:

@@ -1,4 +1,8 @@
-"""Settings: built-in defaults, overridden by the environment, overridden by CLI flags."""
+"""Settings: built-in defaults < the TOML config file < the environment < CLI flags.
+
+The file itself is read and checked in `tui.config_file`; this module holds the resulting
+settings and the environment and flag layers.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -16,6 +21,11 @@ DEFAULT_MODEL = "gpt-4o-mini"
 
 def default_db_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME)) / "history.sqlite3"
+
+
+def default_config_path() -> Path:
+    """`$XDG_CONFIG_HOME/tui-chat/config.toml` on Linux, the platform's equivalent elsewhere."""
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +42,17 @@ class Settings:
     max_retries: int = 2
     """Automatic retries for connection failures, 429 and 5xx, only before any token."""
     db_path: Path = field(default_factory=default_db_path)
+    profile: str | None = None
+    """The config profile these settings came from, shown in the header."""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Extra HTTP headers for every request (OpenRouter's X-Title, Azure's api-key, ...)."""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    """Extra request body fields: temperature, max_tokens, reasoning_effort, anything else."""
+    system_prompts: Mapping[str, str] = field(default_factory=dict)
+    """Named system prompt presets from the config file."""
+    theme: str | None = None
+    config_path: Path | None = None
+    """The config file that was read, if any."""
 
     @property
     def endpoint_label(self) -> str:
@@ -47,12 +68,21 @@ class Settings:
         return bool(self.api_key) or not self.needs_key
 
 
-def settings_from_environment(env: Mapping[str, str] | None = None) -> Settings:
+def settings_from_environment(
+    env: Mapping[str, str] | None = None,
+    base: Settings | None = None,
+    *,
+    keep_key: bool = False,
+    keep_base_url: bool = False,
+) -> Settings:
+    """Layers the environment over `base`. A profile that names its own key source keeps
+    its key (`keep_key`): OPENAI_API_KEY is meant for OpenAI, not for an OpenRouter
+    profile; a profile picked by name keeps its base URL (`keep_base_url`)."""
     env = os.environ if env is None else env
-    settings = Settings()
-    if key := env.get("OPENAI_API_KEY", "").strip():
+    settings = Settings() if base is None else base
+    if (key := env.get("OPENAI_API_KEY", "").strip()) and not keep_key:
         settings = replace(settings, api_key=key)
-    if base_url := env.get("OPENAI_BASE_URL", "").strip():
+    if (base_url := env.get("OPENAI_BASE_URL", "").strip()) and not keep_base_url:
         settings = replace(settings, base_url=base_url)
     if model := env.get("TUI_CHAT_MODEL", "").strip():
         settings = replace(settings, model=model)

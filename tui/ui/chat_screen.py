@@ -111,7 +111,7 @@ class ChatScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.title = "tui-chat"
-        self.sub_title = f"{self.conversation.model} · {self.settings.endpoint_label}"
+        self._show_model_in_header()
         self.prompt.focus()
         self.run_worker(load_client_library, thread=True, group="preload")
         if self._startup_notice:
@@ -191,6 +191,12 @@ class ChatScreen(Screen[None]):
                 severity="error",
                 timeout=10,
             )
+
+    def _show_model_in_header(self) -> None:
+        where = self.settings.endpoint_label
+        if self.settings.profile:
+            where = f"{self.settings.profile} ({where})"
+        self.sub_title = make_safe(f"{self.conversation.model} · {where}")
 
     @property
     def is_streaming(self) -> bool:

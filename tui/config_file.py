@@ -1,0 +1,350 @@
+"""Reads and checks the TOML config file, turning it into settings or a precise error.
+
+A config mistake must stop the app before it starts half-configured, and the message has
+to say which file, which line and what is wrong: tomllib reports syntax errors with a
+position but knows nothing of our keys, so unknown keys and wrong types are located here
+by finding the line that sets them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import shlex
+import stat
+import subprocess
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from tui.config import Settings, apply_flags, settings_from_environment
+
+TOP_LEVEL_KEYS = {
+    "default_profile": str,
+    "theme": str,
+    "system_prompt": str,
+    "system_prompts": dict,
+    "profiles": dict,
+}
+PROFILE_KEYS = {
+    "base_url": str,
+    "model": str,
+    "api_key_env": str,
+    "api_key_command": str,
+    "api_key": str,
+    "headers": dict,
+    "params": dict,
+    "timeout": (int, float),
+    "connect_timeout": (int, float),
+    "max_retries": int,
+    "system_prompt": str,
+}
+KEY_COMMAND_TIMEOUT = 15.0
+
+EXAMPLE = """\
+# tui-chat configuration. Precedence: built-in defaults < this file < environment < flags.
+# Pick a profile with --profile NAME (or TUI_CHAT_PROFILE); default_profile otherwise.
+
+# default_profile = "local"
+# theme = "textual-dark"
+# system_prompt = "You are a concise assistant."
+
+# [system_prompts]            # presets, chosen in the app with F3
+# terse = "Answer in one or two sentences."
+# reviewer = "You review code for bugs and explain each one."
+
+# [profiles.openai]
+# model = "gpt-4o-mini"
+# api_key_env = "OPENAI_API_KEY"             # the name of a variable, not the key
+
+# [profiles.local]                            # Ollama
+# base_url = "http://127.0.0.1:11434/v1"
+# model = "llama3.2"
+# timeout = 120                               # seconds without a byte before giving up
+
+# [profiles.openrouter]
+# base_url = "https://openrouter.ai/api/v1"
+# api_key_command = "pass show openrouter"    # a command that prints the key
+# model = "deepseek/deepseek-r1"
+# headers = { "X-Title" = "tui-chat" }
+# params = { temperature = 0.6, max_tokens = 4096, reasoning_effort = "low" }
+"""
+
+
+class ConfigError(Exception):
+    """A problem with the config file, told with where it is."""
+
+    def __init__(self, path: Path, message: str, line: int | None = None) -> None:
+        where = f"{path}, line {line}" if line else str(path)
+        super().__init__(f"config error in {where}: {message}")
+        self.path = path
+        self.line = line
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    path: Path
+    data: Mapping[str, Any]
+    text: str
+
+
+def read_config_file(path: Path) -> ConfigFile | None:
+    """None when the file does not exist: no config is a fine config."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(path, f"cannot read it ({error})") from error
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line = getattr(error, "lineno", None) or _line_from_message(str(error))
+        message = getattr(error, "msg", None) or re.sub(r" \(at line .*\)$", "", str(error))
+        raise ConfigError(path, f"not valid TOML: {message}", line) from error
+    config = ConfigFile(path, data, text)
+    _check(config)
+    return config
+
+
+def _line_from_message(message: str) -> int | None:
+    match = re.search(r"at line (\d+)", message)
+    return int(match.group(1)) if match else None
+
+
+def _line_of(config: ConfigFile, key: str, table: str | None = None) -> int | None:
+    """The line that sets `key` (inside `[table]` if given): tomllib keeps no positions."""
+    lines = config.text.splitlines()
+    start = 0
+    if table is not None:
+        header = re.compile(rf"^\s*\[\s*{re.escape(table)}\s*\]\s*(#.*)?$")
+        for number, line in enumerate(lines):
+            if header.match(line):
+                start = number + 1
+                break
+        else:
+            start = 0
+    pattern = re.compile(rf'^\s*("?){re.escape(key)}\1\s*=')
+    for number in range(start, len(lines)):
+        if pattern.match(lines[number]):
+            return number + 1
+    if table is not None:
+        return _line_of(config, table.split(".")[-1])
+    return None
+
+
+def _check_keys(
+    config: ConfigFile, values: Mapping[str, Any], allowed: Mapping[str, Any], table: str | None
+) -> None:
+    place = f"[{table}]" if table else "the top level"
+    for key, value in values.items():
+        if key not in allowed:
+            close = difflib.get_close_matches(key, list(allowed), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(
+                config.path,
+                f"unknown setting {key!r} in {place}{hint}",
+                _line_of(config, key, table),
+            )
+        expected = allowed[key]
+        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
+            names = expected if isinstance(expected, tuple) else (expected,)
+            wanted = " or ".join(_type_name(kind) for kind in names)
+            raise ConfigError(
+                config.path,
+                f"{key!r} must be {wanted}, not {_type_name(type(value))}",
+                _line_of(config, key, table),
+            )
+
+
+def _type_name(kind: type) -> str:
+    return {str: "a string", int: "a whole number", float: "a number", dict: "a table"}.get(
+        kind, kind.__name__
+    )
+
+
+def _check(config: ConfigFile) -> None:
+    data = config.data
+    _check_keys(config, data, TOP_LEVEL_KEYS, None)
+    for name, preset in data.get("system_prompts", {}).items():
+        if not isinstance(preset, str):
+            raise ConfigError(
+                config.path,
+                f"system prompt preset {name!r} must be a string",
+                _line_of(config, name, "system_prompts"),
+            )
+    profiles = data.get("profiles", {})
+    for name, profile in profiles.items():
+        table = f"profiles.{name}"
+        if not isinstance(profile, dict):
+            raise ConfigError(
+                config.path, f"profile {name!r} must be a table", _line_of(config, name)
+            )
+        _check_keys(config, profile, PROFILE_KEYS, table)
+        sources = [key for key in ("api_key_env", "api_key_command", "api_key") if key in profile]
+        if len(sources) > 1:
+            raise ConfigError(
+                config.path,
+                f"profile {name!r} sets {' and '.join(sources)}: choose one way to get the key",
+                _line_of(config, sources[1], table),
+            )
+        for key, value in profile.get("headers", {}).items():
+            if not isinstance(value, str):
+                raise ConfigError(
+                    config.path,
+                    f"header {key!r} must be a string",
+                    _line_of(config, "headers", table),
+                )
+        if "api_key" in profile:
+            _refuse_if_others_can_read(config.path, _line_of(config, "api_key", table))
+    default = data.get("default_profile")
+    if default is not None and default not in profiles:
+        raise ConfigError(
+            config.path,
+            f"default_profile {default!r} is not defined (profiles: {_names(profiles)})",
+            _line_of(config, "default_profile"),
+        )
+
+
+def _refuse_if_others_can_read(path: Path, line: int | None) -> None:
+    """A key pasted into the file is tolerated only while the file is private."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigError(
+            path,
+            f"it holds an api_key but others can read it (mode {mode:o}); run: chmod 600 {path}"
+            " (or use api_key_env / api_key_command instead)",
+            line,
+        )
+
+
+def _names(profiles: Mapping[str, Any]) -> str:
+    return ", ".join(sorted(profiles)) or "none"
+
+
+def load_settings(
+    config_path: Path | None,
+    *,
+    explicit_path: bool = False,
+    profile: str | None = None,
+    env: Mapping[str, str] | None = None,
+    model: str | None = None,
+    base_url: str | None = None,
+    system_prompt: str | None = None,
+    db_path: str | None = None,
+) -> Settings:
+    """Builds the settings: defaults < file (top level, then the profile) < environment <
+    flags. A profile named by --profile or TUI_CHAT_PROFILE also beats OPENAI_BASE_URL:
+    naming it is as explicit as a flag."""
+    env = os.environ if env is None else env
+    settings = Settings()
+    config = None
+    if config_path is not None:
+        config = read_config_file(config_path)
+        if config is None and explicit_path:
+            raise ConfigError(config_path, "the file does not exist")
+    chosen = profile or env.get("TUI_CHAT_PROFILE", "").strip() or None
+    keep_key = False
+    if config is not None:
+        settings = replace(settings, config_path=config.path)
+        settings, keep_key = _apply_file(settings, config, chosen, env)
+    elif chosen is not None:
+        raise ConfigError(
+            config_path or Path("config.toml"),
+            f"profile {chosen!r} asked for, but there is no config file",
+        )
+    settings = settings_from_environment(
+        env, settings, keep_key=keep_key, keep_base_url=chosen is not None
+    )
+    return apply_flags(
+        settings, model=model, base_url=base_url, system_prompt=system_prompt, db_path=db_path
+    )
+
+
+def _apply_file(
+    settings: Settings, config: ConfigFile, chosen: str | None, env: Mapping[str, str]
+) -> tuple[Settings, bool]:
+    data = config.data
+    settings = replace(
+        settings,
+        theme=data.get("theme"),
+        system_prompt=data.get("system_prompt"),
+        system_prompts=dict(data.get("system_prompts", {})),
+    )
+    profiles = data.get("profiles", {})
+    name = chosen or data.get("default_profile")
+    if name is None:
+        return settings, False
+    if name not in profiles:
+        raise ConfigError(
+            config.path, f"there is no profile {name!r} (profiles: {_names(profiles)})"
+        )
+    profile = profiles[name]
+    table = f"profiles.{name}"
+    changes: dict[str, Any] = {"profile": name}
+    for key, field_name in (("base_url", "base_url"), ("model", "model")):
+        if key in profile:
+            changes[field_name] = profile[key]
+    if "system_prompt" in profile:
+        changes["system_prompt"] = profile["system_prompt"]
+    if "timeout" in profile:
+        changes["idle_timeout"] = float(profile["timeout"])
+    if "connect_timeout" in profile:
+        changes["connect_timeout"] = float(profile["connect_timeout"])
+    if "max_retries" in profile:
+        changes["max_retries"] = max(0, profile["max_retries"])
+    changes["headers"] = dict(profile.get("headers", {}))
+    changes["params"] = dict(profile.get("params", {}))
+    keep_key = False
+    if "api_key" in profile:
+        changes["api_key"] = profile["api_key"]
+        keep_key = True
+    elif "api_key_env" in profile:
+        variable = profile["api_key_env"]
+        changes["api_key"] = env.get(variable, "").strip() or None
+        keep_key = True
+    elif "api_key_command" in profile:
+        changes["api_key"] = _run_key_command(
+            config, profile["api_key_command"], _line_of(config, "api_key_command", table)
+        )
+        keep_key = True
+    return replace(settings, **changes), keep_key
+
+
+def _run_key_command(config: ConfigFile, command: str, line: int | None) -> str:
+    """Runs the profile's key command (no shell) and takes its first output line."""
+    try:
+        result = subprocess.run(
+            shlex.split(command),
+            capture_output=True,
+            text=True,
+            timeout=KEY_COMMAND_TIMEOUT,
+            check=False,
+        )
+    except (OSError, ValueError, subprocess.TimeoutExpired) as error:
+        raise ConfigError(config.path, f"api_key_command failed: {error}", line) from error
+    key = result.stdout.strip().splitlines()[0] if result.stdout.strip() else ""
+    if result.returncode != 0 or not key:
+        reason = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ""
+        raise ConfigError(
+            config.path,
+            f"api_key_command exited with status {result.returncode} and no key"
+            + (f" ({reason})" if reason else ""),
+            line,
+        )
+    return key
+
+
+def write_example_config(path: Path) -> bool:
+    """Creates a commented example file (private, since a user may paste a key into it);
+    False when a file is already there."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(EXAMPLE)
+    return True
