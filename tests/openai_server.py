@@ -100,6 +100,9 @@ class OpenAIStyleServer:
         self.request_headers: list[dict[str, str]] = []
         self.disconnects = 0
         self.completed_streams = 0
+        self.models: list[str] | None = ["test-model"]
+        """What `GET /models` lists; None answers 404 like servers without a list."""
+        self.model_list_requests = 0
         self.last_chunk_at = 0.0
         """time.monotonic() when the last content delta was written (comparable across
         processes on Linux), for measuring render lag."""
@@ -160,8 +163,14 @@ class OpenAIStyleServer:
         body = await reader.readexactly(length) if length else b""
         try:
             if method == "GET" and path.rstrip("/").endswith("/models"):
-                payload = {"object": "list", "data": [{"id": "test-model", "object": "model"}]}
-                await self._send_plain(writer, 200, json.dumps(payload), "application/json", {})
+                self.model_list_requests += 1
+                if self.models is None:
+                    body404 = '{"error": {"message": "no model list here"}}'
+                    await self._send_plain(writer, 404, body404, "application/json", {})
+                else:
+                    data = [{"id": name, "object": "model"} for name in self.models]
+                    payload = json.dumps({"object": "list", "data": data})
+                    await self._send_plain(writer, 200, payload, "application/json", {})
             elif method == "POST" and path.endswith("/chat/completions"):
                 self.requests.append(json.loads(body or b"{}"))
                 self.request_headers.append(headers)

@@ -46,6 +46,10 @@ FIRST_BACKOFF = 0.5
 LONGEST_BACKOFF = 8.0
 
 
+class ModelListUnavailable(Exception):
+    """Why the server's model list could not be read, in words for the picker."""
+
+
 @dataclass
 class _AttemptFailure:
     """Why an attempt failed before any text arrived, so that it may be retried."""
@@ -199,6 +203,27 @@ class ChatBackend:
                 failure.append(_AttemptFailure(described))
         except openai.OpenAIError as error:
             yield Failed(ChatError("The request failed", self._scrub(str(error)), RETRY_HINT))
+
+    async def list_models(self) -> list[str]:
+        """The server's model names (`GET /models`), sorted; raises `ModelListUnavailable`
+        when there is no list to show, so the picker can fall back to a typed name."""
+        import openai
+
+        try:
+            client = self._get_client()
+            page = await client.models.list()
+            names = sorted({model.id for model in page.data if getattr(model, "id", None)})
+        except openai.APIStatusError as error:
+            raise ModelListUnavailable(
+                f"the server has no model list ({error.status_code})"
+            ) from error
+        except openai.APIConnectionError as error:
+            raise ModelListUnavailable(self.describe_connection_error(error).title) from error
+        except (openai.OpenAIError, ValueError, TypeError) as error:
+            raise ModelListUnavailable(self._scrub(str(error)) or "no model list") from error
+        if not names:
+            raise ModelListUnavailable("the server listed no models")
+        return names
 
     def _describe_timeout(self, received_anything: bool, error: BaseException) -> ChatError:
         import httpx2

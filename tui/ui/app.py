@@ -96,6 +96,16 @@ class ChatApp(App[None]):
             "Write this conversation to a .json file",
             lambda: chat.action_export("json"),
         )
+        yield SystemCommand(
+            "Choose model",
+            "Pick this conversation's model from the server (F2)",
+            chat.action_pick_model,
+        )
+        yield SystemCommand(
+            "System prompt",
+            "Set, edit or pick a preset system prompt (F3)",
+            chat.action_edit_system_prompt,
+        )
         yield SystemCommand("Help", "Show every key (F1)", chat.action_help)
 
 

@@ -33,8 +33,10 @@ from tui.export import export_to_file
 from tui.store import Store
 from tui.ui.conversations_screen import ConversationsScreen, OpenConversation
 from tui.ui.help_screen import HelpScreen
+from tui.ui.model_picker_screen import ModelPickerScreen
 from tui.ui.reply_stats import ReplyStats
 from tui.ui.search_screen import SearchScreen
+from tui.ui.system_prompt_screen import SystemPromptScreen
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import AssistantMessageView, NoticeView, UserMessageView
 from tui.ui.widgets.prompt_input import PromptInput
@@ -63,6 +65,8 @@ class ChatScreen(Screen[None]):
         Binding("alt+right", "next_version", "Newer version", id="chat.version.next", show=False),
         Binding("ctrl+b", "conversations", "History", id="chat.conversations"),
         Binding("ctrl+f", "search", "Search", id="chat.search"),
+        Binding("f2", "pick_model", "Model", id="chat.model"),
+        Binding("f3", "edit_system_prompt", "System", id="chat.system"),
         Binding("f1", "help", "Help", id="chat.help"),
     ]
 
@@ -357,6 +361,7 @@ class ChatScreen(Screen[None]):
     async def _new_chat(self) -> None:
         await self._stop_reply()
         self.conversation = self._new_conversation()
+        self._show_model_in_header()
         self._first_shown = 0
         await self.log_view.remove_children()
         self.status.show("New conversation")
@@ -368,6 +373,38 @@ class ChatScreen(Screen[None]):
             self.notify("History is off, so there is nothing to browse.", severity="warning")
             return
         self.app.push_screen(ConversationsScreen(self.store), self._after_browsing)
+
+    def action_pick_model(self) -> None:
+        """F2: choose the model for this conversation's next requests."""
+        self.app.push_screen(
+            ModelPickerScreen(self.conversation.model or "", self.backend.list_models),
+            self._use_model,
+        )
+
+    def _use_model(self, model: str | None) -> None:
+        if not model or model == self.conversation.model:
+            return
+        self.conversation.model = model
+        self._show_model_in_header()
+        if self.conversation.messages:
+            self._persist()
+        self.notify(f"Model for this conversation: {make_safe(model)}", timeout=3)
+
+    def action_edit_system_prompt(self) -> None:
+        """F3: set or edit this conversation's system prompt, or pick a preset."""
+        self.app.push_screen(
+            SystemPromptScreen(self.conversation.system_prompt or "", self.settings.system_prompts),
+            self._use_system_prompt,
+        )
+
+    def _use_system_prompt(self, prompt: str | None) -> None:
+        if prompt is None:
+            return
+        self.conversation.system_prompt = prompt.strip() or None
+        if self.conversation.messages:
+            self._persist()
+        said = "cleared" if self.conversation.system_prompt is None else "set"
+        self.notify(f"System prompt {said} for this conversation.", timeout=3)
 
     def action_search(self) -> None:
         """Ctrl+F: search every stored message."""
@@ -391,6 +428,7 @@ class ChatScreen(Screen[None]):
             self.notify("That conversation no longer exists.", severity="warning")
             return
         self.conversation = conversation
+        self._show_model_in_header()
         await self.log_view.remove_children()
         views = self._show_history(request.message_id)
         self.status.show(f"Opened: {make_safe(conversation.title)}")
