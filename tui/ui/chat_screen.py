@@ -262,11 +262,14 @@ class ChatScreen(Screen[None]):
                         retry_notice_shown = False
                         view.show_outcome()
                     stats.on_token(time.monotonic())
+                    if not parts and reasoning:
+                        view.end_reasoning()
                     parts.append(event.text)
                     view.body.feed(event.text)
                 elif isinstance(event, ReasoningDelta):
                     stats.on_token(time.monotonic())
                     reasoning.append(event.text)
+                    view.feed_reasoning(event.text)
                 elif isinstance(event, UsageReport):
                     reply.usage = event.usage
                 elif isinstance(event, Finished):
@@ -303,6 +306,7 @@ class ChatScreen(Screen[None]):
             reply.duration = stats.duration
             self._persist(reply)
             await view.body.finish()
+            view.end_reasoning()
             view.show_outcome(error)
             self.status.show(stats.summary_text(reply))
 

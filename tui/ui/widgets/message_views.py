@@ -11,6 +11,7 @@ from tui.chat.events import ChatError
 from tui.chat.message import Message, MessageStatus
 from tui.chat.safe_text import make_safe
 from tui.ui.widgets.reply_body import ReplyBody
+from tui.ui.widgets.thinking_block import ThinkingBlock
 
 
 class UserMessageView(Static):
@@ -38,10 +39,27 @@ class AssistantMessageView(Vertical):
         self.border_title = make_safe(message.model or "Assistant")
         self.body = ReplyBody(message.content if message.is_final else "")
         self.outcome = Static("", classes="outcome")
+        self.thinking: ThinkingBlock | None = None
+        if message.is_final and message.reasoning:
+            self.thinking = ThinkingBlock(message.reasoning, live=False)
 
     def compose(self) -> ComposeResult:
+        if self.thinking is not None:
+            yield self.thinking
         yield self.body
         yield self.outcome
+
+    def feed_reasoning(self, text: str) -> None:
+        """Streams the model's thinking into a block above the answer, made on first use."""
+        if self.thinking is None:
+            self.thinking = ThinkingBlock(text, live=True)
+            self.mount(self.thinking, before=self.body)
+        else:
+            self.thinking.feed(text)
+
+    def end_reasoning(self) -> None:
+        if self.thinking is not None:
+            self.thinking.end()
 
     def on_mount(self) -> None:
         self.show_outcome()
