@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from tui.chat.message import Message, MessageStatus, Role
+from tui.chat.message import Message, MessageStatus, Role, Usage
 
 TITLE_LENGTH = 60
 
@@ -74,6 +74,26 @@ class Conversation:
     def can_retry(self) -> bool:
         """A retry needs a user turn to answer: the last message, or the one before a reply."""
         return any(message.role is Role.USER for message in self.messages)
+
+    def usage_totals(self) -> tuple[Usage, int]:
+        """Tokens spent on every reply, regenerated versions included (they were paid
+        for), and how many replies came without usage figures (never guessed)."""
+        totals = Usage(prompt_tokens=0, completion_tokens=0)
+        unreported = 0
+        seen: set[int] = set()
+        for message in self.messages:
+            if message.role is not Role.ASSISTANT:
+                continue
+            for version in message.versions or [message]:
+                if id(version) in seen:
+                    continue
+                seen.add(id(version))
+                if version.usage is None:
+                    unreported += version.status is not MessageStatus.STREAMING
+                    continue
+                totals.prompt_tokens += version.usage.prompt_tokens
+                totals.completion_tokens += version.usage.completion_tokens
+        return totals, unreported
 
     def request_messages(self) -> list[dict[str, str]]:
         """The history in the wire format, as the user sees it on screen.

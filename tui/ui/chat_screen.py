@@ -308,7 +308,7 @@ class ChatScreen(Screen[None]):
             await view.body.finish()
             view.end_reasoning()
             view.show_outcome(error)
-            self.status.show(stats.summary_text(reply))
+            self.status.show(stats.summary_text(reply, self.conversation.usage_totals()))
 
     def action_cancel(self) -> None:
         """Escape: stop the reply in progress; the text so far stays, marked stopped."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tui.chat.message import Message
+from tui.chat.message import Message, Usage
 
 
 @dataclass
@@ -40,15 +40,30 @@ class ReplyStats:
             return f"Waiting for the first token… {now - self.started:.1f} s  (Esc stops)"
         return f"Streaming · {self.rate(now):.0f} tok/s · {self.deltas} tokens  (Esc stops)"
 
-    def summary_text(self, message: Message) -> str:
+    def summary_text(self, message: Message, totals: tuple[Usage, int] | None = None) -> str:
+        """How the reply went, then what the whole conversation has cost so far."""
         parts = [message.status.value]
         if self.time_to_first_token is not None:
             parts.append(f"first token {self.time_to_first_token:.2f} s")
         if self.duration is not None:
             parts.append(f"total {self.duration:.2f} s")
+        generating = (
+            self.ended - self.first_token_at
+            if self.ended is not None and self.first_token_at is not None
+            else 0.0
+        )
         if message.usage is not None:
             usage = message.usage
             parts.append(f"{usage.prompt_tokens} in / {usage.completion_tokens} out tokens")
+            if generating > 0 and usage.completion_tokens:
+                parts.append(f"{usage.completion_tokens / generating:.0f} tok/s")
         elif self.deltas:
             parts.append(f"{self.deltas} chunks (server sent no usage)")
+        if totals is not None:
+            spent, unreported = totals
+            if spent.prompt_tokens or spent.completion_tokens:
+                note = f" (+{unreported} without usage)" if unreported else ""
+                parts.append(
+                    f"conversation {spent.prompt_tokens} in / {spent.completion_tokens} out{note}"
+                )
         return " · ".join(parts)
