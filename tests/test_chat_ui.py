@@ -157,7 +157,11 @@ async def test_broken_stream_keeps_partial_text_marked_as_error(
 
 
 async def test_without_a_key_the_app_opens_and_explains_how_to_set_one(tmp_path) -> None:
-    settings = Settings(api_key=None, base_url=None, max_retries=0, db_path=tmp_path / "h.db")
+    config = tmp_path / "config.toml"  # a config exists, so no welcome screen: the notice
+    config.write_text("")
+    settings = Settings(
+        api_key=None, base_url=None, max_retries=0, db_path=tmp_path / "h.db", config_path=config
+    )
     async with ChatApp(settings).run_test(size=(110, 30)) as pilot:
         await pilot.pause()
         assert "OPENAI_API_KEY" in screen_text(pilot)

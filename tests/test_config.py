@@ -105,7 +105,7 @@ async def test_the_app_runs_on_a_profile_and_names_it_in_the_header(
 ) -> None:
     path = write_config(
         tmp_path,
-        f'default_profile = "mine"\n[profiles.mine]\nbase_url = "{server.base_url}"\n'
+        f'default_profile = "mine"\ntheme = "nord"\n[profiles.mine]\nbase_url = "{server.base_url}"\n'
         'model = "test-model"\napi_key_env = "NO_SUCH_VARIABLE"\n',
     )
     settings = load_settings(path, env={"TUI_CHAT_DB": str(tmp_path / "h.db")})
@@ -113,6 +113,7 @@ async def test_the_app_runs_on_a_profile_and_names_it_in_the_header(
         await send_and_settle(pilot, "Hello")
         assert replies(pilot)[-1].message.status is MessageStatus.DONE
         assert "mine" in screen_text(pilot).splitlines()[0]
+        assert pilot.app.theme == "nord"
 
 
 @pytest.mark.parametrize(

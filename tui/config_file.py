@@ -9,6 +9,7 @@ by finding the line that sets them.
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import re
 import shlex
@@ -248,8 +249,8 @@ def load_settings(
             raise ConfigError(config_path, "the file does not exist")
     chosen = profile or env.get("TUI_CHAT_PROFILE", "").strip() or None
     keep_key = False
+    settings = replace(settings, config_path=config_path)
     if config is not None:
-        settings = replace(settings, config_path=config.path)
         settings, keep_key = _apply_file(settings, config, chosen, env)
     elif chosen is not None:
         raise ConfigError(
@@ -348,3 +349,21 @@ def write_example_config(path: Path) -> bool:
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
         file.write(EXAMPLE)
     return True
+
+
+def save_first_profile(path: Path, name: str, base_url: str, model: str | None) -> None:
+    """Writes a new config file whose default profile is the server the user just picked
+    on the welcome screen (the commented example follows, for the next profiles)."""
+    lines = [f"default_profile = {_toml_string(name)}", ""]
+    lines += [f"[profiles.{name}]", f"base_url = {_toml_string(base_url)}"]
+    if model:
+        lines.append(f"model = {_toml_string(model)}")
+    text = "\n".join(lines) + "\n\n" + EXAMPLE
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+
+
+def _toml_string(value: str) -> str:
+    return json.dumps(value)  # a JSON string is a valid TOML basic string

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from textual.app import App, SystemCommand
@@ -12,6 +12,7 @@ from textual.screen import Screen
 
 from tui.config import Settings
 from tui.crash_report import CrashReported, save_crash_report
+from tui.local_probe import USUAL_LOCAL_SERVERS, LocalServer
 from tui.store import Store
 from tui.ui.chat_screen import ChatScreen
 
@@ -30,8 +31,10 @@ class ChatApp(App[None]):
         *,
         resume_id: int | None = None,
         continue_last: bool = False,
+        local_servers: Sequence[LocalServer] = USUAL_LOCAL_SERVERS,
     ) -> None:
         super().__init__()
+        self._local_servers = local_servers
         self.settings = settings
         self._initial_prompt = initial_prompt
         self._resume_id = resume_id
@@ -47,6 +50,13 @@ class ChatApp(App[None]):
             crash.__cause__ = error
             error = crash
         super()._handle_exception(error)
+
+    def on_mount(self) -> None:
+        theme = self.settings.theme
+        if theme and theme in self.available_themes:
+            self.theme = theme
+        elif theme:
+            self.notify(f"Unknown theme {theme!r} in the config file.", severity="warning")
 
     def get_default_screen(self) -> Screen:
         store, notice = open_store(self.settings)
@@ -65,6 +75,7 @@ class ChatApp(App[None]):
             initial_prompt=self._initial_prompt,
             resume=resume,
             startup_notice=notice,
+            local_servers=self._local_servers,
         )
 
     @property

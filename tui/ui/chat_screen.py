@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import sqlite3
 import time
+from collections.abc import Sequence
+from dataclasses import replace
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -29,7 +31,9 @@ from tui.chat.events import (
 from tui.chat.message import Message, MessageStatus, Role
 from tui.chat.safe_text import make_safe
 from tui.config import Settings
+from tui.config_file import save_first_profile
 from tui.export import export_to_file
+from tui.local_probe import USUAL_LOCAL_SERVERS, FoundServer, LocalServer
 from tui.store import Store
 from tui.ui.conversations_screen import ConversationsScreen, OpenConversation
 from tui.ui.help_screen import HelpScreen
@@ -37,6 +41,7 @@ from tui.ui.model_picker_screen import ModelPickerScreen
 from tui.ui.reply_stats import ReplyStats
 from tui.ui.search_screen import SearchScreen
 from tui.ui.system_prompt_screen import SystemPromptScreen
+from tui.ui.welcome_screen import WelcomeScreen
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import AssistantMessageView, NoticeView, UserMessageView
 from tui.ui.widgets.prompt_input import PromptInput
@@ -78,9 +83,11 @@ class ChatScreen(Screen[None]):
         initial_prompt: str | None = None,
         resume: Conversation | None = None,
         startup_notice: str | None = None,
+        local_servers: Sequence[LocalServer] = USUAL_LOCAL_SERVERS,
     ) -> None:
         super().__init__()
         self.settings = settings
+        self._local_servers = local_servers
         self.store = store
         self.backend = ChatBackend(settings)
         self.conversation = resume or self._new_conversation()
@@ -122,6 +129,11 @@ class ChatScreen(Screen[None]):
             self.log_view.mount(NoticeView(self._startup_notice, classes="warning"))
         if not self.settings.has_usable_key:
             self.log_view.mount(NoticeView(NO_KEY_NOTICE, classes="warning"))
+            config = self.settings.config_path
+            if config is None or not config.exists():
+                self.app.push_screen(
+                    WelcomeScreen(self._local_servers, config), self._use_local_server
+                )
         if self.conversation.messages:
             self._show_history()
         if self._initial_prompt:
@@ -377,6 +389,31 @@ class ChatScreen(Screen[None]):
             self.notify("History is off, so there is nothing to browse.", severity="warning")
             return
         self.app.push_screen(ConversationsScreen(self.store), self._after_browsing)
+
+    def _use_local_server(self, found: FoundServer | None) -> None:
+        """Switches to a server picked on the welcome screen and saves it as a profile."""
+        if found is None:
+            return
+        server = found.server
+        model = found.models[0] if found.models else self.settings.model
+        self.settings = replace(
+            self.settings, base_url=server.base_url, model=model, profile=server.profile_name
+        )
+        old_backend, self.backend = self.backend, ChatBackend(self.settings)
+        self.run_worker(old_backend.aclose(), exit_on_error=False)
+        self.conversation.model = model
+        self._show_model_in_header()
+        self.query(".warning").remove()
+        saved = ""
+        config = self.settings.config_path
+        if config is not None and not config.exists():
+            try:
+                save_first_profile(config, server.profile_name, server.base_url, model)
+                saved = f" Saved as profile {server.profile_name!r} in {config}."
+            except OSError as error:
+                saved = f" (Could not save a profile: {error}.)"
+        self.notify(f"Using {server.name}, model {make_safe(model)}.{saved} F2 changes the model.")
+        self.prompt.focus()
 
     def action_pick_model(self) -> None:
         """F2: choose the model for this conversation's next requests."""
