@@ -105,7 +105,8 @@ async def test_the_app_runs_on_a_profile_and_names_it_in_the_header(
 ) -> None:
     path = write_config(
         tmp_path,
-        f'default_profile = "mine"\ntheme = "nord"\n[profiles.mine]\nbase_url = "{server.base_url}"\n'
+        'default_profile = "mine"\ntheme = "nord"\n'
+        f'[profiles.mine]\nbase_url = "{server.base_url}"\n'
         'model = "test-model"\napi_key_env = "NO_SUCH_VARIABLE"\n',
     )
     settings = load_settings(path, env={"TUI_CHAT_DB": str(tmp_path / "h.db")})
