@@ -188,6 +188,27 @@ class Store:
                 "UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id)
             )
 
+    def delete_messages(self, message_ids: list[int]) -> None:
+        with self._db:
+            self._db.executemany(
+                "DELETE FROM messages WHERE id = ?", [(message_id,) for message_id in message_ids]
+            )
+
+    def recent_prompts(self, limit: int = 200) -> list[str]:
+        """The user's latest prompts across all conversations, oldest first, without
+        repeats: the prompt box's history survives restarts."""
+        rows = self._db.execute(
+            "SELECT content FROM messages WHERE role = 'user' ORDER BY id DESC LIMIT ?",
+            (limit * 2,),
+        ).fetchall()
+        seen: set[str] = set()
+        prompts: list[str] = []
+        for (content,) in rows:
+            if content not in seen:
+                seen.add(content)
+                prompts.append(content)
+        return prompts[:limit][::-1]
+
     def delete_conversation(self, conversation_id: int) -> None:
         with self._db:
             self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))

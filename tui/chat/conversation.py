@@ -75,6 +75,17 @@ class Conversation:
         """A retry needs a user turn to answer: the last message, or the one before a reply."""
         return any(message.role is Role.USER for message in self.messages)
 
+    def remove_message(self, message: Message) -> None:
+        self.messages.remove(message)
+
+    def truncate_at(self, message: Message) -> list[Message]:
+        """Drops `message` and everything after it (editing an earlier prompt replaces the
+        turns that followed it); returns what was dropped."""
+        index = self.messages.index(message)
+        dropped = self.messages[index:]
+        del self.messages[index:]
+        return dropped
+
     def usage_totals(self) -> tuple[Usage, int]:
         """Tokens spent on every reply, regenerated versions included (they were paid
         for), and how many replies came without usage figures (never guessed)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -53,6 +53,11 @@ class Message:
     """An earlier (or later) version of a regenerated reply that is not the one shown."""
     versions: list[Message] | None = field(default=None, repr=False)
     """All versions of this reply, oldest first, shared by each of them; None if only one."""
+
+    def detached_copy(self) -> Message:
+        """The same message as a new, unstored one with no versions: for keeping a copy of
+        a conversation branch."""
+        return replace(self, id=None, versions=None, replaced=False)
 
     @property
     def is_final(self) -> bool:

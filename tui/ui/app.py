@@ -117,6 +117,14 @@ class ChatApp(App[None]):
             "Set, edit or pick a preset system prompt (F3)",
             chat.action_edit_system_prompt,
         )
+        yield SystemCommand(
+            "Copy last reply", "Copy the last reply's Markdown (/copy)", chat.action_copy_last_reply
+        )
+        yield SystemCommand(
+            "Select messages",
+            "Move into the log: Up/Down, c copy, e edit, r regenerate, d delete (Ctrl+Up)",
+            chat.action_select_messages,
+        )
         yield SystemCommand("Help", "Show every key (F1)", chat.action_help)
 
 

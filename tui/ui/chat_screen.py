@@ -12,12 +12,15 @@ from dataclasses import replace
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header
+from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
+from tui.attachments import Attachment, AttachmentRefused, read_attachment, with_attachments
 from tui.backend import ChatBackend, load_client_library
+from tui.chat.code_blocks import code_blocks
 from tui.chat.conversation import Conversation
 from tui.chat.events import (
     ChatError,
@@ -40,11 +43,13 @@ from tui.ui.help_screen import HelpScreen
 from tui.ui.model_picker_screen import ModelPickerScreen
 from tui.ui.reply_stats import ReplyStats
 from tui.ui.search_screen import SearchScreen
+from tui.ui.slash_commands import COMMANDS, SlashCommand, parse_slash_command
 from tui.ui.system_prompt_screen import SystemPromptScreen
 from tui.ui.welcome_screen import WelcomeScreen
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import AssistantMessageView, NoticeView, UserMessageView
 from tui.ui.widgets.prompt_input import PromptInput
+from tui.ui.widgets.selectable_message import SelectableMessage
 from tui.ui.widgets.status_line import StatusLine
 
 STATUS_INTERVAL = 0.5
@@ -70,6 +75,7 @@ class ChatScreen(Screen[None]):
         Binding("alt+right", "next_version", "Newer version", id="chat.version.next", show=False),
         Binding("ctrl+b", "conversations", "History", id="chat.conversations"),
         Binding("ctrl+f", "search", "Search", id="chat.search"),
+        Binding("ctrl+up,alt+up", "select_messages", "Messages", id="chat.messages"),
         Binding("f2", "pick_model", "Model", id="chat.model"),
         Binding("f3", "edit_system_prompt", "System", id="chat.system"),
         Binding("f1", "help", "Help", id="chat.help"),
@@ -97,6 +103,10 @@ class ChatScreen(Screen[None]):
         self._store_failed = False
         self._first_shown = 0
         """Index of the earliest message mounted in the log; earlier ones load on demand."""
+        self._attachments: list[Attachment] = []
+        self._editing: Message | None = None
+        """The earlier prompt being edited, resent from its place on Enter."""
+        self._delete_armed: Message | None = None
 
     def _new_conversation(self) -> Conversation:
         return Conversation(system_prompt=self.settings.system_prompt, model=self.settings.model)
@@ -105,6 +115,7 @@ class ChatScreen(Screen[None]):
         yield Header()
         yield MessageLog(id="log")
         yield StatusLine("", id="status")
+        yield Static("", id="attachments")
         yield PromptInput(id="prompt")
         yield Footer()
 
@@ -125,6 +136,10 @@ class ChatScreen(Screen[None]):
         self._show_model_in_header()
         self.prompt.focus()
         self.run_worker(load_client_library, thread=True, group="preload")
+        self.query_one("#attachments").display = False
+        if self.store is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self.prompt.prompt_history = self.store.recent_prompts()
         if self._startup_notice:
             self.log_view.mount(NoticeView(self._startup_notice, classes="warning"))
         if not self.settings.has_usable_key:
@@ -221,7 +236,199 @@ class ChatScreen(Screen[None]):
 
     @on(PromptInput.Submitted)
     def on_prompt_submitted(self, event: PromptInput.Submitted) -> None:
-        self.send_prompt(event.text)
+        command = parse_slash_command(event.text)
+        if isinstance(command, SlashCommand):
+            self.run_slash_command(command)
+            return
+        text = command if isinstance(command, str) else event.text
+        self.prompt.remember(event.text)
+        text = with_attachments(text, self._attachments)
+        self._set_attachments([])
+        editing, self._editing = self._editing, None
+        if editing is not None and editing in self.conversation.messages:
+            self.run_worker(self._resend_edited(editing, text), group="send")
+        else:
+            self.send_prompt(text)
+
+    def run_slash_command(self, command: SlashCommand) -> None:
+        name, argument = command.name, command.argument
+        if name == "/model":
+            self._use_model(argument) if argument else self.action_pick_model()
+        elif name == "/system":
+            self._use_system_prompt(argument) if argument else self.action_edit_system_prompt()
+        elif name in ("/new", "/clear"):
+            self.action_new_conversation()
+        elif name == "/retry":
+            self.action_retry()
+        elif name == "/copy":
+            self.action_copy_last_reply()
+        elif name == "/export":
+            self.action_export("json" if argument.lower() == "json" else "md")
+        elif name == "/title":
+            self._retitle_conversation(argument)
+        elif name == "/file":
+            self._attach_file(argument)
+        elif name == "/help":
+            self.action_help()
+        else:
+            known = " ".join(COMMANDS)
+            self.notify(
+                f"Unknown command {make_safe(name)}. Commands: {known}. "
+                "Start with // to send a line that begins with /.",
+                severity="warning",
+                timeout=6,
+            )
+
+    def _retitle_conversation(self, title: str) -> None:
+        if not title:
+            self.notify("Usage: /title NEW TITLE", severity="warning")
+            return
+        self.conversation.title = title
+        if self.conversation.messages:
+            self._persist()
+        self.notify(f"Renamed to {make_safe(title)}", timeout=3)
+
+    def _attach_file(self, path: str) -> None:
+        if not path:
+            self._set_attachments([])
+            self.notify("Attachments removed.", timeout=2)
+            return
+        try:
+            attachment = read_attachment(path)
+        except AttachmentRefused as error:
+            self.notify(f"Not attached: {make_safe(str(error))}", severity="warning", timeout=6)
+            return
+        self._set_attachments([*self._attachments, attachment])
+
+    def _set_attachments(self, attachments: list[Attachment]) -> None:
+        self._attachments = attachments
+        bar = self.query_one("#attachments", Static)
+        bar.display = bool(attachments)
+        chips = "  ".join(f"📎 {make_safe(a.name)} ({a.size_label})" for a in attachments)
+        bar.update(Content(f"{chips}   — sent with your next message · /file removes"))
+
+    def action_select_messages(self) -> None:
+        """Ctrl+Up: move from the prompt into the log; Up/Down pick a message."""
+        views = list(self.log_view.query(".message"))
+        if not views:
+            self.notify("No messages yet.", timeout=2)
+            return
+        views[-1].focus()
+
+    def action_copy_last_reply(self) -> None:
+        replies = [m for m in self.conversation.messages if m.role is Role.ASSISTANT]
+        if not replies or not replies[-1].content:
+            self.notify("No reply to copy yet.", severity="warning", timeout=3)
+            return
+        self._copy_text(replies[-1].content, "the last reply")
+
+    def _copy_text(self, text: str, what: str) -> None:
+        self.app.copy_to_clipboard(text)
+        lines = text.count("\n") + 1
+        self.notify(f"Copied {what} ({lines} lines, {len(text)} characters)", timeout=3)
+
+    @on(SelectableMessage.ActionRequested)
+    def _on_message_action(self, event: SelectableMessage.ActionRequested) -> None:
+        message, action = event.message, event.action
+        if action != "delete":
+            self._delete_armed = None
+        if action == "copy":
+            self._copy_text(
+                message.content, "your prompt" if message.role is Role.USER else "the reply"
+            )
+        elif action == "copy_code":
+            blocks = code_blocks(message.content)
+            if not blocks:
+                self.notify("This reply has no code block.", severity="warning", timeout=3)
+            elif event.index > len(blocks):
+                self.notify(f"This reply has {len(blocks)} code blocks.", timeout=3)
+            else:
+                block = blocks[event.index - 1]
+                language = f" {block.language}" if block.language else ""
+                self._copy_text(block.code, f"code block {event.index} of {len(blocks)}{language}")
+        elif action == "edit":
+            self._editing = message
+            self.prompt.load_text(message.content)
+            self.prompt.move_cursor(self.prompt.document.end)
+            self.prompt.focus()
+            self.status.show(
+                "Editing an earlier prompt: Enter resends it from there (the later turns are "
+                "replaced; the old branch is kept in Ctrl+B) · Esc cancels"
+            )
+        elif action == "regenerate":
+            last = self.conversation.messages[-1] if self.conversation.messages else None
+            if message is last:
+                self.action_retry()
+            else:
+                self.notify(
+                    "Only the last reply can be regenerated; edit the prompt before this one "
+                    "(e on it) to branch from there.",
+                    timeout=5,
+                )
+        elif action == "delete":
+            self._ask_to_delete(message)
+        elif action == "leave":
+            self.prompt.focus()
+
+    def _ask_to_delete(self, message: Message) -> None:
+        if message.status is MessageStatus.STREAMING:
+            self.notify("Stop the reply (Esc) before deleting it.", severity="warning")
+            return
+        if self._delete_armed is not message:
+            self._delete_armed = message
+            self.notify("Press d again to delete this message.", timeout=3)
+            return
+        self._delete_armed = None
+        self.run_worker(self._delete_message(message), group="send")
+
+    async def _delete_message(self, message: Message) -> None:
+        if message not in self.conversation.messages:
+            return
+        self.conversation.remove_message(message)
+        doomed = [m.id for m in (message.versions or [message]) if m.id is not None]
+        if self.store is not None and doomed and not self._store_failed:
+            with contextlib.suppress(sqlite3.Error):
+                self.store.delete_messages(doomed)
+        for view in list(self.log_view.query(".message")):
+            if getattr(view, "message", None) is message:
+                await view.remove()
+        self.notify("Message deleted.", timeout=2)
+        self.prompt.focus()
+
+    async def _resend_edited(self, original: Message, text: str) -> None:
+        """Keeps the conversation as it was (a copy in the history list), drops the edited
+        prompt and everything after it, and sends the new text from there."""
+        await self._stop_reply()
+        self._keep_old_branch()
+        dropped = self.conversation.truncate_at(original)
+        doomed = [
+            version.id
+            for message in dropped
+            for version in (message.versions or [message])
+            if version.id is not None
+        ]
+        if self.store is not None and doomed and not self._store_failed:
+            with contextlib.suppress(sqlite3.Error):
+                self.store.delete_messages(doomed)
+        for view in list(self.log_view.query(".message")):
+            if getattr(view, "message", None) in dropped:
+                await view.remove()
+        await self._send(text)
+
+    def _keep_old_branch(self) -> None:
+        if self.store is None or self.conversation.id is None or self._store_failed:
+            return
+        branch = Conversation(
+            system_prompt=self.conversation.system_prompt,
+            model=self.conversation.model,
+            title=f"{self.conversation.title} (before edit)",
+        )
+        for message in self.conversation.messages:
+            branch.messages.append(message.detached_copy())
+        with contextlib.suppress(sqlite3.Error):
+            self.store.save_conversation(branch, self.settings.endpoint_label)
+            for message in branch.messages:
+                self.store.save_message(branch, message)
 
     def send_prompt(self, text: str) -> None:
         """Adds the user's turn and streams the answer; a reply in progress is stopped first."""
@@ -323,9 +530,14 @@ class ChatScreen(Screen[None]):
             self.status.show(stats.summary_text(reply, self.conversation.usage_totals()))
 
     def action_cancel(self) -> None:
-        """Escape: stop the reply in progress; the text so far stays, marked stopped."""
+        """Escape: stop the reply in progress (the text so far stays, marked stopped), or
+        give up editing an earlier prompt."""
         if self.is_streaming and self._reply_worker is not None:
             self._reply_worker.cancel()
+        elif self._editing is not None:
+            self._editing = None
+            self.prompt.clear()
+            self.status.show("Edit cancelled")
         self.prompt.focus()
 
     def action_retry(self) -> None:

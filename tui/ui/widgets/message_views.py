@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static
@@ -11,11 +12,14 @@ from tui.chat.events import ChatError
 from tui.chat.message import Message, MessageStatus
 from tui.chat.safe_text import make_safe
 from tui.ui.widgets.reply_body import ReplyBody
+from tui.ui.widgets.selectable_message import SelectableMessage
 from tui.ui.widgets.thinking_block import ThinkingBlock
 
 
-class UserMessageView(Static):
+class UserMessageView(SelectableMessage, Static):
     """The user's prompt, shown verbatim (never as Markdown or markup)."""
+
+    BINDINGS = [Binding("e", "request('edit')", "Edit & resend", id="message.edit")]
 
     def __init__(self, message: Message) -> None:
         super().__init__(Content(make_safe(message.content)), classes="message user")
@@ -30,8 +34,17 @@ class NoticeView(Static):
         super().__init__(Content(text), classes=f"notice {classes}".strip())
 
 
-class AssistantMessageView(Vertical):
+class AssistantMessageView(SelectableMessage, Vertical):
     """An assistant reply: its Markdown body and, under it, how it ended if not cleanly."""
+
+    BINDINGS = [
+        Binding("r", "request('regenerate')", "Regenerate", id="message.regenerate"),
+        Binding("1", "request('copy_code', 1)", "Copy code 1-9", id="message.code"),
+        *[
+            Binding(str(n), f"request('copy_code', {n})", f"Copy code {n}", show=False)
+            for n in range(2, 10)
+        ],
+    ]
 
     def __init__(self, message: Message) -> None:
         super().__init__(classes="message assistant")

@@ -1,5 +1,6 @@
 """The multi-line prompt box: Enter sends, Ctrl+J (or Shift+Enter where the terminal
-reports it) inserts a newline."""
+reports it) inserts a newline, Up on the first line walks back through earlier prompts
+(kept across restarts), and Tab completes a slash command."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from dataclasses import dataclass
 from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
+
+from tui.ui.slash_commands import completions
 
 NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter"})
 
@@ -21,7 +24,17 @@ class PromptInput(TextArea):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
-        self.placeholder = "Message (Enter to send, Ctrl+J for a new line)"
+        self.placeholder = "Message (Enter to send, Ctrl+J for a new line, / for commands)"
+        self.prompt_history: list[str] = []
+        """Earlier prompts, oldest first."""
+        self._recalled: int | None = None
+        """Index into `prompt_history` of the prompt being shown, while walking through it."""
+
+    def remember(self, prompt: str) -> None:
+        if prompt in self.prompt_history:
+            self.prompt_history.remove(prompt)
+        self.prompt_history.append(prompt)
+        self._recalled = None
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":
@@ -31,10 +44,73 @@ class PromptInput(TextArea):
             if text.strip():
                 self.post_message(self.Submitted(text))
                 self.clear()
+                self._recalled = None
             return
         if event.key in NEWLINE_KEYS:
             event.stop()
             event.prevent_default()
             self.insert("\n")
             return
+        if event.key == "up" and self._recall(-1):
+            event.stop()
+            event.prevent_default()
+            return
+        if event.key == "down" and self._recall(+1):
+            event.stop()
+            event.prevent_default()
+            return
+        if event.key == "tab" and self._complete_command():
+            event.stop()
+            event.prevent_default()
+            return
         await super()._on_key(event)
+
+    def _recall(self, step: int) -> bool:
+        """Up in an empty prompt (or while walking the history) shows an earlier prompt;
+        anywhere else the arrows move the cursor as usual."""
+        if not self.prompt_history:
+            return False
+        browsing = self._recalled is not None and self.text == self.prompt_history[self._recalled]
+        if not browsing and self.text:
+            return False
+        row = self.cursor_location[0]
+        if (step < 0 and row != 0) or (step > 0 and row != self.document.line_count - 1):
+            return False
+        if not browsing:
+            if step > 0:
+                return False
+            index = len(self.prompt_history) - 1
+        else:
+            index = (self._recalled or 0) + step
+        if index >= len(self.prompt_history):
+            self._recalled = None
+            self.clear()
+            return True
+        index = max(0, index)
+        self._recalled = index
+        self.load_text(self.prompt_history[index])
+        self.move_cursor(self.document.end)
+        return True
+
+    def _complete_command(self) -> bool:
+        text = self.text
+        if not text.startswith("/") or any(c.isspace() for c in text):
+            return False
+        matches = completions(text)
+        if not matches:
+            return False
+        common = matches[0] if len(matches) == 1 else _common_prefix(matches)
+        completed = common + " " if len(matches) == 1 else common
+        self.load_text(completed)
+        self.move_cursor(self.document.end)
+        if len(matches) > 1:
+            self.notify("  ".join(matches), timeout=3)
+        return True
+
+
+def _common_prefix(words: list[str]) -> str:
+    prefix = words[0]
+    for word in words[1:]:
+        while not word.startswith(prefix):
+            prefix = prefix[:-1]
+    return prefix

@@ -1,0 +1,109 @@
+"""Selecting messages in the log and acting on them: copy, code copy, edit and resend,
+regenerate, delete; the clipboard text asserted is exactly what the app emitted."""
+
+from __future__ import annotations
+
+from tests.openai_server import OpenAIStyleServer, StreamReply
+from tests.ui_helpers import (
+    chat_screen,
+    replies,
+    screen_text,
+    send_and_settle,
+    wait_until,
+)
+from tui.chat.message import MessageStatus
+from tui.config import Settings
+from tui.store import Store
+from tui.ui.app import ChatApp
+from tui.ui.widgets.message_views import AssistantMessageView, UserMessageView
+
+CODE_REPLY = [
+    "Two snippets:\n\n```python\nprint('one')\nprint('two')\n```\n\n",
+    "and\n\n~~~sh\necho three\n~~~\n",
+]
+
+
+async def test_up_down_select_messages_and_c_copies_the_raw_markdown(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(StreamReply(deltas=CODE_REPLY))
+    async with ChatApp(settings).run_test(size=(100, 34), notifications=True) as pilot:
+        await send_and_settle(pilot, "Show code")
+        await pilot.press("ctrl+up")
+        assert isinstance(pilot.app.focused, AssistantMessageView)
+        await pilot.press("c")
+        assert pilot.app.clipboard == "".join(CODE_REPLY)
+        await pilot.press("2")
+        assert pilot.app.clipboard == "echo three"
+        await pilot.press("1")
+        assert pilot.app.clipboard == "print('one')\nprint('two')"
+        await wait_until(pilot, lambda: "code block 1 of 2" in screen_text(pilot))
+        await pilot.press("up")
+        assert isinstance(pilot.app.focused, UserMessageView)
+        await pilot.press("c")
+        assert pilot.app.clipboard == "Show code"
+        await pilot.press("escape")
+        assert pilot.app.focused is chat_screen(pilot).prompt
+        await pilot.press(*"/copy", "enter")
+        assert pilot.app.clipboard == "".join(CODE_REPLY)
+
+
+async def test_editing_an_earlier_prompt_resends_from_there_and_keeps_the_old_branch(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(
+        StreamReply(deltas=["First answer."]),
+        StreamReply(deltas=["Second answer."]),
+        StreamReply(deltas=["Edited answer."]),
+    )
+    async with ChatApp(settings).run_test(size=(100, 34), notifications=True) as pilot:
+        await send_and_settle(pilot, "First question")
+        await send_and_settle(pilot, "Second question")
+        await pilot.press("ctrl+up", "up", "up", "up")
+        focused = pilot.app.focused
+        assert isinstance(focused, UserMessageView)
+        assert focused.message.content == "First question"
+        await pilot.press("e")
+        assert chat_screen(pilot).prompt.text == "First question"
+        await pilot.press("end", *" (edited)", "enter")
+        await wait_until(pilot, lambda: "Edited answer." in screen_text(pilot))
+        await wait_until(pilot, lambda: replies(pilot)[-1].message.status is MessageStatus.DONE)
+        text = screen_text(pilot)
+        assert "Second question" not in text and "First answer." not in text
+        conversation_id = chat_screen(pilot).conversation.id
+    assert server.requests[-1]["messages"] == [
+        {"role": "user", "content": "First question (edited)"}
+    ]
+    store = Store.open(settings.db_path)
+    current = store.load_conversation(conversation_id or 0)
+    assert current is not None
+    assert [m.content for m in current.messages] == ["First question (edited)", "Edited answer."]
+    branches = [s for s in store.list_conversations() if s.title.endswith("(before edit)")]
+    assert len(branches) == 1
+    old = store.load_conversation(branches[0].id)
+    assert old is not None and [m.content for m in old.messages] == [
+        "First question",
+        "First answer.",
+        "Second question",
+        "Second answer.",
+    ]
+
+
+async def test_r_regenerates_the_last_reply_and_d_twice_deletes_a_message(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(StreamReply(deltas=["Old."]), StreamReply(deltas=["New."]))
+    async with ChatApp(settings).run_test(size=(100, 34), notifications=True) as pilot:
+        await send_and_settle(pilot, "Question")
+        await pilot.press("ctrl+up", "r")
+        await wait_until(pilot, lambda: replies(pilot)[-1].message.content == "New.")
+        await wait_until(pilot, lambda: replies(pilot)[-1].message.status is MessageStatus.DONE)
+        await pilot.press("ctrl+up", "d")
+        await wait_until(pilot, lambda: "Press d again" in screen_text(pilot))
+        assert replies(pilot), "one d only asks"
+        await pilot.press("d")
+        await wait_until(pilot, lambda: not replies(pilot))
+        conversation_id = chat_screen(pilot).conversation.id
+        assert [m.content for m in chat_screen(pilot).conversation.messages] == ["Question"]
+    stored = Store.open(settings.db_path).load_conversation(conversation_id or 0)
+    assert stored is not None and [m.content for m in stored.messages] == ["Question"]

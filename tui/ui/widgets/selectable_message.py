@@ -1,0 +1,45 @@
+"""What makes a message in the log selectable: focus, Up/Down between messages, and the
+per-message keys (copy, edit, regenerate, delete, copy a code block).
+
+The view only says what the user asked for, with `ActionRequested`; the chat screen, which
+owns the conversation and the store, decides what that means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+from textual.message import Message as TextualMessage
+from textual.widget import Widget
+
+from tui.chat.message import Message
+
+
+class SelectableMessage(Widget, can_focus=True):
+    BINDINGS = [
+        Binding("up", "select(-1)", "Previous", show=False, id="message.previous"),
+        Binding("down", "select(1)", "Next", show=False, id="message.next"),
+        Binding("c", "request('copy')", "Copy", id="message.copy"),
+        Binding("d", "request('delete')", "Delete", id="message.delete"),
+        Binding("escape", "request('leave')", "Back to prompt", id="message.leave"),
+    ]
+
+    @dataclass
+    class ActionRequested(TextualMessage):
+        message: Message
+        action: str
+        """copy, edit, regenerate, delete, copy_code or leave."""
+        index: int = 0
+        """For copy_code: which code block, from 1."""
+
+    message: Message
+
+    def action_select(self, step: int) -> None:
+        if step < 0:
+            self.screen.focus_previous(".message")
+        else:
+            self.screen.focus_next(".message")
+
+    def action_request(self, action: str, index: int = 0) -> None:
+        self.post_message(self.ActionRequested(self.message, action, index))
