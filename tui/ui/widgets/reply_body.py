@@ -28,6 +28,9 @@ from tui.ui.widgets.frozen_segment import FrozenSegment
 
 FLUSH_INTERVAL = 0.15
 BLOCKS_PER_SEGMENT = 8
+MAX_LAYOUT_RETRIES = 20
+"""A segment that never gets a width (its screen is not shown) is not retried after every
+refresh forever: that spun the event loop at 100% of a core."""
 LIVE_SEGMENTS_IN_A_BACKLOG = 4
 """A flush holding many blocks (a 1 MB delta, a resumed reply) freezes as it goes: every
 frame lays out all live widgets, so letting them pile up makes a backlog quadratic (1,000
@@ -54,6 +57,7 @@ class ReplyBody(Widget):
         self._text_parts: list[str] = []
         self._closed_segments: list[ReplySegment] = []
         self._blocks_in_segment = 0
+        self._unlaid_retries = 0
         self.deltas_fed = 0
 
     @property
@@ -155,8 +159,12 @@ class ReplyBody(Widget):
                 continue
             if not width:  # not laid out yet: try again after the next refresh
                 self._closed_segments.append(segment)
-                self.call_after_refresh(self._freeze_closed_segments)
+                self._unlaid_retries += 1
+                if self._unlaid_retries <= MAX_LAYOUT_RETRIES:
+                    self.call_after_refresh(self._freeze_closed_segments)
+                # else: hidden or off-screen for now; the next flush or finish tries again
                 continue
+            self._unlaid_retries = 0
             height = segment.get_content_height(self.size, self.screen.size, width)
             compositor = Compositor()
             compositor.reflow(segment, Size(width, height))
