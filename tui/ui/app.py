@@ -13,6 +13,7 @@ from textual.screen import Screen
 from tui.config import Settings
 from tui.crash_report import CrashReported, save_crash_report
 from tui.local_probe import USUAL_LOCAL_SERVERS, LocalServer
+from tui.remembered import load_remembered, remember
 from tui.store import Store
 from tui.ui.chat_screen import ChatScreen
 
@@ -52,11 +53,18 @@ class ChatApp(App[None]):
         super()._handle_exception(error)
 
     def on_mount(self) -> None:
-        theme = self.settings.theme
-        if theme and theme in self.available_themes:
-            self.theme = theme
-        elif theme:
-            self.notify(f"Unknown theme {theme!r} in the config file.", severity="warning")
+        """The theme last picked in the app wins over the config file's, which wins over
+        Textual's default; every pick (Ctrl+P → Change theme) is remembered."""
+        folder = self.settings.db_path.parent
+        picked = load_remembered(folder).get("theme")
+        configured = self.settings.theme
+        if isinstance(picked, str) and picked in self.available_themes:
+            self.theme = picked
+        elif configured and configured in self.available_themes:
+            self.theme = configured
+        elif configured:
+            self.notify(f"Unknown theme {configured!r} in the config file.", severity="warning")
+        self.theme_changed_signal.subscribe(self, lambda theme: remember(folder, theme=theme.name))
 
     def get_default_screen(self) -> Screen:
         store, notice = open_store(self.settings)
