@@ -8,14 +8,22 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.openai_server import ErrorReply, OpenAIStyleServer, StreamReply  # noqa: E402
-from tests.ui_helpers import last_reply_settled, replies, type_and_send, wait_until  # noqa: E402
+from tests.ui_helpers import (  # noqa: E402
+    last_reply_settled,
+    replies,
+    screen_text,
+    type_and_send,
+    wait_until,
+)
 from tui.config import Settings  # noqa: E402
+from tui.local_probe import LocalServer  # noqa: E402
 from tui.ui.app import ChatApp  # noqa: E402
 
 OUT = ROOT / "screenshots"
@@ -59,46 +67,92 @@ def chunk(text: str, size: int = 12) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
+THINKING = [
+    "The user wants ",
+    "a file's word count. ",
+    "Iterating lines keeps ",
+    "memory flat; ",
+] + [f"consider{i} " for i in range(60)]
+
+
 async def shoot() -> None:
     server = OpenAIStyleServer().start()
-    server.queue(
-        StreamReply(deltas=chunk(FINISHED_REPLY)),
-        StreamReply(deltas=STREAMING_REPLY, delay=0.03),
-        ErrorReply(401, '{"error": {"message": "Incorrect API key provided."}}'),
-    )
+    server.models = ["deepseek-r1:8b", "gpt-4o-mini", "llama3.2:3b", "qwen2.5-coder:7b"]
     with tempfile.TemporaryDirectory() as home:
         settings = Settings(
             model="gpt-4o-mini",
-            base_url=server.base_url.replace(str(server.port), "8000"),
+            base_url=server.base_url,
             api_key=SCREENSHOT_KEY,
             max_retries=0,
             db_path=Path(home) / "history.sqlite3",
         )
         # The header shows a stable URL; requests go to the real test server.
-        from dataclasses import replace
+        shown_url = server.base_url.replace(str(server.port), "8000")
 
-        shown = settings
-        settings = replace(settings, base_url=server.base_url)
-        for name, prompt in (
-            ("finished-reply", "How do I count words in a file in Python?"),
-            ("streaming", "Explain how tui-chat streams"),
-            ("error", "Hello?"),
-        ):
-            app = ChatApp(settings)
-            async with app.run_test(size=SIZE) as pilot:
-                app.screen_stack[0].sub_title = f"{shown.model} · {shown.base_url}"
-                await type_and_send(pilot, prompt)
-                if name == "streaming":
-                    await wait_until(
-                        pilot, lambda: "word40" in replies(pilot)[-1].body.rendered_text, 10
-                    )
-                else:
-                    await wait_until(pilot, lambda: last_reply_settled(pilot), 10)
+        async def scene(name: str, replies_queued: list, act, app: ChatApp | None = None) -> None:
+            server.queue(*replies_queued)
+            app = app or ChatApp(settings)
+            async with app.run_test(size=SIZE, notifications=True) as pilot:
+                app.screen_stack[0].sub_title = f"{settings.model} · {shown_url}"
+                await act(pilot)
                 await pilot.pause(0.3)
                 svg = app.export_screenshot(title=f"tui-chat — {name}")
                 assert SCREENSHOT_KEY not in svg
                 (OUT / f"{name}.svg").write_text(svg, encoding="utf-8")
                 print(f"wrote screenshots/{name}.svg")
+
+        async def finished(pilot) -> None:
+            await type_and_send(pilot, "How do I count words in a file in Python?")
+            await wait_until(pilot, lambda: last_reply_settled(pilot), 10)
+
+        async def streaming(pilot) -> None:
+            await type_and_send(pilot, "Explain how tui-chat streams")
+            await wait_until(pilot, lambda: "word40" in replies(pilot)[-1].body.rendered_text, 10)
+
+        async def error(pilot) -> None:
+            await type_and_send(pilot, "Hello?")
+            await wait_until(pilot, lambda: last_reply_settled(pilot), 10)
+
+        async def thinking(pilot) -> None:
+            await type_and_send(pilot, "Which way is best for big files?")
+            await wait_until(pilot, lambda: "consider30" in screen_text(pilot), 10)
+
+        async def message_actions(pilot) -> None:
+            await finished(pilot)
+            await pilot.press("ctrl+up", "1")
+
+        async def model_picker(pilot) -> None:
+            await pilot.press("f2")
+            await wait_until(pilot, lambda: "4 models" in screen_text(pilot), 10)
+            await pilot.press(*"qw")
+
+        async def slash_commands(pilot) -> None:
+            await pilot.press("/", "tab")
+
+        await scene("finished-reply", [StreamReply(deltas=chunk(FINISHED_REPLY))], finished)
+        await scene("streaming", [StreamReply(deltas=STREAMING_REPLY, delay=0.03)], streaming)
+        await scene(
+            "error",
+            [ErrorReply(401, '{"error": {"message": "Incorrect API key provided."}}')],
+            error,
+        )
+        await scene(
+            "thinking",
+            [StreamReply(reasoning=THINKING, deltas=["Iterate."], delay=0.03)],
+            thinking,
+        )
+        await scene("message-actions", [StreamReply(deltas=chunk(FINISHED_REPLY))], message_actions)
+        await scene("model-picker", [], model_picker)
+        await scene("slash-commands", [], slash_commands)
+        welcome_settings = replace(
+            settings, api_key=None, base_url=None, config_path=Path(home) / "none.toml"
+        )
+        await scene(
+            "welcome",
+            [],
+            lambda pilot: wait_until(pilot, lambda: "Enter uses" in screen_text(pilot), 10),
+            ChatApp(welcome_settings, local_servers=[LocalServer("Ollama", server.port)]),
+        )
     server.stop()
 
 

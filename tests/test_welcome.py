@@ -43,7 +43,7 @@ async def test_welcome_offers_the_local_server_and_saves_it_as_the_default_profi
         await wait_until(pilot, lambda: "Test Server" in screen_text(pilot))
         text = screen_text(pilot)
         assert "OPENAI_API_KEY" in text and "Closed" not in text
-        assert f"127.0.0.1:{server.port}/v1  (1 model)" in text
+        assert f"Test Server — http://127.0.0.1:{server.port}/v1 (1 model)" in text
         await pilot.press("enter")
         await wait_until(pilot, lambda: not isinstance(pilot.app.screen, WelcomeScreen))
         assert "testserver" in screen_text(pilot).splitlines()[0]

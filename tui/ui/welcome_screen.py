@@ -41,8 +41,8 @@ class WelcomeScreen(ModalScreen[FoundServer | None]):
                 Content(
                     "No API key is set and there is no config file yet.\n\n"
                     "• OpenAI: export OPENAI_API_KEY=sk-...  and start again.\n"
-                    "• Any other server: tui-chat --base-url URL --model NAME, or write\n"
-                    f"  profiles in {config}  (tui-chat config init writes an example).\n"
+                    "• Any other server: tui-chat --base-url URL --model NAME.\n"
+                    f"• Profiles for each server: {config} (tui-chat config init writes one).\n"
                     "• Or pick a server already running on this machine:"
                 ),
                 id="welcome-text",
@@ -62,9 +62,7 @@ class WelcomeScreen(ModalScreen[FoundServer | None]):
             key = str(item.server.port)
             self._found[key] = item
             count = f"{len(item.models)} model" + ("" if len(item.models) == 1 else "s")
-            label = Content.assemble(
-                (make_safe(item.server.name), "bold"), f"  {item.server.base_url}  ({count})"
-            )
+            label = Content(f"{make_safe(item.server.name)} — {item.server.base_url} ({count})")
             options.add_option(Option(label, id=key))
         if found:
             options.highlighted = 0
