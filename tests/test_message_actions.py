@@ -15,6 +15,7 @@ from tui.chat.message import MessageStatus
 from tui.config import Settings
 from tui.store import Store
 from tui.ui.app import ChatApp
+from tui.ui.widgets.frozen_segment import FrozenSegment
 from tui.ui.widgets.message_views import AssistantMessageView, UserMessageView
 
 CODE_REPLY = [
@@ -107,3 +108,22 @@ async def test_r_regenerates_the_last_reply_and_d_twice_deletes_a_message(
         assert [m.content for m in chat_screen(pilot).conversation.messages] == ["Question"]
     stored = Store.open(settings.db_path).load_conversation(conversation_id or 0)
     assert stored is not None and [m.content for m in stored.messages] == ["Question"]
+
+
+async def test_clicking_a_code_block_copies_it_live_or_frozen(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    paragraphs = "".join(f"Paragraph {n} of the explanation.\n\n" for n in range(14))
+    frozen_reply = "```python\nprint('frozen one')\n```\n\n" + paragraphs
+    server.queue(StreamReply(deltas=CODE_REPLY), StreamReply(deltas=[frozen_reply]))
+    async with ChatApp(settings).run_test(size=(100, 60), notifications=True) as pilot:
+        await send_and_settle(pilot, "Show code")
+        await pilot.click("AssistantMessageView MarkdownFence")
+        assert pilot.app.clipboard == "print('one')\nprint('two')"
+        await send_and_settle(pilot, "More")
+        frozen = replies(pilot)[-1].query_one(FrozenSegment)
+        row = next(y for y in range(200) if "frozen one" in frozen.line_text(y))
+        frozen.scroll_visible(animate=False)
+        await pilot.pause(0.2)
+        await pilot.click(frozen, offset=(8, row))
+        assert pilot.app.clipboard == "print('frozen one')"

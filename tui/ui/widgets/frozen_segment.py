@@ -38,6 +38,10 @@ class FrozenSegment(Widget):
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self._lines)
 
+    def line_text(self, y: int) -> str:
+        """The plain text of one rendered line, to find what a click landed on."""
+        return self._lines[y].text if 0 <= y < len(self._lines) else ""
+
     def render_line(self, y: int) -> Strip:
         if 0 <= y < len(self._lines):
             return self._lines[y]

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Static
+from textual.widgets.markdown import MarkdownFence
 
+from tui.chat.code_blocks import code_blocks
 from tui.chat.events import ChatError
 from tui.chat.message import Message, MessageStatus
 from tui.chat.safe_text import make_safe
+from tui.ui.widgets.frozen_segment import FrozenSegment
 from tui.ui.widgets.reply_body import ReplyBody
 from tui.ui.widgets.selectable_message import SelectableMessage
 from tui.ui.widgets.thinking_block import ThinkingBlock
@@ -62,6 +67,20 @@ class AssistantMessageView(SelectableMessage, Vertical):
         yield self.body
         yield self.outcome
 
+    def on_click(self, event: events.Click) -> None:
+        """A click on a code block copies that block (live or frozen); elsewhere it just
+        selects the message."""
+        line = _clicked_code_line(event)
+        if line is None:
+            return
+        blocks = code_blocks(self.message.content)
+        for index, block in enumerate(blocks, start=1):
+            if line == block.code or (
+                line and any(line == code_line.strip() for code_line in block.code.splitlines())
+            ):
+                self.action_request("copy_code", index)
+                return
+
     def feed_reasoning(self, text: str) -> None:
         """Streams the model's thinking into a block above the answer, made on first use."""
         if self.thinking is None:
@@ -112,3 +131,17 @@ def outcome_text(message: Message, error: ChatError | None = None) -> str:
     if status is MessageStatus.DONE and message.finish_reason == "content_filter":
         return "⚠ stopped by the server's content filter"
     return ""
+
+
+def _clicked_code_line(event: events.Click) -> str | None:
+    """The code a click landed on: a live fence's whole code, or the stripped text of the
+    frozen line under the pointer (matched back to its block by the caller)."""
+    widget = event.widget
+    while widget is not None and not isinstance(widget, MarkdownFence | FrozenSegment):
+        widget = widget.parent if isinstance(widget.parent, Widget) else None
+    if isinstance(widget, MarkdownFence):
+        return widget.code.rstrip("\n")
+    if isinstance(widget, FrozenSegment):
+        offset = event.get_content_offset(widget)
+        return widget.line_text(offset.y).strip() if offset is not None else None
+    return None
