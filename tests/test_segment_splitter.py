@@ -31,3 +31,17 @@ def test_same_points_whatever_the_chunking() -> None:
     whole = split_points(text)
     by_char = split_points(*text)
     assert whole == by_char == [text.index("```"), text.index("B"), text.index("C")]
+
+
+def test_lines_models_start_with_a_space_are_still_block_starts() -> None:
+    text = "Intro.\n\n ```python\nx = 1\n```\n\n A paragraph.\n\n   Three spaces.\n"
+    assert split_points(text) == [
+        text.index(" ```python"),
+        text.index(" A paragraph"),
+        text.index("   Three spaces"),
+    ]
+
+
+def test_a_list_items_indented_continuation_is_not_a_block_start() -> None:
+    text = "- item one\n\n  still item one\n\n1. first\n\n   still first\n\n Back out.\n"
+    assert split_points(text) == [text.index("1. first"), text.index(" Back out")]

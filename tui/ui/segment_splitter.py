@@ -2,13 +2,19 @@
 
 A long reply is rendered as several Markdown widgets ("segments") so that appending to the
 last one never re-lays-out the blocks of the earlier ones. A new segment may only start at a
-top-level block boundary: after a blank line, outside a fenced code block, at a line that is
-not indented (an indented line after a blank could be a list item's continuation).
+top-level block boundary: after a blank line, outside a fenced code block, at a line
+indented by at most three spaces and by less than the content of the last list item (a
+line indented that far after a blank would continue the item). Models often start lines
+with a space (" The", " ```python"): refusing every indented line left such replies in one
+ever-growing segment, with every frame laying out all of it.
 """
 
 from __future__ import annotations
 
+import re
+
 _FENCE_CHARS = "`~"
+_LIST_ITEM = re.compile(r"^( *)([-+*]|\d{1,9}[.)])( +)(?=\S)")
 
 
 class SegmentSplitter:
@@ -18,6 +24,8 @@ class SegmentSplitter:
         self._partial_line = ""
         self._previous_line_blank = False
         self._fence_marker: str | None = None
+        self._item_content_indent = 0
+        """Where the text of the last list item starts: deeper lines after a blank continue it."""
 
     def feed(self, text: str) -> list[int]:
         """Returns the offsets in `text` at which a new segment could start."""
@@ -31,7 +39,7 @@ class SegmentSplitter:
                 and piece
                 and self._previous_line_blank
                 and self._fence_marker is None
-                and not piece[0].isspace()
+                and self._starts_top_level_block(piece)
             ):
                 offsets.append(position)
             self._partial_line += piece
@@ -42,6 +50,15 @@ class SegmentSplitter:
                 position += 1
         return offsets
 
+    def _starts_top_level_block(self, line: str) -> bool:
+        """Judged on what has arrived of the line: its indentation is all that matters."""
+        indent = len(line) - len(line.lstrip(" "))
+        if indent == len(line):
+            return False  # only spaces so far: wait for the rest of the line
+        if line[indent] == "\t" or indent > 3:
+            return False
+        return self._item_content_indent == 0 or indent < self._item_content_indent
+
     def _complete_line(self, line: str) -> None:
         stripped = line.strip()
         if self._fence_marker is not None:
@@ -49,6 +66,13 @@ class SegmentSplitter:
                 self._fence_marker = None
             self._previous_line_blank = False
             return
+        if stripped:
+            item = _LIST_ITEM.match(line)
+            indent = len(line) - len(line.lstrip(" "))
+            if item:
+                self._item_content_indent = len(item.group(0))
+            elif self._previous_line_blank and indent < max(1, self._item_content_indent):
+                self._item_content_indent = 0  # a top-level block ended the list
         if stripped[:3] in ("```", "~~~"):
             marker_char = stripped[0]
             length = len(stripped) - len(stripped.lstrip(marker_char))
