@@ -1,11 +1,27 @@
-"""One line under the log telling what the current reply is doing and what it cost."""
+"""One line under the log telling what the current reply is doing and what it cost.
+
+It changes every half second while a reply streams, so it must not cost a layout: a
+`Static.update` asks for one (its new text might change its size), and a layout of the
+whole screen is the most expensive thing a frame does. This line has a fixed height, so a
+plain repaint of itself is enough.
+"""
 
 from __future__ import annotations
 
 from textual.content import Content
-from textual.widgets import Static
+from textual.reactive import reactive
+from textual.widget import Widget
 
 
-class StatusLine(Static):
+class StatusLine(Widget):
+    text: reactive[str] = reactive("", layout=False)
+
+    def __init__(self, text: str = "", *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.set_reactive(StatusLine.text, text)
+
     def show(self, text: str) -> None:
-        self.update(Content(text))
+        self.text = text
+
+    def render(self) -> Content:
+        return Content(self.text)
