@@ -210,6 +210,9 @@ async def test_f1_lists_every_key(server: OpenAIStyleServer, settings: Settings)
             "F1",
         ):
             assert row in text
+        rows = " ".join(str(row.render()) for row in pilot.app.screen.query(".help-row"))
+        for entry in ("Copy code 1-9", "Edit & resend", "/model", "/file", "Ctrl+Up", "F2"):
+            assert entry in rows
         await pilot.press("escape")
         assert not isinstance(pilot.app.screen, HelpScreen)
 

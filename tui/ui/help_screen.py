@@ -9,6 +9,10 @@ from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from tui.ui.slash_commands import COMMANDS
+from tui.ui.widgets.message_views import AssistantMessageView, UserMessageView
+from tui.ui.widgets.selectable_message import SelectableMessage
+
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [
@@ -53,10 +57,26 @@ def key_rows(screen: Screen) -> list[tuple[str, Rows]]:
             keys.append(label)
     main.setdefault("newline", (["Ctrl+J", "Shift+Enter"], "New line in the prompt"))
     main.setdefault("send", (["Enter"], "Send the prompt"))
+    main.setdefault("recall", (["Up", "Down"], "Earlier / later prompts (in an empty prompt)"))
     return [
         ("Chat", [(" / ".join(keys), text) for keys, text in main.values()]),
+        ("On a selected message (Ctrl+Up)", message_key_rows()),
+        ("Slash commands (Tab completes)", [(name, text) for name, text in COMMANDS.items()]),
         ("Editing the prompt", [(" / ".join(keys), text) for keys, text in editing.values()]),
     ]
+
+
+def message_key_rows() -> Rows:
+    """From the message views' own bindings; the hidden 2-9 are covered by "1"'s row."""
+    rows: dict[str, tuple[list[str], str]] = {}
+    views = (SelectableMessage, UserMessageView, AssistantMessageView)
+    for binding in (binding for view in views for binding in view.BINDINGS):
+        assert isinstance(binding, Binding)
+        if not binding.show and binding.key.isdigit():
+            continue
+        keys, _ = rows.setdefault(binding.description, ([], binding.description))
+        keys.extend(readable_key(key) for key in binding.key.split(","))
+    return [(" / ".join(keys), text) for keys, text in rows.values()]
 
 
 _KEY_NAMES = {"escape": "Esc", "enter": "Enter", "pageup": "PgUp", "pagedown": "PgDn"}
