@@ -6,9 +6,11 @@ from __future__ import annotations
 from tests.openai_server import OpenAIStyleServer, StreamReply
 from tests.ui_helpers import (
     chat_screen,
+    last_reply_settled,
     replies,
     screen_text,
     send_and_settle,
+    send_and_wait_for_text,
     wait_until,
 )
 from tui.chat.message import MessageStatus
@@ -115,11 +117,15 @@ async def test_clicking_a_code_block_copies_it_live_or_frozen(
 ) -> None:
     paragraphs = "".join(f"Paragraph {n} of the explanation.\n\n" for n in range(14))
     frozen_reply = "```python\nprint('frozen one')\n```\n\n" + paragraphs
-    server.queue(StreamReply(deltas=CODE_REPLY), StreamReply(deltas=[frozen_reply]))
+    server.queue(
+        StreamReply(deltas=[*CODE_REPLY, " still streaming"], delay=0.5),
+        StreamReply(deltas=[frozen_reply]),
+    )
     async with ChatApp(settings).run_test(size=(100, 60), notifications=True) as pilot:
-        await send_and_settle(pilot, "Show code")
-        await pilot.click("AssistantMessageView MarkdownFence")
+        await send_and_wait_for_text(pilot, "Show code", "echo three")
+        await pilot.click("AssistantMessageView MarkdownFence")  # live while streaming
         assert pilot.app.clipboard == "print('one')\nprint('two')"
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
         await send_and_settle(pilot, "More")
         frozen = replies(pilot)[-1].query_one(FrozenSegment)
         row = next(y for y in range(200) if "frozen one" in frozen.line_text(y))

@@ -28,6 +28,7 @@ from tui.ui.widgets.frozen_segment import FrozenSegment
 
 FLUSH_INTERVAL = 0.2
 BLOCKS_PER_SEGMENT = 8
+SHORT_REPLY_CHARS = 4000
 MAX_LAYOUT_RETRIES = 20
 """A segment that never gets a width (its screen is not shown) is not retried after every
 refresh forever: that spun the event loop at 100% of a core."""
@@ -67,7 +68,14 @@ class ReplyBody(Widget):
 
     async def on_mount(self) -> None:
         if self._initial_text:
-            await self._append(make_safe(self._initial_text))
+            text = make_safe(self._initial_text)
+            if len(text) <= SHORT_REPLY_CHARS:
+                # A stored reply that short gains nothing from segments and freezing.
+                self._text_parts.append(text)
+                self._segment = ReplySegment(text)
+                await self.mount(self._segment)
+                return
+            await self._append(text)
             self.call_after_refresh(self._freeze_closed_segments)
 
     def feed(self, text: str) -> None:
