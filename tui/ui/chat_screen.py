@@ -252,10 +252,14 @@ class ChatScreen(Screen[None]):
 
     def run_slash_command(self, command: SlashCommand) -> None:
         name, argument = command.name, command.argument
-        if name == "/model":
-            self._use_model(argument) if argument else self.action_pick_model()
+        if name == "/model" and argument:
+            self._use_model(argument)
+        elif name == "/model":
+            self.action_pick_model()
+        elif name == "/system" and argument:
+            self._use_system_prompt(argument)
         elif name == "/system":
-            self._use_system_prompt(argument) if argument else self.action_edit_system_prompt()
+            self.action_edit_system_prompt()
         elif name in ("/new", "/clear"):
             self.action_new_conversation()
         elif name == "/retry":
