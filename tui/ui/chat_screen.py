@@ -12,15 +12,13 @@ from dataclasses import replace
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
-from tui.attachments import Attachment, AttachmentRefused, read_attachment, with_attachments
+from tui.attachments import Attachment, with_attachments
 from tui.backend import ChatBackend, load_client_library
-from tui.chat.code_blocks import code_blocks
 from tui.chat.conversation import Conversation
 from tui.chat.events import (
     ChatError,
@@ -40,16 +38,17 @@ from tui.local_probe import USUAL_LOCAL_SERVERS, FoundServer, LocalServer
 from tui.store import Store
 from tui.ui.conversations_screen import ConversationsScreen, OpenConversation
 from tui.ui.help_screen import HelpScreen
+from tui.ui.message_actions import MessageActions
 from tui.ui.model_picker_screen import ModelPickerScreen
+from tui.ui.prompt_commands import PromptCommands
 from tui.ui.reply_stats import ReplyStats
 from tui.ui.search_screen import SearchScreen
-from tui.ui.slash_commands import COMMANDS, SlashCommand, parse_slash_command
+from tui.ui.slash_commands import SlashCommand, parse_slash_command
 from tui.ui.system_prompt_screen import SystemPromptScreen
 from tui.ui.welcome_screen import WelcomeScreen
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import AssistantMessageView, NoticeView, UserMessageView
 from tui.ui.widgets.prompt_input import PromptInput
-from tui.ui.widgets.selectable_message import SelectableMessage
 from tui.ui.widgets.status_line import StatusLine
 
 STATUS_INTERVAL = 0.5
@@ -64,7 +63,7 @@ NO_KEY_NOTICE = (
 )
 
 
-class ChatScreen(Screen[None]):
+class ChatScreen(MessageActions, PromptCommands, Screen[None]):
     BINDINGS = [
         Binding("escape", "cancel", "Stop reply", id="chat.cancel"),
         Binding("ctrl+r", "retry", "Retry", id="chat.retry"),
@@ -249,190 +248,6 @@ class ChatScreen(Screen[None]):
             self.run_worker(self._resend_edited(editing, text), group="send")
         else:
             self.send_prompt(text)
-
-    def run_slash_command(self, command: SlashCommand) -> None:
-        name, argument = command.name, command.argument
-        if name == "/model" and argument:
-            self._use_model(argument)
-        elif name == "/model":
-            self.action_pick_model()
-        elif name == "/system" and argument:
-            self._use_system_prompt(argument)
-        elif name == "/system":
-            self.action_edit_system_prompt()
-        elif name in ("/new", "/clear"):
-            self.action_new_conversation()
-        elif name == "/retry":
-            self.action_retry()
-        elif name == "/copy":
-            self.action_copy_last_reply()
-        elif name == "/export":
-            self.action_export("json" if argument.lower() == "json" else "md")
-        elif name == "/title":
-            self._retitle_conversation(argument)
-        elif name == "/file":
-            self._attach_file(argument)
-        elif name == "/help":
-            self.action_help()
-        else:
-            known = " ".join(COMMANDS)
-            self.notify(
-                f"Unknown command {make_safe(name)}. Commands: {known}. "
-                "Start with // to send a line that begins with /.",
-                severity="warning",
-                timeout=6,
-            )
-
-    def _retitle_conversation(self, title: str) -> None:
-        if not title:
-            self.notify("Usage: /title NEW TITLE", severity="warning")
-            return
-        self.conversation.title = title
-        if self.conversation.messages:
-            self._persist()
-        self.notify(f"Renamed to {make_safe(title)}", timeout=3)
-
-    def _attach_file(self, path: str) -> None:
-        if not path:
-            self._set_attachments([])
-            self.notify("Attachments removed.", timeout=2)
-            return
-        try:
-            attachment = read_attachment(path)
-        except AttachmentRefused as error:
-            self.notify(f"Not attached: {make_safe(str(error))}", severity="warning", timeout=6)
-            return
-        self._set_attachments([*self._attachments, attachment])
-
-    def _set_attachments(self, attachments: list[Attachment]) -> None:
-        self._attachments = attachments
-        bar = self.query_one("#attachments", Static)
-        bar.display = bool(attachments)
-        chips = "  ".join(f"📎 {make_safe(a.name)} ({a.size_label})" for a in attachments)
-        bar.update(Content(f"{chips}   — sent with your next message · /file removes"))
-
-    def action_select_messages(self) -> None:
-        """Ctrl+Up: move from the prompt into the log; Up/Down pick a message."""
-        views = list(self.log_view.query(".message"))
-        if not views:
-            self.notify("No messages yet.", timeout=2)
-            return
-        views[-1].focus()
-
-    def action_copy_last_reply(self) -> None:
-        replies = [m for m in self.conversation.messages if m.role is Role.ASSISTANT]
-        if not replies or not replies[-1].content:
-            self.notify("No reply to copy yet.", severity="warning", timeout=3)
-            return
-        self._copy_text(replies[-1].content, "the last reply")
-
-    def _copy_text(self, text: str, what: str) -> None:
-        self.app.copy_to_clipboard(text)
-        lines = text.count("\n") + 1
-        self.notify(f"Copied {what} ({lines} lines, {len(text)} characters)", timeout=3)
-
-    @on(SelectableMessage.ActionRequested)
-    def _on_message_action(self, event: SelectableMessage.ActionRequested) -> None:
-        message, action = event.message, event.action
-        if action != "delete":
-            self._delete_armed = None
-        if action == "copy":
-            self._copy_text(
-                message.content, "your prompt" if message.role is Role.USER else "the reply"
-            )
-        elif action == "copy_code":
-            blocks = code_blocks(message.content)
-            if not blocks:
-                self.notify("This reply has no code block.", severity="warning", timeout=3)
-            elif event.index > len(blocks):
-                self.notify(f"This reply has {len(blocks)} code blocks.", timeout=3)
-            else:
-                block = blocks[event.index - 1]
-                language = f" {block.language}" if block.language else ""
-                self._copy_text(block.code, f"code block {event.index} of {len(blocks)}{language}")
-        elif action == "edit":
-            self._editing = message
-            self.prompt.load_text(message.content)
-            self.prompt.move_cursor(self.prompt.document.end)
-            self.prompt.focus()
-            self.status.show(
-                "Editing an earlier prompt: Enter resends it from there (the later turns are "
-                "replaced; the old branch is kept in Ctrl+B) · Esc cancels"
-            )
-        elif action == "regenerate":
-            last = self.conversation.messages[-1] if self.conversation.messages else None
-            if message is last:
-                self.action_retry()
-            else:
-                self.notify(
-                    "Only the last reply can be regenerated; edit the prompt before this one "
-                    "(e on it) to branch from there.",
-                    timeout=5,
-                )
-        elif action == "delete":
-            self._ask_to_delete(message)
-        elif action == "leave":
-            self.prompt.focus()
-
-    def _ask_to_delete(self, message: Message) -> None:
-        if message.status is MessageStatus.STREAMING:
-            self.notify("Stop the reply (Esc) before deleting it.", severity="warning")
-            return
-        if self._delete_armed is not message:
-            self._delete_armed = message
-            self.notify("Press d again to delete this message.", timeout=3)
-            return
-        self._delete_armed = None
-        self.run_worker(self._delete_message(message), group="send")
-
-    async def _delete_message(self, message: Message) -> None:
-        if message not in self.conversation.messages:
-            return
-        self.conversation.remove_message(message)
-        doomed = [m.id for m in (message.versions or [message]) if m.id is not None]
-        if self.store is not None and doomed and not self._store_failed:
-            with contextlib.suppress(sqlite3.Error):
-                self.store.delete_messages(doomed)
-        for view in list(self.log_view.query(".message")):
-            if getattr(view, "message", None) is message:
-                await view.remove()
-        self.notify("Message deleted.", timeout=2)
-        self.prompt.focus()
-
-    async def _resend_edited(self, original: Message, text: str) -> None:
-        """Keeps the conversation as it was (a copy in the history list), drops the edited
-        prompt and everything after it, and sends the new text from there."""
-        await self._stop_reply()
-        self._keep_old_branch()
-        dropped = self.conversation.truncate_at(original)
-        doomed = [
-            version.id
-            for message in dropped
-            for version in (message.versions or [message])
-            if version.id is not None
-        ]
-        if self.store is not None and doomed and not self._store_failed:
-            with contextlib.suppress(sqlite3.Error):
-                self.store.delete_messages(doomed)
-        for view in list(self.log_view.query(".message")):
-            if getattr(view, "message", None) in dropped:
-                await view.remove()
-        await self._send(text)
-
-    def _keep_old_branch(self) -> None:
-        if self.store is None or self.conversation.id is None or self._store_failed:
-            return
-        branch = Conversation(
-            system_prompt=self.conversation.system_prompt,
-            model=self.conversation.model,
-            title=f"{self.conversation.title} (before edit)",
-        )
-        for message in self.conversation.messages:
-            branch.messages.append(message.detached_copy())
-        with contextlib.suppress(sqlite3.Error):
-            self.store.save_conversation(branch, self.settings.endpoint_label)
-            for message in branch.messages:
-                self.store.save_message(branch, message)
 
     def send_prompt(self, text: str) -> None:
         """Adds the user's turn and streams the answer; a reply in progress is stopped first."""
