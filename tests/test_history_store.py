@@ -276,7 +276,7 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
         assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-async def test_a_long_conversation_opens_at_the_end_and_loads_earlier_turns_on_scroll(
+async def test_a_long_conversation_slides_a_bounded_window_of_turns_as_the_user_scrolls(
     settings: Settings,
 ) -> None:
     store = Store.open(settings.db_path)
@@ -301,7 +301,39 @@ async def test_a_long_conversation_opens_at_the_end_and_loads_earlier_turns_on_s
             await pilot.pause(0.05)
         assert screen._first_shown == 0
         texts = [view.message.content for view in screen.log_view.query(UserMessageView)]
-        assert texts == [f"turn {i}" for i in range(80)], "every turn, in order"
+        assert texts == [f"turn {i}" for i in range(48)], "the top turns, in order"
+        assert "turn 79" not in screen_text(pilot)  # far below: unmounted, memory bounded
+        deadline = time.monotonic() + 15
+        while screen._end_shown is not None and time.monotonic() < deadline:
+            screen.log_view.scroll_end(animate=False)
+            await pilot.pause(0.05)
+        texts = [view.message.content for view in screen.log_view.query(UserMessageView)]
+        assert texts == [f"turn {i}" for i in range(32, 80)], "back at the end, in order"
+        assert screen.log_view.is_anchored, "following new replies again"
+
+
+async def test_sending_while_reading_far_back_returns_to_the_end(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    store = Store.open(settings.db_path)
+    conversation = Conversation(model="m")
+    for i in range(80):
+        message = conversation.add_user_message(f"turn {i}")
+        if i == 0:
+            store.save_conversation(conversation, None)
+        store.save_message(conversation, message)
+    store.close()
+    async with ChatApp(settings, continue_last=True).run_test(size=(80, 24)) as pilot:
+        screen = chat_screen(pilot)
+        deadline = time.monotonic() + 15
+        while screen._end_shown is None and time.monotonic() < deadline:
+            screen.log_view.scroll_home(animate=False)
+            await pilot.pause(0.05)
+        assert screen._end_shown is not None
+        await send_and_settle(pilot, "a new question")
+        texts = [view.message.content for view in screen.log_view.query(UserMessageView)]
+        assert texts[-2:] == ["turn 79", "a new question"]
+        assert "Hello from the server." in screen_text(pilot)
 
 
 async def test_export_from_the_command_palette_writes_a_private_file(

@@ -55,6 +55,9 @@ STATUS_INTERVAL = 0.5
 SAVE_INTERVAL = 0.5
 """A streaming reply reaches the database at most this often: a crash loses at most this."""
 RESUMED_MESSAGES_SHOWN = 12
+MOST_MOUNTED_MESSAGES = 48
+"""Beyond this many mounted turns, those farthest from where the user reads are unmounted:
+every frame lays out every mounted widget, and a 2,000-message history grew to 800 MB."""
 REPLY_GROUP = "reply"
 NO_KEY_NOTICE = (
     "No API key is set, so requests to OpenAI will fail.\n"
@@ -102,6 +105,8 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
         self._store_failed = False
         self._first_shown = 0
         """Index of the earliest message mounted in the log; earlier ones load on demand."""
+        self._end_shown: int | None = None
+        """Index of the first message unmounted at the bottom, or None: the end is shown."""
         self._attachments: list[Attachment] = []
         self._editing: Message | None = None
         """The earlier prompt being edited, resent from its place on Enter."""
@@ -163,7 +168,10 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
             if match is not None:
                 first = min(first, match)
         self._first_shown = first
-        views = self._message_views(messages[first:])
+        last = min(len(messages), first + MOST_MOUNTED_MESSAGES)
+        self._end_shown = None if last == len(messages) else last
+        self.log_view.anchor(self._end_shown is None)
+        views = self._message_views(messages[first:last])
         self.log_view.mount_all([*self._earlier_notice(), *views])
         return views
 
@@ -188,21 +196,73 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
 
     @on(MessageLog.ReachedTop)
     async def _show_earlier(self) -> None:
+        """Prepends a batch of earlier turns; past `MOST_MOUNTED_MESSAGES`, the turns at the
+        bottom (far out of view) are unmounted, so the log stays light however far back the
+        user reads."""
         if not self._first_shown:
             return
         start = max(0, self._first_shown - RESUMED_MESSAGES_SHOWN)
         views = self._message_views(self.conversation.messages[start : self._first_shown])
         self._first_shown = start
         log = self.log_view
-        height_before = log.virtual_size.height
+        scroll_before = log.scroll_y
         await log.query(".earlier").remove()
         first_view = next(iter(log.children), None)
+        reading_at = first_view.virtual_region.y if first_view is not None else 0
         await log.mount_all([*self._earlier_notice(), *views], before=first_view)
+        mounted = list(log.query(".message"))
+        if len(mounted) > MOST_MOUNTED_MESSAGES:
+            log.anchor(False)  # the end is no longer mounted: nothing to follow
+            doomed = mounted[MOST_MOUNTED_MESSAGES:]
+            self._end_shown = self.conversation.messages.index(doomed[0].message)
+            await log.remove_children(doomed)
 
         def keep_reading_position() -> None:
-            log.scroll_to(y=log.virtual_size.height - height_before, animate=False)
+            if first_view is not None and first_view.is_attached:
+                moved = first_view.virtual_region.y - reading_at
+                log.scroll_to(y=scroll_before + moved, animate=False)
 
         self.call_after_refresh(keep_reading_position)
+
+    @on(MessageLog.ReachedBottom)
+    async def _show_later(self) -> None:
+        """The mirror of `_show_earlier`, once the user scrolls back down."""
+        end = self._end_shown
+        if end is None:
+            return
+        messages = self.conversation.messages
+        stop = min(len(messages), end + RESUMED_MESSAGES_SHOWN)
+        log = self.log_view
+        await log.mount_all(self._message_views(messages[end:stop]))
+        self._end_shown = None if stop >= len(messages) else stop
+        mounted = list(log.query(".message"))
+        if len(mounted) > MOST_MOUNTED_MESSAGES:
+            doomed = mounted[: len(mounted) - MOST_MOUNTED_MESSAGES]
+            kept = mounted[len(doomed)]
+            reading_at = kept.virtual_region.y
+            scroll_before = log.scroll_y
+            self._first_shown = messages.index(doomed[-1].message) + 1
+            await log.query(".earlier").remove()
+            await log.remove_children(doomed)
+            await log.mount_all(self._earlier_notice(), before=kept)
+
+            def keep_reading_position() -> None:
+                moved = reading_at - kept.virtual_region.y
+                log.scroll_to(y=max(0, scroll_before - moved), animate=False)
+
+            self.call_after_refresh(keep_reading_position)
+        if self._end_shown is None:
+            log.anchor()
+
+    async def _show_the_end(self) -> None:
+        """Before anything is added at the end (a prompt, a reply), the end must be what
+        the log shows."""
+        if self._end_shown is None:
+            return
+        self._end_shown = None
+        await self.log_view.remove_children()
+        self._show_history()
+        self.log_view.anchor()
 
     def _persist(self, message: Message | None = None) -> None:
         """Writes the conversation (and a message) to the store; a failure is told once and
@@ -255,6 +315,7 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
 
     async def _send(self, text: str) -> None:
         await self._stop_reply()
+        await self._show_the_end()
         message = self.conversation.add_user_message(text)
         self._persist(message)  # stored before the request goes out: never lost
         await self.log_view.mount(UserMessageView(message))
@@ -365,6 +426,7 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
 
     async def _retry(self) -> None:
         await self._stop_reply()
+        await self._show_the_end()
         if not self.conversation.can_retry:
             self.notify("Nothing to retry yet: send a prompt first.", severity="warning")
             return
@@ -391,6 +453,7 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
     async def _switch_version(self, step: int) -> None:
         if self.is_streaming:
             return
+        await self._show_the_end()
         switched = self.conversation.switch_last_reply(step)
         if switched is None:
             self.notify("No other version of the last reply.", timeout=2)
@@ -410,7 +473,9 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
         self.conversation = self._new_conversation()
         self._show_model_in_header()
         self._first_shown = 0
+        self._end_shown = None
         await self.log_view.remove_children()
+        self.log_view.anchor()
         self.status.show("New conversation")
         self.prompt.focus()
 

@@ -10,6 +10,9 @@ class MessageLog(VerticalScroll, can_focus=True):
     class ReachedTop(Message):
         """The user scrolled to the very top: a long conversation may show more of itself."""
 
+    class ReachedBottom(Message):
+        """The user scrolled to the very bottom: later turns, if unmounted, may come back."""
+
     def on_mount(self) -> None:
         # Anchored: new content keeps the view at the bottom; a user scroll releases the
         # anchor and scrolling back to the bottom restores it (Textual's own behaviour).
@@ -19,3 +22,6 @@ class MessageLog(VerticalScroll, can_focus=True):
         super().watch_scroll_y(old_value, new_value)
         if new_value <= 0 < old_value:
             self.post_message(self.ReachedTop())
+        bottom = self.max_scroll_y
+        if bottom > 0 and new_value >= bottom > old_value:
+            self.post_message(self.ReachedBottom())
