@@ -30,6 +30,7 @@ from tui.chat.message import MessageStatus, Role
 from tui.config import Settings
 from tui.store import Store
 from tui.ui.app import ChatApp
+from tui.ui.chat_screen import MOST_MOUNTED_MESSAGES
 from tui.ui.widgets.message_views import UserMessageView
 
 
@@ -301,14 +302,15 @@ async def test_a_long_conversation_slides_a_bounded_window_of_turns_as_the_user_
             await pilot.pause(0.05)
         assert screen._first_shown == 0
         texts = [view.message.content for view in screen.log_view.query(UserMessageView)]
-        assert texts == [f"turn {i}" for i in range(48)], "the top turns, in order"
+        window = MOST_MOUNTED_MESSAGES
+        assert texts == [f"turn {i}" for i in range(window)], "the top turns, in order"
         assert "turn 79" not in screen_text(pilot)  # far below: unmounted, memory bounded
         deadline = time.monotonic() + 15
         while screen._end_shown is not None and time.monotonic() < deadline:
             screen.log_view.scroll_end(animate=False)
             await pilot.pause(0.05)
         texts = [view.message.content for view in screen.log_view.query(UserMessageView)]
-        assert texts == [f"turn {i}" for i in range(32, 80)], "back at the end, in order"
+        assert texts == [f"turn {i}" for i in range(80 - window, 80)], "back at the end"
         assert screen.log_view.is_anchored, "following new replies again"
 
 

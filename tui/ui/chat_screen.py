@@ -55,7 +55,10 @@ STATUS_INTERVAL = 0.5
 SAVE_INTERVAL = 0.5
 """A streaming reply reaches the database at most this often: a crash loses at most this."""
 RESUMED_MESSAGES_SHOWN = 12
-MOST_MOUNTED_MESSAGES = 48
+SCROLL_BATCH = 4
+"""Turns mounted (and unmounted at the other end) per step while scrolling: each costs a
+frame of Markdown layout, so small steps keep every stall short."""
+MOST_MOUNTED_MESSAGES = 24
 """Beyond this many mounted turns, those farthest from where the user reads are unmounted:
 every frame lays out every mounted widget, and a 2,000-message history grew to 800 MB."""
 REPLY_GROUP = "reply"
@@ -201,7 +204,7 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
         user reads."""
         if not self._first_shown:
             return
-        start = max(0, self._first_shown - RESUMED_MESSAGES_SHOWN)
+        start = max(0, self._first_shown - SCROLL_BATCH)
         views = self._message_views(self.conversation.messages[start : self._first_shown])
         self._first_shown = start
         log = self.log_view
@@ -231,7 +234,7 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
         if end is None:
             return
         messages = self.conversation.messages
-        stop = min(len(messages), end + RESUMED_MESSAGES_SHOWN)
+        stop = min(len(messages), end + SCROLL_BATCH)
         log = self.log_view
         await log.mount_all(self._message_views(messages[end:stop]))
         self._end_shown = None if stop >= len(messages) else stop
