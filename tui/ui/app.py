@@ -102,6 +102,16 @@ class ChatApp(App[None]):
             "New conversation", "Start an empty conversation (Ctrl+N)", chat.action_new_conversation
         )
         yield SystemCommand(
+            "Older version",
+            "Show the previous version of the last reply (Alt+Left)",
+            chat.action_previous_version,
+        )
+        yield SystemCommand(
+            "Newer version",
+            "Show the next version of the last reply (Alt+Right)",
+            chat.action_next_version,
+        )
+        yield SystemCommand(
             "Conversations", "Browse, open, rename, delete (Ctrl+B)", chat.action_conversations
         )
         yield SystemCommand("Search", "Search all conversations (Ctrl+F)", chat.action_search)
