@@ -123,3 +123,18 @@ async def test_resizing_mid_stream_loses_nothing(
         assert reply.message.content == "".join(words)
         assert reply.body.rendered_text == "".join(words)
         assert "word119" in screen_text(pilot)
+
+
+async def test_typing_while_a_reply_streams_loses_neither_keys_nor_reply_text(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    words = [f"w{n} " for n in range(200)]
+    server.queue(StreamReply(deltas=words, delay=0.005))
+    async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "Go")
+        await wait_until(pilot, lambda: "w10" in replies(pilot)[-1].body.rendered_text)
+        for key in "typed while streaming":
+            await pilot.press("space" if key == " " else key)
+        assert chat_screen(pilot).prompt.text == "typed while streaming"
+        await wait_until(pilot, lambda: replies(pilot)[-1].message.status is MessageStatus.DONE)
+        assert replies(pilot)[-1].body.rendered_text == "".join(words)

@@ -109,6 +109,7 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
         self._first_shown = 0
         """Index of the earliest message mounted in the log; earlier ones load on demand."""
         self._end_shown: int | None = None
+        self._streaming_view: AssistantMessageView | None = None
         """Index of the first message unmounted at the bottom, or None: the end is shown."""
         self._attachments: list[Attachment] = []
         self._editing: Message | None = None
@@ -296,6 +297,12 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
         worker = self._reply_worker
         return worker is not None and worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
 
+    @on(PromptInput.Changed)
+    def _typing(self) -> None:
+        """Typing while a reply streams: the keys come first, the reply a moment later."""
+        if self.is_streaming and self._streaming_view is not None:
+            self._streaming_view.body.yield_to_typing()
+
     @on(PromptInput.Submitted)
     def on_prompt_submitted(self, event: PromptInput.Submitted) -> None:
         command = parse_slash_command(event.text)
@@ -334,6 +341,7 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
         self._persist(reply)
         view = self._assistant_view(reply)
         self.log_view.mount(view)
+        self._streaming_view = view
         self._reply_worker = self._stream_reply(reply, view)
 
     async def _stop_reply(self) -> None:
