@@ -375,3 +375,21 @@ def test_search_uses_fts5_prefixes_and_falls_back_to_like_without_it(tmp_path: P
     assert not store.has_full_text_index
     assert [hit.message_id for hit in store.search("huddle for")] == [1]
     assert store.search("walrus") == []
+
+
+async def test_short_turns_on_a_tall_terminal_still_fill_the_log(settings: Settings) -> None:
+    store = Store.open(settings.db_path)
+    conversation = Conversation(model="m")
+    for i in range(60):
+        message = conversation.add_user_message(f"turn {i}")
+        if i == 0:
+            store.save_conversation(conversation, None)
+        store.save_message(conversation, message)
+    store.close()
+    async with ChatApp(settings, continue_last=True).run_test(size=(80, 90)) as pilot:
+        screen = chat_screen(pilot)
+        await wait_until(pilot, lambda: screen.log_view.max_scroll_y > 0 or not screen._first_shown)
+        assert screen.log_view.max_scroll_y > 0, (
+            "the log can scroll, so earlier turns are reachable"
+        )
+        assert screen._first_shown < 60 - 12

@@ -177,7 +177,19 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
         self.log_view.anchor(self._end_shown is None)
         views = self._message_views(messages[first:last])
         self.log_view.mount_all([*self._earlier_notice(), *views])
+        self.call_after_refresh(self._fill_the_view)
         return views
+
+    def _fill_the_view(self) -> None:
+        """Short turns on a tall terminal may not fill the log, and a log that cannot scroll
+        never reaches its top: load earlier turns until it can scroll, or none are left."""
+        log = self.log_view
+        if self._first_shown and log.max_scroll_y == 0 and log.size.height:
+            self.run_worker(self._show_earlier_then_fill(), group="history")
+
+    async def _show_earlier_then_fill(self) -> None:
+        await self._show_earlier()
+        self.call_after_refresh(self._fill_the_view)
 
     def _message_views(self, messages: list[Message]) -> list[Widget]:
         views: list[Widget] = []
