@@ -277,18 +277,22 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
         assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+def store_user_turns(settings: Settings, count: int) -> None:
+    """A stored conversation of `count` short prompts, "turn 0" to "turn {count - 1}"."""
+    store = Store.open(settings.db_path)
+    conversation = Conversation(model="m")
+    for i in range(count):
+        message = conversation.add_user_message(f"turn {i}")
+        if i == 0:
+            store.save_conversation(conversation, None)
+        store.save_message(conversation, message)
+    store.close()
+
+
 async def test_a_long_conversation_slides_a_bounded_window_of_turns_as_the_user_scrolls(
     settings: Settings,
 ) -> None:
-    store = Store.open(settings.db_path)
-    conversation = Conversation(model="m")
-    conversation.add_user_message("turn 0")
-    store.save_conversation(conversation, None)
-    store.save_message(conversation, conversation.messages[0])
-    for i in range(1, 80):
-        message = conversation.add_user_message(f"turn {i}")
-        store.save_message(conversation, message)
-    store.close()
+    store_user_turns(settings, 80)
     async with ChatApp(settings, continue_last=True).run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         screen = chat_screen(pilot)
@@ -317,14 +321,7 @@ async def test_a_long_conversation_slides_a_bounded_window_of_turns_as_the_user_
 async def test_sending_while_reading_far_back_returns_to_the_end(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
-    store = Store.open(settings.db_path)
-    conversation = Conversation(model="m")
-    for i in range(80):
-        message = conversation.add_user_message(f"turn {i}")
-        if i == 0:
-            store.save_conversation(conversation, None)
-        store.save_message(conversation, message)
-    store.close()
+    store_user_turns(settings, 80)
     async with ChatApp(settings, continue_last=True).run_test(size=(80, 24)) as pilot:
         screen = chat_screen(pilot)
         deadline = time.monotonic() + 15
@@ -378,14 +375,7 @@ def test_search_uses_fts5_prefixes_and_falls_back_to_like_without_it(tmp_path: P
 
 
 async def test_short_turns_on_a_tall_terminal_still_fill_the_log(settings: Settings) -> None:
-    store = Store.open(settings.db_path)
-    conversation = Conversation(model="m")
-    for i in range(60):
-        message = conversation.add_user_message(f"turn {i}")
-        if i == 0:
-            store.save_conversation(conversation, None)
-        store.save_message(conversation, message)
-    store.close()
+    store_user_turns(settings, 60)
     async with ChatApp(settings, continue_last=True).run_test(size=(80, 90)) as pilot:
         screen = chat_screen(pilot)
         await wait_until(pilot, lambda: screen.log_view.max_scroll_y > 0 or not screen._first_shown)

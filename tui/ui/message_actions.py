@@ -103,13 +103,7 @@ class MessageActions(_Base):
         if message not in self.conversation.messages:
             return
         self.conversation.remove_message(message)
-        doomed = [m.id for m in (message.versions or [message]) if m.id is not None]
-        if self.store is not None and doomed and not self._store_failed:
-            with contextlib.suppress(sqlite3.Error):
-                self.store.delete_messages(doomed)
-        for view in list(self.log_view.query(".message")):
-            if getattr(view, "message", None) is message:
-                await view.remove()
+        await self._forget([message])
         self.notify("Message deleted.", timeout=2)
         self.prompt.focus()
 
@@ -119,9 +113,15 @@ class MessageActions(_Base):
         await self._stop_reply()
         self._keep_old_branch()
         dropped = self.conversation.truncate_at(original)
+        await self._forget(dropped)
+        await self._send(text)
+
+    async def _forget(self, messages: list[Message]) -> None:
+        """Deletes messages (every version of a regenerated reply) from the store and
+        removes their views from the log."""
         doomed = [
             version.id
-            for message in dropped
+            for message in messages
             for version in (message.versions or [message])
             if version.id is not None
         ]
@@ -129,9 +129,8 @@ class MessageActions(_Base):
             with contextlib.suppress(sqlite3.Error):
                 self.store.delete_messages(doomed)
         for view in list(self.log_view.query(".message")):
-            if getattr(view, "message", None) in dropped:
+            if getattr(view, "message", None) in messages:
                 await view.remove()
-        await self._send(text)
 
     def _keep_old_branch(self) -> None:
         if self.store is None or self.conversation.id is None or self._store_failed:
