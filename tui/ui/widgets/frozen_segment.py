@@ -35,6 +35,10 @@ class FrozenSegment(Widget):
         self._lines.extend(lines)
         self.refresh(layout=True)
 
+    def absorb(self, following: FrozenSegment) -> None:
+        """Takes the frozen text that comes right after this one (same width)."""
+        self.extend(following.source, following._lines)
+
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self._lines)
 
