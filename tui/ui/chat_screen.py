@@ -34,6 +34,7 @@ from tui.chat.safe_text import make_safe
 from tui.config import Settings
 from tui.config_file import save_first_profile
 from tui.export import export_to_file
+from tui.gc_tuning import freeze_long_lived_objects
 from tui.local_probe import USUAL_LOCAL_SERVERS, FoundServer, LocalServer
 from tui.store import Store
 from tui.ui.conversations_screen import ConversationsScreen, OpenConversation
@@ -139,11 +140,16 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
     def status(self) -> StatusLine:
         return self.query_one("#status", StatusLine)
 
+    @staticmethod
+    def _preload() -> None:
+        load_client_library()
+        freeze_long_lived_objects()
+
     def on_mount(self) -> None:
         self.title = "tui-chat"
         self._show_model_in_header()
         self.prompt.focus()
-        self.run_worker(load_client_library, thread=True, group="preload")
+        self.run_worker(self._preload, thread=True, group="preload")
         self.query_one("#attachments").display = False
         if self.store is not None:
             with contextlib.suppress(sqlite3.Error):
