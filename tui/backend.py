@@ -29,7 +29,7 @@ from tui.chat.events import (
     StreamEvent,
 )
 from tui.config import Settings
-from tui.sse import StreamDone, events_from_line
+from tui.sse import EndOfStream, read_events
 
 if TYPE_CHECKING:
     import openai
@@ -150,19 +150,17 @@ class ChatBackend:
                 extra_body=dict(self.settings.params) or None,
             ) as response:
                 finish_reason: str | None = None
-                async for line in response.iter_lines():
-                    try:
-                        for event in events_from_line(line):
-                            if isinstance(event, Finished):
-                                finish_reason = event.reason
-                                continue
-                            if isinstance(event, ContentDelta | ReasoningDelta):
-                                received_anything = True
-                            yield event
-                            if isinstance(event, Failed):
-                                return
-                    except StreamDone:
+                async for event in read_events(response.iter_bytes()):
+                    if isinstance(event, EndOfStream):
                         yield Finished(finish_reason or "stop")
+                        return
+                    if isinstance(event, Finished):
+                        finish_reason = event.reason
+                        continue
+                    if isinstance(event, ContentDelta | ReasoningDelta):
+                        received_anything = True
+                    yield event
+                    if isinstance(event, Failed):
                         return
                 if finish_reason is not None:
                     # Some servers end with a finish reason but no [DONE]: still complete.

@@ -14,11 +14,14 @@ from tui.chat.message import Usage
 @dataclass(frozen=True, slots=True)
 class ContentDelta:
     text: str
+    chunks: int = 1
+    """How many of the server's chunks this text came in (merged when they arrive together)."""
 
 
 @dataclass(frozen=True, slots=True)
 class ReasoningDelta:
     text: str
+    chunks: int = 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -389,13 +389,13 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
                     if retry_notice_shown:
                         retry_notice_shown = False
                         view.show_outcome()
-                    stats.on_token(time.monotonic())
+                    stats.on_token(time.monotonic(), event.chunks)
                     if not parts and reasoning:
                         view.end_reasoning()
                     parts.append(event.text)
                     view.body.feed(event.text)
                 elif isinstance(event, ReasoningDelta):
-                    stats.on_token(time.monotonic())
+                    stats.on_token(time.monotonic(), event.chunks)
                     reasoning.append(event.text)
                     view.feed_reasoning(event.text)
                 elif isinstance(event, UsageReport):

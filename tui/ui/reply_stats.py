@@ -14,10 +14,10 @@ class ReplyStats:
     deltas: int = 0
     ended: float | None = None
 
-    def on_token(self, now: float) -> None:
+    def on_token(self, now: float, chunks: int = 1) -> None:
         if self.first_token_at is None:
             self.first_token_at = now
-        self.deltas += 1
+        self.deltas += chunks
 
     def finish(self, now: float) -> None:
         self.ended = now
