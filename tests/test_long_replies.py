@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.openai_server import OpenAIStyleServer, StreamReply
 from tests.ui_helpers import (
     chat_screen,
@@ -71,3 +73,37 @@ async def test_resizing_after_a_long_reply_rewraps_frozen_text(
             assert all(line.cell_length <= frozen.size.width for line in frozen._lines)
         lines = screen_text(pilot).splitlines()
         assert all(len(line.rstrip()) <= 60 for line in lines)
+
+
+async def test_a_burst_shows_its_end_first_then_fills_in_everything_above_in_order(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    sections = [
+        f"## Part {i}\n\nText of part {i}.\n\n- point {i}\n\n```\ncode_{i}()\n```\n\n"
+        for i in range(60)
+    ]
+    server.queue(StreamReply(deltas=["".join(sections) + "The very end."]))
+    async with ChatApp(settings).run_test(size=(80, 30)) as pilot:
+        await type_and_send(pilot, "All at once")
+        await wait_until(pilot, lambda: last_reply_settled(pilot), timeout=20)
+        await wait_until(pilot, lambda: "The very end." in screen_text(pilot), timeout=5)
+        body = replies(pilot)[-1].body
+        await body.backfilled()
+        await pilot.pause(0.3)
+        assert not body.query(".backfill-mark")
+        assert len(body.query(FrozenSegment)) == 1, "the backfilled text joins the frozen rest"
+        assert len(body.query(ReplySegment)) <= 2
+        log = chat_screen(pilot).log_view
+        log.scroll_home(animate=False)
+        await pilot.pause()
+        order: list[int] = []
+        while True:
+            for heading in re.finditer(r"\bPart (\d+)\b", screen_text(pilot)):
+                number = int(heading.group(1))
+                if not order or order[-1] != number:
+                    order.append(number)
+            if log.scroll_y >= log.max_scroll_y:
+                break
+            log.scroll_to(y=log.scroll_y + 20, animate=False)
+            await pilot.pause()
+        assert order == list(range(60)), "every part shows once, in order"

@@ -94,17 +94,26 @@ class AssistantMessageView(SelectableMessage, Vertical):
             self.thinking.end()
 
     def on_mount(self) -> None:
-        self.show_outcome()
+        self._show_status_in_border()
+        self._show_outcome_text()
 
     def show_outcome(self, error: ChatError | None = None) -> None:
         """Marks how the reply ended: stopped, failed (with the cause and fix), or cut short."""
+        self._show_outcome_text(error)
+        # A class change restyles every widget inside the view (63 ms at the end of a long
+        # reply): the frame that shows the reply's last words goes first.
+        self.call_after_refresh(self._show_status_in_border)
+
+    def _show_outcome_text(self, error: ChatError | None = None) -> None:
+        text = outcome_text(self.message, error)
+        self.outcome.update(Content(make_safe(text)))
+        self.outcome.display = bool(text)
+
+    def _show_status_in_border(self) -> None:
         status = self.message.status
         self.set_class(status is MessageStatus.STREAMING, "-streaming")
         self.set_class(status is MessageStatus.ERROR, "-error")
         self.set_class(status in (MessageStatus.STOPPED, MessageStatus.INTERRUPTED), "-stopped")
-        text = outcome_text(self.message, error)
-        self.outcome.update(Content(make_safe(text)))
-        self.outcome.display = bool(text)
 
     def show_retry(self, notice: str) -> None:
         """While an automatic retry waits, says why and when, under the empty reply."""
