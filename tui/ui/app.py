@@ -12,7 +12,6 @@ from textual.screen import Screen
 
 from tui.config import Settings
 from tui.crash_report import CrashReported, save_crash_report
-from tui.gc_tuning import tune_collector_for_frames
 from tui.local_probe import USUAL_LOCAL_SERVERS, LocalServer
 from tui.remembered import load_remembered, remember
 from tui.store import Store
@@ -56,7 +55,6 @@ class ChatApp(App[None]):
     def on_mount(self) -> None:
         """The theme last picked in the app wins over the config file's, which wins over
         Textual's default; every pick (Ctrl+P → Change theme) is remembered."""
-        tune_collector_for_frames()
         folder = self.settings.db_path.parent
         picked = load_remembered(folder).get("theme")
         configured = self.settings.theme

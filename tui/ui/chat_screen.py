@@ -34,10 +34,11 @@ from tui.chat.safe_text import make_safe
 from tui.config import Settings
 from tui.config_file import save_first_profile
 from tui.export import export_to_file
-from tui.gc_tuning import freeze_long_lived_objects
+from tui.gc_tuning import fewer_collections, freeze_long_lived_objects
 from tui.local_probe import USUAL_LOCAL_SERVERS, FoundServer, LocalServer
 from tui.store import Store
 from tui.ui.conversations_screen import ConversationsScreen, OpenConversation
+from tui.ui.frames import next_frame
 from tui.ui.help_screen import HelpScreen
 from tui.ui.message_actions import MessageActions
 from tui.ui.model_picker_screen import ModelPickerScreen
@@ -373,6 +374,13 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
 
     @work(group=REPLY_GROUP, exclusive=False, exit_on_error=False)
     async def _stream_reply(self, reply: Message, view: AssistantMessageView) -> None:
+        with fewer_collections():
+            await self._stream_into(reply, view)
+            # The collections put off while streaming come due when the thresholds drop:
+            # after the frame that shows the reply's end, not before it (+0.3 s of lag).
+            await next_frame(view)
+
+    async def _stream_into(self, reply: Message, view: AssistantMessageView) -> None:
         """Streams one reply into `reply` and `view`; every way out leaves both consistent."""
         history = self.conversation.request_messages()
         stats = ReplyStats(started=time.monotonic())

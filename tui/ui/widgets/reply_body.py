@@ -24,6 +24,7 @@ from textual.widget import Widget
 from textual.widgets import Markdown
 
 from tui.chat.safe_text import make_safe
+from tui.ui.frames import next_frame
 from tui.ui.segment_splitter import SegmentSplitter
 from tui.ui.widgets.frozen_segment import FrozenSegment
 
@@ -191,7 +192,7 @@ class ReplyBody(Widget):
     ) -> None:
         """Renders the middle of a backlog above `mark`, frozen a few segments at a time;
         the first part ends `continuing`, the segment that was live when it arrived."""
-        await self._next_frame()  # the end of the backlog first
+        await next_frame(self)  # the end of the backlog first
         for start in range(0, len(segments), BACKFILL_SEGMENTS_PER_FRAME):
             if not self.is_attached:
                 return
@@ -248,19 +249,8 @@ class ReplyBody(Widget):
 
     async def _freeze_after_layout(self) -> None:
         """Waits for the next frame (freezing needs laid-out widgets), then freezes."""
-        await self._next_frame()
+        await next_frame(self)
         await self._freeze_closed_segments()
-
-    async def _next_frame(self) -> None:
-        refreshed = asyncio.get_running_loop().create_future()
-
-        def release() -> None:
-            if not refreshed.done():
-                refreshed.set_result(None)
-
-        self.call_after_refresh(release)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(refreshed, 1.0)
 
     async def _freeze_closed_segments(self) -> None:
         async with self._freezing:
