@@ -30,7 +30,7 @@ from tui.chat.message import MessageStatus, Role
 from tui.config import Settings
 from tui.store import Store
 from tui.ui.app import ChatApp
-from tui.ui.chat_screen import MOST_MOUNTED_MESSAGES
+from tui.ui.chat_screen import MOST_MOUNTED_MESSAGES, RESUMED_MESSAGES_SHOWN
 from tui.ui.widgets.message_views import UserMessageView
 
 
@@ -383,3 +383,30 @@ async def test_short_turns_on_a_tall_terminal_still_fill_the_log(settings: Setti
             "the log can scroll, so earlier turns are reachable"
         )
         assert screen._first_shown < 60 - 12
+
+
+async def test_a_conversation_of_long_replies_opens_with_only_a_screenful_mounted(
+    settings: Settings,
+) -> None:
+    store = Store.open(settings.db_path)
+    conversation = Conversation(model="m")
+    for i in range(20):
+        prompt = conversation.add_user_message(f"question {i}")
+        if i == 0:
+            store.save_conversation(conversation, None)
+        store.save_message(conversation, prompt)
+        reply = conversation.start_reply("m")
+        reply.content = f"answer {i}\n\n" + "\n\n".join(f"line {n} of {i}" for n in range(30))
+        reply.status = MessageStatus.DONE
+        store.save_message(conversation, reply)
+    store.close()
+    async with ChatApp(settings, continue_last=True).run_test(size=(80, 24)) as pilot:
+        screen = chat_screen(pilot)
+        await wait_until(pilot, lambda: "line 29 of 19" in screen_text(pilot))
+        mounted = len(screen.log_view.query(".message"))
+        assert 2 <= mounted < RESUMED_MESSAGES_SHOWN, "a screenful, not a dozen long replies"
+        deadline = time.monotonic() + 15
+        while screen._first_shown and time.monotonic() < deadline:
+            screen.log_view.scroll_home(animate=False)
+            await pilot.pause(0.05)
+        assert "question 0" in screen_text(pilot), "the start is still reachable"
