@@ -8,7 +8,7 @@ one `Markdown.append` in flight at a time (two at once corrupt the widget tree).
 is split into segments of at most `BLOCKS_PER_SEGMENT` top-level blocks so that an append
 only re-lays-out the last segment, and each closed segment is frozen into its rendered lines
 (see `FrozenSegment`) so the widget count, and the cost of a frame, stay flat however long
-the reply grows.
+the reply grows. Each flush is one batch, so it costs one frame.
 """
 
 from __future__ import annotations
@@ -36,13 +36,12 @@ SHORT_REPLY_CHARS = 4000
 MAX_LAYOUT_RETRIES = 20
 """A segment that never gets a width (its screen is not shown) is not retried after every
 refresh forever: that spun the event loop at 100% of a core."""
-LIVE_SEGMENTS_IN_A_BACKLOG = 4
-"""A flush holding many blocks (a 1 MB delta, a resumed reply) freezes as it goes: every
-frame lays out all live widgets, so letting them pile up makes a backlog quadratic (1,000
-paragraphs took over 60 s; freezing every few segments makes it linear)."""
-BACKLOG_BLOCKS = LIVE_SEGMENTS_IN_A_BACKLOG * BLOCKS_PER_SEGMENT
-"""A flush with more blocks than this shows a screenful of its end first (`_backfill`)."""
+BACKLOG_BLOCKS = 4 * BLOCKS_PER_SEGMENT
+"""A flush with more blocks than this (a burst, a 1 MB delta, a long stored reply) shows a
+screenful of its end first and renders the rest above it afterwards (`_backfill`)."""
 BACKFILL_SEGMENTS_PER_FRAME = 2
+"""The backfill freezes as it goes: every frame lays out all live widgets, so letting them
+pile up makes a backlog quadratic (1,000 paragraphs took over 60 s)."""
 
 
 class ReplySegment(Markdown):
