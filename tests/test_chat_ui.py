@@ -138,9 +138,14 @@ async def test_error_is_explained_in_the_chat_and_retry_succeeds(
         assert "Server error (500)" in text and "backend exploded" in text
         assert "Ctrl+R" in text
         assert "Traceback" not in text
+        await wait_until(pilot, lambda: reply.has_class("-error"))
+        assert not reply.has_class("-streaming"), "the border says failed, not streaming"
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: replies(pilot)[-1].message.content == "Recovered.")
         assert "Server error" not in screen_text(pilot)
+        recovered = replies(pilot)[-1]
+        await wait_until(pilot, lambda: not recovered.has_class("-streaming"))
+        assert not recovered.has_class("-error")
 
 
 async def test_broken_stream_keeps_partial_text_marked_as_error(
