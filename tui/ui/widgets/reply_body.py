@@ -147,7 +147,8 @@ class ReplyBody(Widget):
             return
         text = "".join(self._pending)
         self._pending.clear()
-        await self._show(text, freeze_first=True)
+        # The last flush goes straight to the screen; `finish` freezes after that frame.
+        await self._show(text, freeze_first=not self._finishing)
 
     async def _show(self, text: str, *, freeze_first: bool = False) -> None:
         """Adds `text` to the widgets in one batch, so a flush costs one frame: freezing,
