@@ -199,10 +199,11 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
 
     def _first_of_a_screenful(self, messages: list[Message]) -> int:
         """Where to start showing a resumed conversation: enough of its end to fill the
-        screen twice over, judged by source lines, and at most `RESUMED_MESSAGES_SHOWN`
-        messages. Each stored reply costs tens of milliseconds to mount; mounting 12 of
-        them made opening a long conversation take 0.9 s."""
-        lines_wanted = 2 * (self.size.height or self.app.size.height or 40)
+        screen, judged by source lines (rendered Markdown is rarely shorter, and
+        `_fill_the_view` loads more if it is), and at most `RESUMED_MESSAGES_SHOWN` messages.
+        Each stored reply costs tens of milliseconds to mount; mounting 12 of them made
+        opening a long conversation take 0.9 s."""
+        lines_wanted = self.size.height or self.app.size.height or 40
         lines = 0
         first = len(messages)
         while first > max(0, len(messages) - RESUMED_MESSAGES_SHOWN) and lines < lines_wanted:
