@@ -221,7 +221,7 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
             self._preload_when_shown()
 
     async def _show_earlier_then_fill(self) -> None:
-        await self._show_earlier()
+        await self._show_earlier(keep_reading_position=False)
         self.call_after_refresh(self._fill_the_view)
 
     def _message_views(self, messages: list[Message]) -> list[Widget]:
@@ -244,10 +244,18 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
         ]
 
     @on(MessageLog.ReachedTop)
-    async def _show_earlier(self) -> None:
+    async def _reached_top(self) -> None:
+        log = self.log_view
+        # By now the log may have moved on: a rebuild (sending from far back) empties it,
+        # which scrolls it to the top for a moment, and then follows the new end.
+        if log.max_scroll_y > 0 and log.scroll_y <= 0:
+            await self._show_earlier(keep_reading_position=True)
+
+    async def _show_earlier(self, *, keep_reading_position: bool) -> None:
         """Prepends a batch of earlier turns; past `MOST_MOUNTED_MESSAGES`, the turns at the
         bottom (far out of view) are unmounted, so the log stays light however far back the
-        user reads."""
+        user reads. The user reading at the top keeps their place; a log being filled
+        (too short to scroll) keeps following its end."""
         if not self._first_shown:
             return
         start = max(0, self._first_shown - SCROLL_BATCH)
@@ -266,18 +274,19 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
             self._end_shown = self.conversation.messages.index(doomed[0].message)
             await log.remove_children(doomed)
 
-        def keep_reading_position() -> None:
+        def stay_at_the_same_turn() -> None:
             if first_view is not None and first_view.is_attached:
                 moved = first_view.virtual_region.y - reading_at
                 log.scroll_to(y=scroll_before + moved, animate=False)
 
-        self.call_after_refresh(keep_reading_position)
+        if keep_reading_position:
+            self.call_after_refresh(stay_at_the_same_turn)
 
     @on(MessageLog.ReachedBottom)
     async def _show_later(self) -> None:
         """The mirror of `_show_earlier`, once the user scrolls back down."""
         end = self._end_shown
-        if end is None:
+        if end is None or self.log_view.scroll_y < self.log_view.max_scroll_y:
             return
         messages = self.conversation.messages
         stop = min(len(messages), end + SCROLL_BATCH)
