@@ -137,8 +137,7 @@ class ReplyBody(Widget):
                 if time.monotonic() - held_since > LONGEST_TYPING_HOLD:
                     break  # a fast typist still sees the reply move
                 await asyncio.sleep(self._hold_until - time.monotonic())
-            flushed = sum(map(len, self._pending))
-            await self._flush()
+            flushed = await self._flush()
             if self._finishing and not self._pending:
                 return
             if not self._finishing:
@@ -147,14 +146,16 @@ class ReplyBody(Widget):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._finish_requested.wait(), interval)
 
-    async def _flush(self) -> None:
+    async def _flush(self) -> int:
+        """Shows the pending deltas; returns how many characters that was."""
         if not self._pending or not self.is_attached:
             self._pending.clear()
-            return
+            return 0
         text = "".join(self._pending)
         self._pending.clear()
         # The last flush goes straight to the screen; `finish` freezes after that frame.
         await self._show(text, freeze_first=not self._finishing)
+        return len(text)
 
     async def _show(self, text: str, *, freeze_first: bool = False) -> None:
         """Adds `text` to the widgets in one batch, so a flush costs one frame: freezing,
@@ -264,6 +265,7 @@ class ReplyBody(Widget):
 
     async def _freeze_closed_segments_now(self) -> None:
         closed, self._closed_segments = self._closed_segments, []
+        mounted_new = False
         for segment in closed:
             width = segment.outer_size.width
             if not segment.is_attached:
@@ -280,19 +282,16 @@ class ReplyBody(Widget):
             compositor = Compositor()
             compositor.reflow(segment, Size(width, height))
             lines = [strip.discard_meta() for strip in compositor.render_strips()]
-            previous, following = self._frozen_neighbours(segment)
+            previous = self._frozen_before(segment)
             with self.app.batch_update():
                 if previous is not None and previous.width_frozen == width:
-                    frozen = previous
-                    frozen.extend(segment.source, lines)
+                    previous.extend(segment.source, lines)
                 else:
-                    frozen = FrozenSegment(segment.source, lines, width)
-                    await self.mount(frozen, before=segment)
+                    await self.mount(FrozenSegment(segment.source, lines, width), before=segment)
+                    mounted_new = True
                 await segment.remove()
-                # A segment thawed by a resize sits before frozen text: join them again.
-                if following is not None and following.width_frozen == width:
-                    frozen.absorb(following)
-                    await following.remove()
+        if mounted_new:  # a thawed or backfilled segment may sit before frozen text
+            await self._join_frozen_neighbours()
 
     async def _join_frozen_neighbours(self) -> None:
         """Merges runs of frozen segments of one width (a backfill leaves a seam)."""
@@ -308,17 +307,12 @@ class ReplyBody(Widget):
                 previous = child
         await self.remove_children(absorbed)
 
-    def _frozen_neighbours(
-        self, segment: Widget
-    ) -> tuple[FrozenSegment | None, FrozenSegment | None]:
+    def _frozen_before(self, segment: Widget) -> FrozenSegment | None:
         children = list(self.children)
         index = children.index(segment)
-        before = children[index - 1] if index > 0 else None
-        after = children[index + 1] if index + 1 < len(children) else None
-        return (
-            before if isinstance(before, FrozenSegment) else None,
-            after if isinstance(after, FrozenSegment) else None,
-        )
+        if index > 0 and isinstance(children[index - 1], FrozenSegment):
+            return children[index - 1]
+        return None
 
     @on(FrozenSegment.WidthChanged)
     async def _thaw(self, event: FrozenSegment.WidthChanged) -> None:
