@@ -18,6 +18,7 @@ from tui.chat.safe_text import make_safe
 from tui.ui.widgets.frozen_segment import FrozenSegment
 from tui.ui.widgets.reply_body import ReplyBody
 from tui.ui.widgets.selectable_message import SelectableMessage
+from tui.ui.widgets.stored_markdown import StoredMarkdown
 from tui.ui.widgets.thinking_block import ThinkingBlock
 
 
@@ -146,11 +147,13 @@ def _clicked_code_line(event: events.Click) -> str | None:
     """The code a click landed on: a live fence's whole code, or the stripped text of the
     frozen line under the pointer (matched back to its block by the caller)."""
     widget = event.widget
-    while widget is not None and not isinstance(widget, MarkdownFence | FrozenSegment):
+    while widget is not None and not isinstance(
+        widget, MarkdownFence | FrozenSegment | StoredMarkdown
+    ):
         widget = widget.parent if isinstance(widget.parent, Widget) else None
     if isinstance(widget, MarkdownFence):
         return widget.code.rstrip("\n")
-    if isinstance(widget, FrozenSegment):
+    if isinstance(widget, FrozenSegment | StoredMarkdown):
         offset = event.get_content_offset(widget)
         return widget.line_text(offset.y).strip() if offset is not None else None
     return None

@@ -27,6 +27,7 @@ from tui.chat.safe_text import make_safe
 from tui.ui.frames import next_frame
 from tui.ui.segment_splitter import SegmentSplitter
 from tui.ui.widgets.frozen_segment import FrozenSegment
+from tui.ui.widgets.stored_markdown import StoredMarkdown
 
 FLUSH_INTERVAL = 0.2
 FAST_STREAM_CHARS = 600
@@ -36,7 +37,10 @@ the next: the text moves in bigger steps at the same pace, with fewer frames."""
 TYPING_HOLD = 0.08
 LONGEST_TYPING_HOLD = 0.5
 BLOCKS_PER_SEGMENT = 8
-SHORT_REPLY_CHARS = 4000
+STORED_CHARS_AT_ONCE = 24_000
+STORED_CHARS_PER_FRAME = 8000
+"""About 30 ms of `render_markdown`: how much of a long stored reply's start is laid out
+per frame, after its end is on screen."""
 MAX_LAYOUT_RETRIES = 20
 """A segment that never gets a width (its screen is not shown) is not retried after every
 refresh forever: that spun the event loop at 100% of a core."""
@@ -82,15 +86,45 @@ class ReplyBody(Widget):
 
     async def on_mount(self) -> None:
         if self._initial_text:
-            text = make_safe(self._initial_text)
-            if len(text) <= SHORT_REPLY_CHARS:
-                # A stored reply that short gains nothing from segments and freezing.
-                self._text_parts.append(text)
-                self._segment = ReplySegment(text)
-                await self.mount(self._segment)
+            await self._show_stored(make_safe(self._initial_text))
+
+    async def _show_stored(self, text: str) -> None:
+        """A finished reply needs no live Markdown: each segment is one `StoredMarkdown`
+        (milliseconds, where Markdown widgets took 150-250 ms a reply). Segments are cut
+        where a streamed reply's are, so both look alike to the line. A very long reply
+        shows its last screenful first and the rest above it over the next frames: laying
+        out 100 KB at once held the event loop for 0.4 s."""
+        self._text_parts.append(text)
+        offsets = self._splitter.feed(text)
+        pieces = [fragment for fragment, _ in self._pieces(text, offsets)]
+        first_shown = 0
+        if len(text) > STORED_CHARS_AT_ONCE:
+            lines_wanted = self.screen.size.height or 40
+            first_shown, lines = len(pieces), 0
+            while first_shown > 0 and lines < lines_wanted:
+                first_shown -= 1
+                lines += pieces[first_shown].count("\n") + 1
+        with self.app.batch_update():
+            if first_shown:
+                mark = Widget(classes="backfill-mark")
+                await self.mount(mark)
+                earlier = pieces[:first_shown]
+                self._backfills.append(asyncio.create_task(self._show_earlier(earlier, mark)))
+            await self.mount_all([StoredMarkdown(piece) for piece in pieces[first_shown:]])
+
+    async def _show_earlier(self, pieces: list[str], mark: Widget) -> None:
+        """Mounts the start of a long stored reply above `mark`, a frame's worth at a time."""
+        batches: list[list[str]] = [[]]
+        for piece in pieces:
+            if batches[-1] and sum(map(len, batches[-1])) + len(piece) > STORED_CHARS_PER_FRAME:
+                batches.append([])
+            batches[-1].append(piece)
+        for batch in batches:
+            await next_frame(self)
+            if not self.is_attached:
                 return
-            await self._show(text)
-            self.call_after_refresh(self._freeze_closed_segments)
+            await self.mount_all([StoredMarkdown(source) for source in batch], before=mark)
+        await mark.remove()
 
     def on_unmount(self) -> None:
         for task in self._backfills:

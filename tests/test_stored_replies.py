@@ -1,0 +1,145 @@
+"""A stored reply is laid out without Markdown widgets, and looks the same as when it streamed."""
+
+from __future__ import annotations
+
+from textual.style import Style
+from textual.widgets._markdown import MarkdownBlock
+
+from tests.openai_server import OpenAIStyleServer, StreamReply
+from tests.ui_helpers import last_reply_settled, replies, type_and_send, wait_until
+from tui.config import Settings
+from tui.ui.app import ChatApp
+from tui.ui.markdown_lines import MarkdownLook, render_markdown
+from tui.ui.widgets.message_views import AssistantMessageView
+from tui.ui.widgets.stored_markdown import StoredMarkdown
+
+RICH_REPLY = (
+    "Intro with *em*, **strong**, ~~gone~~, `code()` and a [link](https://example.com) long "
+    "enough to wrap at this width, for certain.\n\n"
+    "# Title\n\n## Section\n\n### Part\n\n"
+    "- first\n- second with `code`\n  - nested a\n  - nested b\n- third\n\n"
+    "1. one\n2. two\n10. ten\n\n"
+    "```python\ndef double(x):\n    return x * 2  # comment\n```\n\n"
+    "| name | value | note |\n|:---|---:|:---:|\n| alpha | 1 | left |\n"
+    "| beta with a longer cell | 22 | *it* |\n\n"
+    "> A quote with **bold**\n> that continues.\n>\n> > nested\n\n"
+    "---\n\nLine one  \nhard break\n\n"
+    + "".join(f"Paragraph {n} after the rest.\n\n" for n in range(6))
+    + "The end."
+)
+"""Every kind of block, and more than one segment's worth of them (a seam in between)."""
+
+ColourCell = tuple[str, tuple[int, int, int] | None, tuple[int, int, int] | None, bool, bool]
+
+
+def reply_cells(app: ChatApp) -> list[list[ColourCell]]:
+    """What the last reply looks like on screen: each cell's character, colours and weight."""
+    view = list(app.screen_stack[0].query(AssistantMessageView))[-1]
+    region = view.region
+    rows: list[list[ColourCell]] = []
+    for strip in app.screen._compositor.render_strips()[region.y : region.bottom]:
+        cells: list[ColourCell] = []
+        for segment in strip.crop(region.x, region.right):
+            style = segment.style
+            colour = style.color.triplet if style and style.color else None
+            background = style.bgcolor.triplet if style and style.bgcolor else None
+            fg = tuple(colour) if colour else None
+            bg = tuple(background) if background else None
+            bold, italic = bool(style and style.bold), bool(style and style.italic)
+            for character in segment.text:
+                if character == " ":  # a space shows its background only
+                    cells.append((character, None, bg, False, False))
+                else:
+                    cells.append((character, fg, bg, bold, italic))
+        rows.append(cells)
+    return rows
+
+
+def differs(a: ColourCell, b: ColourCell) -> bool:
+    """Colours may differ by rounding (blending see-through theme colours), nothing else."""
+
+    def far(x: tuple[int, int, int] | None, y: tuple[int, int, int] | None) -> bool:
+        if x is None or y is None:
+            return x != y
+        return max(abs(p - q) for p, q in zip(x, y, strict=True)) > 8
+
+    return a[0] != b[0] or a[3:] != b[3:] or far(a[1], b[1]) or far(a[2], b[2])
+
+
+async def test_a_reply_looks_the_same_after_reopening(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    words = RICH_REPLY.split(" ")
+    server.queue(StreamReply(deltas=[w + " " for w in words[:-1]] + [words[-1]], delay=0.002))
+    async with ChatApp(settings).run_test(size=(80, 160)) as pilot:
+        await type_and_send(pilot, "Show me everything")
+        await wait_until(pilot, lambda: last_reply_settled(pilot), timeout=15)
+        await pilot.pause(0.5)
+        assert replies(pilot)[-1].query(MarkdownBlock) or replies(pilot)[-1].body.query(
+            "FrozenSegment"
+        ), "the streamed reply is Textual's Markdown (live or frozen from it)"
+        streamed = reply_cells(pilot.app)
+
+    async with ChatApp(settings, continue_last=True).run_test(size=(80, 160)) as pilot:
+        await wait_until(pilot, lambda: bool(replies(pilot)))
+        await pilot.pause(0.3)
+        reopened_view = replies(pilot)[-1]
+        assert reopened_view.query(StoredMarkdown) and not reopened_view.query(MarkdownBlock)
+        reopened = reply_cells(pilot.app)
+
+    streamed_text = ["".join(cell[0] for cell in row) for row in streamed]
+    reopened_text = ["".join(cell[0] for cell in row) for row in reopened]
+    assert reopened_text == streamed_text
+    assert any("def double(x):" in row for row in reopened_text)
+    assert any("│ beta with a longer cell" in row for row in reopened_text)
+    mismatches = [
+        (y, x, a, b)
+        for y, (row_a, row_b) in enumerate(zip(streamed, reopened, strict=True))
+        for x, (a, b) in enumerate(zip(row_a, row_b, strict=True))
+        if differs(a, b)
+    ]
+    assert not mismatches, mismatches[:5]
+
+
+def test_every_line_is_exactly_as_wide_as_asked_whatever_the_markdown() -> None:
+    none = Style()
+    plain = MarkdownLook(
+        text=none, headings=(none,) * 6, em=none, strong=none, strike=none, code_inline=none,
+        link=none, bullet=none, fence=none, quote=none, quote_edge=none, rule=none,
+        table_lines=none, table_header=none,
+    )  # fmt: skip
+    awkward = [
+        RICH_REPLY,
+        "",
+        "# only a heading",
+        "```\nan unclosed fence " + "x" * 200,
+        "- a\n  - b\n    - c\n      - d\n        - e\n          - f",
+        "| 表 | 値 |\n|---|---|\n| 日本語のテキストがとても長い | 😀😀😀 |",
+        "<div>html</div>\n\ntext <b>inline</b> ![alt](x.png)",
+        "> q\n>\n> - l\n> ```\n> code\n> ```",
+        "| a |\n|---|\n| " + "w" * 300 + " |",
+        "    indented code\n    more",
+    ]
+    for source in awkward:
+        for width in (1, 2, 5, 13, 40, 77, 120):
+            lines = render_markdown(source, width, plain)
+            assert {line.cell_length for line in lines} <= {width}, (source[:20], width)
+    wide = render_markdown(awkward[5], 40, plain)
+    assert any("日本語" in line.text for line in wide), "wide characters are kept, not cut"
+
+
+async def test_clicking_a_code_line_in_a_stored_reply_copies_that_block(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    reply = "First:\n\n```sh\necho one\n```\n\nSecond:\n\n```python\nprint('two')\n```\n"
+    server.queue(StreamReply(deltas=[reply]))
+    async with ChatApp(settings).run_test(size=(100, 40)) as pilot:
+        await type_and_send(pilot, "Code")
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+    async with ChatApp(settings, continue_last=True).run_test(size=(100, 40)) as pilot:
+        await wait_until(pilot, lambda: bool(replies(pilot)))
+        await pilot.pause(0.2)
+        stored = replies(pilot)[-1].query_one(StoredMarkdown)
+        row = next(y for y in range(40) if "print('two')" in stored.line_text(y))
+        await pilot.click(stored, offset=(6, row))
+        assert pilot.app.clipboard == "print('two')"
