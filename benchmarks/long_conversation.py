@@ -4,7 +4,8 @@
 
 Measures: in a real terminal (tmux, if installed), launch -> the last messages on screen;
 headless, the same from the app's start, then each step of scrolling up 40 lines at a time
-(earlier turns load as the top is reached) for at most --scroll-seconds, and peak RSS.
+(earlier turns load as the top is reached) for at most --scroll-seconds, the longest the
+event loop was held meanwhile (a stall: what a keypress would wait behind), and peak RSS.
 With --baseline, also the eager design (every message mounted at once) in the same run.
 """
 
@@ -62,6 +63,8 @@ async def open_and_scroll(path: Path, count: int, budget: float) -> dict[str, fl
         screen = app.screen_stack[0]
         log = screen.log_view
         steps: list[float] = []
+        stalls: list[float] = []
+        probe = asyncio.create_task(measure_stalls(stalls))
         scroll_started = time.monotonic()
         while time.monotonic() - scroll_started < budget:
             before = time.monotonic()
@@ -71,9 +74,13 @@ async def open_and_scroll(path: Path, count: int, budget: float) -> dict[str, fl
             if log.scroll_y <= 0 and not screen._first_shown:
                 break
         scrolled = time.monotonic() - scroll_started
+        probe.cancel()
         reached = count - screen._first_shown
     steps.sort()
+    stalls.sort()
     return {
+        "worst_stall": stalls[-1],
+        "p99_stall": stalls[int(len(stalls) * 0.99)],
         "shown": shown,
         "median_step": steps[len(steps) // 2],
         "p90_step": steps[int(len(steps) * 0.9)],
@@ -82,6 +89,15 @@ async def open_and_scroll(path: Path, count: int, budget: float) -> dict[str, fl
         "messages_per_s": reached / scrolled,
         "reached_top": float(reached >= count),
     }
+
+
+async def measure_stalls(stalls: list[float], tick: float = 0.005) -> None:
+    """How long the event loop was held at a time (what a keypress would wait behind): a
+    step of the scroll may take several frames while the app stays responsive."""
+    while True:
+        before = time.monotonic()
+        await asyncio.sleep(tick)
+        stalls.append(time.monotonic() - before - tick)
 
 
 def open_in_terminal(path: Path, count: int, repeat: int) -> list[float]:
@@ -141,7 +157,9 @@ def report(name: str, figures: dict[str, float], rss: float) -> None:
         f"{name:<9} last messages on screen {figures['shown']:.2f} s (headless); scrolling up "
         f"40 lines a step: median {figures['median_step'] * 1000:.0f} ms, p90 "
         f"{figures['p90_step'] * 1000:.0f} ms, worst {figures['worst_step'] * 1000:.0f} ms, "
-        f"{figures['messages_per_s']:.0f} messages/s {top}; peak RSS {rss:.0f} MB"
+        f"{figures['messages_per_s']:.0f} messages/s {top}; event loop held at most "
+        f"{figures['worst_stall'] * 1000:.0f} ms (p99 {figures['p99_stall'] * 1000:.0f} ms); "
+        f"peak RSS {rss:.0f} MB"
     )
 
 

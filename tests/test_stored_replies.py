@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from textual.style import Style
 from textual.widgets._markdown import MarkdownBlock
 
@@ -143,3 +145,31 @@ async def test_clicking_a_code_line_in_a_stored_reply_copies_that_block(
         row = next(y for y in range(40) if "print('two')" in stored.line_text(y))
         await pilot.click(stored, offset=(6, row))
         assert pilot.app.clipboard == "print('two')"
+
+
+async def test_a_stored_reply_follows_the_terminal_width_and_the_theme(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(StreamReply(deltas=[RICH_REPLY]))
+    async with ChatApp(settings).run_test(size=(100, 60)) as pilot:
+        await type_and_send(pilot, "Everything")
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+    async with ChatApp(settings, continue_last=True).run_test(size=(100, 60)) as pilot:
+        await wait_until(pilot, lambda: bool(replies(pilot)))
+        await pilot.pause(0.2)
+        first = replies(pilot)[-1].query(StoredMarkdown).first()
+        wide_lines = [first.line_text(y) for y in range(first.size.height)]
+        heading_row = next(y for y, line in enumerate(wide_lines) if line.strip() == "Section")
+        dark_colour = first.render_line(heading_row).crop(0, 10)
+        await pilot.resize_terminal(60, 60)
+        await pilot.pause(0.3)
+        narrow_lines = [first.line_text(y) for y in range(first.size.height)]
+        assert {len(line) for line in narrow_lines} == {first.size.width} and first.size.width < 60
+        assert len(narrow_lines[0].rstrip()) < len(wide_lines[0].rstrip()), "wrapped again"
+        assert re.findall(r"\w+", "".join(narrow_lines)) == re.findall(r"\w+", "".join(wide_lines))
+        pilot.app.theme = "textual-light"
+        await pilot.pause(0.3)
+        heading_row = next(y for y, line in enumerate(narrow_lines) if line.strip() == "Section")
+        light_colour = first.render_line(heading_row).crop(0, 10)
+        assert light_colour.text == dark_colour.text
+        assert [s.style for s in light_colour] != [s.style for s in dark_colour]

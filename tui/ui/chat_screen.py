@@ -47,6 +47,7 @@ from tui.ui.reply_stats import ReplyStats
 from tui.ui.search_screen import SearchScreen
 from tui.ui.slash_commands import SlashCommand, parse_slash_command
 from tui.ui.system_prompt_screen import SystemPromptScreen
+from tui.ui.textual_workarounds import forget_removed_widgets
 from tui.ui.welcome_screen import WelcomeScreen
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import AssistantMessageView, NoticeView, UserMessageView
@@ -273,6 +274,7 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
             doomed = mounted[MOST_MOUNTED_MESSAGES:]
             self._end_shown = self.conversation.messages.index(doomed[0].message)
             await log.remove_children(doomed)
+            forget_removed_widgets()
 
         def stay_at_the_same_turn() -> None:
             if first_view is not None and first_view.is_attached:
@@ -302,6 +304,7 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
             self._first_shown = messages.index(doomed[-1].message) + 1
             await log.query(".earlier").remove()
             await log.remove_children(doomed)
+            forget_removed_widgets()
             await log.mount_all(self._earlier_notice(), before=kept)
 
             def keep_reading_position() -> None:

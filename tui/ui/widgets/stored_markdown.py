@@ -40,6 +40,7 @@ class StoredMarkdown(Widget):
         self.source = source
         self._lines: list[Strip] = []
         self._lines_width = 0
+        self._laid_out_width = 0
 
     def _look(self) -> MarkdownLook:
         """Parts with a colour are resolved in full (over this widget's background: a
@@ -84,15 +85,23 @@ class StoredMarkdown(Widget):
         super().notify_style_update()
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        self._laid_out_width = width
         return len(self._lines_at(width))
 
     def render_line(self, y: int) -> Strip:
-        lines = self._lines_at(self.size.width)
+        width = self._drawn_width()
+        lines = self._lines_at(width)
         if 0 <= y < len(lines):
             return lines[y]
-        return Strip.blank(self.size.width)
+        return Strip.blank(width)
+
+    def _drawn_width(self) -> int:
+        """The width the last layout gave: `self.size` asks the compositor's map, which
+        right after a layout change is rebuilt on first use (a tenth of the CPU while
+        scrolling back through history, when asked for every line)."""
+        return self._laid_out_width or self.size.width
 
     def line_text(self, y: int) -> str:
         """The plain text of one rendered line, to find what a click landed on."""
-        lines = self._lines_at(self.size.width)
+        lines = self._lines_at(self._drawn_width())
         return lines[y].text if 0 <= y < len(lines) else ""
