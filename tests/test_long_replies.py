@@ -1,4 +1,4 @@
-"""Long replies stay cheap (finished parts are frozen) and still look and read the same."""
+"""Long replies stay cheap (finished parts become rendered lines) and still read the same."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from tests.ui_helpers import (
 )
 from tui.config import Settings
 from tui.ui.app import ChatApp
-from tui.ui.widgets.frozen_segment import FrozenSegment
 from tui.ui.widgets.reply_body import ReplySegment
+from tui.ui.widgets.stored_markdown import StoredMarkdown
 
 SECTIONS = [
     f"## Section {i}\n\nParagraph {i} with `code` and **bold**.\n\n"
@@ -25,7 +25,7 @@ SECTIONS = [
 ]
 
 
-async def test_long_reply_freezes_finished_segments_and_keeps_every_line(
+async def test_long_reply_keeps_finished_segments_as_lines_and_every_line_shows(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
     server.queue(StreamReply(deltas=SECTIONS, delay=0.05))
@@ -34,10 +34,11 @@ async def test_long_reply_freezes_finished_segments_and_keeps_every_line(
         await wait_until(pilot, lambda: last_reply_settled(pilot), timeout=10)
         await pilot.pause(0.3)
         body = replies(pilot)[-1].body
-        frozen = body.query(FrozenSegment)
-        assert len(frozen) == 1, "finished segments merge into one widget of frozen lines"
-        assert "## Section 0" in frozen.first().source and "## Section 8" in frozen.first().source
-        assert len(body.query(ReplySegment)) <= 2, "only the tail stays live Markdown"
+        finished = body.query(StoredMarkdown)
+        assert len(finished) == 1, "finished segments join one widget of rendered lines"
+        assert "## Section 0" in finished.first().source
+        assert "## Section 11" in finished.first().source
+        assert not body.query(ReplySegment), "a finished reply keeps no live Markdown"
         log = chat_screen(pilot).log_view
         seen: set[str] = set()
         log.scroll_home(animate=False)
@@ -56,7 +57,7 @@ async def test_long_reply_freezes_finished_segments_and_keeps_every_line(
         assert "**bold**" not in text and "```" not in text
 
 
-async def test_resizing_after_a_long_reply_rewraps_frozen_text(
+async def test_resizing_after_a_long_reply_rewraps_its_text(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
     long_line = "word " * 60
@@ -66,11 +67,13 @@ async def test_resizing_after_a_long_reply_rewraps_frozen_text(
         await wait_until(pilot, lambda: last_reply_settled(pilot), timeout=10)
         await pilot.pause(0.3)
         body = replies(pilot)[-1].body
-        assert body.query(FrozenSegment)
+        assert body.query(StoredMarkdown)
         await pilot.resize_terminal(60, 40)
         await pilot.pause(0.5)
-        for frozen in body.query(FrozenSegment):
-            assert all(line.cell_length <= frozen.size.width for line in frozen._lines)
+        for finished in body.query(StoredMarkdown):
+            width = finished.size.width
+            assert width < 60
+            assert all(len(finished.line_text(y)) == width for y in range(finished.size.height))
         lines = screen_text(pilot).splitlines()
         assert all(len(line.rstrip()) <= 60 for line in lines)
 
@@ -91,8 +94,8 @@ async def test_a_burst_shows_its_end_first_then_fills_in_everything_above_in_ord
         await body.backfilled()
         await pilot.pause(0.3)
         assert not body.query(".backfill-mark")
-        assert len(body.query(FrozenSegment)) == 1, "the backfilled text joins the frozen rest"
-        assert len(body.query(ReplySegment)) <= 2
+        assert len(body.query(StoredMarkdown)) == 1, "the backfilled text joins the rest"
+        assert not body.query(ReplySegment)
         log = chat_screen(pilot).log_view
         log.scroll_home(animate=False)
         await pilot.pause()

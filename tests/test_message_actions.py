@@ -17,8 +17,8 @@ from tui.chat.message import MessageStatus
 from tui.config import Settings
 from tui.store import Store
 from tui.ui.app import ChatApp
-from tui.ui.widgets.frozen_segment import FrozenSegment
 from tui.ui.widgets.message_views import AssistantMessageView, UserMessageView
+from tui.ui.widgets.stored_markdown import StoredMarkdown
 
 CODE_REPLY = [
     "Two snippets:\n\n```python\nprint('one')\nprint('two')\n```\n\n",
@@ -127,7 +127,7 @@ async def test_clicking_a_code_block_copies_it_live_or_frozen(
         assert pilot.app.clipboard == "print('one')\nprint('two')"
         await wait_until(pilot, lambda: last_reply_settled(pilot))
         await send_and_settle(pilot, "More")
-        frozen = replies(pilot)[-1].query_one(FrozenSegment)
+        frozen = replies(pilot)[-1].query_one(StoredMarkdown)
         row = next(y for y in range(200) if "frozen one" in frozen.line_text(y))
         frozen.scroll_visible(animate=False)
         await pilot.pause(0.2)

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 
+from textual.app import App, ComposeResult
 from textual.style import Style
 from textual.widgets._markdown import MarkdownBlock
 
 from tests.openai_server import OpenAIStyleServer, StreamReply
 from tests.ui_helpers import last_reply_settled, replies, type_and_send, wait_until
+from tui.chat import Conversation
+from tui.chat.message import MessageStatus
 from tui.config import Settings
 from tui.ui.app import ChatApp
 from tui.ui.markdown_lines import MarkdownLook, render_markdown
+from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import AssistantMessageView
+from tui.ui.widgets.reply_body import ReplySegment
 from tui.ui.widgets.stored_markdown import StoredMarkdown
 
 RICH_REPLY = (
@@ -34,9 +40,18 @@ RICH_REPLY = (
 ColourCell = tuple[str, tuple[int, int, int] | None, tuple[int, int, int] | None, bool, bool]
 
 
-def reply_cells(app: ChatApp) -> list[list[ColourCell]]:
-    """What the last reply looks like on screen: each cell's character, colours and weight."""
-    view = list(app.screen_stack[0].query(AssistantMessageView))[-1]
+class MessageLogApp(App[None]):
+    CSS_PATH = ChatApp.CSS_PATH
+
+    def compose(self) -> ComposeResult:
+        yield MessageLog(id="log")
+
+
+def reply_cells(app: App[None], view: AssistantMessageView | None = None) -> list[list[ColourCell]]:
+    """What a reply (the last one) looks like on screen: each cell's character, colours
+    and weight."""
+    if view is None:
+        view = list(app.screen_stack[0].query(AssistantMessageView))[-1]
     region = view.region
     rows: list[list[ColourCell]] = []
     for strip in app.screen._compositor.render_strips()[region.y : region.bottom]:
@@ -68,6 +83,38 @@ def differs(a: ColourCell, b: ColourCell) -> bool:
     return a[0] != b[0] or a[3:] != b[3:] or far(a[1], b[1]) or far(a[2], b[2])
 
 
+async def test_finished_text_looks_like_textuals_own_markdown() -> None:
+    """The same segments, once as Textual's Markdown widgets (what a streaming reply shows
+    while a segment grows) and once as `StoredMarkdown` lines: the same cells."""
+    message = Conversation(model="m").start_reply("m")
+    message.content, message.status = RICH_REPLY, MessageStatus.DONE
+
+    async def cells_of(make_body: Callable[[AssistantMessageView], Awaitable[None]]):  # type: ignore[no-untyped-def]
+        app = MessageLogApp()
+        async with app.run_test(size=(80, 160)) as pilot:
+            view = AssistantMessageView(message)
+            await app.query_one(MessageLog).mount(view)
+            await make_body(view)
+            await pilot.pause(0.3)
+            return reply_cells(app, view)
+
+    segments: list[str] = []
+
+    async def as_stored(view: AssistantMessageView) -> None:
+        finished = view.body.query(StoredMarkdown)
+        assert len(finished) == 1 and not view.body.query(MarkdownBlock)
+        segments.extend(finished.first()._segments)
+
+    async def as_textual_markdown(view: AssistantMessageView) -> None:
+        await view.body.remove_children()
+        await view.body.mount_all([ReplySegment(segment) for segment in segments])
+
+    stored = await cells_of(as_stored)
+    assert len(segments) >= 3, "long enough to have seams between segments"
+    textual = await cells_of(as_textual_markdown)
+    assert_same_look(textual, stored)
+
+
 async def test_a_reply_looks_the_same_after_reopening(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
@@ -77,9 +124,6 @@ async def test_a_reply_looks_the_same_after_reopening(
         await type_and_send(pilot, "Show me everything")
         await wait_until(pilot, lambda: last_reply_settled(pilot), timeout=15)
         await pilot.pause(0.5)
-        assert replies(pilot)[-1].query(MarkdownBlock) or replies(pilot)[-1].body.query(
-            "FrozenSegment"
-        ), "the streamed reply is Textual's Markdown (live or frozen from it)"
         streamed = reply_cells(pilot.app)
 
     async with ChatApp(settings, continue_last=True).run_test(size=(80, 160)) as pilot:
@@ -89,14 +133,18 @@ async def test_a_reply_looks_the_same_after_reopening(
         assert reopened_view.query(StoredMarkdown) and not reopened_view.query(MarkdownBlock)
         reopened = reply_cells(pilot.app)
 
-    streamed_text = ["".join(cell[0] for cell in row) for row in streamed]
-    reopened_text = ["".join(cell[0] for cell in row) for row in reopened]
-    assert reopened_text == streamed_text
-    assert any("def double(x):" in row for row in reopened_text)
-    assert any("│ beta with a longer cell" in row for row in reopened_text)
+    assert_same_look(streamed, reopened)
+
+
+def assert_same_look(expected: list[list[ColourCell]], actual: list[list[ColourCell]]) -> None:
+    expected_text = ["".join(cell[0] for cell in row) for row in expected]
+    actual_text = ["".join(cell[0] for cell in row) for row in actual]
+    assert actual_text == expected_text
+    assert any("def double(x):" in row for row in actual_text)
+    assert any("│ beta with a longer cell" in row for row in actual_text)
     mismatches = [
         (y, x, a, b)
-        for y, (row_a, row_b) in enumerate(zip(streamed, reopened, strict=True))
+        for y, (row_a, row_b) in enumerate(zip(expected, actual, strict=True))
         for x, (a, b) in enumerate(zip(row_a, row_b, strict=True))
         if differs(a, b)
     ]

@@ -15,7 +15,6 @@ from tui.chat.code_blocks import code_blocks
 from tui.chat.events import ChatError
 from tui.chat.message import Message, MessageStatus
 from tui.chat.safe_text import make_safe
-from tui.ui.widgets.frozen_segment import FrozenSegment
 from tui.ui.widgets.reply_body import ReplyBody
 from tui.ui.widgets.selectable_message import SelectableMessage
 from tui.ui.widgets.stored_markdown import StoredMarkdown
@@ -74,7 +73,7 @@ class AssistantMessageView(SelectableMessage, Vertical):
         yield self.outcome
 
     def on_click(self, event: events.Click) -> None:
-        """A click on a code block copies that block (live or frozen); elsewhere it just
+        """A click on a code block copies that block (live or finished); elsewhere it just
         selects the message."""
         line = _clicked_code_line(event)
         if line is None:
@@ -149,15 +148,13 @@ def outcome_text(message: Message, error: ChatError | None = None) -> str:
 
 def _clicked_code_line(event: events.Click) -> str | None:
     """The code a click landed on: a live fence's whole code, or the stripped text of the
-    frozen line under the pointer (matched back to its block by the caller)."""
+    finished line under the pointer (matched back to its block by the caller)."""
     widget = event.widget
-    while widget is not None and not isinstance(
-        widget, MarkdownFence | FrozenSegment | StoredMarkdown
-    ):
+    while widget is not None and not isinstance(widget, MarkdownFence | StoredMarkdown):
         widget = widget.parent if isinstance(widget.parent, Widget) else None
     if isinstance(widget, MarkdownFence):
         return widget.code.rstrip("\n")
-    if isinstance(widget, FrozenSegment | StoredMarkdown):
+    if isinstance(widget, StoredMarkdown):
         offset = event.get_content_offset(widget)
         return widget.line_text(offset.y).strip() if offset is not None else None
     return None

@@ -1,7 +1,9 @@
-"""A finished reply's Markdown as one widget: its lines are laid out by `render_markdown`,
-not by a tree of block widgets, so a stored reply costs milliseconds to show instead of
-hundreds (see `tui.ui.markdown_lines`). The lines are made for the width they are shown at,
-again after a resize or a theme change, and only when next drawn."""
+"""Finished Markdown as one widget: its lines are laid out by `render_markdown`, not by a
+tree of block widgets, so it costs milliseconds to show instead of hundreds (see
+`tui.ui.markdown_lines`). It holds one or more segments of a reply, each rendered on its
+own (as each was a Markdown widget of its own while it streamed), so a reply of any
+length stays one widget. Lines are made for the width they are shown at, again after a
+resize or when the look changes, and only when next needed."""
 
 from __future__ import annotations
 
@@ -35,17 +37,36 @@ class StoredMarkdown(Widget):
         "stored-markdown--table-header",
     }
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, *segments: str) -> None:
         super().__init__()
-        self.source = source
+        self._segments = [segment for segment in segments if segment]
         self._lines: list[Strip] = []
         self._lines_width = 0
+        self._lines_look: MarkdownLook | None = None
+        self._look_may_have_changed = False
         self._laid_out_width = 0
+
+    @property
+    def source(self) -> str:
+        return "".join(self._segments)
+
+    def extend(self, *segments: str) -> None:
+        """Takes the next finished segments; only they are rendered, not the rest again."""
+        new = [segment for segment in segments if segment]
+        self._segments.extend(new)
+        if self._lines_width and self._lines_look is not None:
+            for segment in new:
+                self._lines.extend(render_markdown(segment, self._lines_width, self._lines_look))
+        self.refresh(layout=True)
+
+    def absorb(self, following: StoredMarkdown) -> None:
+        """Takes the finished text that comes right after this one."""
+        self.extend(*following._segments)
 
     def _look(self) -> MarkdownLook:
         """Parts with a colour are resolved in full (over this widget's background: a
-        partial style blends see-through backgrounds wrongly); emphasis stays partial, so
-        it keeps whatever background it lands on."""
+        partial style blends see-through backgrounds wrongly); emphasis and inline code stay
+        partial, as Textual's Markdown has them, so they keep the background they land on."""
 
         def part(name: str) -> Style:
             return self.get_visual_style(f"stored-markdown--{name}")
@@ -74,14 +95,23 @@ class StoredMarkdown(Widget):
         )
 
     def _lines_at(self, width: int) -> list[Strip]:
-        if width != self._lines_width:
-            self._lines = render_markdown(self.source, width, self._look())
+        if self._look_may_have_changed or self._lines_look is None:
+            self._look_may_have_changed = False
+            look = self._look()
+            if look != self._lines_look:
+                self._lines_look, self._lines_width = look, 0
+        if width != self._lines_width and self._lines_look is not None:
+            look = self._lines_look
+            self._lines = [
+                line for segment in self._segments for line in render_markdown(segment, width, look)
+            ]
             self._lines_width = width
         return self._lines
 
     def notify_style_update(self) -> None:
-        """A new theme (or class) may change any colour: render afresh when next drawn."""
-        self._lines_width = 0
+        """A new theme may change any colour; a class change on the message (when a reply
+        ends) usually changes none, and re-rendering a long reply for it cost 0.4 s."""
+        self._look_may_have_changed = True
         super().notify_style_update()
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
