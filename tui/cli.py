@@ -12,6 +12,7 @@ from pathlib import Path
 from tui import __version__
 from tui.chat.safe_text import make_safe
 from tui.config import Settings, apply_flags, default_config_path, settings_from_environment
+from tui.gc_tuning import collect_nothing_until_started
 from tui.pipe import EXIT_INTERRUPTED, EXIT_USAGE, answer_once
 
 HISTORY_COMMANDS = ("list", "export")
@@ -164,6 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BrokenPipeError:
             return 0
 
+    collect_nothing_until_started()
     from tui.ui.app import ChatApp  # Textual only loads for the interactive app.
 
     ChatApp(
