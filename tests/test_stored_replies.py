@@ -221,3 +221,30 @@ async def test_a_stored_reply_follows_the_terminal_width_and_the_theme(
         light_colour = first.render_line(heading_row).crop(0, 10)
         assert light_colour.text == dark_colour.text
         assert [s.style for s in light_colour] != [s.style for s in dark_colour]
+
+
+async def test_code_in_a_stored_reply_is_highlighted_once_its_highlighter_is_built(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    """The first code in a language is drawn plain for a frame (building a highlighter
+    takes up to 130 ms), then highlighted: what stays on screen is highlighted code."""
+    reply = 'Erlang:\n\n```erlang\n-module(hello).\nstart() -> io:format("hi~n").\n```\n'
+    server.queue(StreamReply(deltas=[reply]))
+    async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "Code")
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+    async with ChatApp(settings, continue_last=True).run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: bool(replies(pilot)))
+        stored = replies(pilot)[-1].query_one(StoredMarkdown)
+        row = next(y for y in range(30) if "-module(hello)." in stored.line_text(y))
+
+        def colours_in_code() -> int:
+            return len(
+                {
+                    segment.style.color
+                    for segment in stored.render_line(row)
+                    if segment.text.strip() and segment.style
+                }
+            )
+
+        await wait_until(pilot, lambda: colours_in_code() >= 2)  # plain code has one

@@ -40,6 +40,7 @@ from tui.store import Store
 from tui.ui.conversations_screen import ConversationsScreen, OpenConversation
 from tui.ui.frames import next_frame
 from tui.ui.help_screen import HelpScreen
+from tui.ui.markdown_lines import build_highlighters
 from tui.ui.message_actions import MessageActions
 from tui.ui.model_picker_screen import ModelPickerScreen
 from tui.ui.prompt_commands import PromptCommands
@@ -59,6 +60,9 @@ SAVE_INTERVAL = 0.5
 """A streaming reply reaches the database at most this often: a crash loses at most this."""
 RESUMED_MESSAGES_SHOWN = 12
 SCROLL_BATCH = 4
+COMMON_CODE_LANGUAGES = ("", "python", "bash", "sh", "javascript", "typescript", "json")
+"""Highlighters built in the background after start-up, so the first code block of a
+reply does not hold up its frame (guessing a fence's language loads every lexer: 130 ms)."""
 """Turns mounted (and unmounted at the other end) per step while scrolling: each costs a
 frame of Markdown layout, so small steps keep every stall short."""
 MOST_MOUNTED_MESSAGES = 24
@@ -125,7 +129,8 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield MessageLog(id="log")
+        # A resumed conversation is part of the first frame, not mounted after it.
+        yield MessageLog(*self._notices(), *self._history_views(), id="log")
         yield StatusLine("", id="status")
         yield Static("", id="attachments")
         yield PromptInput(id="prompt")
@@ -154,6 +159,7 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
     @staticmethod
     def _preload() -> None:
         load_client_library()
+        build_highlighters(COMMON_CODE_LANGUAGES)
         freeze_long_lived_objects()
 
     def on_mount(self) -> None:
@@ -164,26 +170,42 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
         if self.store is not None:
             with contextlib.suppress(sqlite3.Error):
                 self.prompt.prompt_history = self.store.recent_prompts()
-        if self._startup_notice:
-            self.log_view.mount(NoticeView(self._startup_notice, classes="warning"))
         if not self.settings.has_usable_key:
-            self.log_view.mount(NoticeView(NO_KEY_NOTICE, classes="warning"))
             config = self.settings.config_path
             if config is None or not config.exists():
                 self.app.push_screen(
                     WelcomeScreen(self._local_servers, config), self._use_local_server
                 )
         if self.conversation.messages:
-            self._show_history()  # preloads once its turns are on screen
+            self.log_view.anchor(self._end_shown is None)
+            self.call_after_refresh(self._fill_the_view)  # preloads once the view is full
         else:
             self.call_after_refresh(self._preload_when_shown)
         if self._initial_prompt:
             self.send_prompt(self._initial_prompt)
 
+    def _notices(self) -> list[Widget]:
+        notices: list[Widget] = []
+        if self._startup_notice:
+            notices.append(NoticeView(self._startup_notice, classes="warning"))
+        if not self.settings.has_usable_key:
+            notices.append(NoticeView(NO_KEY_NOTICE, classes="warning"))
+        return notices
+
     def _show_history(self, focus_message_id: int | None = None) -> list[Widget]:
         """Mounts a resumed conversation; only the latest turns (or from a search match on),
         so opening stays instant. Scrolling to the top shows earlier turns, a batch at a time."""
+        views = self._history_views(focus_message_id)
+        self.log_view.anchor(self._end_shown is None)
+        self.log_view.mount_all(views)
+        self.call_after_refresh(self._fill_the_view)
+        return views
+
+    def _history_views(self, focus_message_id: int | None = None) -> list[Widget]:
+        """The views of the turns to show first (and a note of how many are earlier)."""
         messages = self.conversation.messages
+        if not messages:
+            return []
         first = self._first_of_a_screenful(messages)
         if focus_message_id is not None:
             match = next((i for i, m in enumerate(messages) if m.id == focus_message_id), None)
@@ -192,11 +214,7 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
         self._first_shown = first
         last = min(len(messages), first + MOST_MOUNTED_MESSAGES)
         self._end_shown = None if last == len(messages) else last
-        self.log_view.anchor(self._end_shown is None)
-        views = self._message_views(messages[first:last])
-        self.log_view.mount_all([*self._earlier_notice(), *views])
-        self.call_after_refresh(self._fill_the_view)
-        return views
+        return [*self._earlier_notice(), *self._message_views(messages[first:last])]
 
     def _first_of_a_screenful(self, messages: list[Message]) -> int:
         """Where to start showing a resumed conversation: enough of its end to fill the
@@ -210,6 +228,12 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
         while first > max(0, len(messages) - RESUMED_MESSAGES_SHOWN) and lines < lines_wanted:
             first -= 1
             lines += messages[first].content.count("\n") + 2
+        if (
+            0 < first < len(messages)
+            and messages[first].role is Role.ASSISTANT
+            and messages[first - 1].role is Role.USER
+        ):
+            first -= 1  # a reply comes with the prompt it answers
         return first
 
     def _fill_the_view(self) -> None:

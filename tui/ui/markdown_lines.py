@@ -52,6 +52,33 @@ class MarkdownLook:
     table_header: Style
     ansi: bool = False
     dark: bool = True
+    highlight_unbuilt: bool = True
+    """False: code in a language whose highlighter is not built yet is drawn plain (see
+    `take_languages_drawn_plain`), so building it does not hold up the first frame."""
+
+
+_built_highlighters: set[str] = set()
+"""Languages this process has highlighted code in ("" is the guesser, for fences without
+one). The first time costs 25-65 ms (Pygments compiles the language's rules), 130 ms to
+guess (it loads every lexer)."""
+
+_drawn_plain: set[str] = set()
+
+
+def take_languages_drawn_plain() -> set[str]:
+    """The languages whose code the renders since the last call drew plain (see
+    `MarkdownLook.highlight_unbuilt`); rendering happens on the event loop's thread only."""
+    taken = set(_drawn_plain)
+    _drawn_plain.clear()
+    return taken
+
+
+def build_highlighters(languages: Iterable[str]) -> None:
+    """Builds the highlighters of `languages` ahead of the code that needs them."""
+    for language in languages:
+        if language not in _built_highlighters:
+            MarkdownFence.highlight("x = 1\n", language)
+            _built_highlighters.add(language)
 
 
 @dataclass
@@ -178,9 +205,15 @@ def _list(
 def _fence(code: str, language: str, width: int, look: MarkdownLook) -> _Block:
     """Highlighted by Textual's own fence highlighter; long lines are cropped, as the
     widget (which scrolls sideways) shows them."""
-    highlighted = MarkdownFence.highlight(
-        code.rstrip("\n"), language.strip(), ansi=look.ansi, dark=look.dark
-    )
+    language = language.strip()
+    if look.highlight_unbuilt or language in _built_highlighters:
+        highlighted = MarkdownFence.highlight(
+            code.rstrip("\n"), language, ansi=look.ansi, dark=look.dark
+        )
+        _built_highlighters.add(language)
+    else:
+        highlighted = Content(code.rstrip("\n"))
+        _drawn_plain.add(language)
     inner = max(0, width - 4)
     lines = [_fill(Content(""), width, look.fence)]
     for line in highlighted.split("\n"):

@@ -12,7 +12,12 @@ from textual.strip import Strip
 from textual.style import Style
 from textual.widget import Widget
 
-from tui.ui.markdown_lines import MarkdownLook, render_markdown
+from tui.ui.markdown_lines import (
+    MarkdownLook,
+    build_highlighters,
+    render_markdown,
+    take_languages_drawn_plain,
+)
 
 
 class StoredMarkdown(Widget):
@@ -92,6 +97,7 @@ class StoredMarkdown(Widget):
             table_header=part("table-header"),
             ansi=self.app.native_ansi_color,
             dark=self.app.current_theme.dark,
+            highlight_unbuilt=False,
         )
 
     def _lines_at(self, width: int) -> list[Strip]:
@@ -106,7 +112,22 @@ class StoredMarkdown(Widget):
                 line for segment in self._segments for line in render_markdown(segment, width, look)
             ]
             self._lines_width = width
+            self._highlight_later(take_languages_drawn_plain())
         return self._lines
+
+    def _highlight_later(self, languages: set[str]) -> None:
+        """Code in a language not highlighted before in this process is drawn plain first:
+        building its highlighter (25-130 ms) held up the first frame of a resumed
+        conversation. It is built after that frame, and the lines drawn again."""
+        if not languages:
+            return
+
+        def highlight() -> None:
+            build_highlighters(languages)
+            self._lines_width = 0
+            self.refresh()
+
+        self.call_after_refresh(highlight)
 
     def notify_style_update(self) -> None:
         """A new theme may change any colour; a class change on the message (when a reply
