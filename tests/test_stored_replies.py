@@ -248,3 +248,26 @@ async def test_code_in_a_stored_reply_is_highlighted_once_its_highlighter_is_bui
             )
 
         await wait_until(pilot, lambda: colours_in_code() >= 2)  # plain code has one
+
+
+async def test_text_in_a_finished_reply_can_be_selected_with_the_mouse(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(StreamReply(deltas=["First line of the answer.\n\nSecond paragraph here.\n"]))
+    async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "Answer")
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await pilot.pause(0.2)
+        finished = replies(pilot)[-1].query_one(StoredMarkdown)
+        row = next(y for y in range(10) if "Second paragraph" in finished.line_text(y))
+
+        def backgrounds_of_first_line() -> set[object]:
+            return {s.style.bgcolor for s in finished.render_line(0) if s.text.strip() and s.style}
+
+        unselected = backgrounds_of_first_line()
+        await pilot.mouse_down(finished, offset=(0, 0))
+        await pilot.hover(finished, offset=(5, row))
+        await pilot.mouse_up(finished, offset=(5, row))
+        await pilot.pause()
+        assert pilot.app.screen.get_selected_text() == "First line of the answer.\n\nSecond"
+        assert backgrounds_of_first_line() != unselected, "the selection is highlighted"

@@ -7,7 +7,10 @@ resize or when the look changes, and only when next needed."""
 
 from __future__ import annotations
 
+from rich.segment import Segment
+from rich.style import Style as RichStyle
 from textual.geometry import Size
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.style import Style
 from textual.widget import Widget
@@ -142,9 +145,33 @@ class StoredMarkdown(Widget):
     def render_line(self, y: int) -> Strip:
         width = self._drawn_width()
         lines = self._lines_at(width)
-        if 0 <= y < len(lines):
-            return lines[y]
-        return Strip.blank(width)
+        if not 0 <= y < len(lines):
+            return Strip.blank(width)
+        line = lines[y]
+        selection = self.text_selection
+        if selection is not None and (span := selection.get_span(y)) is not None:
+            line = self._with_selection(line, *span)
+        return line.apply_offsets(0, y)  # where a mouse selection starts and ends
+
+    def _with_selection(self, line: Strip, start: int, end: int) -> Strip:
+        start_cell = line.index_to_cell_position(start)
+        end_cell = line.cell_length if end == -1 else line.index_to_cell_position(end)
+        highlight = self.screen.get_component_rich_style("screen--selection")
+        selected = [
+            Segment(segment.text, (segment.style or RichStyle()) + highlight)
+            for segment in line.crop(start_cell, end_cell)
+        ]
+        return Strip.join(
+            [line.crop(0, start_cell), Strip(selected), line.crop(end_cell, line.cell_length)]
+        )
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The text under a mouse selection, as drawn (bullets and table lines included)."""
+        lines = self._lines_at(self._drawn_width())
+        return selection.extract("\n".join(line.text.rstrip() for line in lines)), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
 
     def _drawn_width(self) -> int:
         """The width the last layout gave: `self.size` asks the compositor's map, which
