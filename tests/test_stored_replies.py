@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 from textual.style import Style
 from textual.widgets._markdown import MarkdownBlock
 
@@ -178,17 +180,27 @@ def test_every_line_is_exactly_as_wide_as_asked_whatever_the_markdown() -> None:
     assert any("日本語" in line.text for line in wide), "wide characters are kept, not cut"
 
 
+@asynccontextmanager
+async def reopened_after(
+    server: OpenAIStyleServer, settings: Settings, reply: str, size: tuple[int, int]
+) -> AsyncIterator[Pilot[None]]:
+    """Streams `reply` in one run of the app, then opens the app again on that conversation:
+    the reply is now a stored one."""
+    server.queue(StreamReply(deltas=[reply]))
+    async with ChatApp(settings).run_test(size=size) as pilot:
+        await type_and_send(pilot, "Please")
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+    async with ChatApp(settings, continue_last=True).run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: bool(replies(pilot)))
+        await pilot.pause(0.2)
+        yield pilot
+
+
 async def test_clicking_a_code_line_in_a_stored_reply_copies_that_block(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
     reply = "First:\n\n```sh\necho one\n```\n\nSecond:\n\n```python\nprint('two')\n```\n"
-    server.queue(StreamReply(deltas=[reply]))
-    async with ChatApp(settings).run_test(size=(100, 40)) as pilot:
-        await type_and_send(pilot, "Code")
-        await wait_until(pilot, lambda: last_reply_settled(pilot))
-    async with ChatApp(settings, continue_last=True).run_test(size=(100, 40)) as pilot:
-        await wait_until(pilot, lambda: bool(replies(pilot)))
-        await pilot.pause(0.2)
+    async with reopened_after(server, settings, reply, (100, 40)) as pilot:
         stored = replies(pilot)[-1].query_one(StoredMarkdown)
         row = next(y for y in range(40) if "print('two')" in stored.line_text(y))
         await pilot.click(stored, offset=(6, row))
@@ -198,13 +210,7 @@ async def test_clicking_a_code_line_in_a_stored_reply_copies_that_block(
 async def test_a_stored_reply_follows_the_terminal_width_and_the_theme(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
-    server.queue(StreamReply(deltas=[RICH_REPLY]))
-    async with ChatApp(settings).run_test(size=(100, 60)) as pilot:
-        await type_and_send(pilot, "Everything")
-        await wait_until(pilot, lambda: last_reply_settled(pilot))
-    async with ChatApp(settings, continue_last=True).run_test(size=(100, 60)) as pilot:
-        await wait_until(pilot, lambda: bool(replies(pilot)))
-        await pilot.pause(0.2)
+    async with reopened_after(server, settings, RICH_REPLY, (100, 60)) as pilot:
         first = replies(pilot)[-1].query(StoredMarkdown).first()
         wide_lines = [first.line_text(y) for y in range(first.size.height)]
         heading_row = next(y for y, line in enumerate(wide_lines) if line.strip() == "Section")
@@ -229,12 +235,7 @@ async def test_code_in_a_stored_reply_is_highlighted_once_its_highlighter_is_bui
     """The first code in a language is drawn plain for a frame (building a highlighter
     takes up to 130 ms), then highlighted: what stays on screen is highlighted code."""
     reply = 'Erlang:\n\n```erlang\n-module(hello).\nstart() -> io:format("hi~n").\n```\n'
-    server.queue(StreamReply(deltas=[reply]))
-    async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
-        await type_and_send(pilot, "Code")
-        await wait_until(pilot, lambda: last_reply_settled(pilot))
-    async with ChatApp(settings, continue_last=True).run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: bool(replies(pilot)))
+    async with reopened_after(server, settings, reply, (100, 30)) as pilot:
         stored = replies(pilot)[-1].query_one(StoredMarkdown)
         row = next(y for y in range(30) if "-module(hello)." in stored.line_text(y))
 
