@@ -158,9 +158,11 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
 
     @staticmethod
     def _preload() -> None:
-        load_client_library()
-        build_highlighters(COMMON_CODE_LANGUAGES)
-        freeze_long_lived_objects()
+        try:
+            load_client_library()
+            build_highlighters(COMMON_CODE_LANGUAGES)
+        finally:  # collection, off during start-up, comes back on whatever happened
+            freeze_long_lived_objects()
 
     def on_mount(self) -> None:
         self.title = "tui-chat"
