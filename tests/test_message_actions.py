@@ -18,7 +18,7 @@ from tui.config import Settings
 from tui.store import Store
 from tui.ui.app import ChatApp
 from tui.ui.widgets.message_views import AssistantMessageView, UserMessageView
-from tui.ui.widgets.stored_markdown import StoredMarkdown
+from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 
 CODE_REPLY = [
     "Two snippets:\n\n```python\nprint('one')\nprint('two')\n```\n\n",
@@ -112,7 +112,7 @@ async def test_r_regenerates_the_last_reply_and_d_twice_deletes_a_message(
     assert stored is not None and [m.content for m in stored.messages] == ["Question"]
 
 
-async def test_clicking_a_code_block_copies_it_live_or_frozen(
+async def test_clicking_a_code_block_copies_it_while_streaming_or_finished(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
     paragraphs = "".join(f"Paragraph {n} of the explanation.\n\n" for n in range(14))
@@ -123,11 +123,16 @@ async def test_clicking_a_code_block_copies_it_live_or_frozen(
     )
     async with ChatApp(settings).run_test(size=(100, 60), notifications=True) as pilot:
         await send_and_wait_for_text(pilot, "Show code", "echo three")
-        await pilot.click("AssistantMessageView MarkdownFence")  # live while streaming
+        streaming = replies(pilot)[-1].query_one(RenderedMarkdown)
+        await wait_until(
+            pilot, lambda: any("print('two')" in streaming.line_text(y) for y in range(40))
+        )
+        row = next(y for y in range(40) if "print('two')" in streaming.line_text(y))
+        await pilot.click(streaming, offset=(6, row))  # while the reply still streams
         assert pilot.app.clipboard == "print('one')\nprint('two')"
         await wait_until(pilot, lambda: last_reply_settled(pilot))
         await send_and_settle(pilot, "More")
-        frozen = replies(pilot)[-1].query_one(StoredMarkdown)
+        frozen = replies(pilot)[-1].query_one(RenderedMarkdown)
         row = next(y for y in range(200) if "frozen one" in frozen.line_text(y))
         frozen.scroll_visible(animate=False)
         await pilot.pause(0.2)

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.style import Style
+from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownBlock
 
 from tests.openai_server import OpenAIStyleServer, StreamReply
@@ -20,8 +21,7 @@ from tui.ui.app import ChatApp
 from tui.ui.markdown_lines import MarkdownLook, render_markdown
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import AssistantMessageView
-from tui.ui.widgets.reply_body import ReplySegment
-from tui.ui.widgets.stored_markdown import StoredMarkdown
+from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 
 RICH_REPLY = (
     "Intro with *em*, **strong**, ~~gone~~, `code()` and a [link](https://example.com) long "
@@ -86,8 +86,8 @@ def differs(a: ColourCell, b: ColourCell) -> bool:
 
 
 async def test_finished_text_looks_like_textuals_own_markdown() -> None:
-    """The same segments, once as Textual's Markdown widgets (what a streaming reply shows
-    while a segment grows) and once as `StoredMarkdown` lines: the same cells."""
+    """The same reply, once as Textual's own Markdown widget and once as `RenderedMarkdown`
+    (laid out a segment at a time, margins collapsed where segments meet): the same cells."""
     message = Conversation(model="m").start_reply("m")
     message.content, message.status = RICH_REPLY, MessageStatus.DONE
 
@@ -100,19 +100,18 @@ async def test_finished_text_looks_like_textuals_own_markdown() -> None:
             await pilot.pause(0.3)
             return reply_cells(app, view)
 
-    segments: list[str] = []
-
     async def as_stored(view: AssistantMessageView) -> None:
-        finished = view.body.query(StoredMarkdown)
+        finished = view.body.query(RenderedMarkdown)
         assert len(finished) == 1 and not view.body.query(MarkdownBlock)
-        segments.extend(finished.first()._segments)
+        assert finished.first().segment_count >= 3, "long enough to have seams"
 
     async def as_textual_markdown(view: AssistantMessageView) -> None:
         await view.body.remove_children()
-        await view.body.mount_all([ReplySegment(segment) for segment in segments])
+        markdown = Markdown(RICH_REPLY)
+        markdown.styles.padding = 0  # as the reply's own text has none
+        await view.body.mount(markdown)
 
     stored = await cells_of(as_stored)
-    assert len(segments) >= 3, "long enough to have seams between segments"
     textual = await cells_of(as_textual_markdown)
     assert_same_look(textual, stored)
 
@@ -132,7 +131,7 @@ async def test_a_reply_looks_the_same_after_reopening(
         await wait_until(pilot, lambda: bool(replies(pilot)))
         await pilot.pause(0.3)
         reopened_view = replies(pilot)[-1]
-        assert reopened_view.query(StoredMarkdown) and not reopened_view.query(MarkdownBlock)
+        assert reopened_view.query(RenderedMarkdown) and not reopened_view.query(MarkdownBlock)
         reopened = reply_cells(pilot.app)
 
     assert_same_look(streamed, reopened)
@@ -201,7 +200,7 @@ async def test_clicking_a_code_line_in_a_stored_reply_copies_that_block(
 ) -> None:
     reply = "First:\n\n```sh\necho one\n```\n\nSecond:\n\n```python\nprint('two')\n```\n"
     async with reopened_after(server, settings, reply, (100, 40)) as pilot:
-        stored = replies(pilot)[-1].query_one(StoredMarkdown)
+        stored = replies(pilot)[-1].query_one(RenderedMarkdown)
         row = next(y for y in range(40) if "print('two')" in stored.line_text(y))
         await pilot.click(stored, offset=(6, row))
         assert pilot.app.clipboard == "print('two')"
@@ -211,7 +210,7 @@ async def test_a_stored_reply_follows_the_terminal_width_and_the_theme(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
     async with reopened_after(server, settings, RICH_REPLY, (100, 60)) as pilot:
-        first = replies(pilot)[-1].query(StoredMarkdown).first()
+        first = replies(pilot)[-1].query(RenderedMarkdown).first()
         wide_lines = [first.line_text(y) for y in range(first.size.height)]
         heading_row = next(y for y, line in enumerate(wide_lines) if line.strip() == "Section")
         dark_colour = first.render_line(heading_row).crop(0, 10)
@@ -236,7 +235,7 @@ async def test_code_in_a_stored_reply_is_highlighted_once_its_highlighter_is_bui
     takes up to 130 ms), then highlighted: what stays on screen is highlighted code."""
     reply = 'Erlang:\n\n```erlang\n-module(hello).\nstart() -> io:format("hi~n").\n```\n'
     async with reopened_after(server, settings, reply, (100, 30)) as pilot:
-        stored = replies(pilot)[-1].query_one(StoredMarkdown)
+        stored = replies(pilot)[-1].query_one(RenderedMarkdown)
         row = next(y for y in range(30) if "-module(hello)." in stored.line_text(y))
 
         def colours_in_code() -> int:
@@ -259,7 +258,7 @@ async def test_text_in_a_finished_reply_can_be_selected_with_the_mouse(
         await type_and_send(pilot, "Answer")
         await wait_until(pilot, lambda: last_reply_settled(pilot))
         await pilot.pause(0.2)
-        finished = replies(pilot)[-1].query_one(StoredMarkdown)
+        finished = replies(pilot)[-1].query_one(RenderedMarkdown)
         row = next(y for y in range(10) if "Second paragraph" in finished.line_text(y))
 
         def backgrounds_of_first_line() -> set[object]:

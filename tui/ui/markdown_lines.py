@@ -93,13 +93,52 @@ def _parser() -> MarkdownIt:
     return MarkdownIt("gfm-like")  # what Textual's Markdown parses with
 
 
+@dataclass(frozen=True)
+class LaidOut:
+    """The lines of a run of top-level blocks, without the margins above its first block
+    and below its last: those collapse with the neighbouring run's (`join_laid_out`)."""
+
+    lines: list[Strip]
+    top: int = 0
+    bottom: int = 0
+
+
 def render_markdown(source: str, width: int, look: MarkdownLook) -> list[Strip]:
     """The lines `source` renders to at `width` cells, each exactly that wide."""
+    return join_laid_out([lay_out(source, width, look)], width, look)
+
+
+def lay_out(source: str, width: int, look: MarkdownLook) -> LaidOut:
+    """Lays out one run of top-level blocks (a reply is laid out a run at a time, so that
+    text added at its end costs only the last run)."""
+    if width <= 0:
+        return LaidOut([])
+    tree = SyntaxTreeNode(_parser().parse(source))
+    blocks = _blocks(tree.children, width, look, depth=0, top_level=True)
+    if not blocks:
+        return LaidOut([])
+    top, bottom = blocks[0].top, blocks[-1].bottom
+    blocks[0].top = blocks[-1].bottom = 0
+    lines = _stack(blocks, width)
+    return LaidOut([Strip(line.render_segments(look.text), width) for line in lines], top, bottom)
+
+
+def join_laid_out(runs: Iterable[LaidOut], width: int, look: MarkdownLook) -> list[Strip]:
+    """Runs one under another with their margins collapsed, as if laid out as one text."""
     if width <= 0:
         return []
-    tree = SyntaxTreeNode(_parser().parse(source))
-    lines = _stack(_blocks(tree.children, width, look, depth=0, top_level=True), width)
-    return [Strip(line.render_segments(look.text), width) for line in lines]
+    blank = Strip(_blank(width).render_segments(look.text), width)
+    lines: list[Strip] = []
+    previous_bottom: int | None = None
+    for run in runs:
+        if not run.lines:
+            continue
+        gap = run.top if previous_bottom is None else max(previous_bottom, run.top)
+        lines.extend([blank] * gap)
+        lines.extend(run.lines)
+        previous_bottom = run.bottom
+    lines.extend([blank] * (previous_bottom or 0))
+    return lines
 
 
 def _stack(blocks: list[_Block], width: int) -> list[Content]:

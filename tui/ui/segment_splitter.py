@@ -1,7 +1,7 @@
-"""Finds where streamed Markdown can start a new widget without changing how it renders.
+"""Finds where streamed Markdown can start a new segment without changing how it renders.
 
-A long reply is rendered as several Markdown widgets ("segments") so that appending to the
-last one never re-lays-out the blocks of the earlier ones. A new segment may only start at a
+A long reply is laid out as several segments so that text added at its end never lays out
+the blocks of the earlier ones again. A new segment may only start at a
 top-level block boundary: after a blank line, outside a fenced code block, at a line
 indented by at most three spaces and by less than the content of the last list item (a
 line indented that far after a blank would continue the item). Models often start lines

@@ -7,17 +7,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widget import Widget
 from textual.widgets import Static
-from textual.widgets.markdown import MarkdownFence
 
 from tui.chat.code_blocks import code_blocks
 from tui.chat.events import ChatError
 from tui.chat.message import Message, MessageStatus
 from tui.chat.safe_text import make_safe
+from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 from tui.ui.widgets.reply_body import ReplyBody
 from tui.ui.widgets.selectable_message import SelectableMessage
-from tui.ui.widgets.stored_markdown import StoredMarkdown
 from tui.ui.widgets.thinking_block import ThinkingBlock
 
 
@@ -73,7 +71,7 @@ class AssistantMessageView(SelectableMessage, Vertical):
         yield self.outcome
 
     def on_click(self, event: events.Click) -> None:
-        """A click on a code block copies that block (live or finished); elsewhere it just
+        """A click on a code block copies that block (streaming or finished); elsewhere it just
         selects the message."""
         line = _clicked_code_line(event)
         if line is None:
@@ -147,14 +145,10 @@ def outcome_text(message: Message, error: ChatError | None = None) -> str:
 
 
 def _clicked_code_line(event: events.Click) -> str | None:
-    """The code a click landed on: a live fence's whole code, or the stripped text of the
-    finished line under the pointer (matched back to its block by the caller)."""
+    """The stripped text of the line a click landed on (matched back to its code block by
+    the caller)."""
     widget = event.widget
-    while widget is not None and not isinstance(widget, MarkdownFence | StoredMarkdown):
-        widget = widget.parent if isinstance(widget.parent, Widget) else None
-    if isinstance(widget, MarkdownFence):
-        return widget.code.rstrip("\n")
-    if isinstance(widget, StoredMarkdown):
+    if isinstance(widget, RenderedMarkdown):
         offset = event.get_content_offset(widget)
         return widget.line_text(offset.y).strip() if offset is not None else None
     return None

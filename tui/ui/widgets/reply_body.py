@@ -2,14 +2,11 @@
 
 Deltas are buffered and applied at most once per `FLUSH_INTERVAL` (every Textual frame
 costs tens of milliseconds, so fewer frames matter more than fewer parses; measured in a real
-terminal at 100 tok/s, 0.2 s takes 27.6% of a core where 0.15 s took 32%, and at
-1,000 tok/s 5.8 CPU-s instead of 6.3 for the same lag), with exactly one `Markdown.append`
-in flight at a time (two at once corrupt the widget tree). The reply is cut into segments
-of at most `BLOCKS_PER_SEGMENT` top-level blocks. Only the last, still growing, segment is
-live Markdown; a segment that can no longer change becomes lines in one `StoredMarkdown`
-(which looks the same to the cell), so the widget count, and the cost of a frame, stay
-flat however long the reply grows. Each flush is one batch, so it costs one frame. A
-stored reply is shown the same way, as one final flush.
+terminal at 100 tok/s, 0.2 s takes 27.6% of a core where 0.15 s took 32%). The reply is cut
+into segments of at most `BLOCKS_PER_SEGMENT` top-level blocks, all shown by one
+`RenderedMarkdown`: a finished segment is laid out once, and a flush lays out only the
+open one at the end, so the cost of a flush, and of a frame, stays flat however long the
+reply grows. A stored reply is shown the same way, as one final flush.
 """
 
 from __future__ import annotations
@@ -18,14 +15,13 @@ import asyncio
 import contextlib
 import time
 
+from textual.app import ComposeResult
 from textual.widget import Widget
-from textual.widgets import Markdown
 
 from tui.chat.safe_text import make_safe
 from tui.ui.frames import next_frame
 from tui.ui.segment_splitter import SegmentSplitter
-from tui.ui.textual_workarounds import forget_removed_widgets
-from tui.ui.widgets.stored_markdown import StoredMarkdown
+from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 
 FLUSH_INTERVAL = 0.2
 FAST_STREAM_CHARS = 600
@@ -44,10 +40,6 @@ BACKFILL_CHARS_PER_FRAME = 8000
 """About 30 ms of `render_markdown` a frame."""
 
 
-class ReplySegment(Markdown):
-    """The last run of top-level blocks of a streaming reply: the only live Markdown."""
-
-
 class ReplyBody(Widget):
     """The Markdown body of one assistant reply, fed by `feed` and closed by `finish`."""
 
@@ -56,9 +48,9 @@ class ReplyBody(Widget):
         self._initial_text = text
         self._pending: list[str] = []
         self._splitter = SegmentSplitter()
-        self._segment: ReplySegment | None = None
-        self._segment_source = ""
-        """What the live segment was given, in full (its blocks re-join it when it closes)."""
+        self._tail = ""
+        """The open segment's text so far."""
+        self._markdown = RenderedMarkdown()
         self._wake = asyncio.Event()
         self._finishing = False
         self._finish_requested = asyncio.Event()
@@ -67,9 +59,6 @@ class ReplyBody(Widget):
         self._blocks_in_segment = 0
         self._hold_until = 0.0
         self._backfills: list[asyncio.Task[None]] = []
-        self._rearranging = asyncio.Lock()
-        """Held while finished text is added or joined: a flush must not extend the widget
-        a backfill's join is about to remove."""
         self.deltas_fed = 0
 
     @property
@@ -77,9 +66,12 @@ class ReplyBody(Widget):
         """The (made-safe) Markdown handed to the widgets so far, for tests and copying."""
         return "".join(self._text_parts)
 
-    async def on_mount(self) -> None:
+    def compose(self) -> ComposeResult:
+        yield self._markdown
+
+    def on_mount(self) -> None:
         if self._initial_text:
-            await self._show(make_safe(self._initial_text), final=True)
+            self._show(make_safe(self._initial_text), final=True)
 
     def on_unmount(self) -> None:
         for task in self._backfills:
@@ -108,9 +100,8 @@ class ReplyBody(Widget):
             await asyncio.shield(task)
         elif self._pending:
             await self._flush()
-        if self._segment is not None:  # nothing was pending: the live tail ends as it is
-            with self.app.batch_update():
-                await self._close_live_segment("")
+        if self._tail:  # nothing was pending: the open segment ends as it is
+            self._add_pieces([("", True)])
 
     def yield_to_typing(self) -> None:
         """The user just typed: hold the next flush back a moment, so the frame that shows
@@ -143,31 +134,28 @@ class ReplyBody(Widget):
             return 0
         text = "".join(self._pending)
         self._pending.clear()
-        await self._show(text, final=self._finishing)
+        self._show(text, final=self._finishing)
         return len(text)
 
-    async def _show(self, text: str, *, final: bool = False) -> None:
-        """Adds `text` in one batch, so a flush costs one frame. `final`: nothing follows,
-        so the last segment is finished too (no live Markdown is left to lay out).
+    def _show(self, text: str, *, final: bool = False) -> None:
+        """Adds `text`. `final`: nothing follows, so the open segment is finished too.
 
-        A backlog shows its end first: the segments before it are rendered afterwards,
-        above it, by `_backfill`. Only the end is on screen, and rendering 37 KB of
-        Markdown in order took 2.3 s before the last line showed."""
+        A backlog shows its end first: the segments before it are laid out afterwards, a
+        frame's worth at a time, by `_backfill`. Only the end is on screen, and laying out
+        100 KB at once held the event loop for 0.4 s."""
         self._text_parts.append(text)
         pieces = self._pieces(text, self._splitter.feed(text))
         if final and pieces:
             pieces[-1] = (pieces[-1][0], True)
-        with self.app.batch_update():
-            if len(text) > BACKLOG_CHARS and len(pieces) > 2:
-                end = self._first_of_a_screenful(pieces)
-                if end > 1:
-                    await self._add_pieces(pieces[:1])  # ends the live segment, if any
-                    mark = Widget(classes="backfill-mark")
-                    await self.mount(mark)
-                    middle = [fragment for fragment, _ in pieces[1:end]]
-                    self._backfills.append(asyncio.create_task(self._backfill(middle, mark)))
-                    pieces = pieces[end:]
-            await self._add_pieces(pieces)
+        if len(text) > BACKLOG_CHARS and len(pieces) > 2:
+            end = self._first_of_a_screenful(pieces)
+            if end > 1:
+                self._add_pieces(pieces[:1])  # ends the open segment, if any
+                middle = [fragment for fragment, _ in pieces[1:end]]
+                at = self._markdown.segment_count
+                self._backfills.append(asyncio.create_task(self._backfill(middle, at)))
+                pieces = pieces[end:]
+        self._add_pieces(pieces)
 
     def _first_of_a_screenful(self, pieces: list[tuple[str, bool]]) -> int:
         """The latest piece with at least a screen's height of source lines from it on."""
@@ -179,8 +167,8 @@ class ReplyBody(Widget):
                 return index
         return 0
 
-    async def _backfill(self, segments: list[str], mark: Widget) -> None:
-        """Renders the start of a backlog above `mark`, a frame's worth at a time."""
+    async def _backfill(self, segments: list[str], at: int) -> None:
+        """Lays out the start of a backlog, above its end, a frame's worth at a time."""
         batches: list[list[str]] = [[]]
         for segment in segments:
             if batches[-1] and sum(map(len, batches[-1])) + len(segment) > BACKFILL_CHARS_PER_FRAME:
@@ -190,11 +178,8 @@ class ReplyBody(Widget):
             await next_frame(self)  # the end of the backlog first
             if not self.is_attached:
                 return
-            with self.app.batch_update():
-                await self._add_finished(batch, before=mark)
-        with self.app.batch_update():
-            await mark.remove()
-            await self._join_finished_neighbours()
+            self._markdown.insert(at, batch)
+            at += len(batch)
 
     def _pieces(self, text: str, offsets: list[int]) -> list[tuple[str, bool]]:
         """Cuts `text` where segments end: (fragment, whether the segment closes after it).
@@ -213,52 +198,13 @@ class ReplyBody(Widget):
             pieces.append((text[start:], False))
         return pieces
 
-    async def _add_pieces(self, pieces: list[tuple[str, bool]]) -> None:
+    def _add_pieces(self, pieces: list[tuple[str, bool]]) -> None:
+        finished: list[str] = []
         for fragment, closes_segment in pieces:
+            self._tail += fragment
             if closes_segment:
-                await self._close_live_segment(fragment)
-            elif fragment:
-                await self._append_to_segment(fragment)
-
-    async def _append_to_segment(self, text: str) -> None:
-        if self._segment is None:
-            self._segment = ReplySegment()
-            await self.mount(self._segment)
-        self._segment_source += text
-        await self._segment.append(text)
-
-    async def _close_live_segment(self, last_fragment: str) -> None:
-        """The segment is complete: its text joins the finished lines, its widgets go."""
-        source = self._segment_source + last_fragment
-        live, self._segment, self._segment_source = self._segment, None, ""
-        await self._add_finished([source], before=live)
-        if live is not None:
-            await live.remove()
-            forget_removed_widgets()
-
-    async def _add_finished(self, segments: list[str], *, before: Widget | None) -> None:
-        """Adds finished segments where `before` is (or at the end): to the finished text
-        just above, so a reply keeps one `StoredMarkdown`, or as a new one."""
-        async with self._rearranging:
-            children = list(self.children)
-            index = children.index(before) if before is not None else len(children)
-            previous = children[index - 1] if index > 0 else None
-            if isinstance(previous, StoredMarkdown):
-                previous.extend(*segments)
-            elif any(segments):
-                await self.mount(StoredMarkdown(*segments), before=before)
-
-    async def _join_finished_neighbours(self) -> None:
-        """Merges runs of `StoredMarkdown` (a backfill leaves a seam where its mark was)."""
-        async with self._rearranging:
-            previous: StoredMarkdown | None = None
-            absorbed: list[Widget] = []
-            for child in self.children:
-                if not isinstance(child, StoredMarkdown):
-                    previous = None
-                elif previous is not None:
-                    previous.absorb(child)
-                    absorbed.append(child)
-                else:
-                    previous = child
-            await self.remove_children(absorbed)
+                finished.append(self._tail)
+                self._tail = ""
+        if finished:
+            self._markdown.extend(*finished)
+        self._markdown.set_tail(self._tail)

@@ -1,11 +1,16 @@
-"""Finished Markdown as one widget: its lines are laid out by `render_markdown`, not by a
-tree of block widgets, so it costs milliseconds to show instead of hundreds (see
-`tui.ui.markdown_lines`). It holds one or more segments of a reply, each rendered on its
-own (as each was a Markdown widget of its own while it streamed), so a reply of any
-length stays one widget. Lines are made for the width they are shown at, again after a
-resize or when the look changes, and only when next needed."""
+"""A reply's Markdown as one widget: laid out by `tui.ui.markdown_lines`, not by a tree of
+block widgets, so it costs milliseconds to show instead of hundreds, and a reply of any
+length stays one widget.
+
+The text is held as segments (runs of top-level blocks, cut by `ReplyBody`): the finished
+ones, laid out once, and while a reply streams an open tail, laid out again as it grows.
+Their margins collapse where they meet, so the whole looks as if laid out in one piece.
+Lines are made for the width they are shown at, again after a resize or when the look
+changes, and only when next needed."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from rich.segment import Segment
 from rich.style import Style as RichStyle
@@ -16,38 +21,44 @@ from textual.style import Style
 from textual.widget import Widget
 
 from tui.ui.markdown_lines import (
+    LaidOut,
     MarkdownLook,
     build_highlighters,
-    render_markdown,
+    join_laid_out,
+    lay_out,
     take_languages_drawn_plain,
 )
 
 
-class StoredMarkdown(Widget):
+class RenderedMarkdown(Widget):
     COMPONENT_CLASSES = {
-        "stored-markdown--h1",
-        "stored-markdown--h2",
-        "stored-markdown--h3",
-        "stored-markdown--h4",
-        "stored-markdown--h5",
-        "stored-markdown--h6",
-        "stored-markdown--em",
-        "stored-markdown--strong",
-        "stored-markdown--strike",
-        "stored-markdown--code-inline",
-        "stored-markdown--link",
-        "stored-markdown--bullet",
-        "stored-markdown--fence",
-        "stored-markdown--quote",
-        "stored-markdown--quote-edge",
-        "stored-markdown--rule",
-        "stored-markdown--table-lines",
-        "stored-markdown--table-header",
+        "rendered-markdown--h1",
+        "rendered-markdown--h2",
+        "rendered-markdown--h3",
+        "rendered-markdown--h4",
+        "rendered-markdown--h5",
+        "rendered-markdown--h6",
+        "rendered-markdown--em",
+        "rendered-markdown--strong",
+        "rendered-markdown--strike",
+        "rendered-markdown--code-inline",
+        "rendered-markdown--link",
+        "rendered-markdown--bullet",
+        "rendered-markdown--fence",
+        "rendered-markdown--quote",
+        "rendered-markdown--quote-edge",
+        "rendered-markdown--rule",
+        "rendered-markdown--table-lines",
+        "rendered-markdown--table-header",
     }
 
     def __init__(self, *segments: str) -> None:
         super().__init__()
         self._segments = [segment for segment in segments if segment]
+        self._tail = ""
+        self._laid_out: list[LaidOut] = []
+        """The segments' layouts at `_lines_width` (empty when that is 0)."""
+        self._tail_laid_out = LaidOut([])
         self._lines: list[Strip] = []
         self._lines_width = 0
         self._lines_look: MarkdownLook | None = None
@@ -56,20 +67,41 @@ class StoredMarkdown(Widget):
 
     @property
     def source(self) -> str:
-        return "".join(self._segments)
+        return "".join(self._segments) + self._tail
+
+    @property
+    def segment_count(self) -> int:
+        return len(self._segments)
 
     def extend(self, *segments: str) -> None:
-        """Takes the next finished segments; only they are rendered, not the rest again."""
+        """Takes the next finished segments; only they are laid out, not the rest again."""
+        self.insert(len(self._segments), segments)
+
+    def insert(self, index: int, segments: Sequence[str]) -> None:
+        """Puts finished segments at `index` (a backlog's start arrives after its end)."""
         new = [segment for segment in segments if segment]
-        self._segments.extend(new)
+        self._segments[index:index] = new
         if self._lines_width and self._lines_look is not None:
-            for segment in new:
-                self._lines.extend(render_markdown(segment, self._lines_width, self._lines_look))
+            width, look = self._lines_width, self._lines_look
+            self._laid_out[index:index] = [lay_out(segment, width, look) for segment in new]
+            self._join()
         self.refresh(layout=True)
 
-    def absorb(self, following: StoredMarkdown) -> None:
-        """Takes the finished text that comes right after this one."""
-        self.extend(*following._segments)
+    def set_tail(self, source: str) -> None:
+        """The open segment, as it stands: laid out again each time, it stays short."""
+        if source == self._tail:
+            return
+        self._tail = source
+        if self._lines_width and self._lines_look is not None:
+            self._tail_laid_out = lay_out(source, self._lines_width, self._lines_look)
+            self._join()
+        self.refresh(layout=True)
+
+    def _join(self) -> None:
+        self._lines = join_laid_out(
+            [*self._laid_out, self._tail_laid_out], self._lines_width, self._lines_look
+        )
+        self._highlight_later(take_languages_drawn_plain())
 
     def _look(self) -> MarkdownLook:
         """Parts with a colour are resolved in full (over this widget's background: a
@@ -77,10 +109,10 @@ class StoredMarkdown(Widget):
         partial, as Textual's Markdown has them, so they keep the background they land on."""
 
         def part(name: str) -> Style:
-            return self.get_visual_style(f"stored-markdown--{name}")
+            return self.get_visual_style(f"rendered-markdown--{name}")
 
         def emphasis(name: str) -> Style:
-            return self.get_visual_style(f"stored-markdown--{name}", partial=True)
+            return self.get_visual_style(f"rendered-markdown--{name}", partial=True)
 
         return MarkdownLook(
             text=self.get_visual_style(),
@@ -93,7 +125,9 @@ class StoredMarkdown(Widget):
             bullet=part("bullet"),
             fence=part("fence"),
             # see-through, so that a quote in a quote is a shade lighter again
-            quote=Style(background=self.get_component_styles("stored-markdown--quote").background),
+            quote=Style(
+                background=self.get_component_styles("rendered-markdown--quote").background
+            ),
             quote_edge=part("quote-edge"),
             rule=part("rule"),
             table_lines=part("table-lines"),
@@ -111,11 +145,10 @@ class StoredMarkdown(Widget):
                 self._lines_look, self._lines_width = look, 0
         if width != self._lines_width and self._lines_look is not None:
             look = self._lines_look
-            self._lines = [
-                line for segment in self._segments for line in render_markdown(segment, width, look)
-            ]
             self._lines_width = width
-            self._highlight_later(take_languages_drawn_plain())
+            self._laid_out = [lay_out(segment, width, look) for segment in self._segments]
+            self._tail_laid_out = lay_out(self._tail, width, look)
+            self._join()
         return self._lines
 
     def _highlight_later(self, languages: set[str]) -> None:
