@@ -60,11 +60,11 @@ SAVE_INTERVAL = 0.5
 """A streaming reply reaches the database at most this often: a crash loses at most this."""
 RESUMED_MESSAGES_SHOWN = 12
 SCROLL_BATCH = 4
+"""Turns mounted (and unmounted at the other end) per step while scrolling: each costs
+layout and styling, so small steps keep every stall short."""
 COMMON_CODE_LANGUAGES = ("", "python", "bash", "sh", "javascript", "typescript", "json")
 """Highlighters built in the background after start-up, so the first code block of a
 reply does not hold up its frame (guessing a fence's language loads every lexer: 130 ms)."""
-"""Turns mounted (and unmounted at the other end) per step while scrolling: each costs a
-frame of Markdown layout, so small steps keep every stall short."""
 MOST_MOUNTED_MESSAGES = 24
 """Beyond this many mounted turns, those farthest from where the user reads are unmounted:
 every frame lays out every mounted widget, and a 2,000-message history grew to 800 MB."""
