@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui.attachments import Attachment, with_attachments
 from tui.backend import ChatBackend, load_client_library
@@ -65,6 +65,8 @@ layout and styling, so small steps keep every stall short."""
 COMMON_CODE_LANGUAGES = ("", "python", "bash", "sh", "javascript", "typescript", "json")
 """Highlighters built in the background after start-up, so the first code block of a
 reply does not hold up its frame (guessing a fence's language loads every lexer: 130 ms)."""
+IDLE_BEFORE_WARMING = 1.0
+"""Seconds without a reply streaming before those highlighters are built."""
 MOST_MOUNTED_MESSAGES = 24
 """Beyond this many mounted turns, those farthest from where the user reads are unmounted:
 every frame lays out every mounted widget, and a 2,000-message history grew to 800 MB."""
@@ -116,6 +118,7 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
         self._first_shown = 0
         """Index of the earliest message mounted in the log; earlier ones load on demand."""
         self._preload_started = False
+        self._last_reply_ended = 0.0
         self._end_shown: int | None = None
         self._streaming_view: AssistantMessageView | None = None
         """Index of the first message unmounted at the bottom, or None: the end is shown."""
@@ -156,13 +159,19 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
             self._preload_started = True
             self.run_worker(self._preload, thread=True, group="preload")
 
-    @staticmethod
-    def _preload() -> None:
+    def _preload(self) -> None:
         try:
             load_client_library()
-            build_highlighters(COMMON_CODE_LANGUAGES)
         finally:  # collection, off during start-up, comes back on whatever happened
             freeze_long_lived_objects()
+        # Not while a reply streams or has just ended: building them holds the interpreter
+        # for ~0.2 s, which put off the end of a first reply streamed at full speed.
+        worker = get_current_worker()
+        while self.is_streaming or time.monotonic() - self._last_reply_ended < IDLE_BEFORE_WARMING:
+            if worker.is_cancelled:  # the app is closing
+                return
+            time.sleep(IDLE_BEFORE_WARMING / 4)
+        build_highlighters(COMMON_CODE_LANGUAGES)
 
     def on_mount(self) -> None:
         self.title = "tui-chat"
@@ -443,6 +452,7 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
             # The collections put off while streaming come due when the thresholds drop:
             # after the frame that shows the reply's end, not before it (+0.3 s of lag).
             await next_frame(view)
+        self._last_reply_ended = time.monotonic()
 
     async def _stream_into(self, reply: Message, view: AssistantMessageView) -> None:
         """Streams one reply into `reply` and `view`; every way out leaves both consistent."""

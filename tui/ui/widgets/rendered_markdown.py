@@ -52,8 +52,13 @@ class RenderedMarkdown(Widget):
         "rendered-markdown--table-header",
     }
 
-    def __init__(self, *segments: str) -> None:
+    def __init__(self, *segments: str, defer_new_highlighters: bool = False) -> None:
+        """`defer_new_highlighters`: code in a language not highlighted yet in this process
+        is drawn plain at first and highlighted after the next frame (see
+        `_highlight_later`); for a reply shown at once, not for one that streams in (every
+        flush would lay it all out again)."""
         super().__init__()
+        self._defer_new_highlighters = defer_new_highlighters
         self._segments = [segment for segment in segments if segment]
         self._tail = ""
         self._laid_out: list[LaidOut] = []
@@ -134,7 +139,7 @@ class RenderedMarkdown(Widget):
             table_header=part("table-header"),
             ansi=self.app.native_ansi_color,
             dark=self.app.current_theme.dark,
-            highlight_unbuilt=False,
+            highlight_unbuilt=not self._defer_new_highlighters,
         )
 
     def _lines_at(self, width: int) -> list[Strip]:

@@ -50,7 +50,7 @@ class ReplyBody(Widget):
         self._splitter = SegmentSplitter()
         self._tail = ""
         """The open segment's text so far."""
-        self._markdown = RenderedMarkdown()
+        self._markdown = RenderedMarkdown(defer_new_highlighters=bool(text))
         self._wake = asyncio.Event()
         self._finishing = False
         self._finish_requested = asyncio.Event()
