@@ -172,6 +172,7 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
                 return
             time.sleep(IDLE_BEFORE_WARMING / 4)
         build_highlighters(COMMON_CODE_LANGUAGES)
+        freeze_long_lived_objects()  # every lexer module: out of full collections' way too
 
     def on_mount(self) -> None:
         self.title = "tui-chat"
