@@ -33,11 +33,11 @@ LONGEST_TYPING_HOLD = 0.5
 BLOCKS_PER_SEGMENT = 8
 BACKLOG_CHARS = 24_000
 """A flush longer than this (a burst from a fast server, a 1 MB delta, a long stored
-reply: ~85 ms of `render_markdown`) shows a screenful of its end first and the rest above
+reply: ~85 ms of layout) shows a screenful of its end first and the rest above
 it over the next frames (`_backfill`): laying out 100 KB at once held the event loop for
 0.4 s."""
 BACKFILL_CHARS_PER_FRAME = 8000
-"""About 30 ms of `render_markdown` a frame."""
+"""About 30 ms of layout a frame."""
 
 
 class ReplyBody(Widget):
