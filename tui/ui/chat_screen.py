@@ -48,7 +48,6 @@ from tui.ui.reply_stats import ReplyStats
 from tui.ui.search_screen import SearchScreen
 from tui.ui.slash_commands import SlashCommand, parse_slash_command
 from tui.ui.system_prompt_screen import SystemPromptScreen
-from tui.ui.textual_workarounds import forget_removed_widgets
 from tui.ui.welcome_screen import WelcomeScreen
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import AssistantMessageView, NoticeView, UserMessageView
@@ -309,8 +308,7 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
             log.anchor(False)  # the end is no longer mounted: nothing to follow
             doomed = mounted[MOST_MOUNTED_MESSAGES:]
             self._end_shown = self.conversation.messages.index(doomed[0].message)
-            await log.remove_children(doomed)
-            forget_removed_widgets()
+            await log.drop(doomed)
 
         def stay_at_the_same_turn() -> None:
             if first_view is not None and first_view.is_attached:
@@ -339,8 +337,7 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
             scroll_before = log.scroll_y
             self._first_shown = messages.index(doomed[-1].message) + 1
             await log.query(".earlier").remove()
-            await log.remove_children(doomed)
-            forget_removed_widgets()
+            await log.drop(doomed)
             await log.mount_all(self._earlier_notice(), before=kept)
 
             def keep_reading_position() -> None:
@@ -357,7 +354,7 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
         if self._end_shown is None:
             return
         self._end_shown = None
-        await self.log_view.remove_children()
+        await self.log_view.drop()
         self._show_history()
         self.log_view.anchor()
 
@@ -586,7 +583,7 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
         self._show_model_in_header()
         self._first_shown = 0
         self._end_shown = None
-        await self.log_view.remove_children()
+        await self.log_view.drop()
         self.log_view.anchor()
         self.status.show("New conversation")
         self.prompt.focus()
@@ -678,7 +675,7 @@ class ChatScreen(MessageActions, PromptCommands, Screen[None]):
             return
         self.conversation = conversation
         self._show_model_in_header()
-        await self.log_view.remove_children()
+        await self.log_view.drop()
         views = self._show_history(request.message_id)
         self.status.show(f"Opened: {make_safe(conversation.title)}")
         self.prompt.focus()

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.containers import VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
+
+from tui.ui.textual_workarounds import forget_removed_widgets
 
 
 class MessageLog(VerticalScroll, can_focus=True):
@@ -25,3 +30,9 @@ class MessageLog(VerticalScroll, can_focus=True):
         bottom = self.max_scroll_y
         if bottom > 0 and new_value >= bottom > old_value:
             self.post_message(self.ReachedBottom())
+
+    async def drop(self, views: Sequence[Widget] | None = None) -> None:
+        """Removes `views` (all of them if None) and lets their rendered lines go: turns
+        come and go all the time while a long history is scrolled."""
+        await self.remove_children(views if views is not None else "*")
+        forget_removed_widgets()

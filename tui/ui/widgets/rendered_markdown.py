@@ -52,14 +52,14 @@ class RenderedMarkdown(Widget):
         "rendered-markdown--table-header",
     }
 
-    def __init__(self, *segments: str, defer_new_highlighters: bool = False) -> None:
+    def __init__(self, *, defer_new_highlighters: bool = False) -> None:
         """`defer_new_highlighters`: code in a language not highlighted yet in this process
         is drawn plain at first and highlighted after the next frame (see
         `_highlight_later`); for a reply shown at once, not for one that streams in (every
         flush would lay it all out again)."""
         super().__init__()
         self._defer_new_highlighters = defer_new_highlighters
-        self._segments = [segment for segment in segments if segment]
+        self._segments: list[str] = []
         self._tail = ""
         self._laid_out: list[LaidOut] = []
         """The segments' layouts at `_lines_width` (empty when that is 0)."""
@@ -68,7 +68,7 @@ class RenderedMarkdown(Widget):
         self._lines_width = 0
         self._lines_look: MarkdownLook | None = None
         self._look_may_have_changed = False
-        self._laid_out_width = 0
+        self._layout_width = 0
 
     @property
     def source(self) -> str:
@@ -177,7 +177,7 @@ class RenderedMarkdown(Widget):
         super().notify_style_update()
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        self._laid_out_width = width
+        self._layout_width = width
         return len(self._lines_at(width))
 
     def render_line(self, y: int) -> Strip:
@@ -215,7 +215,7 @@ class RenderedMarkdown(Widget):
         """The width the last layout gave: `self.size` asks the compositor's map, which
         right after a layout change is rebuilt on first use (a tenth of the CPU while
         scrolling back through history, when asked for every line)."""
-        return self._laid_out_width or self.size.width
+        return self._layout_width or self.size.width
 
     def line_text(self, y: int) -> str:
         """The plain text of one rendered line, to find what a click landed on."""
