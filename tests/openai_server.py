@@ -100,6 +100,10 @@ class OpenAIStyleServer:
         self.request_headers: list[dict[str, str]] = []
         self.disconnects = 0
         self.completed_streams = 0
+        self.open_streams = 0
+        self.most_open_streams = 0
+        """The most streams that were open at the same moment: a client streams one reply at a
+        time."""
         self.models: list[str] | None = ["test-model"]
         """What `GET /models` lists; None answers 404 like servers without a list."""
         self.model_list_requests = 0
@@ -234,6 +238,8 @@ class OpenAIStyleServer:
             b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
         )
         gone = asyncio.ensure_future(reader.read(1))  # EOF here means the client hung up
+        self.open_streams += 1
+        self.most_open_streams = max(self.most_open_streams, self.open_streams)
 
         async def send(text: str) -> None:
             if gone.done():
@@ -286,4 +292,5 @@ class OpenAIStyleServer:
             await send("")  # the zero-length chunk ends the HTTP body
             self.completed_streams += 1
         finally:
+            self.open_streams -= 1
             gone.cancel()
