@@ -2,6 +2,11 @@
 
 The file and its folder are private to the user (0600/0700). A database that cannot be
 read is never deleted: it is moved aside with a timestamp and a fresh one is started.
+
+Messages are stored as a tree (a parent id per message, the chosen child per parent) and
+their text as parts. A streaming reply is saved often; each save writes only what arrived
+since the last one (a new piece row per grown part), so its cost does not grow with the
+reply. When the reply ends its pieces are joined into one row per part, once.
 """
 
 from __future__ import annotations
@@ -9,48 +14,17 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, MessageStatus, Role, Usage
+from tui.chat.parts import Part, part_of_kind
+from tui.store_schema import MIGRATIONS, migrate
 
-MIGRATIONS: list[str] = [
-    # version 1
-    """
-    CREATE TABLE conversations (
-        id INTEGER PRIMARY KEY,
-        title TEXT NOT NULL DEFAULT '',
-        model TEXT,
-        endpoint TEXT,
-        system_prompt TEXT,
-        created_at REAL NOT NULL,
-        updated_at REAL NOT NULL
-    );
-    CREATE TABLE messages (
-        id INTEGER PRIMARY KEY,
-        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-        role TEXT NOT NULL,
-        content TEXT NOT NULL DEFAULT '',
-        reasoning TEXT NOT NULL DEFAULT '',
-        status TEXT NOT NULL,
-        error TEXT,
-        finish_reason TEXT,
-        model TEXT,
-        prompt_tokens INTEGER,
-        completion_tokens INTEGER,
-        time_to_first_token REAL,
-        duration REAL,
-        created_at REAL NOT NULL
-    );
-    CREATE INDEX messages_by_conversation ON messages(conversation_id, id);
-    """,
-    # version 2: regenerated replies are kept as versions instead of being deleted
-    """
-    ALTER TABLE messages ADD COLUMN replaced INTEGER NOT NULL DEFAULT 0;
-    """,
-]
+__all__ = ["MIGRATIONS", "ConversationSummary", "SearchHit", "Store", "StoreError"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +55,26 @@ class StoreError(Exception):
     """The history could not be opened or written; the message says what and where."""
 
 
+@dataclass(slots=True)
+class _SavedPart:
+    kind: str
+    length: int
+    pieces: int
+
+
 class Store:
+    """One connection, used from the event loop and, for the rare long write (joining a
+    long reply's pieces), from a worker thread: a lock keeps them apart."""
+
     def __init__(self, connection: sqlite3.Connection, path: Path, notice: str | None) -> None:
         self._db = connection
+        self._lock = threading.RLock()
         self.path = path
         self.notice = notice
         """Set when opening had to set a damaged file aside: tell the user once."""
+        self._saved: dict[int, list[_SavedPart]] = {}
+        """Per stored message id: what of each part is in the file, so a save writes only
+        what is new."""
 
     @classmethod
     def open(cls, path: Path) -> Store:
@@ -108,11 +96,16 @@ class Store:
         return cls(connection, path, notice)
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
+
+    # Writing -----------------------------------------------------------------------------
 
     def save_conversation(self, conversation: Conversation, endpoint: str | None) -> None:
+        """Inserts a new conversation, or writes all of its own fields (title, model,
+        system prompt) at once; `save_details` writes one field and nothing stale."""
         now = time.time()
-        with self._db:
+        with self._lock, self._db:
             if conversation.id is None:
                 cursor = self._db.execute(
                     "INSERT INTO conversations (title, model, endpoint, system_prompt,"
@@ -140,67 +133,176 @@ class Store:
                     ),
                 )
 
+    def save_details(self, conversation_id: int, **fields: str | None) -> None:
+        """Writes only the named fields (title, model, system_prompt) of a conversation."""
+        allowed = {"title", "model", "system_prompt"}
+        if not fields or not set(fields) <= allowed:
+            raise StoreError(f"unknown conversation fields: {sorted(set(fields) - allowed)}")
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        with self._lock, self._db:
+            self._db.execute(
+                f"UPDATE conversations SET {assignments} WHERE id = ?",
+                (*fields.values(), conversation_id),
+            )
+
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        self.save_details(conversation_id, title=title)
+
     def save_message(self, conversation: Conversation, message: Message) -> None:
-        """Inserts or updates one message; called at most every half second while streaming."""
+        """Inserts or updates one message; its parent must be stored already. Called every
+        half second while a reply streams: only what arrived since the last call is written.
+        A finished message has its pieces joined (see `join_pieces`)."""
         if conversation.id is None:
             raise StoreError("save the conversation before its messages")
+        parent = message.parent
+        parent_id = None if parent is None or parent is conversation.root else parent.id
+        if parent is not None and parent is not conversation.root and parent_id is None:
+            raise StoreError("save a message's parent before the message")
         usage = message.usage
         values = (
             message.role.value,
-            message.content,
-            message.reasoning,
             message.status.value,
             message.error,
             message.finish_reason,
             message.model,
-            usage.prompt_tokens if usage else None,
-            usage.completion_tokens if usage else None,
+            _bounded(usage.prompt_tokens) if usage else None,
+            _bounded(usage.completion_tokens) if usage else None,
             message.time_to_first_token,
             message.duration,
-            int(message.replaced),
         )
-        with self._db:
+        with self._lock, self._db:
             if message.id is None:
                 cursor = self._db.execute(
-                    "INSERT INTO messages (role, content, reasoning, status, error, finish_reason,"
-                    " model, prompt_tokens, completion_tokens, time_to_first_token, duration,"
-                    " replaced, conversation_id, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*values, conversation.id, message.created_at),
+                    "INSERT INTO messages (role, status, error, finish_reason, model,"
+                    " prompt_tokens, completion_tokens, time_to_first_token, duration,"
+                    " conversation_id, parent_id, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*values, conversation.id, parent_id, message.created_at),
                 )
                 message.id = cursor.lastrowid
+                self._saved[message.id or 0] = []
+                if parent is not None and parent.chosen is message:
+                    self._write_choice(conversation, parent)
             else:
                 self._db.execute(
-                    "UPDATE messages SET role = ?, content = ?, reasoning = ?, status = ?,"
-                    " error = ?, finish_reason = ?, model = ?, prompt_tokens = ?,"
-                    " completion_tokens = ?, time_to_first_token = ?, duration = ?, replaced = ?"
-                    " WHERE id = ?",
+                    "UPDATE messages SET role = ?, status = ?, error = ?, finish_reason = ?,"
+                    " model = ?, prompt_tokens = ?, completion_tokens = ?,"
+                    " time_to_first_token = ?, duration = ? WHERE id = ?",
                     (*values, message.id),
                 )
+            self._write_parts(message)
+            if message.is_final:
+                self._join_pieces(message)
             self._db.execute(
                 "UPDATE conversations SET updated_at = ? WHERE id = ?",
                 (time.time(), conversation.id),
             )
 
-    def rename_conversation(self, conversation_id: int, title: str) -> None:
-        with self._db:
+    def _write_parts(self, message: Message) -> None:
+        """Appends what each part gained as a new piece row; a part that changed in any
+        other way (or that this store has not seen) is written again whole."""
+        assert message.id is not None
+        saved = self._saved.get(message.id)
+        if (
+            saved is None
+            or len(saved) > len(message.parts)
+            or any(
+                record.kind != part.kind or record.length > len(part.text)
+                for record, part in zip(saved, message.parts, strict=False)
+            )
+        ):
+            self._db.execute("DELETE FROM message_parts WHERE message_id = ?", (message.id,))
+            saved = self._saved[message.id] = []
+        for position, part in enumerate(message.parts):
+            if position == len(saved):
+                saved.append(_SavedPart(part.kind, 0, 0))
+            record = saved[position]
+            if record.length == len(part.text) and record.pieces:
+                continue
             self._db.execute(
-                "UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id)
+                "INSERT INTO message_parts (message_id, position, kind, text) VALUES (?, ?, ?, ?)",
+                (message.id, position, part.kind, part.text[record.length :]),
+            )
+            record.length = len(part.text)
+            record.pieces += 1
+
+    def _join_pieces(self, message: Message) -> None:
+        """One row per part once a message is final: search matches across the seams, and
+        loading reads one row. Costs the length of the reply, once."""
+        saved = self._saved.get(message.id or 0, [])
+        if all(record.pieces <= 1 for record in saved):
+            return
+        self._db.execute("DELETE FROM message_parts WHERE message_id = ?", (message.id,))
+        self._db.executemany(
+            "INSERT INTO message_parts (message_id, position, kind, text) VALUES (?, ?, ?, ?)",
+            [(message.id, i, part.kind, part.text) for i, part in enumerate(message.parts)],
+        )
+        for record in saved:
+            record.pieces = 1
+
+    def needs_long_write(self, message: Message) -> bool:
+        """Whether saving `message` now would join many pieces: worth a worker thread."""
+        saved = self._saved.get(message.id or 0, [])
+        return message.is_final and sum(record.length for record in saved if record.pieces > 1) > (
+            64 * 1024
+        )
+
+    def save_choice(self, conversation: Conversation, parent: Message) -> None:
+        """Records which child of `parent` (or of the top) is on the path now."""
+        with self._lock, self._db:
+            self._write_choice(conversation, parent)
+
+    def _write_choice(self, conversation: Conversation, parent: Message) -> None:
+        chosen_id = parent.chosen.id if parent.chosen is not None else None
+        if parent is conversation.root:
+            self._db.execute(
+                "UPDATE conversations SET chosen_root_id = ? WHERE id = ?",
+                (chosen_id, conversation.id),
+            )
+        elif parent.id is not None:
+            self._db.execute(
+                "UPDATE messages SET chosen_child_id = ? WHERE id = ?", (chosen_id, parent.id)
             )
 
-    def delete_messages(self, message_ids: list[int]) -> None:
-        with self._db:
-            self._db.executemany(
-                "DELETE FROM messages WHERE id = ?", [(message_id,) for message_id in message_ids]
-            )
+    def save_path(self, conversation: Conversation) -> None:
+        """Records every choice along the path (after a search hit was revealed)."""
+        with self._lock, self._db:
+            node = conversation.root
+            while node.chosen is not None:
+                self._write_choice(conversation, node)
+                node = node.chosen
+
+    def delete_message(
+        self, conversation: Conversation, message_id: int, moved: list[Message]
+    ) -> None:
+        """Deletes one message whose children (`moved`, already moved up in memory) now
+        follow its parent; the parent's choice is written again."""
+        with self._lock, self._db:
+            for child in moved:
+                if child.id is not None:
+                    parent = child.parent
+                    parent_id = None if parent is None or parent is conversation.root else parent.id
+                    self._db.execute(
+                        "UPDATE messages SET parent_id = ? WHERE id = ?", (parent_id, child.id)
+                    )
+            self._db.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+            self._saved.pop(message_id, None)
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+
+    # Reading -----------------------------------------------------------------------------
 
     def recent_prompts(self, limit: int = 200) -> list[str]:
         """The user's latest prompts across all conversations, oldest first, without
         repeats: the prompt box's history survives restarts."""
-        rows = self._db.execute(
-            "SELECT content FROM messages WHERE role = 'user' ORDER BY id DESC LIMIT ?",
-            (limit * 2,),
-        ).fetchall()
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT p.text FROM messages m JOIN message_parts p ON p.message_id = m.id"
+                " WHERE m.role = 'user' AND p.kind = 'text' ORDER BY m.id DESC LIMIT ?",
+                (limit * 2,),
+            ).fetchall()
         seen: set[str] = set()
         prompts: list[str] = []
         for (content,) in rows:
@@ -209,90 +311,95 @@ class Store:
                 prompts.append(content)
         return prompts[:limit][::-1]
 
-    def delete_conversation(self, conversation_id: int) -> None:
-        with self._db:
-            self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
-
     def search(self, text: str, limit: int = 50) -> list[SearchHit]:
-        """Messages matching `text`, newest first: with SQLite's FTS5 (each word as a prefix,
-        as the user types) where it is compiled in, a case-insensitive LIKE scan otherwise."""
+        """Messages matching `text` on any branch, newest first: with SQLite's FTS5 (each
+        word as a prefix, as the user types) where it is compiled in, a case-insensitive
+        LIKE scan otherwise."""
         words = text.split()
         if not words:
             return []
         if self.has_full_text_index:
-            query = " ".join('"' + word.replace('"', '""') + '"*' for word in words)
-            sql = (
-                "SELECT m.conversation_id, m.id, c.title, m.content FROM messages_fts f"
-                " JOIN messages m ON m.id = f.rowid"
-                " JOIN conversations c ON c.id = m.conversation_id"
-                " WHERE messages_fts MATCH ? AND m.replaced = 0 ORDER BY m.id DESC LIMIT ?"
-            )
-            argument = query
+            argument = " ".join('"' + word.replace('"', '""') + '"*' for word in words)
+            match = "p.id IN (SELECT rowid FROM parts_fts WHERE parts_fts MATCH ?)"
         else:
             argument = (
                 "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             )
-            sql = (
-                "SELECT m.conversation_id, m.id, c.title, m.content FROM messages m"
-                " JOIN conversations c ON c.id = m.conversation_id"
-                " WHERE m.content LIKE ? ESCAPE '\\' AND m.replaced = 0"
-                " ORDER BY m.id DESC LIMIT ?"
-            )
-        rows = self._db.execute(sql, (argument, limit)).fetchall()
+            match = "p.kind = 'text' AND p.text LIKE ? ESCAPE '\\'"
+        sql = (
+            "SELECT m.conversation_id, m.id, c.title, p.text FROM message_parts p"
+            " JOIN messages m ON m.id = p.message_id"
+            " JOIN conversations c ON c.id = m.conversation_id"
+            f" WHERE {match} GROUP BY m.id ORDER BY m.id DESC LIMIT ?"
+        )
+        with self._lock:
+            rows = self._db.execute(sql, (argument, limit)).fetchall()
         return [
             SearchHit(int(r[0]), int(r[1]), str(r[2]), _snippet(str(r[3]), words[0])) for r in rows
         ]
 
     @property
     def has_full_text_index(self) -> bool:
-        row = self._db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages_fts'"
-        ).fetchone()
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'parts_fts'"
+            ).fetchone()
         return row is not None
 
     def latest_conversation_id(self) -> int | None:
-        row = self._db.execute(
-            "SELECT id FROM conversations ORDER BY updated_at DESC, id DESC LIMIT 1"
-        ).fetchone()
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id FROM conversations ORDER BY updated_at DESC, id DESC LIMIT 1"
+            ).fetchone()
         return None if row is None else int(row[0])
 
     def list_conversations(self, limit: int = 200) -> list[ConversationSummary]:
-        rows = self._db.execute(
-            "SELECT c.id, c.title, c.updated_at, COUNT(m.id) FROM conversations c"
-            " LEFT JOIN messages m ON m.conversation_id = c.id"
-            " GROUP BY c.id ORDER BY c.updated_at DESC, c.id DESC LIMIT ?",
-            (limit,),
-        ).fetchall()
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT c.id, c.title, c.updated_at, COUNT(m.id) FROM conversations c"
+                " LEFT JOIN messages m ON m.conversation_id = c.id"
+                " GROUP BY c.id ORDER BY c.updated_at DESC, c.id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
         return [ConversationSummary(int(r[0]), str(r[1]), float(r[2]), int(r[3])) for r in rows]
 
     def load_conversation(self, conversation_id: int) -> Conversation | None:
-        """Loads a conversation; a reply left streaming by a dead process comes back
-        marked interrupted, ready to be regenerated."""
-        row = self._db.execute(
-            "SELECT id, title, model, system_prompt, created_at FROM conversations WHERE id = ?",
-            (conversation_id,),
-        ).fetchone()
-        if row is None:
-            return None
+        """Loads a conversation's whole tree; a reply left streaming by a dead process
+        comes back whole (its pieces joined) and marked interrupted."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, title, model, system_prompt, created_at, chosen_root_id"
+                " FROM conversations WHERE id = ?",
+                (conversation_id,),
+            ).fetchone()
+            if row is None:
+                return None
+            message_rows = self._db.execute(
+                "SELECT id, parent_id, chosen_child_id, role, status, error, finish_reason,"
+                " model, prompt_tokens, completion_tokens, time_to_first_token, duration,"
+                " created_at FROM messages WHERE conversation_id = ? ORDER BY id",
+                (conversation_id,),
+            ).fetchall()
+            part_rows = self._db.execute(
+                "SELECT p.message_id, p.position, p.kind, p.text FROM message_parts p"
+                " JOIN messages m ON m.id = p.message_id WHERE m.conversation_id = ?"
+                " ORDER BY p.message_id, p.position, p.id",
+                (conversation_id,),
+            ).fetchall()
         conversation = Conversation(
             id=int(row[0]), title=row[1], model=row[2], system_prompt=row[3], created_at=row[4]
         )
-        group: list[Message] = []  # consecutive assistant rows: versions of one reply
-        for m in self._db.execute(
-            "SELECT id, role, content, reasoning, status, error, finish_reason, model,"
-            " prompt_tokens, completion_tokens, time_to_first_token, duration, created_at,"
-            " replaced FROM messages WHERE conversation_id = ? ORDER BY id",
-            (conversation_id,),
-        ):
+        parts = _parts_by_message(part_rows)
+        by_id: dict[int, Message] = {}
+        chosen_ids: dict[int, int | None] = {}
+        for m in message_rows:
             status = MessageStatus(m[4])
             if status is MessageStatus.STREAMING:
                 status = MessageStatus.INTERRUPTED
             usage = Usage(m[8], m[9]) if m[8] is not None and m[9] is not None else None
             message = Message(
+                Role(m[3]),
                 id=m[0],
-                role=Role(m[1]),
-                content=m[2],
-                reasoning=m[3],
                 status=status,
                 error=m[5],
                 finish_reason=m[6],
@@ -301,29 +408,48 @@ class Store:
                 time_to_first_token=m[10],
                 duration=m[11],
                 created_at=m[12],
-                replaced=bool(m[13]),
+                parts=parts.get(m[0], []),
             )
-            if message.role is Role.ASSISTANT:
-                group.append(message)
-                continue
-            _show_one_version(conversation, group)
-            group = []
-            conversation.messages.append(message)
-        _show_one_version(conversation, group)
+            by_id[m[0]] = message
+            chosen_ids[m[0]] = m[2]
+        for m in message_rows:  # parents are older than their children: already built
+            parent = by_id.get(m[1]) if m[1] is not None else None
+            message = by_id[m[0]]
+            message.parent = parent or conversation.root
+            message.parent.children.append(message)
+        for message_id, chosen_id in [(None, row[5]), *chosen_ids.items()]:
+            parent = conversation.root if message_id is None else by_id[message_id]
+            if parent.children:
+                chosen = by_id.get(chosen_id) if chosen_id is not None else None
+                parent.chosen = chosen if chosen in parent.children else parent.children[-1]
         return conversation
 
 
-def _show_one_version(conversation: Conversation, group: list[Message]) -> None:
-    """Consecutive assistant rows are versions of one reply: the one not marked replaced is
-    shown (the newest if the marks disagree), the others stay reachable as its versions."""
-    if not group:
-        return
-    shown = next((m for m in group if not m.replaced), group[-1])
-    shown.replaced = False
-    if len(group) > 1:
-        for version in group:
-            version.versions = group
-    conversation.messages.append(shown)
+def _parts_by_message(rows: list[tuple[int, int, str, str]]) -> dict[int, list[Part]]:
+    """Joins the pieces of each part (a reply saved while streaming has several)."""
+    found: dict[int, list[Part]] = {}
+    last: tuple[int, int] | None = None
+    for message_id, position, kind, text in rows:
+        parts = found.setdefault(message_id, [])
+        if last == (message_id, position) and parts:
+            parts[-1].text += text
+            continue
+        last = (message_id, position)
+        part = part_of_kind(kind, text)
+        if part is not None:
+            parts.append(part)
+        else:
+            last = None
+    return found
+
+
+SQLITE_INTEGER_MAX = 2**63 - 1
+
+
+def _bounded(number: int) -> int:
+    """Numbers from a server are untrusted: one past SQLite's integer range would make
+    the whole message unsavable."""
+    return max(0, min(int(number), SQLITE_INTEGER_MAX))
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -332,13 +458,12 @@ def _connect(path: Path) -> sqlite3.Connection:
         # Create the file private before SQLite writes a byte of conversation into it.
         fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
         os.close(fd)
-    connection = sqlite3.connect(path, timeout=5.0, isolation_level=None)
+    connection = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
     try:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
+        migrate(connection)  # foreign keys off: a migration may rebuild a table
         connection.execute("PRAGMA foreign_keys=ON")
-        _migrate(connection)
-        _ensure_search_index(connection)
         connection.execute("SELECT COUNT(*) FROM messages").fetchone()
     except sqlite3.DatabaseError:
         connection.close()
@@ -348,59 +473,3 @@ def _connect(path: Path) -> sqlite3.Connection:
         with contextlib.suppress(OSError):
             os.chmod(f"{path}{suffix}", 0o600)
     return connection
-
-
-def _migrate(connection: sqlite3.Connection) -> None:
-    version = connection.execute("PRAGMA user_version").fetchone()[0]
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            _run_script(connection, script)
-            connection.execute(f"PRAGMA user_version = {number}")
-            connection.execute("COMMIT")
-        except Exception:
-            connection.execute("ROLLBACK")
-            raise
-
-
-SEARCH_INDEX_STATEMENTS = [
-    "CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages', content_rowid='id')",
-    "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN"
-    " INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content); END",
-    "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN"
-    " INSERT INTO messages_fts(messages_fts, rowid, content)"
-    " VALUES ('delete', old.id, old.content); END",
-    "CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN"
-    " INSERT INTO messages_fts(messages_fts, rowid, content)"
-    " VALUES ('delete', old.id, old.content);"
-    " INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content); END",
-    "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",
-]
-
-
-def _ensure_search_index(connection: sqlite3.Connection) -> None:
-    """Adds the FTS5 index (kept in step by triggers) if this SQLite has FTS5; an SQLite
-    without it simply searches with LIKE, and the database stays usable by both."""
-    exists = connection.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages_fts'"
-    ).fetchone()
-    if exists:
-        return
-    try:
-        connection.execute("CREATE VIRTUAL TABLE temp.fts5_probe USING fts5(x)")
-        connection.execute("DROP TABLE temp.fts5_probe")
-    except sqlite3.OperationalError:
-        return
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        for statement in SEARCH_INDEX_STATEMENTS:
-            connection.execute(statement)
-        connection.execute("COMMIT")
-    except sqlite3.Error:
-        connection.execute("ROLLBACK")
-
-
-def _run_script(connection: sqlite3.Connection, script: str) -> None:
-    for statement in script.split(";"):
-        if statement.strip():
-            connection.execute(statement)

@@ -1,10 +1,12 @@
-"""One message of a conversation, with the status and figures of how it was produced."""
+"""One message of a conversation: its parts, its place in the tree, and how it was made."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from enum import StrEnum
+
+from tui.chat.parts import Part, ReasoningPart, TextPart
 
 
 class Role(StrEnum):
@@ -34,31 +36,107 @@ class Usage:
         return self.prompt_tokens + self.completion_tokens
 
 
-@dataclass(slots=True, eq=False)
 class Message:
-    role: Role
-    content: str = ""
-    reasoning: str = ""
-    status: MessageStatus = MessageStatus.DONE
-    error: str | None = None
-    finish_reason: str | None = None
-    model: str | None = None
-    usage: Usage | None = None
-    time_to_first_token: float | None = None
-    duration: float | None = None
-    created_at: float = field(default_factory=time.time)
-    id: int | None = None
-    """Row id once stored; None until the store has seen it."""
-    replaced: bool = False
-    """An earlier (or later) version of a regenerated reply that is not the one shown."""
-    versions: list[Message] | None = field(default=None, repr=False)
-    """All versions of this reply, oldest first, shared by each of them; None if only one."""
+    """A node of the conversation tree.
 
-    def detached_copy(self) -> Message:
-        """The same message as a new, unstored one with no versions: for keeping a copy of
-        a conversation branch."""
-        return replace(self, id=None, versions=None, replaced=False)
+    `parent` is the message it follows (None at the top); `children` are the messages that
+    follow it, oldest first: several when a reply was regenerated or a prompt edited, and
+    `chosen` is the one on the path the user sees, which is also the history sent.
+    """
+
+    __slots__ = (
+        "children",
+        "chosen",
+        "created_at",
+        "duration",
+        "error",
+        "finish_reason",
+        "id",
+        "model",
+        "parent",
+        "parts",
+        "role",
+        "status",
+        "time_to_first_token",
+        "usage",
+    )
+
+    def __init__(
+        self,
+        role: Role,
+        content: str = "",
+        *,
+        reasoning: str = "",
+        status: MessageStatus = MessageStatus.DONE,
+        error: str | None = None,
+        finish_reason: str | None = None,
+        model: str | None = None,
+        usage: Usage | None = None,
+        time_to_first_token: float | None = None,
+        duration: float | None = None,
+        created_at: float | None = None,
+        id: int | None = None,
+        parts: list[Part] | None = None,
+    ) -> None:
+        self.role = role
+        self.parts: list[Part] = parts if parts is not None else []
+        self.status = status
+        self.error = error
+        self.finish_reason = finish_reason
+        self.model = model
+        self.usage = usage
+        self.time_to_first_token = time_to_first_token
+        self.duration = duration
+        self.created_at = time.time() if created_at is None else created_at
+        self.id = id
+        """Row id once stored; None until the store has seen it."""
+        self.parent: Message | None = None
+        self.children: list[Message] = []
+        self.chosen: Message | None = None
+        if reasoning:
+            self.reasoning = reasoning
+        if content:
+            self.content = content
+
+    def __repr__(self) -> str:
+        return f"Message({self.role.value}, {self.content[:30]!r}, id={self.id})"
+
+    @property
+    def content(self) -> str:
+        """The message's text: the prompt, or the answer without the reasoning."""
+        return "".join(part.text for part in self.parts if isinstance(part, TextPart))
+
+    @content.setter
+    def content(self, text: str) -> None:
+        for part in self.parts:
+            if isinstance(part, TextPart):
+                part.text = text
+                return
+        if text:
+            self.parts.append(TextPart(text))
+
+    @property
+    def reasoning(self) -> str:
+        return "".join(part.text for part in self.parts if isinstance(part, ReasoningPart))
+
+    @reasoning.setter
+    def reasoning(self, text: str) -> None:
+        for part in self.parts:
+            if isinstance(part, ReasoningPart):
+                part.text = text
+                return
+        if text:  # thinking comes before the answer it led to
+            first_text = next(
+                (i for i, part in enumerate(self.parts) if isinstance(part, TextPart)),
+                len(self.parts),
+            )
+            self.parts.insert(first_text, ReasoningPart(text))
 
     @property
     def is_final(self) -> bool:
         return self.status is not MessageStatus.STREAMING
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing arrived: a reply that failed or was stopped before its first word."""
+        return not any(part.text for part in self.parts)

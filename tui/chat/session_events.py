@@ -1,0 +1,93 @@
+"""What a chat session tells its observers (the screen, pipe mode) after each change.
+
+Facts only: which message changed and how. The words a person reads are chosen by the
+observer, so the same session drives a full-screen view and a plain stdout stream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tui.chat.conversation import Conversation
+from tui.chat.events import ChatError, StreamEvent
+from tui.chat.message import Message
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationOpened:
+    """Another conversation is now the session's (new, opened, or the open one deleted);
+    `focus` is the message to show first, if not the end."""
+
+    conversation: Conversation
+    focus: Message | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageAdded:
+    """A message was added at the end of the path (a prompt)."""
+
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyStarted:
+    reply: Message
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyProgress:
+    """Something arrived for the streaming reply; `reply` already holds it."""
+
+    reply: Message
+    event: StreamEvent
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyEnded:
+    """The reply stopped streaming: done, stopped, failed (`error` says why)."""
+
+    reply: Message
+    error: ChatError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PathChanged:
+    """The path differs from position `index` on (a branch switched, a prompt edited, a
+    message deleted): the view shows it again from there, with `focus` in view."""
+
+    index: int
+    focus: Message | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DetailsChanged:
+    """The title, model or system prompt of the open conversation changed."""
+
+    conversation: Conversation
+
+
+@dataclass(frozen=True, slots=True)
+class QueueChanged:
+    """The prompt waiting for the streaming reply to end (None: none waits)."""
+
+    prompt: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SaveFailed:
+    """The store refused a write; the conversation stays in memory and on screen."""
+
+    reason: str
+
+
+SessionEvent = (
+    ConversationOpened
+    | MessageAdded
+    | ReplyStarted
+    | ReplyProgress
+    | ReplyEnded
+    | PathChanged
+    | DetailsChanged
+    | QueueChanged
+    | SaveFailed
+)

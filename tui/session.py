@@ -1,0 +1,443 @@
+"""One conversation's owner: every command goes through here, one at a time.
+
+The session holds the conversation, the store and the backend. It streams replies, keeps
+the store in step (it is the only code that writes a conversation), and tells its
+observers what changed through typed events (`tui.chat.session_events`). The full-screen
+app and pipe mode are both observers; neither touches the store or the backend for a
+conversation. There is no Textual here, so every rule is testable in milliseconds.
+
+One reply streams at a time. A prompt sent meanwhile waits in a one-place queue and goes
+out when the reply ends; Esc (cancel) stops the reply and hands the waiting prompt back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+
+from tui.backend import ChatBackend
+from tui.chat.conversation import Conversation, title_from_prompt
+from tui.chat.events import (
+    ChatError,
+    ContentDelta,
+    Failed,
+    Finished,
+    ReasoningDelta,
+    UsageReport,
+)
+from tui.chat.message import Message, MessageStatus, Role
+from tui.chat.session_events import (
+    ConversationOpened,
+    DetailsChanged,
+    MessageAdded,
+    PathChanged,
+    QueueChanged,
+    ReplyEnded,
+    ReplyProgress,
+    ReplyStarted,
+    SaveFailed,
+    SessionEvent,
+)
+from tui.config import Settings
+from tui.gc_tuning import fewer_collections
+from tui.store import Store
+
+SAVE_INTERVAL = 0.5
+"""A streaming reply reaches the database at most this often: a crash loses at most this."""
+
+Observer = Callable[[SessionEvent], None]
+
+
+class SendOutcome(StrEnum):
+    SENT = "sent"
+    QUEUED = "queued"
+    """A reply is streaming: the prompt goes out when it ends."""
+    BUSY = "busy"
+    """A reply is streaming and another prompt already waits: this one was not taken."""
+
+
+class ChatSession:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store | None,
+        *,
+        backend: ChatBackend | None = None,
+        conversation: Conversation | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.backend = backend or ChatBackend(settings)
+        self.conversation = conversation or self._fresh_conversation()
+        self.queued: str | None = None
+        """The prompt waiting for the streaming reply to end."""
+        self.reply_end_barrier: Callable[[], Awaitable[None]] | None = None
+        """Awaited after a reply ends, before collection thresholds come back: the screen
+        uses it to let the frame that shows the reply's end go first."""
+        self._observers: list[Observer] = []
+        self._commands = asyncio.Lock()
+        self._reply_task: asyncio.Task[None] | None = None
+        self._streaming: Message | None = None
+        self._queued_task: asyncio.Task[None] | None = None
+        self._store_failed = False
+
+    def _fresh_conversation(self) -> Conversation:
+        return Conversation(system_prompt=self.settings.system_prompt, model=self.settings.model)
+
+    # Observing -----------------------------------------------------------------------
+
+    def subscribe(self, observer: Observer) -> None:
+        self._observers.append(observer)
+
+    def _emit(self, event: SessionEvent) -> None:
+        for observer in self._observers:
+            observer(event)
+
+    @property
+    def is_streaming(self) -> bool:
+        return self._reply_task is not None and not self._reply_task.done()
+
+    @property
+    def streaming_reply(self) -> Message | None:
+        return self._streaming if self.is_streaming else None
+
+    # Sending and stopping ------------------------------------------------------------
+
+    async def send(self, text: str) -> SendOutcome:
+        """Adds the user's prompt at the end and streams the answer; while a reply streams
+        the prompt is queued (one at most)."""
+        async with self._commands:
+            if self.is_streaming:
+                if self.queued is not None:
+                    return SendOutcome.BUSY
+                self.queued = text
+                self._emit(QueueChanged(text))
+                return SendOutcome.QUEUED
+            self._send_now(text)
+            return SendOutcome.SENT
+
+    def _send_now(self, text: str, parent: Message | None = None) -> Message:
+        message = self.conversation.add_user_message(text, parent=parent)
+        self._persist(message)  # stored before the request goes out: never lost
+        if parent is None:
+            self._emit(MessageAdded(message))
+        else:
+            index = self.conversation.messages.index(message)
+            self._emit(PathChanged(index, message))
+        self._start_reply(message)
+        return message
+
+    async def cancel(self) -> str | None:
+        """Stops the streaming reply (its text so far stays, marked stopped) and returns
+        the prompt that was waiting for it, if any, so it is not lost."""
+        waiting, self.queued = self.queued, None
+        if waiting is not None:
+            self._emit(QueueChanged(None))
+        await self._stop_reply()
+        return waiting
+
+    async def retry(self, reply: Message | None = None) -> bool:
+        """Generates `reply` again (the last message by default) as a new sibling; the old
+        one stays a version to step back to. A reply that streams is stopped first; one
+        that ended with nothing in it is replaced, not kept. False: nothing to answer."""
+        async with self._commands:
+            await self._stop_reply()
+            target = reply or self.conversation.last
+            if target is None:
+                return False
+            if target.role is Role.USER:
+                parent = target
+            elif target.role is Role.ASSISTANT and target.parent is not None:
+                parent = target.parent
+                if target.is_empty and not target.children:
+                    self._delete(target)
+            else:
+                return False
+            new_reply = self.conversation.start_reply(self.conversation.model, parent=parent)
+            self._persist(new_reply)
+            self._emit(PathChanged(self.conversation.messages.index(new_reply), new_reply))
+            self._begin_streaming(new_reply)
+            return True
+
+    async def edit_and_resend(self, message: Message, text: str) -> None:
+        """Sends `text` in place of an earlier prompt: a sibling of it, so the old branch
+        stays in the conversation (Alt+Left goes back to it)."""
+        async with self._commands:
+            await self._stop_reply()
+            self._send_now(text, parent=self.conversation.parent_of(message))
+
+    def _start_reply(self, prompt: Message) -> None:
+        reply = self.conversation.start_reply(self.conversation.model, parent=prompt)
+        self._persist(reply)
+        self._begin_streaming(reply)
+
+    def _begin_streaming(self, reply: Message) -> None:
+        self._streaming = reply
+        self._emit(ReplyStarted(reply))
+        self._reply_task = asyncio.get_running_loop().create_task(self._stream(reply))
+
+    async def _stop_reply(self) -> None:
+        task = self._reply_task
+        if task is None or task.done():
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+    async def wait_for_reply(self) -> None:
+        """Returns once no reply streams (pipe mode and tests wait on this)."""
+        while self._reply_task is not None and not self._reply_task.done():
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.shield(self._reply_task)
+            await asyncio.sleep(0)
+            if self._queued_task is not None and not self._queued_task.done():
+                await self._queued_task
+
+    async def _stream(self, reply: Message) -> None:
+        """Streams one reply into `reply`; every way out leaves it final and stored."""
+        history = self.conversation.request_messages(until=reply)
+        started = time.monotonic()
+        text: list[str] = []
+        thinking: list[str] = []
+        error: ChatError | None = None
+        next_save = started + SAVE_INTERVAL
+        try:
+            with fewer_collections():
+                try:
+                    async for event in self.backend.stream_reply(history, reply.model or ""):
+                        if isinstance(event, ContentDelta | ReasoningDelta):
+                            if reply.time_to_first_token is None:
+                                reply.time_to_first_token = time.monotonic() - started
+                            (text if isinstance(event, ContentDelta) else thinking).append(
+                                event.text
+                            )
+                        elif isinstance(event, UsageReport):
+                            reply.usage = event.usage
+                        elif isinstance(event, Finished):
+                            reply.finish_reason = event.reason
+                            reply.status = MessageStatus.DONE
+                        elif isinstance(event, Failed):
+                            error = event.error
+                            reply.status = MessageStatus.ERROR
+                            reply.error = error.one_line()
+                        self._emit(ReplyProgress(reply, event))
+                        now = time.monotonic()
+                        if now >= next_save:
+                            next_save = now + SAVE_INTERVAL
+                            _take_pieces(reply, text, thinking)
+                            self._persist(reply)
+                finally:
+                    if reply.status is MessageStatus.STREAMING:
+                        reply.status = MessageStatus.STOPPED
+                    _take_pieces(reply, text, thinking)
+                    reply.duration = time.monotonic() - started
+                    await self._persist_final(reply)
+                    self._emit(ReplyEnded(reply, error))
+                    if self.reply_end_barrier is not None:
+                        await self.reply_end_barrier()
+        finally:
+            if self.queued is not None:
+                self._queued_task = asyncio.get_running_loop().create_task(self._send_queued())
+
+    async def _send_queued(self) -> None:
+        async with self._commands:
+            if self.is_streaming or self.queued is None:
+                return
+            text, self.queued = self.queued, None
+            self._emit(QueueChanged(None))
+            self._send_now(text)
+
+    # Changing the tree ---------------------------------------------------------------
+
+    async def switch(self, message: Message | None, step: int) -> Message | None:
+        """Shows the previous (-1) or next (+1) alternative of `message` (by default the
+        deepest message on the path that has one). None: there is none, or a reply is
+        streaming (switching would hide it)."""
+        async with self._commands:
+            if self.is_streaming:
+                return None
+            message = message or self.conversation.last_with_siblings()
+            if message is None:
+                return None
+            shown = self.conversation.switch(message, step)
+            if shown is None:
+                return None
+            self._write(
+                lambda store: store.save_choice(
+                    self.conversation, self.conversation.parent_of(shown)
+                )
+            )
+            self._emit(PathChanged(self.conversation.messages.index(shown), shown))
+            return shown
+
+    async def delete(self, message: Message) -> bool:
+        """Deletes one message; what followed it moves up into its place. False while a
+        reply streams: the history it answers must not change under it."""
+        async with self._commands:
+            if self.is_streaming:
+                return False
+            path = self.conversation.messages
+            index = path.index(message) if message in path else len(path)
+            self._delete(message)
+            self._emit(PathChanged(min(index, len(self.conversation.messages))))
+            return True
+
+    def _delete(self, message: Message) -> None:
+        parent = self.conversation.parent_of(message)
+        moved = self.conversation.remove(message)
+        message_id = message.id
+        if message_id is not None:
+            self._write(
+                lambda store: (
+                    store.delete_message(self.conversation, message_id, moved),
+                    store.save_choice(self.conversation, parent),
+                )
+            )
+
+    # The conversation's own details ---------------------------------------------------
+
+    async def rename(self, title: str, conversation_id: int | None = None) -> None:
+        """Renames the open conversation, or another one by id (from the list)."""
+        title = " ".join(title.split())
+        if not title:
+            return
+        async with self._commands:
+            if conversation_id is None or conversation_id == self.conversation.id:
+                self.conversation.title = title
+                self._save_details(title=title)
+                self._emit(DetailsChanged(self.conversation))
+            else:
+                self._write(lambda store: store.save_details(conversation_id, title=title))
+
+    async def set_model(self, model: str) -> None:
+        async with self._commands:
+            self.conversation.model = model
+            self._save_details(model=model)
+            self._emit(DetailsChanged(self.conversation))
+
+    async def set_system_prompt(self, prompt: str | None) -> None:
+        async with self._commands:
+            self.conversation.system_prompt = (prompt or "").strip() or None
+            self._save_details(system_prompt=self.conversation.system_prompt)
+            self._emit(DetailsChanged(self.conversation))
+
+    def _save_details(self, **fields: str | None) -> None:
+        conversation_id = self.conversation.id
+        if conversation_id is not None:
+            self._write(lambda store: store.save_details(conversation_id, **fields))
+
+    def use_backend(self, settings: Settings) -> None:
+        """Switches to another server (picked on the welcome screen); the old client is
+        closed in the background."""
+        old = self.backend
+        self.settings = settings
+        self.backend = ChatBackend(settings)
+        asyncio.get_running_loop().create_task(old.aclose())
+
+    # Whole conversations --------------------------------------------------------------
+
+    async def new(self) -> None:
+        async with self._commands:
+            await self._drop_queue_and_reply()
+            self.conversation = self._fresh_conversation()
+            self._emit(ConversationOpened(self.conversation))
+
+    async def open(self, conversation_id: int, message_id: int | None = None) -> bool:
+        """Opens a stored conversation (at `message_id`, on whatever branch it is)."""
+        async with self._commands:
+            if self.store is None:
+                return False
+            try:
+                conversation = self.store.load_conversation(conversation_id)
+            except sqlite3.Error as error:
+                self._report_save_failure(error)
+                return False
+            if conversation is None:
+                return False
+            await self._drop_queue_and_reply()
+            focus = next((m for m in conversation.all_messages() if m.id == message_id), None)
+            if focus is not None and focus not in conversation.messages:
+                conversation.reveal(focus)
+                self.conversation = conversation
+                self._write(lambda store: store.save_path(conversation))
+            self.conversation = conversation
+            self._emit(ConversationOpened(conversation, focus))
+            return True
+
+    async def delete_conversation(self, conversation_id: int) -> None:
+        async with self._commands:
+            self._write(lambda store: store.delete_conversation(conversation_id))
+            if conversation_id != self.conversation.id:
+                return
+            await self._drop_queue_and_reply()
+            self.conversation = self._fresh_conversation()
+            self._emit(ConversationOpened(self.conversation))
+
+    async def _drop_queue_and_reply(self) -> None:
+        if self.queued is not None:
+            self.queued = None
+            self._emit(QueueChanged(None))
+        await self._stop_reply()
+
+    async def close(self) -> None:
+        """Stops any reply (saved as stopped) and closes the client."""
+        self.queued = None
+        await self._stop_reply()
+        await self.backend.aclose()
+
+    # Writing -------------------------------------------------------------------------
+
+    def _persist(self, message: Message) -> None:
+        """Writes a message (and the conversation, the first time)."""
+        self._write(lambda store: self._save_message(store, message))
+
+    def _save_message(self, store: Store, message: Message) -> None:
+        if self.conversation.id is None:
+            if not self.conversation.title and message.role is Role.USER:
+                self.conversation.title = title_from_prompt(message.content)
+            store.save_conversation(self.conversation, self.settings.endpoint_label)
+        store.save_message(self.conversation, message)
+
+    async def _persist_final(self, reply: Message) -> None:
+        """The last save of a reply joins its pieces: for a long reply that takes a while,
+        so it runs in a worker thread, off the event loop."""
+        store = self.store
+        if store is None or self._store_failed or self.conversation.id is None:
+            return
+        if not store.needs_long_write(reply):
+            self._persist(reply)
+            return
+        conversation = self.conversation
+        try:
+            await asyncio.to_thread(store.save_message, conversation, reply)
+        except sqlite3.Error as error:
+            self._report_save_failure(error)
+
+    def _write(self, write: Callable[[Store], object]) -> None:
+        """Runs one store write; a failure is told once and never stops the chat: the
+        conversation stays in memory and on screen."""
+        if self.store is None or self._store_failed:
+            return
+        try:
+            write(self.store)
+        except sqlite3.Error as error:
+            self._report_save_failure(error)
+
+    def _report_save_failure(self, error: sqlite3.Error) -> None:
+        self._store_failed = True
+        self._emit(SaveFailed(str(error)))
+
+
+def _take_pieces(reply: Message, text: list[str], thinking: list[str]) -> None:
+    """Moves what streamed in since the last call into the reply's parts, in one append
+    per part (joining the whole reply at every save would cost its length each time)."""
+    if thinking:
+        reply.reasoning = reply.reasoning + "".join(thinking)
+        thinking.clear()
+    if text:
+        reply.content = reply.content + "".join(text)
+        text.clear()
