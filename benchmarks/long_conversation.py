@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-import tui.ui.chat_screen as chat_screen_module
+import tui.ui.widgets.conversation_log as chat_screen_module
 from benchmarks.workload import markdown_tokens
 from tui.chat import Conversation
 from tui.config import Settings
@@ -71,11 +71,11 @@ async def open_and_scroll(path: Path, count: int, budget: float) -> dict[str, fl
             log.scroll_relative(y=-40, animate=False)
             await pilot.pause()
             steps.append(time.monotonic() - before)
-            if log.scroll_y <= 0 and not screen._first_shown:
+            if log.scroll_y <= 0 and not screen.log_view.first_shown:
                 break
         scrolled = time.monotonic() - scroll_started
         probe.cancel()
-        reached = count - screen._first_shown
+        reached = count - screen.log_view.first_shown
     steps.sort()
     stalls.sort()
     return {

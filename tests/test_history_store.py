@@ -30,13 +30,18 @@ from tui.chat.message import MessageStatus, Role
 from tui.config import Settings
 from tui.store import Store
 from tui.ui.app import ChatApp
-from tui.ui.chat_screen import MOST_MOUNTED_MESSAGES, RESUMED_MESSAGES_SHOWN
+from tui.ui.widgets.conversation_log import MOST_MOUNTED_MESSAGES, RESUMED_MESSAGES_SHOWN
 from tui.ui.widgets.message_views import UserMessageView
 
 
 def stored_messages(path: Path) -> list[tuple[str, str, str]]:
+    """(role, text, status) of every stored message, in the order they were written."""
     with sqlite3.connect(path) as db:
-        return db.execute("SELECT role, content, status FROM messages ORDER BY id").fetchall()
+        return db.execute(
+            "SELECT m.role, COALESCE(group_concat(p.text, ''), ''), m.status FROM messages m"
+            " LEFT JOIN (SELECT * FROM message_parts WHERE kind = 'text' ORDER BY id) p"
+            " ON p.message_id = m.id GROUP BY m.id ORDER BY m.id"
+        ).fetchall()
 
 
 async def test_full_exchange_cancel_and_error_are_stored(
@@ -301,16 +306,16 @@ async def test_a_long_conversation_slides_a_bounded_window_of_turns_as_the_user_
             str(view.render()) for view in screen.log_view.query(".earlier")
         )
         deadline = time.monotonic() + 15  # generous: a loaded CI machine is slow
-        while screen._first_shown and time.monotonic() < deadline:
+        while screen.log_view.first_shown and time.monotonic() < deadline:
             screen.log_view.scroll_home(animate=False)
             await pilot.pause(0.05)
-        assert screen._first_shown == 0
+        assert screen.log_view.first_shown == 0
         texts = [view.message.content for view in screen.log_view.query(UserMessageView)]
         window = MOST_MOUNTED_MESSAGES
         assert texts == [f"turn {i}" for i in range(window)], "the top turns, in order"
         assert "turn 79" not in screen_text(pilot)  # far below: unmounted, memory bounded
         deadline = time.monotonic() + 15
-        while screen._end_shown is not None and time.monotonic() < deadline:
+        while screen.log_view.end_shown is not None and time.monotonic() < deadline:
             screen.log_view.scroll_end(animate=False)
             await pilot.pause(0.05)
         texts = [view.message.content for view in screen.log_view.query(UserMessageView)]
@@ -325,10 +330,10 @@ async def test_sending_while_reading_far_back_returns_to_the_end(
     async with ChatApp(settings, continue_last=True).run_test(size=(80, 24)) as pilot:
         screen = chat_screen(pilot)
         deadline = time.monotonic() + 15
-        while screen._end_shown is None and time.monotonic() < deadline:
+        while screen.log_view.end_shown is None and time.monotonic() < deadline:
             screen.log_view.scroll_home(animate=False)
             await pilot.pause(0.05)
-        assert screen._end_shown is not None
+        assert screen.log_view.end_shown is not None
         await send_and_settle(pilot, "a new question")
         texts = [view.message.content for view in screen.log_view.query(UserMessageView)]
         assert texts[-2:] == ["turn 79", "a new question"]
@@ -378,11 +383,11 @@ async def test_short_turns_on_a_tall_terminal_still_fill_the_log(settings: Setti
     store_user_turns(settings, 60)
     async with ChatApp(settings, continue_last=True).run_test(size=(80, 90)) as pilot:
         screen = chat_screen(pilot)
-        await wait_until(pilot, lambda: screen.log_view.max_scroll_y > 0 or not screen._first_shown)
+        await wait_until(pilot, lambda: screen.log_view.max_scroll_y > 0 or not screen.log_view.first_shown)
         assert screen.log_view.max_scroll_y > 0, (
             "the log can scroll, so earlier turns are reachable"
         )
-        assert screen._first_shown < 60 - 12
+        assert screen.log_view.first_shown < 60 - 12
 
 
 async def test_a_conversation_of_long_replies_opens_with_only_a_screenful_mounted(

@@ -51,6 +51,8 @@ class Settings:
     system_prompts: Mapping[str, str] = field(default_factory=dict)
     """Named system prompt presets from the config file."""
     theme: str | None = None
+    keymap: Mapping[str, str] = field(default_factory=dict)
+    """Command id -> keys, from the config file's [keymap] (checked against tui.commands)."""
     config_path: Path | None = None
     """The config file that was read, if any."""
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from tui.commands import keymap_problems
 from tui.config import Settings, apply_flags, settings_from_environment
 
 TOP_LEVEL_KEYS = {
@@ -29,6 +30,7 @@ TOP_LEVEL_KEYS = {
     "system_prompt": str,
     "system_prompts": dict,
     "profiles": dict,
+    "keymap": dict,
 }
 PROFILE_KEYS = {
     "base_url": str,
@@ -52,6 +54,10 @@ EXAMPLE = """\
 # default_profile = "local"
 # theme = "textual-dark"
 # system_prompt = "You are a concise assistant."
+
+# [keymap]                    # command id = keys (F1 lists the ids; README has them all)
+# "chat.retry" = "ctrl+r,f5"
+# "chat.copy" = "ctrl+y"
 
 # [system_prompts]            # presets, chosen in the app with F3
 # terse = "Answer in one or two sentences."
@@ -201,6 +207,12 @@ def _check(config: ConfigFile) -> None:
                 )
         if "api_key" in profile:
             _refuse_if_others_can_read(config.path, _line_of(config, "api_key", table))
+    for command_id, problem in keymap_problems(flat_keymap(data.get("keymap", {}))):
+        raise ConfigError(
+            config.path,
+            f"[keymap] {command_id!r}: {problem}",
+            _line_of(config, command_id, "keymap"),
+        )
     default = data.get("default_profile")
     if default is not None and default not in profiles:
         raise ConfigError(
@@ -208,6 +220,18 @@ def _check(config: ConfigFile) -> None:
             f"default_profile {default!r} is not defined (profiles: {_names(profiles)})",
             _line_of(config, "default_profile"),
         )
+
+
+def flat_keymap(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """`chat.retry = "f5"` unquoted is a nested table in TOML; quoted it is one key: both
+    mean the command id "chat.retry"."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            flat.update(flat_keymap(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def _refuse_if_others_can_read(path: Path, line: int | None) -> None:
@@ -274,6 +298,7 @@ def _apply_file(
         theme=data.get("theme"),
         system_prompt=data.get("system_prompt"),
         system_prompts=dict(data.get("system_prompts", {})),
+        keymap=flat_keymap(data.get("keymap", {})),
     )
     profiles = data.get("profiles", {})
     name = chosen or data.get("default_profile")

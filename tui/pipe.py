@@ -10,11 +10,12 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from tui.backend import ChatBackend
-from tui.chat.conversation import Conversation
-from tui.chat.events import ContentDelta, Failed, Finished, ReasoningDelta, Retrying
+from tui.chat.events import ContentDelta, ReasoningDelta, Retrying, StreamEvent
+from tui.chat.message import MessageStatus
 from tui.chat.safe_text import make_safe
+from tui.chat.session_events import ReplyEnded, ReplyProgress, SessionEvent
 from tui.config import Settings
+from tui.session import ChatSession
 
 EXIT_OK = 0
 EXIT_API_ERROR = 1
@@ -25,46 +26,67 @@ EXIT_INTERRUPTED = 130
 async def answer_once(
     settings: Settings, prompt: str, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
-    """Streams the answer to `prompt`; returns the process exit status."""
-    out = out or sys.stdout
-    err = err or sys.stderr
-    clean_out = make_safe if out.isatty() else _unchanged
-    clean_err = make_safe if err.isatty() else _unchanged
-    conversation = Conversation(system_prompt=settings.system_prompt, model=settings.model)
-    conversation.add_user_message(prompt)
-    backend = ChatBackend(settings)
-    wrote_text = False
-    ends_with_newline = False
+    """Streams the answer to `prompt` through a session with no store; returns the
+    process exit status."""
+    printer = _Printer(out or sys.stdout, err or sys.stderr)
+    session = ChatSession(settings, None)
+    session.subscribe(printer)
     try:
-        async for event in backend.stream_reply(conversation.request_messages(), settings.model):
-            if isinstance(event, ContentDelta):
-                out.write(clean_out(event.text))
-                out.flush()
-                wrote_text = True
-                ends_with_newline = event.text.endswith("\n")
-            elif isinstance(event, ReasoningDelta):
-                err.write(clean_err(event.text))
-                err.flush()
-            elif isinstance(event, Finished):
-                if wrote_text and not ends_with_newline and out.isatty():
-                    out.write("\n")
-                if event.reason == "length":
-                    err.write("tui-chat: the answer was cut off by the token limit\n")
-                elif event.reason == "content_filter":
-                    err.write("tui-chat: the answer was stopped by the content filter\n")
-                return EXIT_OK
-            elif isinstance(event, Retrying):
-                err.write(f"tui-chat: {clean_err(event.describe())}\n")
-                err.flush()
-            elif isinstance(event, Failed):
-                if wrote_text and out.isatty():
-                    out.write("\n")
-                out.flush()
-                err.write(f"tui-chat: {clean_err(event.error.one_line())}\n")
-                return EXIT_API_ERROR
+        await session.send(prompt)
+        await session.wait_for_reply()
     finally:
-        await backend.aclose()
-    return EXIT_API_ERROR
+        await session.close()
+    return printer.status
+
+
+class _Printer:
+    """Follows the session's events: the answer to stdout, everything else to stderr."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self.out, self.err = out, err
+        self.clean_out = make_safe if out.isatty() else _unchanged
+        self.clean_err = make_safe if err.isatty() else _unchanged
+        self.status = EXIT_API_ERROR
+        self.wrote_text = False
+        self.ends_with_newline = False
+
+    def __call__(self, event: SessionEvent) -> None:
+        if isinstance(event, ReplyProgress):
+            self._progress(event.event)
+        elif isinstance(event, ReplyEnded):
+            self._end(event)
+
+    def _progress(self, event: StreamEvent) -> None:
+        out, err = self.out, self.err
+        if isinstance(event, ContentDelta):
+            out.write(self.clean_out(event.text))
+            out.flush()
+            self.wrote_text = True
+            self.ends_with_newline = event.text.endswith("\n")
+        elif isinstance(event, ReasoningDelta):
+            err.write(self.clean_err(event.text))
+            err.flush()
+        elif isinstance(event, Retrying):
+            err.write(f"tui-chat: {self.clean_err(event.describe())}\n")
+            err.flush()
+
+    def _end(self, event: ReplyEnded) -> None:
+        out, err, reply = self.out, self.err, event.reply
+        if self.wrote_text and not self.ends_with_newline and out.isatty():
+            out.write("\n")
+        out.flush()
+        if event.error is not None:
+            err.write(f"tui-chat: {self.clean_err(event.error.one_line())}\n")
+            self.status = EXIT_API_ERROR
+        elif reply.status is MessageStatus.DONE:
+            if reply.finish_reason == "length":
+                err.write("tui-chat: the answer was cut off by the token limit\n")
+            elif reply.finish_reason == "content_filter":
+                err.write("tui-chat: the answer was stopped by the content filter\n")
+            self.status = EXIT_OK
+        else:
+            self.status = EXIT_INTERRUPTED
+        err.flush()
 
 
 def _unchanged(text: str) -> str:

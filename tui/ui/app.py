@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
+from functools import partial
 from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from tui.commands import COMMANDS, keys_of
 from tui.config import Settings
 from tui.crash_report import CrashReported, save_crash_report
 from tui.local_probe import USUAL_LOCAL_SERVERS, LocalServer
 from tui.remembered import load_remembered, remember
+from tui.session import ChatSession
 from tui.store import Store
 from tui.ui.chat_screen import ChatScreen
+from tui.ui.help_screen import readable_key
 
 
 class ChatApp(App[None]):
@@ -35,6 +39,7 @@ class ChatApp(App[None]):
         local_servers: Sequence[LocalServer] = USUAL_LOCAL_SERVERS,
     ) -> None:
         super().__init__()
+        self.set_keymap(dict(settings.keymap))
         self._local_servers = local_servers
         self.settings = settings
         self._initial_prompt = initial_prompt
@@ -77,11 +82,10 @@ class ChatApp(App[None]):
                 resume = store.load_conversation(wanted)
                 if resume is None:
                     notice = f"There is no conversation {wanted}; this is a new one."
+        session = ChatSession(self.settings, store, conversation=resume)
         return ChatScreen(
-            self.settings,
-            store,
+            session,
             initial_prompt=self._initial_prompt,
-            resume=resume,
             startup_notice=notice,
             local_servers=self._local_servers,
         )
@@ -94,56 +98,18 @@ class ChatApp(App[None]):
         raise LookupError("no chat screen")
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's own commands, then every chat command from the one table, each with
+        the keys that run it now."""
         yield from super().get_system_commands(screen)
         chat = self.chat
-        yield SystemCommand("Stop reply", "Stop the reply in progress (Esc)", chat.action_cancel)
-        yield SystemCommand("Retry", "Regenerate the last reply (Ctrl+R)", chat.action_retry)
-        yield SystemCommand(
-            "New conversation", "Start an empty conversation (Ctrl+N)", chat.action_new_conversation
-        )
-        yield SystemCommand(
-            "Older version",
-            "Show the previous version of the last reply (Alt+Left)",
-            chat.action_previous_version,
-        )
-        yield SystemCommand(
-            "Newer version",
-            "Show the next version of the last reply (Alt+Right)",
-            chat.action_next_version,
-        )
-        yield SystemCommand(
-            "Conversations", "Browse, open, rename, delete (Ctrl+B)", chat.action_conversations
-        )
-        yield SystemCommand("Search", "Search all conversations (Ctrl+F)", chat.action_search)
-        yield SystemCommand(
-            "Export as Markdown",
-            "Write this conversation to a .md file",
-            lambda: chat.action_export("md"),
-        )
-        yield SystemCommand(
-            "Export as JSON",
-            "Write this conversation to a .json file",
-            lambda: chat.action_export("json"),
-        )
-        yield SystemCommand(
-            "Choose model",
-            "Pick this conversation's model from the server (F2)",
-            chat.action_pick_model,
-        )
-        yield SystemCommand(
-            "System prompt",
-            "Set, edit or pick a preset system prompt (F3)",
-            chat.action_edit_system_prompt,
-        )
-        yield SystemCommand(
-            "Copy last reply", "Copy the last reply's Markdown (/copy)", chat.action_copy_last_reply
-        )
-        yield SystemCommand(
-            "Select messages",
-            "Move into the log: Up/Down, c copy, e edit, r regenerate, d delete (Ctrl+Up)",
-            chat.action_select_messages,
-        )
-        yield SystemCommand("Help", "Show every key (F1)", chat.action_help)
+        for command in COMMANDS:
+            if not command.palette:
+                continue
+            keys = keys_of(command, self.settings.keymap)
+            shown = f" ({', '.join(readable_key(key) for key in keys)})" if keys else ""
+            yield SystemCommand(
+                command.title, command.help + shown, partial(chat.run_action, command.action)
+            )
 
 
 def open_store(settings: Settings) -> tuple[Store | None, str | None]:

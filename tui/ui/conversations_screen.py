@@ -15,29 +15,30 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.chat.safe_text import make_safe
-from tui.store import Store
+from tui.session import ChatSession
 
 
 @dataclass(frozen=True)
 class OpenConversation:
-    """What the list screen asks of the chat screen when it closes."""
+    """What the list (or search) screen asks of the chat screen when it closes."""
 
     conversation_id: int
     message_id: int | None = None
-    deleted_ids: tuple[int, ...] = ()
 
 
-class ConversationsScreen(ModalScreen[OpenConversation | tuple[int, ...] | None]):
+class ConversationsScreen(ModalScreen[OpenConversation | None]):
+    """Renames and deletes go through the session, the only writer of conversations, so
+    the open one's title or existence never goes stale."""
+
     BINDINGS = [
         Binding("escape,ctrl+b", "close", "Close", id="list.close"),
         Binding("r", "rename", "Rename", id="list.rename"),
         Binding("d,delete", "delete", "Delete", id="list.delete"),
     ]
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, session: ChatSession) -> None:
         super().__init__()
-        self.store = store
-        self._deleted: list[int] = []
+        self.session = session
         self._confirming: int | None = None
 
     def compose(self) -> ComposeResult:
@@ -58,7 +59,8 @@ class ConversationsScreen(ModalScreen[OpenConversation | tuple[int, ...] | None]
     def _reload(self, highlight: int | None = None) -> None:
         options = self.query_one(OptionList)
         options.clear_options()
-        for item in self.store.list_conversations():
+        store = self.session.store
+        for item in store.list_conversations() if store is not None else []:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(item.updated_at))
             label = Content.assemble(
                 (when, "dim"),
@@ -82,7 +84,7 @@ class ConversationsScreen(ModalScreen[OpenConversation | tuple[int, ...] | None]
     @on(OptionList.OptionSelected)
     def _open(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
-            self.dismiss(OpenConversation(int(event.option.id), None, tuple(self._deleted)))
+            self.dismiss(OpenConversation(int(event.option.id)))
 
     def action_close(self) -> None:
         rename = self.query_one("#rename-input", Input)
@@ -90,7 +92,7 @@ class ConversationsScreen(ModalScreen[OpenConversation | tuple[int, ...] | None]
             rename.display = False
             self.query_one(OptionList).focus()
             return
-        self.dismiss(tuple(self._deleted) if self._deleted else None)
+        self.dismiss(None)
 
     def action_rename(self) -> None:
         if self._highlighted_id() is None:
@@ -101,17 +103,17 @@ class ConversationsScreen(ModalScreen[OpenConversation | tuple[int, ...] | None]
         rename.focus()
 
     @on(Input.Submitted, "#rename-input")
-    def _save_title(self, event: Input.Submitted) -> None:
+    async def _save_title(self, event: Input.Submitted) -> None:
         conversation_id = self._highlighted_id()
         title = " ".join(event.value.split())
         if conversation_id is not None and title:
-            self.store.rename_conversation(conversation_id, title)
+            await self.session.rename(title, conversation_id)
         event.input.display = False
         index = self.query_one(OptionList).highlighted
         self._reload(index)
         self.query_one(OptionList).focus()
 
-    def action_delete(self) -> None:
+    async def action_delete(self) -> None:
         """First press asks, a second press on the same conversation deletes it."""
         conversation_id = self._highlighted_id()
         if conversation_id is None:
@@ -123,7 +125,6 @@ class ConversationsScreen(ModalScreen[OpenConversation | tuple[int, ...] | None]
             return
         self._confirming = None
         index = self.query_one(OptionList).highlighted
-        self.store.delete_conversation(conversation_id)
-        self._deleted.append(conversation_id)
+        await self.session.delete_conversation(conversation_id)
         hint.update("Deleted.")
         self._reload(index)

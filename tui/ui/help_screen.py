@@ -1,6 +1,8 @@
-"""F1: every key of the screen underneath, generated from its real bindings."""
+"""F1: every command and its keys, from the command table with the keymap applied."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -9,9 +11,7 @@ from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from tui.ui.slash_commands import COMMANDS
-from tui.ui.widgets.message_views import AssistantMessageView, UserMessageView
-from tui.ui.widgets.selectable_message import SelectableMessage
+from tui.commands import COMMANDS, Command, Scope, in_scope, keys_of
 
 
 class HelpScreen(ModalScreen[None]):
@@ -19,64 +19,79 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,f1,q", "dismiss", "Close help", id="help.close"),
     ]
 
-    def __init__(self, under: Screen) -> None:
+    def __init__(self, under: Screen, keymap: Mapping[str, str]) -> None:
         super().__init__()
-        self._rows = key_rows(under)
+        self._rows = key_rows(under, keymap)
+        self._help = {command.id: command.help for command in COMMANDS}
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-panel"):
             yield Static(Content.from_markup("[b]tui-chat keys[/b]"), id="help-title")
             for heading, rows in self._rows:
                 yield Static(Content.from_markup(f"[b]{heading}[/b]"), classes="help-heading")
-                for keys, description in rows:
-                    yield Static(
-                        Content.assemble((f"{keys:<22}", "bold"), description), classes="help-row"
+                for keys, description, command_id in rows:
+                    row = Static(
+                        Content.assemble(
+                            (f"{keys:<20} ", "bold"), f"{description:<26} ", (command_id, "dim")
+                        ),
+                        classes="help-row",
                     )
+                    row.tooltip = self._help.get(command_id)
+                    yield row
             yield Static(
-                "Ctrl+P opens the command palette, where every action is listed too.",
+                "Ctrl+P lists every command by name. The dim names are command ids: remap "
+                "any key in the config file's [keymap] table, e.g. \"chat.copy\" = \"ctrl+y\".",
                 id="help-footer",
             )
 
 
-Rows = list[tuple[str, str]]
+Rows = list[tuple[str, str, str]]
+"""(keys, what they do, command id or "")."""
 
 
-def key_rows(screen: Screen) -> list[tuple[str, Rows]]:
-    """The keys active on `screen`, the footer's first, then the prompt's editing keys."""
-    main: dict[str, tuple[list[str], str]] = {}
+def key_rows(screen: Screen, keymap: Mapping[str, str]) -> list[tuple[str, Rows]]:
+    """Every command from the one table, with the keys in force (`keymap` applied), then
+    the prompt's own editing keys from its live bindings."""
+    chat: Rows = [
+        ("Enter", "Send (waits if a reply streams)", ""),
+        ("Ctrl+J / Shift+Enter", "New line", ""),
+        ("Up / Down", "Earlier / later prompts", ""),
+        ("Ctrl+P", "Command palette", ""),
+        ("Ctrl+Q", "Quit", "app.quit"),
+    ]
+    chat += [
+        (_keys(command, keymap), command.title, command.id) for command in in_scope(Scope.CHAT)
+    ]
+    on_message: Rows = [
+        (_keys(command, keymap), command.title, command.id)
+        for scope in (Scope.MESSAGE, Scope.PROMPT, Scope.REPLY)
+        for command in in_scope(scope)
+    ]
+    slash: Rows = [
+        (" ".join([command.slash[0], command.argument]).strip(), command.title, command.id)
+        for command in COMMANDS
+        if command.slash
+    ]
     editing: dict[str, tuple[list[str], str]] = {}
     for key, active in screen.active_bindings.items():
         binding: Binding = active.binding
-        if not binding.description:
+        if not binding.description or isinstance(active.node, Screen | App):
             continue
-        from_chat = isinstance(active.node, Screen | App)  # not the prompt's editing keys
-        group = main if from_chat or binding.action == "command_palette" else editing
-        keys, _ = group.setdefault(binding.action, ([], binding.description.capitalize()))
+        keys, _ = editing.setdefault(binding.action, ([], binding.description.capitalize()))
         label = readable_key(key)
         if label not in keys:
             keys.append(label)
-    main.setdefault("newline", (["Ctrl+J", "Shift+Enter"], "New line in the prompt"))
-    main.setdefault("send", (["Enter"], "Send the prompt"))
-    main.setdefault("recall", (["Up", "Down"], "Earlier / later prompts (in an empty prompt)"))
     return [
-        ("Chat", [(" / ".join(keys), text) for keys, text in main.values()]),
-        ("On a selected message (Ctrl+Up)", message_key_rows()),
-        ("Slash commands (Tab completes)", [(name, text) for name, text in COMMANDS.items()]),
-        ("Editing the prompt", [(" / ".join(keys), text) for keys, text in editing.values()]),
+        ("Chat", chat),
+        ("On a selected message (Ctrl+Up)", on_message),
+        ("Slash commands (Tab completes)", slash),
+        ("Editing the prompt", [(" / ".join(keys), text, "") for keys, text in editing.values()]),
     ]
 
 
-def message_key_rows() -> Rows:
-    """From the message views' own bindings; the hidden 2-9 are covered by "1"'s row."""
-    rows: dict[str, tuple[list[str], str]] = {}
-    views = (SelectableMessage, UserMessageView, AssistantMessageView)
-    for binding in (binding for view in views for binding in view.BINDINGS):
-        assert isinstance(binding, Binding)
-        if not binding.show and binding.key.isdigit():
-            continue
-        keys, _ = rows.setdefault(binding.description, ([], binding.description))
-        keys.extend(readable_key(key) for key in binding.key.split(","))
-    return [(" / ".join(keys), text) for keys, text in rows.values()]
+def _keys(command: Command, keymap: Mapping[str, str]) -> str:
+    keys = keys_of(command, keymap)
+    return " / ".join(readable_key(key) for key in keys) if keys else "—"
 
 
 _KEY_NAMES = {"escape": "Esc", "enter": "Enter", "pageup": "PgUp", "pagedown": "PgDn"}

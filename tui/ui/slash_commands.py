@@ -1,25 +1,14 @@
-"""The prompt's slash commands: their names, what they do, and how a typed line is read.
+"""How a typed line is read as a slash command, and how a partial one completes.
 
 A line starting with `/` is a command, never a request, so a typo cannot cost tokens;
-`//text` sends the literal `/text`.
+`//text` sends the literal `/text`. The commands themselves are in `tui.commands`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-COMMANDS = {
-    "/model": "choose the model (or /model NAME)",
-    "/system": "edit the system prompt (or /system TEXT)",
-    "/new": "start a new conversation",
-    "/clear": "clear the screen: a new conversation (the old one stays in history)",
-    "/retry": "regenerate the last reply",
-    "/copy": "copy the last reply",
-    "/export": "export this conversation (/export md or /export json)",
-    "/title": "rename this conversation (/title NEW TITLE)",
-    "/file": "attach a text file (/file PATH; /file alone removes attachments)",
-    "/help": "show every key and command",
-}
+from tui.commands import slash_names
 
 
 @dataclass(frozen=True)
@@ -41,4 +30,4 @@ def parse_slash_command(text: str) -> SlashCommand | str | None:
 
 def completions(prefix: str) -> list[str]:
     prefix = prefix.strip().lower()
-    return [name for name in COMMANDS if name.startswith(prefix)]
+    return [name for name in slash_names() if name.startswith(prefix)]

@@ -13,6 +13,8 @@ from tui.chat.code_blocks import code_blocks
 from tui.chat.events import ChatError
 from tui.chat.message import Message, MessageStatus
 from tui.chat.safe_text import make_safe
+from tui.commands import Scope
+from tui.ui.bindings import bindings_for
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 from tui.ui.widgets.reply_body import ReplyBody
 from tui.ui.widgets.selectable_message import SelectableMessage
@@ -22,7 +24,7 @@ from tui.ui.widgets.thinking_block import ThinkingBlock
 class UserMessageView(SelectableMessage, Static):
     """The user's prompt, shown verbatim (never as Markdown or markup)."""
 
-    BINDINGS = [Binding("e", "request('edit')", "Edit & resend", id="message.edit")]
+    BINDINGS = bindings_for(Scope.PROMPT)
 
     def __init__(self, message: Message) -> None:
         super().__init__(Content(make_safe(message.content)), classes="message user")
@@ -41,8 +43,7 @@ class AssistantMessageView(SelectableMessage, Vertical):
     """An assistant reply: its Markdown body and, under it, how it ended if not cleanly."""
 
     BINDINGS = [
-        Binding("r", "request('regenerate')", "Regenerate", id="message.regenerate"),
-        Binding("1", "request('copy_code', 1)", "Copy code 1-9", id="message.code"),
+        *bindings_for(Scope.REPLY),
         *[
             Binding(str(n), f"request('copy_code', {n})", f"Copy code {n}", show=False)
             for n in range(2, 10)

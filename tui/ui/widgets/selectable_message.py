@@ -9,21 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
 from textual.message import Message as TextualMessage
 from textual.widget import Widget
 
 from tui.chat.message import Message
+from tui.commands import Scope
+from tui.ui.bindings import bindings_for
 
 
 class SelectableMessage(Widget, can_focus=True):
-    BINDINGS = [
-        Binding("up", "select(-1)", "Previous", show=False, id="message.previous"),
-        Binding("down", "select(1)", "Next", show=False, id="message.next"),
-        Binding("c", "request('copy')", "Copy", id="message.copy"),
-        Binding("d", "request('delete')", "Delete", id="message.delete"),
-        Binding("escape", "request('leave')", "Back to prompt", id="message.leave"),
-    ]
+    BINDINGS = bindings_for(Scope.MESSAGE)
 
     @dataclass
     class ActionRequested(TextualMessage):

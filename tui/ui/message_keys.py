@@ -1,0 +1,76 @@
+"""What the keys on a selected message do: copy, copy a code block, edit and resend,
+regenerate, delete. The message views only ask (`SelectableMessage.ActionRequested`);
+this decides, and changes the conversation only through the session."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tui.chat.code_blocks import code_blocks
+from tui.chat.message import Message, Role
+from tui.ui.widgets.selectable_message import SelectableMessage
+
+if TYPE_CHECKING:
+    from tui.ui.chat_screen import ChatScreen
+
+
+class MessageKeys:
+    def __init__(self, screen: ChatScreen) -> None:
+        self.screen = screen
+        self.editing: Message | None = None
+        """The earlier prompt being edited, sent as a new branch from its place on Enter."""
+        self._delete_armed: Message | None = None
+
+    def handle(self, event: SelectableMessage.ActionRequested) -> None:
+        screen = self.screen
+        message, action = event.message, event.action
+        if action != "delete":
+            self._delete_armed = None
+        if action == "copy":
+            what = "your prompt" if message.role is Role.USER else "the reply"
+            screen.copy_text(message.content, what)
+        elif action == "copy_code":
+            self._copy_code(message, event.index)
+        elif action == "edit":
+            self.editing = message
+            screen.prompt.load_text(message.content)
+            screen.prompt.move_cursor(screen.prompt.document.end)
+            screen.prompt.focus()
+            screen.status.show(
+                "Editing an earlier prompt: Enter sends it as a new branch from there (the old "
+                "one stays: Alt+Left) · Esc cancels"
+            )
+        elif action == "regenerate":
+            screen.run_worker(screen.retry(message), group="send")
+        elif action == "delete":
+            self._ask_to_delete(message)
+        elif action == "leave":
+            screen.prompt.focus()
+
+    def _copy_code(self, message: Message, index: int) -> None:
+        blocks = code_blocks(message.content)
+        if not blocks:
+            self.screen.notify("This reply has no code block.", severity="warning", timeout=3)
+        elif index > len(blocks):
+            self.screen.notify(f"This reply has {len(blocks)} code blocks.", timeout=3)
+        else:
+            block = blocks[index - 1]
+            language = f" {block.language}" if block.language else ""
+            self.screen.copy_text(block.code, f"code block {index} of {len(blocks)}{language}")
+
+    def _ask_to_delete(self, message: Message) -> None:
+        screen = self.screen
+        if screen.session.is_streaming:
+            screen.notify("Stop the reply (Esc) before deleting.", severity="warning")
+            return
+        if self._delete_armed is not message:
+            self._delete_armed = message
+            screen.notify("Press d again to delete this message.", timeout=3)
+            return
+        self._delete_armed = None
+        screen.run_worker(self._delete(message), group="send")
+
+    async def _delete(self, message: Message) -> None:
+        if await self.screen.session.delete(message):
+            self.screen.notify("Message deleted.", timeout=2)
+        self.screen.prompt.focus()

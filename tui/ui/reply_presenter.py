@@ -1,0 +1,91 @@
+"""Shows a streaming reply as the session reports it: its view, the status line's figures.
+
+Kept apart from the screen because it is the hot path of the app: every delta of every
+reply passes through `progress`, which must stay cheap (no layout, no query, no await).
+"""
+
+from __future__ import annotations
+
+import time
+
+from tui.chat.conversation import Conversation
+from tui.chat.events import ChatError, ContentDelta, ReasoningDelta, Retrying
+from tui.chat.message import Message
+from tui.chat.session_events import ReplyProgress
+from tui.ui.reply_stats import ReplyStats
+from tui.ui.widgets.message_views import AssistantMessageView
+from tui.ui.widgets.status_line import StatusLine
+
+STATUS_INTERVAL = 0.5
+
+
+class ReplyPresenter:
+    def __init__(self, status: StatusLine) -> None:
+        self.status = status
+        self.view: AssistantMessageView | None = None
+        """The view of the reply streaming now, if any."""
+        self.last_ended = 0.0
+        self._stats = ReplyStats(started=0.0)
+        self._next_status = 0.0
+        self._retry_notice_shown = False
+        self._content_started = False
+
+    def start(self, view: AssistantMessageView) -> None:
+        self.view = view
+        self._stats = ReplyStats(started=time.monotonic())
+        self._next_status = 0.0
+        self._retry_notice_shown = False
+        self._content_started = False
+        self.status.show("Connecting…")
+
+    def progress(self, event: ReplyProgress) -> None:
+        view = self.view
+        if view is None or view.message is not event.reply:
+            return
+        stream_event = event.event
+        now = time.monotonic()
+        if isinstance(stream_event, ContentDelta):
+            if self._retry_notice_shown:
+                self._retry_notice_shown = False
+                view.show_outcome()
+            if not self._content_started:
+                self._content_started = True
+                view.end_reasoning()
+            self._stats.on_token(now, stream_event.chunks)
+            view.body.feed(stream_event.text)
+        elif isinstance(stream_event, ReasoningDelta):
+            self._stats.on_token(now, stream_event.chunks)
+            view.feed_reasoning(stream_event.text)
+        elif isinstance(stream_event, Retrying):
+            self._retry_notice_shown = True
+            view.show_retry(stream_event.describe())
+            self.status.show(stream_event.describe())
+            self._next_status = now + stream_event.delay
+        if now >= self._next_status:
+            self._next_status = now + STATUS_INTERVAL
+            self.status.show(self._stats.live_text(now))
+
+    async def end(
+        self,
+        reply: Message,
+        error: ChatError | None,
+        view: AssistantMessageView | None,
+        conversation: Conversation,
+    ) -> None:
+        """Shows how the reply ended, in its view (`view`, if it is no longer the one
+        streaming) and in the status line with the conversation's totals."""
+        if self.view is not None and self.view.message is reply:
+            view = self.view
+        self.view = None
+        self.last_ended = time.monotonic()
+        self._stats.finish(self.last_ended)
+        if view is not None:
+            await view.body.finish()
+            view.end_reasoning()
+            view.show_outcome(error)
+        self.status.show(self._stats.summary_text(reply, conversation.usage_totals()))
+
+    def yield_to_typing(self) -> None:
+        """Typing while a reply streams: the keys come first, the reply a moment later."""
+        if self.view is not None:
+            self.view.body.yield_to_typing()

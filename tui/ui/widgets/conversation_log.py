@@ -1,0 +1,236 @@
+"""The log of one conversation's path, showing a bounded window of it.
+
+A long conversation is never mounted whole: every frame lays out every mounted widget,
+and a 2,000-message history grew to 800 MB. The log shows about a screenful around where
+the user reads, adds turns a batch at a time as they scroll towards either end, and
+unmounts those far out of view. The path itself belongs to the session; this only views it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual import on
+from textual.message import Message as TextualMessage
+from textual.widget import Widget
+
+from tui.chat.conversation import Conversation
+from tui.chat.message import Message, Role
+from tui.ui.widgets.message_log import MessageLog
+from tui.ui.widgets.message_views import AssistantMessageView, NoticeView, UserMessageView
+
+RESUMED_MESSAGES_SHOWN = 12
+SCROLL_BATCH = 4
+"""Turns mounted (and unmounted at the other end) per step while scrolling: each costs
+layout and styling, so small steps keep every stall short."""
+MOST_MOUNTED_MESSAGES = 24
+"""Beyond this many mounted turns, those farthest from where the user reads are unmounted."""
+
+
+BRANCH_MARKS = ("\u2039", "\u203a")
+"""Single angle quotation marks around "2/3": they read as arrows (Alt+Left, Alt+Right)."""
+
+
+def branch_label(conversation: Conversation, message: Message) -> str:
+    """ "2/3" between angle marks on a message that has alternatives (versions, edits);
+    empty otherwise."""
+    number, count = conversation.position(message)
+    left, right = BRANCH_MARKS
+    return f"{left} {number}/{count} {right}" if count > 1 else ""
+
+
+def message_view(conversation: Conversation, message: Message) -> Widget:
+    view: UserMessageView | AssistantMessageView = (
+        UserMessageView(message) if message.role is Role.USER else AssistantMessageView(message)
+    )
+    view.border_subtitle = branch_label(conversation, message)
+    return view
+
+
+class ConversationLog(MessageLog):
+    class Filled(TextualMessage):
+        """The first screenful is on screen: work that would delay it can start."""
+
+    def __init__(self, conversation: Conversation, *notices: Widget, id: str | None = None):
+        self.conversation = conversation
+        self.first_shown = 0
+        """Index of the earliest message mounted; earlier ones load on demand."""
+        self.end_shown: int | None = None
+        """Index of the first message unmounted at the bottom, or None: the end is shown."""
+        super().__init__(*notices, *self.window_views(), id=id)
+
+    @property
+    def messages(self) -> list[Message]:
+        return self.conversation.messages
+
+    def window_views(self, focus: Message | None = None) -> list[Widget]:
+        """The views of the turns to show first (and a note of how many are earlier): the
+        end of the path, or from `focus` on."""
+        messages = self.messages
+        if not messages:
+            self.first_shown, self.end_shown = 0, None
+            return []
+        first = self._first_of_a_screenful(messages)
+        if focus is not None and focus in messages:
+            first = min(first, messages.index(focus))
+        self.first_shown = first
+        last = min(len(messages), first + MOST_MOUNTED_MESSAGES)
+        self.end_shown = None if last == len(messages) else last
+        return [*self._earlier_notice(), *self._views(messages[first:last])]
+
+    def _first_of_a_screenful(self, messages: list[Message]) -> int:
+        """Where to start showing the path: enough of its end to fill the screen, judged
+        by source lines (rendered Markdown is rarely shorter, and `fill` loads more if it
+        is), and at most `RESUMED_MESSAGES_SHOWN` messages: each stored reply costs tens of
+        milliseconds to mount."""
+        lines_wanted = self.size.height or self.app.size.height or 40
+        lines = 0
+        first = len(messages)
+        while first > max(0, len(messages) - RESUMED_MESSAGES_SHOWN) and lines < lines_wanted:
+            first -= 1
+            lines += messages[first].content.count("\n") + 2
+        if (
+            0 < first < len(messages)
+            and messages[first].role is Role.ASSISTANT
+            and messages[first - 1].role is Role.USER
+        ):
+            first -= 1  # a reply comes with the prompt it answers
+        return first
+
+    def _views(self, messages: Sequence[Message]) -> list[Widget]:
+        return [message_view(self.conversation, message) for message in messages]
+
+    def _earlier_notice(self) -> list[Widget]:
+        if not self.first_shown:
+            return []
+        note = f"↑ {self.first_shown} earlier messages: scroll to the top to show more"
+        return [NoticeView(note, classes="earlier")]
+
+    # Showing another part of the path ---------------------------------------------------
+
+    async def show(self, conversation: Conversation, focus: Message | None = None) -> None:
+        """Shows `conversation` afresh, at its end or at `focus` (scrolled to the top)."""
+        self.conversation = conversation
+        await self.drop(list(self.query(".message, .earlier")))
+        views = self.window_views(focus)
+        self.anchor(self.end_shown is None and focus is None)
+        await self.mount_all(views)
+        self.call_after_refresh(self.fill)
+        target = next((v for v in views if getattr(v, "message", None) is focus), None)
+        if focus is not None and target is not None:
+            self.call_after_refresh(self.scroll_to_widget, target, top=True, animate=False)
+
+    async def show_from(self, index: int, focus: Message | None = None) -> None:
+        """The path changed from `index` on: the views before it stay, the rest are made
+        again (a window that does not reach that far is shown afresh around `focus`)."""
+        mounted = [view for view in self.query(".message") if hasattr(view, "message")]
+        if self.end_shown is not None or index < self.first_shown:
+            await self.show(self.conversation, focus)
+            return
+        keep = index - self.first_shown
+        await self.drop(mounted[keep:])
+        await self.mount_all(self._views(self.messages[index:]))
+        for view in mounted[:keep]:  # the labels of the ones kept may have changed
+            view.border_subtitle = branch_label(self.conversation, view.message)  # type: ignore[attr-defined]
+        if focus is not None:
+            target = self.view_of(focus)
+            if target is not None:
+                self.call_after_refresh(self.scroll_to_widget, target, animate=False)
+
+    async def show_end(self) -> None:
+        """Before anything is added at the end (a prompt, a reply), the end must be what
+        the log shows."""
+        if self.end_shown is not None:
+            await self.show(self.conversation)
+        self.anchor()
+
+    def add(self, message: Message) -> Widget:
+        """Mounts the view of a message just added at the end of the path."""
+        view = message_view(self.conversation, message)
+        self.mount(view)
+        return view
+
+    def view_of(self, message: Message) -> Widget | None:
+        for view in reversed(list(self.query(".message"))):
+            if getattr(view, "message", None) is message:
+                return view
+        return None
+
+    def fill(self) -> None:
+        """Short turns on a tall terminal may not fill the log, and a log that cannot scroll
+        never reaches its top: load earlier turns until it can scroll, or none are left."""
+        if self.first_shown and self.max_scroll_y == 0 and self.size.height:
+            self.run_worker(self._show_earlier_then_fill(), group="history")
+        else:
+            self.post_message(self.Filled())
+
+    async def _show_earlier_then_fill(self) -> None:
+        await self._show_earlier(keep_reading_position=False)
+        self.call_after_refresh(self.fill)
+
+    # Sliding the window as the user scrolls --------------------------------------------
+
+    @on(MessageLog.ReachedTop)
+    async def _reached_top(self) -> None:
+        # By now the log may have moved on: a rebuild (sending from far back) empties it,
+        # which scrolls it to the top for a moment, and then follows the new end.
+        if self.max_scroll_y > 0 and self.scroll_y <= 0:
+            await self._show_earlier(keep_reading_position=True)
+
+    async def _show_earlier(self, *, keep_reading_position: bool) -> None:
+        """Prepends a batch of earlier turns; past `MOST_MOUNTED_MESSAGES`, the turns at the
+        bottom (far out of view) are unmounted. The user reading at the top keeps their
+        place; a log being filled (too short to scroll) keeps following its end."""
+        if not self.first_shown:
+            return
+        start = max(0, self.first_shown - SCROLL_BATCH)
+        views = self._views(self.messages[start : self.first_shown])
+        self.first_shown = start
+        scroll_before = self.scroll_y
+        await self.query(".earlier").remove()
+        first_view = next(iter(self.children), None)
+        reading_at = first_view.virtual_region.y if first_view is not None else 0
+        await self.mount_all([*self._earlier_notice(), *views], before=first_view)
+        mounted = list(self.query(".message"))
+        if len(mounted) > MOST_MOUNTED_MESSAGES:
+            self.anchor(False)  # the end is no longer mounted: nothing to follow
+            doomed = mounted[MOST_MOUNTED_MESSAGES:]
+            self.end_shown = self.messages.index(doomed[0].message)  # type: ignore[attr-defined]
+            await self.drop(doomed)
+
+        def stay_at_the_same_turn() -> None:
+            if first_view is not None and first_view.is_attached:
+                moved = first_view.virtual_region.y - reading_at
+                self.scroll_to(y=scroll_before + moved, animate=False)
+
+        if keep_reading_position:
+            self.call_after_refresh(stay_at_the_same_turn)
+
+    @on(MessageLog.ReachedBottom)
+    async def _show_later(self) -> None:
+        """The mirror of `_show_earlier`, once the user scrolls back down."""
+        end = self.end_shown
+        if end is None or self.scroll_y < self.max_scroll_y:
+            return
+        messages = self.messages
+        stop = min(len(messages), end + SCROLL_BATCH)
+        await self.mount_all(self._views(messages[end:stop]))
+        self.end_shown = None if stop >= len(messages) else stop
+        mounted = list(self.query(".message"))
+        if len(mounted) > MOST_MOUNTED_MESSAGES:
+            doomed = mounted[: len(mounted) - MOST_MOUNTED_MESSAGES]
+            kept = mounted[len(doomed)]
+            reading_at = kept.virtual_region.y
+            scroll_before = self.scroll_y
+            self.first_shown = messages.index(doomed[-1].message) + 1  # type: ignore[attr-defined]
+            await self.query(".earlier").remove()
+            await self.drop(doomed)
+            await self.mount_all(self._earlier_notice(), before=kept)
+
+            def keep_reading_position() -> None:
+                moved = reading_at - kept.virtual_region.y
+                self.scroll_to(y=max(0, scroll_before - moved), animate=False)
+
+            self.call_after_refresh(keep_reading_position)
+        if self.end_shown is None:
+            self.anchor()
