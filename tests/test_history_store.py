@@ -206,11 +206,11 @@ async def test_regenerated_replies_are_kept_as_versions_to_step_between(
                 replies(pilot)[-1].message.content == "Second take." and last_reply_settled(pilot)
             ),
         )
-        assert "version 2/2" in screen_text(pilot)
+        assert "‹ 2/2 ›" in screen_text(pilot)
         await pilot.press("alt+left")
         await wait_until(pilot, lambda: replies(pilot)[-1].message.content == "First take.")
         text = screen_text(pilot)
-        assert "First take." in text and "Second take." not in text and "version 1/2" in text
+        assert "First take." in text and "Second take." not in text and "‹ 1/2 ›" in text
         await type_and_send(pilot, "And then?")
         await wait_until(pilot, lambda: len(replies(pilot)) == 2 and last_reply_settled(pilot))
     # The version shown is the one sent as history.
@@ -372,8 +372,8 @@ def test_search_uses_fts5_prefixes_and_falls_back_to_like_without_it(tmp_path: P
     # An SQLite built without FTS5 has no index: the same search runs as a LIKE scan.
     with store._db:
         for trigger in ("insert", "delete", "update"):
-            store._db.execute(f"DROP TRIGGER messages_fts_{trigger}")
-        store._db.execute("DROP TABLE messages_fts")
+            store._db.execute(f"DROP TRIGGER parts_fts_{trigger}")
+        store._db.execute("DROP TABLE parts_fts")
     assert not store.has_full_text_index
     assert [hit.message_id for hit in store.search("huddle for")] == [1]
     assert store.search("walrus") == []

@@ -51,7 +51,7 @@ async def test_up_down_select_messages_and_c_copies_the_raw_markdown(
         assert pilot.app.clipboard == "".join(CODE_REPLY)
 
 
-async def test_editing_an_earlier_prompt_resends_from_there_and_keeps_the_old_branch(
+async def test_editing_an_earlier_prompt_branches_in_place_and_alt_left_goes_back(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
     server.queue(
@@ -73,26 +73,31 @@ async def test_editing_an_earlier_prompt_resends_from_there_and_keeps_the_old_br
         await wait_until(pilot, lambda: replies(pilot)[-1].message.status is MessageStatus.DONE)
         text = screen_text(pilot)
         assert "Second question" not in text and "First answer." not in text
+        assert "‹ 2/2 ›" in text, "the edited prompt says it is the second of two"
         conversation_id = chat_screen(pilot).conversation.id
+        await pilot.press("alt+left")  # back to the branch before the edit
+        await wait_until(pilot, lambda: "Second answer." in screen_text(pilot))
+        assert "Edited answer." not in screen_text(pilot)
+        assert "‹ 1/2 ›" in screen_text(pilot)
     assert server.requests[-1]["messages"] == [
         {"role": "user", "content": "First question (edited)"}
     ]
     store = Store.open(settings.db_path)
+    assert [s.id for s in store.list_conversations()] == [conversation_id], "no copy is made"
     current = store.load_conversation(conversation_id or 0)
     assert current is not None
-    assert [m.content for m in current.messages] == ["First question (edited)", "Edited answer."]
-    branches = [s for s in store.list_conversations() if s.title.endswith("(before edit)")]
-    assert len(branches) == 1
-    old = store.load_conversation(branches[0].id)
-    assert old is not None and [m.content for m in old.messages] == [
+    assert [m.content for m in current.messages] == [
         "First question",
         "First answer.",
         "Second question",
         "Second answer.",
-    ]
+    ], "the branch shown last is the one reopened"
+    edited = current.siblings(current.messages[0])[1]
+    assert edited.content == "First question (edited)"
+    assert [m.content for m in edited.children] == ["Edited answer."]
 
 
-async def test_r_regenerates_the_last_reply_and_d_twice_deletes_a_message(
+async def test_r_regenerates_a_reply_and_d_twice_deletes_one_version(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
     server.queue(StreamReply(deltas=["Old."]), StreamReply(deltas=["New."]))
@@ -105,6 +110,9 @@ async def test_r_regenerates_the_last_reply_and_d_twice_deletes_a_message(
         await wait_until(pilot, lambda: "Press d again" in screen_text(pilot))
         assert replies(pilot), "one d only asks"
         await pilot.press("d")
+        await wait_until(pilot, lambda: replies(pilot)[-1].message.content == "Old.")
+        assert "‹" not in screen_text(pilot), "one version is left: no branch marker"
+        await pilot.press("ctrl+up", "d", "d")
         await wait_until(pilot, lambda: not replies(pilot))
         conversation_id = chat_screen(pilot).conversation.id
         assert [m.content for m in chat_screen(pilot).conversation.messages] == ["Question"]

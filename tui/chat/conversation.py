@@ -116,6 +116,8 @@ class Conversation:
     def position(self, message: Message) -> tuple[int, int]:
         """(n, of): where `message` stands among its siblings, from 1."""
         siblings = self.siblings(message)
+        if message not in siblings:  # taken out of the tree since
+            return 1, 1
         return siblings.index(message) + 1, len(siblings)
 
     def switch(self, message: Message, step: int) -> Message | None:

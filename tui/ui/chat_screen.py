@@ -8,10 +8,10 @@ by one worker, so a view is never fed before it exists or after it was replaced.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -22,7 +22,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from tui.attachments import Attachment, AttachmentRefused, read_attachment, with_attachments
 from tui.backend import load_client_library
@@ -93,7 +93,8 @@ class ChatScreen(Screen[None]):
         self._local_servers = local_servers
         self._initial_prompt = initial_prompt
         self._startup_notice = startup_notice
-        self._events: asyncio.Queue[SessionEvent] = asyncio.Queue()
+        self._events: deque[SessionEvent] = deque()
+        self._applier: Worker[None] | None = None
         self._preload_started = False
         self.replies: ReplyPresenter | None = None
         self.message_keys = MessageKeys(self)
@@ -152,9 +153,8 @@ class ChatScreen(Screen[None]):
         self.prompt.focus()
         self.query_one("#attachments").display = False
         self.query_one("#queued").display = False
-        self.session.subscribe(self._events.put_nowait)
+        self.session.subscribe(self._on_session_event)
         self.session.reply_end_barrier = lambda: next_frame(self)
-        self._apply_session_events()
         store = self.session.store
         if store is not None:
             with contextlib.suppress(sqlite3.Error):
@@ -200,14 +200,29 @@ class ChatScreen(Screen[None]):
         build_highlighters(COMMON_CODE_LANGUAGES)
         freeze_long_lived_objects()  # every lexer module: out of full collections' way too
 
+    @on(ConversationLog.ReachedTop)
+    async def _reached_top(self) -> None:
+        await self.log_view.reached_top()
+
+    @on(ConversationLog.ReachedBottom)
+    async def _reached_bottom(self) -> None:
+        await self.log_view.reached_bottom()
+
     # The session's events, applied in order ------------------------------------------------
+
+    def _on_session_event(self, event: SessionEvent) -> None:
+        """Queues what the session reports; one worker applies it all in order, and ends
+        when nothing is left (an idle screen runs no worker)."""
+        self._events.append(event)
+        if self._applier is None or self._applier.is_finished:
+            self._applier = self._apply_session_events()
 
     @work(group="session-events")
     async def _apply_session_events(self) -> None:
-        while True:
-            event = await self._events.get()
+        while self._events:
+            event = self._events.popleft()
             if isinstance(event, ReplyProgress):
-                self._presenter.progress(event)
+                self._presenter.progress(event)  # the hot path: no await
             else:
                 await self._apply(event)
 
@@ -215,6 +230,8 @@ class ChatScreen(Screen[None]):
         log = self.log_view
         if isinstance(event, MessageAdded | ReplyStarted):
             message = event.message if isinstance(event, MessageAdded) else event.reply
+            if message not in self.conversation.messages:
+                return  # replaced since (Ctrl+R pressed again before this was shown)
             if log.end_shown is not None:
                 await log.show(self.conversation)
             view = log.view_of(message) or log.add(message)
@@ -316,7 +333,7 @@ class ChatScreen(Screen[None]):
         elif command.argument:
             getattr(self, f"action_{command.action}")(typed.argument)
         else:
-            self.run_action(command.action)
+            self.call_later(self.run_action, command.action)
 
     def action_attach(self, path: str = "") -> None:
         if not path:

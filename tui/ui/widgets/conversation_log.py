@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from textual import on
+from textual.app import ComposeResult
 from textual.message import Message as TextualMessage
 from textual.widget import Widget
 
@@ -57,7 +57,13 @@ class ConversationLog(MessageLog):
         """Index of the earliest message mounted; earlier ones load on demand."""
         self.end_shown: int | None = None
         """Index of the first message unmounted at the bottom, or None: the end is shown."""
-        super().__init__(*notices, *self.window_views(), id=id)
+        self._notices = notices
+        super().__init__(id=id)
+
+    def compose(self) -> ComposeResult:
+        # The first screenful is part of the first frame, not mounted after it.
+        yield from self._notices
+        yield from self.window_views()
 
     @property
     def messages(self) -> list[Message]:
@@ -115,10 +121,10 @@ class ConversationLog(MessageLog):
         views = self.window_views(focus)
         self.anchor(self.end_shown is None and focus is None)
         await self.mount_all(views)
-        self.call_after_refresh(self.fill)
+        self.screen.call_after_refresh(self.fill)
         target = next((v for v in views if getattr(v, "message", None) is focus), None)
         if focus is not None and target is not None:
-            self.call_after_refresh(self.scroll_to_widget, target, top=True, animate=False)
+            self.screen.call_after_refresh(self.scroll_to_widget, target, top=True, animate=False)
 
     async def show_from(self, index: int, focus: Message | None = None) -> None:
         """The path changed from `index` on: the views before it stay, the rest are made
@@ -135,7 +141,7 @@ class ConversationLog(MessageLog):
         if focus is not None:
             target = self.view_of(focus)
             if target is not None:
-                self.call_after_refresh(self.scroll_to_widget, target, animate=False)
+                self.screen.call_after_refresh(self.scroll_to_widget, target, animate=False)
 
     async def show_end(self) -> None:
         """Before anything is added at the end (a prompt, a reply), the end must be what
@@ -166,12 +172,12 @@ class ConversationLog(MessageLog):
 
     async def _show_earlier_then_fill(self) -> None:
         await self._show_earlier(keep_reading_position=False)
-        self.call_after_refresh(self.fill)
+        self.screen.call_after_refresh(self.fill)
 
     # Sliding the window as the user scrolls --------------------------------------------
 
-    @on(MessageLog.ReachedTop)
-    async def _reached_top(self) -> None:
+    async def reached_top(self) -> None:
+        """The user scrolled to the top (handled by the screen, as `ReachedTop` bubbles)."""
         # By now the log may have moved on: a rebuild (sending from far back) empties it,
         # which scrolls it to the top for a moment, and then follows the new end.
         if self.max_scroll_y > 0 and self.scroll_y <= 0:
@@ -198,16 +204,19 @@ class ConversationLog(MessageLog):
             self.end_shown = self.messages.index(doomed[0].message)  # type: ignore[attr-defined]
             await self.drop(doomed)
 
-        def stay_at_the_same_turn() -> None:
-            if first_view is not None and first_view.is_attached:
-                moved = first_view.virtual_region.y - reading_at
-                self.scroll_to(y=scroll_before + moved, animate=False)
+        def stay_at_the_same_turn(tries: int = 5) -> None:
+            if first_view is None or not first_view.is_attached:
+                return
+            moved = first_view.virtual_region.y - reading_at
+            if moved <= 0 and tries:  # the turns above are not laid out yet
+                self.screen.call_after_refresh(stay_at_the_same_turn, tries - 1)
+                return
+            self.scroll_to(y=scroll_before + moved, animate=False)
 
         if keep_reading_position:
-            self.call_after_refresh(stay_at_the_same_turn)
+            self.screen.call_after_refresh(stay_at_the_same_turn)
 
-    @on(MessageLog.ReachedBottom)
-    async def _show_later(self) -> None:
+    async def reached_bottom(self) -> None:
         """The mirror of `_show_earlier`, once the user scrolls back down."""
         end = self.end_shown
         if end is None or self.scroll_y < self.max_scroll_y:
@@ -231,6 +240,6 @@ class ConversationLog(MessageLog):
                 moved = reading_at - kept.virtual_region.y
                 self.scroll_to(y=max(0, scroll_before - moved), animate=False)
 
-            self.call_after_refresh(keep_reading_position)
+            self.screen.call_after_refresh(keep_reading_position)
         if self.end_shown is None:
             self.anchor()
