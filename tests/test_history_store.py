@@ -383,7 +383,8 @@ async def test_short_turns_on_a_tall_terminal_still_fill_the_log(settings: Setti
     store_user_turns(settings, 60)
     async with ChatApp(settings, continue_last=True).run_test(size=(80, 90)) as pilot:
         screen = chat_screen(pilot)
-        await wait_until(pilot, lambda: screen.log_view.max_scroll_y > 0 or not screen.log_view.first_shown)
+        log = screen.log_view
+        await wait_until(pilot, lambda: log.max_scroll_y > 0 or not log.first_shown)
         assert screen.log_view.max_scroll_y > 0, (
             "the log can scroll, so earlier turns are reachable"
         )

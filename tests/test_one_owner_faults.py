@@ -78,7 +78,7 @@ async def test_two_prompts_sent_in_one_frame_never_stream_at_once(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
     server.queue(
-        StreamReply(deltas=["One", " two", " three."], delay=0.2),
+        StreamReply(deltas=["One", " two", " three."], delay=0.6),
         StreamReply(deltas=["Second answer."]),
     )
     async with ChatApp(settings).run_test(size=(100, 34)) as pilot:
@@ -89,8 +89,8 @@ async def test_two_prompts_sent_in_one_frame_never_stream_at_once(
         await pilot.press("enter")
         await wait_until(pilot, lambda: "Second prompt" in screen_text(pilot))
         await wait_until(pilot, lambda: len(server.requests) >= 1)
-        await pilot.pause(0.3)
         assert len(server.requests) == 1, "the second prompt waits for the first reply"
+        assert "Waiting to send: Second prompt" in screen_text(pilot)
         await wait_until(
             pilot, lambda: len(replies(pilot)) == 2 and last_reply_settled(pilot), timeout=8
         )

@@ -35,9 +35,9 @@ def stored_app(tmp_path: Path, *, failed: bool = False) -> ChatApp:
     )
     store = Store.open(settings.db_path)
     conversation = Conversation(model="demo-model", title="Planning")
-    conversation.messages.append(Message(Role.USER, "How do I speed this up?"))
+    conversation.append(Message(Role.USER, "How do I speed this up?"))
     if failed:
-        conversation.messages.append(
+        conversation.append(
             Message(
                 Role.ASSISTANT,
                 "Start by",
@@ -47,7 +47,7 @@ def stored_app(tmp_path: Path, *, failed: bool = False) -> ChatApp:
             )
         )
     else:
-        conversation.messages.append(
+        conversation.append(
             Message(Role.ASSISTANT, REPLY, model="demo-model", usage=Usage(12, 60))
         )
     store.save_conversation(conversation, settings.endpoint_label)

@@ -93,6 +93,10 @@ class ChatSession:
     def subscribe(self, observer: Observer) -> None:
         self._observers.append(observer)
 
+    def unsubscribe(self, observer: Observer) -> None:
+        if observer in self._observers:
+            self._observers.remove(observer)
+
     def _emit(self, event: SessionEvent) -> None:
         for observer in self._observers:
             observer(event)

@@ -538,4 +538,8 @@ class ChatScreen(Screen[None]):
         self.prompt.focus()
 
     async def on_unmount(self) -> None:
+        """The screen's widgets are going: stop following the session, then let it save
+        the reply in progress as stopped."""
+        self.session.unsubscribe(self._on_session_event)
+        self.session.reply_end_barrier = None
         await self.session.close()
