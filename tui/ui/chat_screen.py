@@ -235,7 +235,6 @@ class ChatScreen(Screen[None]):
             if log.end_shown is not None:
                 await log.show(self.conversation)
             view = log.view_of(message) or log.add(message)
-            log.anchor()
             if isinstance(event, ReplyStarted) and isinstance(view, AssistantMessageView):
                 self._presenter.start(view)
         elif isinstance(event, ReplyEnded):

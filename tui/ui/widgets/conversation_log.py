@@ -119,12 +119,17 @@ class ConversationLog(MessageLog):
         self.conversation = conversation
         await self.drop(list(self.query(".message, .earlier")))
         views = self.window_views(focus)
-        self.anchor(self.end_shown is None and focus is None)
-        await self.mount_all(views)
+        self.anchor(self.end_shown is None)
+        self.mount_all(views)
         self.screen.call_after_refresh(self.fill)
         target = next((v for v in views if getattr(v, "message", None) is focus), None)
         if focus is not None and target is not None:
-            self.screen.call_after_refresh(self.scroll_to_widget, target, top=True, animate=False)
+            self.screen.call_after_refresh(self._bring_to_top, target)
+
+    def _bring_to_top(self, view: Widget) -> None:
+        """Scrolls `view` to the top of the log, if the log is long enough to scroll."""
+        if view.is_attached and self.max_scroll_y > 0:
+            self.scroll_to_widget(view, top=True, animate=False)
 
     async def show_from(self, index: int, focus: Message | None = None) -> None:
         """The path changed from `index` on: the views before it stay, the rest are made
@@ -148,7 +153,6 @@ class ConversationLog(MessageLog):
         the log shows."""
         if self.end_shown is not None:
             await self.show(self.conversation)
-        self.anchor()
 
     def add(self, message: Message) -> Widget:
         """Mounts the view of a message just added at the end of the path."""
