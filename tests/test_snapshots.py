@@ -57,21 +57,28 @@ def stored_app(tmp_path: Path, *, failed: bool = False) -> ChatApp:
     return ChatApp(settings, continue_last=True)
 
 
+async def steady_cursor(pilot: Any) -> None:
+    """The prompt's cursor blinks on a timer: where in its cycle a snapshot falls depends
+    on how long start-up took, so it is held still for the picture."""
+    for prompt in pilot.app.query("PromptInput"):
+        prompt.cursor_blink = False
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_conversation(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
-    assert snap_compare(stored_app(tmp_path), terminal_size=size)
+    assert snap_compare(stored_app(tmp_path), terminal_size=size, run_before=steady_cursor)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_failed_reply(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
-    assert snap_compare(stored_app(tmp_path, failed=True), terminal_size=size)
+    assert snap_compare(stored_app(tmp_path, failed=True), terminal_size=size, run_before=steady_cursor)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_help(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
-    assert snap_compare(stored_app(tmp_path), press=["f1"], terminal_size=size)
+    assert snap_compare(stored_app(tmp_path), press=["f1"], terminal_size=size, run_before=steady_cursor)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_selected_message(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
-    assert snap_compare(stored_app(tmp_path), press=["ctrl+up"], terminal_size=size)
+    assert snap_compare(stored_app(tmp_path), press=["ctrl+up"], terminal_size=size, run_before=steady_cursor)
