@@ -47,9 +47,7 @@ def stored_app(tmp_path: Path, *, failed: bool = False) -> ChatApp:
             )
         )
     else:
-        conversation.append(
-            Message(Role.ASSISTANT, REPLY, model="demo-model", usage=Usage(12, 60))
-        )
+        conversation.append(Message(Role.ASSISTANT, REPLY, model="demo-model", usage=Usage(12, 60)))
     store.save_conversation(conversation, settings.endpoint_label)
     for message in conversation.messages:
         store.save_message(conversation, message)
@@ -71,14 +69,20 @@ def test_conversation(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_failed_reply(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
-    assert snap_compare(stored_app(tmp_path, failed=True), terminal_size=size, run_before=steady_cursor)
+    assert snap_compare(
+        stored_app(tmp_path, failed=True), terminal_size=size, run_before=steady_cursor
+    )
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_help(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
-    assert snap_compare(stored_app(tmp_path), press=["f1"], terminal_size=size, run_before=steady_cursor)
+    assert snap_compare(
+        stored_app(tmp_path), press=["f1"], terminal_size=size, run_before=steady_cursor
+    )
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_selected_message(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
-    assert snap_compare(stored_app(tmp_path), press=["ctrl+up"], terminal_size=size, run_before=steady_cursor)
+    assert snap_compare(
+        stored_app(tmp_path), press=["ctrl+up"], terminal_size=size, run_before=steady_cursor
+    )

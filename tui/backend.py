@@ -142,9 +142,11 @@ class ChatBackend:
 
         received_anything = False
         try:
-            async with client.chat.completions.with_streaming_response.create(
+            # The history is already in the wire format: plain dicts, not the SDK's
+            # TypedDicts, which its overloads insist on.
+            async with client.chat.completions.with_streaming_response.create(  # type: ignore[call-overload]
                 model=model,
-                messages=list(messages),  # type: ignore[arg-type]
+                messages=list(messages),
                 stream=True,
                 stream_options={"include_usage": True},
                 extra_body=dict(self.settings.params) or None,
@@ -393,7 +395,7 @@ def _retry_delay(retry_after: float | None, attempt: int) -> float | None:
     """How long to wait before the next attempt, or None when waiting is the user's call."""
     if retry_after is not None:
         return retry_after if retry_after <= LONGEST_AUTOMATIC_WAIT else None
-    backoff = min(LONGEST_BACKOFF, FIRST_BACKOFF * 2 ** (attempt - 1))
+    backoff = min(LONGEST_BACKOFF, FIRST_BACKOFF * 2.0 ** (attempt - 1))
     return backoff * random.uniform(0.8, 1.2)
 
 

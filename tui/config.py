@@ -101,7 +101,7 @@ def apply_flags(
     system_prompt: str | None = None,
     db_path: str | None = None,
 ) -> Settings:
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     if model:
         changes["model"] = model
     if base_url:

@@ -295,12 +295,13 @@ class ChatSession:
         moved = self.conversation.remove(message)
         message_id = message.id
         if message_id is not None:
-            self._write(
-                lambda store: (
-                    store.delete_message(self.conversation, message_id, moved),
-                    store.save_choice(self.conversation, parent),
-                )
-            )
+            conversation = self.conversation
+
+            def delete(store: Store) -> None:
+                store.delete_message(conversation, message_id, moved)
+                store.save_choice(conversation, parent)
+
+            self._write(delete)
 
     # The conversation's own details ---------------------------------------------------
 

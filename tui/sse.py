@@ -78,7 +78,7 @@ def _events_from_lines(lines: list[str]) -> tuple[list[StreamEvent], bool]:
         nonlocal chunks
         if texts:
             kind = type(events[-1])
-            events[-1] = kind("".join(texts), chunks)  # type: ignore[call-arg]
+            events[-1] = kind("".join(texts), chunks)  # type: ignore[call-arg, arg-type]
             texts.clear()
             chunks = 0
 

@@ -468,7 +468,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     except sqlite3.DatabaseError:
         connection.close()
         raise
-    connection.isolation_level = ""  # back to transactions, driven by `with connection`
+    connection.isolation_level = "DEFERRED"  # back to transactions, driven by `with`
     for suffix in ("", "-wal", "-shm"):
         with contextlib.suppress(OSError):
             os.chmod(f"{path}{suffix}", 0o600)

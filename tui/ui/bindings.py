@@ -4,15 +4,15 @@ through Textual's own keymap."""
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from tui.commands import Scope, in_scope
 
 
-def bindings_for(scope: Scope) -> list[Binding]:
+def bindings_for(scope: Scope) -> list[BindingType]:
     """One binding per command of `scope` that has a key (or may get one from a keymap:
     a binding with no key is given an unused placeholder that the keymap replaces)."""
-    bindings: list[Binding] = []
+    bindings: list[BindingType] = []
     for command in in_scope(scope):
         bindings.append(
             Binding(

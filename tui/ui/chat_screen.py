@@ -238,8 +238,8 @@ class ChatScreen(Screen[None]):
             if isinstance(event, ReplyStarted) and isinstance(view, AssistantMessageView):
                 self._presenter.start(view)
         elif isinstance(event, ReplyEnded):
-            view = log.view_of(event.reply)
-            shown = view if isinstance(view, AssistantMessageView) else None
+            found = log.view_of(event.reply)
+            shown = found if isinstance(found, AssistantMessageView) else None
             await self._presenter.end(event.reply, event.error, shown, self.conversation)
         elif isinstance(event, PathChanged):
             await log.show_from(event.index, event.focus)

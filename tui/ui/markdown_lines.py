@@ -307,8 +307,8 @@ def _table(node: SyntaxTreeNode, width: int, look: MarkdownLook) -> _Block:
         return out
 
     lines = [rule("┌", "┬", "┐"), *row_lines(headers)]
-    for row in rows:
-        lines += [rule("├", "┼", "┤"), *row_lines(row)]
+    for cells in rows:
+        lines += [rule("├", "┼", "┤"), *row_lines(cells)]
     lines.append(rule("└", "┴", "┘"))
     return _Block(lines, 0, 1)
 

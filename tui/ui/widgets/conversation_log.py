@@ -142,7 +142,7 @@ class ConversationLog(MessageLog):
         await self.drop(mounted[keep:])
         await self.mount_all(self._views(self.messages[index:]))
         for view in mounted[:keep]:  # the labels of the ones kept may have changed
-            view.border_subtitle = branch_label(self.conversation, view.message)  # type: ignore[attr-defined]
+            view.border_subtitle = branch_label(self.conversation, view.message)
         if focus is not None:
             target = self.view_of(focus)
             if target is not None:

@@ -103,6 +103,7 @@ class RenderedMarkdown(Widget):
         self.refresh(layout=True)
 
     def _join(self) -> None:
+        assert self._lines_look is not None  # laid out only once the look is known
         self._lines = join_laid_out(
             [*self._laid_out, self._tail_laid_out], self._lines_width, self._lines_look
         )
