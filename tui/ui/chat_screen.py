@@ -10,22 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.content import Content
-from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
-from textual.worker import Worker, get_current_worker
+from textual.worker import Worker
 
-from tui.attachments import Attachment, AttachmentRefused, read_attachment, with_attachments
-from tui.backend import load_client_library
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, Role
 from tui.chat.safe_text import make_safe
@@ -41,23 +38,23 @@ from tui.chat.session_events import (
     SaveFailed,
     SessionEvent,
 )
-from tui.commands import Scope, slash_command, slash_names
+from tui.commands import Scope
 from tui.config_file import save_first_profile
 from tui.export import export_to_file
-from tui.gc_tuning import freeze_long_lived_objects
 from tui.local_probe import USUAL_LOCAL_SERVERS, FoundServer, LocalServer
 from tui.session import ChatSession, SendOutcome
 from tui.ui.bindings import bindings_for
 from tui.ui.conversations_screen import ConversationsScreen, OpenConversation
 from tui.ui.frames import next_frame
 from tui.ui.help_screen import HelpScreen
-from tui.ui.markdown_lines import build_highlighters
 from tui.ui.message_keys import MessageKeys
 from tui.ui.model_picker_screen import ModelPickerScreen
+from tui.ui.prompt_commands import PromptCommands, tell
 from tui.ui.reply_presenter import ReplyPresenter
 from tui.ui.search_screen import SearchScreen
 from tui.ui.slash_commands import SlashCommand, parse_slash_command
 from tui.ui.system_prompt_screen import SystemPromptScreen
+from tui.ui.warm_up import warm_up
 from tui.ui.welcome_screen import WelcomeScreen
 from tui.ui.widgets.conversation_log import ConversationLog
 from tui.ui.widgets.message_views import AssistantMessageView, NoticeView
@@ -98,7 +95,7 @@ class ChatScreen(Screen[None]):
         self._preload_started = False
         self.replies: ReplyPresenter | None = None
         self.message_keys = MessageKeys(self)
-        self._attachments: list[Attachment] = []
+        self.prompt_commands: PromptCommands
 
     @property
     def conversation(self) -> Conversation:
@@ -151,7 +148,10 @@ class ChatScreen(Screen[None]):
         self.title = "tui-chat"
         self._show_model_in_header()
         self.prompt.focus()
-        self.query_one("#attachments").display = False
+        self.prompt_commands = PromptCommands(
+            self, self.prompt, self.query_one("#attachments", Static)
+        )
+        self.prompt_commands.show([])
         self.query_one("#queued").display = False
         self.session.subscribe(self._on_session_event)
         self.session.reply_end_barrier = lambda: next_frame(self)
@@ -178,27 +178,11 @@ class ChatScreen(Screen[None]):
 
     @on(ConversationLog.Filled)
     def _preload_when_shown(self) -> None:
-        """Loads the client library once the first screenful is drawn: the import holds the
-        interpreter for ~0.4 s, and started at once it put off a resumed conversation's
-        first frame by 0.6 s (1.4 s instead of 0.8 s in a real terminal)."""
+        """Once the first screenful is drawn (see `warm_up`)."""
         if not self._preload_started:
             self._preload_started = True
-            self.run_worker(self._preload, thread=True, group="preload")
-
-    def _preload(self) -> None:
-        try:
-            load_client_library()
-        finally:  # collection, off during start-up, comes back on whatever happened
-            freeze_long_lived_objects()
-        # Not while a reply streams or has just ended: building them holds the interpreter
-        # for ~0.2 s, which put off the end of a first reply streamed at full speed.
-        worker = get_current_worker()
-        while self.is_streaming or time.monotonic() - self._last_ended() < IDLE_BEFORE_WARMING:
-            if worker.is_cancelled:  # the app is closing
-                return
-            time.sleep(IDLE_BEFORE_WARMING / 4)
-        build_highlighters(COMMON_CODE_LANGUAGES)
-        freeze_long_lived_objects()  # every lexer module: out of full collections' way too
+            warm = partial(warm_up, lambda: self.is_streaming, lambda: self._presenter.last_ended)
+            self.run_worker(warm, thread=True, group="preload")
 
     @on(ConversationLog.ReachedTop)
     async def _reached_top(self) -> None:
@@ -259,18 +243,8 @@ class ChatScreen(Screen[None]):
                     Content(make_safe(f"{text}   (sent when this reply ends · Esc takes it back)"))
                 )
         elif isinstance(event, SaveFailed):
-            self._tell(
-                f"History could not be saved ({event.reason}); this conversation stays on screen.",
-                severity="error",
-                timeout=10,
-            )
-
-    def _tell(
-        self, text: str, *, severity: SeverityLevel = "information", timeout: float | None = None
-    ) -> None:
-        """A notification that may quote a server, a file or the user: shown as typed,
-        never read as markup, with control characters made visible."""
-        self.notify(make_safe(text), markup=False, severity=severity, timeout=timeout)
+            reason = f"History could not be saved ({event.reason}); it stays on screen."
+            tell(self, reason, error=True, timeout=10)
 
     def _show_model_in_header(self) -> None:
         settings = self.session.settings
@@ -293,12 +267,11 @@ class ChatScreen(Screen[None]):
     def _submit(self, typed: str) -> None:
         command = parse_slash_command(typed)
         if isinstance(command, SlashCommand):
-            self._run_slash_command(command)
+            self.prompt_commands.run(command)
             return
         text = command if isinstance(command, str) else typed
         self.prompt.remember(typed)
-        text = with_attachments(text, self._attachments)
-        self._set_attachments([])
+        text = self.prompt_commands.with_attachments(text)
         editing, self.message_keys.editing = self.message_keys.editing, None
         self.run_worker(self._send(text, typed, editing), group="send")
 
@@ -308,50 +281,12 @@ class ChatScreen(Screen[None]):
             return
         outcome = await self.session.send(text)
         if outcome is SendOutcome.BUSY:
-            self._give_back(typed)
+            self.prompt_commands.give_back(typed)
             self.notify("A prompt is already waiting for this reply; this one stays in the box.")
 
-    def _give_back(self, text: str) -> None:
-        """Puts a prompt that was not sent back into the box, never over what is typed."""
-        if self.prompt.text.strip():
-            text = f"{text}\n\n{self.prompt.text}"
-        self.prompt.load_text(text)
-        self.prompt.move_cursor(self.prompt.document.end)
-
-    def _run_slash_command(self, typed: SlashCommand) -> None:
-        command = slash_command(typed.name)
-        if command is None:
-            self._tell(
-                f"Unknown command {typed.name}. Commands: {' '.join(slash_names())}. "
-                "Start with // to send a line that begins with /.",
-                severity="warning",
-                timeout=6,
-            )
-        elif command.id.startswith("chat.export"):
-            self.action_export("json" if typed.argument.lower() == "json" else "md")
-        elif command.argument:
-            getattr(self, f"action_{command.action}")(typed.argument)
-        else:
-            self.call_later(self.run_action, command.action)
-
     def action_attach(self, path: str = "") -> None:
-        if not path:
-            self._set_attachments([])
-            self.notify("Attachments removed.", timeout=2)
-            return
-        try:
-            attachment = read_attachment(path)
-        except AttachmentRefused as error:
-            self._tell(f"Not attached: {error}", severity="warning", timeout=6)
-            return
-        self._set_attachments([*self._attachments, attachment])
-
-    def _set_attachments(self, attachments: list[Attachment]) -> None:
-        self._attachments = attachments
-        bar = self.query_one("#attachments", Static)
-        bar.display = bool(attachments)
-        chips = "  ".join(f"📎 {make_safe(a.name)} ({a.size_label})" for a in attachments)
-        bar.update(Content(f"{chips}   — sent with your next message · /file removes"))
+        """/file PATH: attach a text file to the next prompt (alone: remove them)."""
+        self.prompt_commands.attach(path)
 
     # Commands -----------------------------------------------------------------------------
 
@@ -369,7 +304,7 @@ class ChatScreen(Screen[None]):
     async def _cancel(self) -> None:
         waiting = await self.session.cancel()
         if waiting is not None:
-            self._give_back(waiting)
+            self.prompt_commands.give_back(waiting)
 
     def action_retry(self) -> None:
         """Ctrl+R: regenerate the last reply; the old one stays a version."""
@@ -440,7 +375,7 @@ class ChatScreen(Screen[None]):
     def _use_model(self, model: str | None) -> None:
         if model and model != self.conversation.model:
             self.run_worker(self.session.set_model(model), group="send")
-            self._tell(f"Model for this conversation: {model}", timeout=3)
+            tell(self, f"Model for this conversation: {model}", timeout=3)
 
     def action_edit_system_prompt(self, text: str = "") -> None:
         """F3 (or /system TEXT): this conversation's system prompt."""
@@ -467,7 +402,7 @@ class ChatScreen(Screen[None]):
             self.notify("Usage: /title NEW TITLE", severity="warning")
             return
         self.run_worker(self.session.rename(title), group="send")
-        self._tell(f"Renamed to {' '.join(title.split())}", timeout=3)
+        tell(self, f"Renamed to {' '.join(title.split())}", timeout=3)
 
     def action_copy_last_reply(self) -> None:
         replies = [m for m in self.conversation.messages if m.role is Role.ASSISTANT]
@@ -479,7 +414,7 @@ class ChatScreen(Screen[None]):
     def copy_text(self, text: str, what: str) -> None:
         self.app.copy_to_clipboard(text)
         lines = text.count("\n") + 1
-        self._tell(f"Copied {what} ({lines} lines, {len(text)} characters)", timeout=3)
+        tell(self, f"Copied {what} ({lines} lines, {len(text)} characters)", timeout=3)
 
     def action_export(self, format: str = "md") -> None:
         """Writes the open conversation to a private file beside the history database."""
@@ -490,9 +425,9 @@ class ChatScreen(Screen[None]):
         try:
             path = export_to_file(self.conversation, folder, format)
         except OSError as error:
-            self._tell(f"Export failed: {error}", severity="error")
+            tell(self, f"Export failed: {error}", error=True)
             return
-        self._tell(f"Exported to {path}", timeout=8)
+        tell(self, f"Exported to {path}", timeout=8)
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self, self.session.settings.keymap))
@@ -533,7 +468,7 @@ class ChatScreen(Screen[None]):
                 saved = f" Saved as profile {server.profile_name!r} in {config}."
             except OSError as error:
                 saved = f" (Could not save a profile: {error}.)"
-        self._tell(f"Using {server.name}, model {model}.{saved} F2 changes the model.")
+        tell(self, f"Using {server.name}, model {model}.{saved} F2 changes the model.")
         self.prompt.focus()
 
     async def on_unmount(self) -> None:

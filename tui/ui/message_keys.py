@@ -4,18 +4,52 @@ this decides, and changes the conversation only through the session."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import Any, Protocol
+
+from textual.notifications import SeverityLevel
+from textual.worker import Worker
 
 from tui.chat.code_blocks import code_blocks
 from tui.chat.message import Message, Role
+from tui.session import ChatSession
+from tui.ui.widgets.prompt_input import PromptInput
 from tui.ui.widgets.selectable_message import SelectableMessage
+from tui.ui.widgets.status_line import StatusLine
 
-if TYPE_CHECKING:
-    from tui.ui.chat_screen import ChatScreen
+
+class Host(Protocol):
+    """What these keys need of the screen they work on (the chat screen)."""
+
+    session: ChatSession
+
+    @property
+    def prompt(self) -> PromptInput: ...
+
+    @property
+    def status(self) -> StatusLine: ...
+
+    def copy_text(self, text: str, what: str) -> None: ...
+
+    async def retry(self, reply: Message | None) -> None: ...
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None: ...
+
+    def run_worker(
+        self, work: Coroutine[Any, Any, None], *, group: str = "default"
+    ) -> Worker[None]: ...
 
 
 class MessageKeys:
-    def __init__(self, screen: ChatScreen) -> None:
+    def __init__(self, screen: Host) -> None:
         self.screen = screen
         self.editing: Message | None = None
         """The earlier prompt being edited, sent as a new branch from its place on Enter."""

@@ -1,0 +1,91 @@
+"""What the prompt box sends besides prompts: slash commands, run from the command table,
+and attached files, shown as chips until the next prompt carries them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.content import Content
+from textual.notifications import SeverityLevel
+from textual.widgets import Static
+
+from tui.attachments import Attachment, AttachmentRefused, read_attachment, with_attachments
+from tui.chat.safe_text import make_safe
+from tui.commands import slash_command, slash_names
+from tui.ui.slash_commands import SlashCommand
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from tui.ui.widgets.prompt_input import PromptInput
+
+
+class PromptCommands:
+    def __init__(self, screen: Screen[None], prompt: PromptInput, chips: Static) -> None:
+        self.screen = screen
+        self.prompt = prompt
+        self.chips = chips
+        self.attachments: list[Attachment] = []
+
+    def run(self, typed: SlashCommand) -> None:
+        """Runs a slash command as the screen action the command table names."""
+        command = slash_command(typed.name)
+        if command is None:
+            tell(
+                self.screen,
+                f"Unknown command {typed.name}. Commands: {' '.join(slash_names())}. "
+                "Start with // to send a line that begins with /.",
+                warning=True,
+            )
+        elif command.id.startswith("chat.export"):
+            kind = "json" if typed.argument.lower() == "json" else "md"
+            self.screen.call_later(self.screen.run_action, f"export('{kind}')")
+        elif command.argument:
+            getattr(self.screen, f"action_{command.action}")(typed.argument)
+        else:
+            self.screen.call_later(self.screen.run_action, command.action)
+
+    def with_attachments(self, text: str) -> str:
+        """The prompt with the attached files in it; the chips go."""
+        text = with_attachments(text, self.attachments)
+        self.show([])
+        return text
+
+    def attach(self, path: str) -> None:
+        if not path:
+            self.show([])
+            self.screen.notify("Attachments removed.", timeout=2)
+            return
+        try:
+            attachment = read_attachment(path)
+        except AttachmentRefused as error:
+            tell(self.screen, f"Not attached: {error}", warning=True)
+            return
+        self.show([*self.attachments, attachment])
+
+    def show(self, attachments: list[Attachment]) -> None:
+        self.attachments = attachments
+        self.chips.display = bool(attachments)
+        chips = "  ".join(f"📎 {make_safe(a.name)} ({a.size_label})" for a in attachments)
+        self.chips.update(Content(f"{chips}   — sent with your next message · /file removes"))
+
+    def give_back(self, text: str) -> None:
+        """Puts a prompt that was not sent back into the box, never over what is typed."""
+        if self.prompt.text.strip():
+            text = f"{text}\n\n{self.prompt.text}"
+        self.prompt.load_text(text)
+        self.prompt.move_cursor(self.prompt.document.end)
+
+
+def tell(
+    screen: Screen[None],
+    text: str,
+    *,
+    warning: bool = False,
+    error: bool = False,
+    timeout: float = 6,
+) -> None:
+    """A notification that may quote a server, a file or the user: shown as typed, never
+    read as markup, with control characters made visible."""
+    severity: SeverityLevel = "error" if error else "warning" if warning else "information"
+    screen.notify(make_safe(text), markup=False, severity=severity, timeout=timeout)
