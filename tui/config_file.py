@@ -57,7 +57,7 @@ EXAMPLE = """\
 
 # [keymap]                    # command id = keys (F1 lists the ids; README has them all)
 # "chat.retry" = "ctrl+r,f5"
-# "chat.copy" = "ctrl+y"
+# "chat.copy" = "ctrl+o"
 
 # [system_prompts]            # presets, chosen in the app with F3
 # terse = "Answer in one or two sentences."

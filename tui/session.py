@@ -241,6 +241,7 @@ class ChatSession:
                     reply.duration = time.monotonic() - started
                     await self._persist_final(reply)
                     self._emit(ReplyEnded(reply, error))
+                    await self._checkpoint()
                     if self.reply_end_barrier is not None:
                         await self.reply_end_barrier()
         finally:
@@ -389,10 +390,12 @@ class ChatSession:
         await self._stop_reply()
 
     async def close(self) -> None:
-        """Stops any reply (saved as stopped) and closes the client."""
+        """Stops any reply (saved as stopped), closes the client and the store."""
         self.queued = None
         await self._stop_reply()
         await self.backend.aclose()
+        if self.store is not None:
+            self.store.close()
 
     # Writing -------------------------------------------------------------------------
 
@@ -421,6 +424,12 @@ class ChatSession:
             await asyncio.to_thread(store.save_message, conversation, reply)
         except sqlite3.Error as error:
             self._report_save_failure(error)
+
+    async def _checkpoint(self) -> None:
+        """After each reply, off the event loop: the WAL back into the main file."""
+        if self.store is not None:
+            with contextlib.suppress(sqlite3.Error):
+                await asyncio.to_thread(self.store.checkpoint)
 
     def _write(self, write: Callable[[Store], object]) -> None:
         """Runs one store write; a failure is told once and never stops the chat: the
