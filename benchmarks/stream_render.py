@@ -103,7 +103,7 @@ async def run_tui_chat(server: ServerProcess, tokens: list[str], rate: float) ->
 
             sampler = asyncio.create_task(sample(samples, received, stop))
             cpu0 = time.process_time()
-            screen.send_prompt("benchmark")
+            screen.run_worker(screen.session.send("benchmark"))
             while True:
                 current = view()
                 if (
