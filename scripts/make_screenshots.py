@@ -129,6 +129,17 @@ async def shoot() -> None:
         async def slash_commands(pilot) -> None:
             await pilot.press("/", "tab")
 
+        async def branches(pilot) -> None:
+            await type_and_send(pilot, "Name a sorting algorithm")
+            await wait_until(pilot, lambda: last_reply_settled(pilot), 10)
+            await pilot.press("ctrl+r")
+            await wait_until(pilot, lambda: "Merge sort" in screen_text(pilot), 10)
+            await wait_until(pilot, lambda: last_reply_settled(pilot), 10)
+            await pilot.press("ctrl+up", "up", "e", "end", *" that is stable", "enter")
+            await wait_until(pilot, lambda: "Timsort" in screen_text(pilot), 10)
+            await wait_until(pilot, lambda: last_reply_settled(pilot), 10)
+            await pilot.press("ctrl+up", "up")
+
         await scene("finished-reply", [StreamReply(deltas=chunk(FINISHED_REPLY))], finished)
         await scene("streaming", [StreamReply(deltas=STREAMING_REPLY, delay=0.03)], streaming)
         await scene(
@@ -144,6 +155,15 @@ async def shoot() -> None:
         await scene("message-actions", [StreamReply(deltas=chunk(FINISHED_REPLY))], message_actions)
         await scene("model-picker", [], model_picker)
         await scene("slash-commands", [], slash_commands)
+        await scene(
+            "branches",
+            [
+                StreamReply(deltas=["Quicksort: pick a pivot, partition, recurse."]),
+                StreamReply(deltas=["Merge sort: split in halves, sort each, merge."]),
+                StreamReply(deltas=["Timsort (Python's own): stable, and fast on runs."]),
+            ],
+            branches,
+        )
         welcome_settings = replace(
             settings, api_key=None, base_url=None, config_path=Path(home) / "none.toml"
         )
