@@ -336,13 +336,16 @@ class ChatSession:
         if conversation_id is not None:
             self._write(lambda store: store.save_details(conversation_id, **fields))
 
-    def use_backend(self, settings: Settings) -> None:
-        """Switches to another server (picked on the welcome screen); the old client is
-        closed in the background."""
-        old = self.backend
-        self.settings = settings
-        self.backend = ChatBackend(settings)
-        asyncio.get_running_loop().create_task(old.aclose())
+    async def use_server(self, settings: Settings) -> None:
+        """Switches to another server (picked on the welcome screen) and its model."""
+        async with self._commands:
+            old = self.backend
+            self.settings = settings
+            self.backend = ChatBackend(settings)
+            self.conversation.model = settings.model
+            self._save_details(model=settings.model)
+            self._emit(DetailsChanged(self.conversation))
+        await old.aclose()
 
     # Whole conversations --------------------------------------------------------------
 

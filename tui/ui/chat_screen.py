@@ -10,36 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections import deque
 from collections.abc import Sequence
-from dataclasses import replace
 from functools import partial
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
-from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
-from textual.worker import Worker
 
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, Role
 from tui.chat.safe_text import make_safe
-from tui.chat.session_events import (
-    ConversationOpened,
-    DetailsChanged,
-    MessageAdded,
-    PathChanged,
-    QueueChanged,
-    ReplyEnded,
-    ReplyProgress,
-    ReplyStarted,
-    SaveFailed,
-    SessionEvent,
-)
 from tui.commands import Scope
-from tui.config_file import save_first_profile
 from tui.export import export_to_file
 from tui.local_probe import USUAL_LOCAL_SERVERS, FoundServer, LocalServer
 from tui.session import ChatSession, SendOutcome
@@ -52,12 +35,13 @@ from tui.ui.model_picker_screen import ModelPickerScreen
 from tui.ui.prompt_commands import PromptCommands, tell
 from tui.ui.reply_presenter import ReplyPresenter
 from tui.ui.search_screen import SearchScreen
+from tui.ui.session_follower import SessionFollower
 from tui.ui.slash_commands import SlashCommand, parse_slash_command
 from tui.ui.system_prompt_screen import SystemPromptScreen
 from tui.ui.warm_up import warm_up
-from tui.ui.welcome_screen import WelcomeScreen
+from tui.ui.welcome_screen import WelcomeScreen, settings_for_found_server
 from tui.ui.widgets.conversation_log import ConversationLog
-from tui.ui.widgets.message_views import AssistantMessageView, NoticeView
+from tui.ui.widgets.message_views import NoticeView
 from tui.ui.widgets.prompt_input import PromptInput
 from tui.ui.widgets.selectable_message import SelectableMessage
 from tui.ui.widgets.status_line import StatusLine
@@ -90,8 +74,6 @@ class ChatScreen(Screen[None]):
         self._local_servers = local_servers
         self._initial_prompt = initial_prompt
         self._startup_notice = startup_notice
-        self._events: deque[SessionEvent] = deque()
-        self._applier: Worker[None] | None = None
         self._preload_started = False
         self.replies: ReplyPresenter | None = None
         self.message_keys = MessageKeys(self)
@@ -153,7 +135,11 @@ class ChatScreen(Screen[None]):
         )
         self.prompt_commands.show([])
         self.query_one("#queued").display = False
-        self.session.subscribe(self._on_session_event)
+        queued = self.query_one("#queued", Static)
+        self._follower = SessionFollower(
+            self, self.session, self.log_view, self._presenter, queued, self._details_changed
+        )
+        self.session.subscribe(self._follower)
         self.session.reply_end_barrier = lambda: next_frame(self)
         store = self.session.store
         if store is not None:
@@ -192,65 +178,10 @@ class ChatScreen(Screen[None]):
     async def _reached_bottom(self) -> None:
         await self.log_view.reached_bottom()
 
-    # The session's events, applied in order ------------------------------------------------
-
-    def _on_session_event(self, event: SessionEvent) -> None:
-        """Applies what the session reports, in order. Text for the streaming reply is
-        shown at once when nothing waits before it (the hot path: a worker per delta
-        cost a third more CPU); everything else is queued for one worker, which ends when
-        nothing is left (an idle screen runs no worker)."""
-        idle = self._applier is None or self._applier.is_finished
-        if isinstance(event, ReplyProgress) and idle and not self._events:
-            self._presenter.progress(event)
-            return
-        self._events.append(event)
-        if idle:
-            self._applier = self._apply_session_events()
-
-    @work(group="session-events")
-    async def _apply_session_events(self) -> None:
-        while self._events:
-            event = self._events.popleft()
-            if isinstance(event, ReplyProgress):
-                self._presenter.progress(event)  # the hot path: no await
-            else:
-                await self._apply(event)
-
-    async def _apply(self, event: SessionEvent) -> None:
-        log = self.log_view
-        if isinstance(event, MessageAdded | ReplyStarted):
-            message = event.message if isinstance(event, MessageAdded) else event.reply
-            if message not in self.conversation.messages:
-                return  # replaced since (Ctrl+R pressed again before this was shown)
-            if log.end_shown is not None:
-                await log.show(self.conversation)
-            view = log.view_of(message) or log.add(message)
-            if isinstance(event, ReplyStarted) and isinstance(view, AssistantMessageView):
-                self._presenter.start(view)
-        elif isinstance(event, ReplyEnded):
-            found = log.view_of(event.reply)
-            shown = found if isinstance(found, AssistantMessageView) else None
-            await self._presenter.end(event.reply, event.error, shown, self.conversation)
-        elif isinstance(event, PathChanged):
-            await log.show_from(event.index, event.focus)
-        elif isinstance(event, ConversationOpened):
-            self.message_keys.editing = None
-            await log.show(event.conversation, event.focus)
-            self._show_model_in_header()
-        elif isinstance(event, DetailsChanged):
-            self._show_model_in_header()
-        elif isinstance(event, QueueChanged):
-            bar = self.query_one("#queued", Static)
-            bar.display = event.prompt is not None
-            if event.prompt is not None:
-                line = " ".join(event.prompt.split())
-                text = f"⏳ Waiting to send: {line[:70]}{'…' if len(line) > 70 else ''}"
-                bar.update(
-                    Content(make_safe(f"{text}   (sent when this reply ends · Esc takes it back)"))
-                )
-        elif isinstance(event, SaveFailed):
-            reason = f"History could not be saved ({event.reason}); it stays on screen."
-            tell(self, reason, error=True, timeout=10)
+    def _details_changed(self) -> None:
+        if self.message_keys.editing not in self.conversation.messages:
+            self.message_keys.editing = None  # another conversation, or that prompt is gone
+        self._show_model_in_header()
 
     def _show_model_in_header(self) -> None:
         settings = self.session.settings
@@ -454,32 +385,18 @@ class ChatScreen(Screen[None]):
     # The welcome screen's pick ---------------------------------------------------------------
 
     def _use_local_server(self, found: FoundServer | None) -> None:
-        """Switches to a server picked on the welcome screen and saves it as a profile."""
+        """Switches to a server picked on the welcome screen (saved as a profile)."""
         if found is None:
             return
-        server = found.server
-        settings = self.session.settings
-        model = found.models[0] if found.models else settings.model
-        settings = replace(
-            settings, base_url=server.base_url, model=model, profile=server.profile_name
-        )
-        self.session.use_backend(settings)
-        self.run_worker(self.session.set_model(model), group="send")
+        settings, said = settings_for_found_server(self.session.settings, found)
+        self.run_worker(self.session.use_server(settings), group="send")
         self.query(".warning").remove()
-        saved = ""
-        config = settings.config_path
-        if config is not None and not config.exists():
-            try:
-                save_first_profile(config, server.profile_name, server.base_url, model)
-                saved = f" Saved as profile {server.profile_name!r} in {config}."
-            except OSError as error:
-                saved = f" (Could not save a profile: {error}.)"
-        tell(self, f"Using {server.name}, model {model}.{saved} F2 changes the model.")
+        tell(self, said)
         self.prompt.focus()
 
     async def on_unmount(self) -> None:
         """The screen's widgets are going: stop following the session, then let it save
         the reply in progress as stopped."""
-        self.session.unsubscribe(self._on_session_event)
+        self.session.unsubscribe(self._follower)
         self.session.reply_end_barrier = None
         await self.session.close()

@@ -8,6 +8,7 @@ prompt, the app says what is missing and offers the model servers already runnin
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from textual import on, work
@@ -20,6 +21,8 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.chat.safe_text import make_safe
+from tui.config import Settings
+from tui.config_file import save_first_profile
 from tui.local_probe import FoundServer, LocalServer, probe_local_servers
 
 
@@ -76,3 +79,20 @@ class WelcomeScreen(ModalScreen[FoundServer | None]):
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self._found.get(event.option.id or ""))
+
+
+def settings_for_found_server(settings: Settings, found: FoundServer) -> tuple[Settings, str]:
+    """The settings for a server picked here, saved as the first profile when there is no
+    config file yet; and what to tell the user about it."""
+    server = found.server
+    model = found.models[0] if found.models else settings.model
+    settings = replace(settings, base_url=server.base_url, model=model, profile=server.profile_name)
+    saved = ""
+    config = settings.config_path
+    if config is not None and not config.exists():
+        try:
+            save_first_profile(config, server.profile_name, server.base_url, model)
+            saved = f" Saved as profile {server.profile_name!r} in {config}."
+        except OSError as error:
+            saved = f" (Could not save a profile: {error}.)"
+    return settings, f"Using {server.name}, model {model}.{saved} F2 changes the model."

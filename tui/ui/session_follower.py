@@ -1,0 +1,117 @@
+"""Puts what a session reports onto the chat screen's widgets, in the order it happened.
+
+Structural changes (a message added, a branch switched, another conversation opened)
+mount and remove views, which must be awaited; they are queued for one worker, so a view
+is never fed before it exists or after it was replaced. Text for the streaming reply is
+the hot path: shown at once when nothing waits before it (a worker per delta cost a
+third more CPU). The worker ends when nothing is left: an idle screen runs no worker.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Static
+from textual.worker import Worker
+
+from tui.chat.safe_text import make_safe
+from tui.chat.session_events import (
+    ConversationOpened,
+    DetailsChanged,
+    MessageAdded,
+    PathChanged,
+    QueueChanged,
+    ReplyEnded,
+    ReplyProgress,
+    ReplyStarted,
+    SaveFailed,
+    SessionEvent,
+)
+from tui.session import ChatSession
+from tui.ui.prompt_commands import tell
+from tui.ui.reply_presenter import ReplyPresenter
+from tui.ui.widgets.conversation_log import ConversationLog
+from tui.ui.widgets.message_views import AssistantMessageView
+
+QUEUED_SHOWN = 70
+"""Characters of a waiting prompt shown above the prompt box."""
+
+
+class SessionFollower:
+    def __init__(
+        self,
+        screen: Screen[None],
+        session: ChatSession,
+        log: ConversationLog,
+        presenter: ReplyPresenter,
+        queued: Static,
+        on_details: Callable[[], None],
+    ) -> None:
+        self.screen = screen
+        self.session = session
+        self.log = log
+        self.presenter = presenter
+        self.queued = queued
+        self.on_details = on_details
+        """Called when the title, model or system prompt (or the whole conversation)
+        changed: the header follows."""
+        self._events: deque[SessionEvent] = deque()
+        self._worker: Worker[None] | None = None
+
+    def __call__(self, event: SessionEvent) -> None:
+        idle = self._worker is None or self._worker.is_finished
+        if isinstance(event, ReplyProgress) and idle and not self._events:
+            self.presenter.progress(event)
+            return
+        self._events.append(event)
+        if idle:
+            self._worker = self.screen.run_worker(self._apply_all(), group="session-events")
+
+    async def _apply_all(self) -> None:
+        while self._events:
+            event = self._events.popleft()
+            if isinstance(event, ReplyProgress):
+                self.presenter.progress(event)  # no await on the hot path
+            else:
+                await self._apply(event)
+
+    async def _apply(self, event: SessionEvent) -> None:
+        log, conversation = self.log, self.session.conversation
+        if isinstance(event, MessageAdded | ReplyStarted):
+            message = event.message if isinstance(event, MessageAdded) else event.reply
+            if message not in conversation.messages:
+                return  # replaced since (Ctrl+R pressed again before this was shown)
+            if log.end_shown is not None:
+                await log.show(conversation)
+            view = log.view_of(message) or log.add(message)
+            if isinstance(event, ReplyStarted) and isinstance(view, AssistantMessageView):
+                self.presenter.start(view)
+        elif isinstance(event, ReplyEnded):
+            found = log.view_of(event.reply)
+            shown = found if isinstance(found, AssistantMessageView) else None
+            await self.presenter.end(event.reply, event.error, shown, conversation)
+        elif isinstance(event, PathChanged):
+            await log.show_from(event.index, event.focus)
+        elif isinstance(event, ConversationOpened):
+            await log.show(event.conversation, event.focus)
+            self.on_details()
+        elif isinstance(event, DetailsChanged):
+            self.on_details()
+        elif isinstance(event, QueueChanged):
+            self._show_queued(event.prompt)
+        elif isinstance(event, SaveFailed):
+            reason = f"History could not be saved ({event.reason}); it stays on screen."
+            tell(self.screen, reason, error=True, timeout=10)
+
+    def _show_queued(self, prompt: str | None) -> None:
+        self.queued.display = prompt is not None
+        if prompt is None:
+            return
+        line = " ".join(prompt.split())
+        if len(line) > QUEUED_SHOWN:
+            line = line[:QUEUED_SHOWN] + "…"
+        note = "(sent when this reply ends · Esc takes it back)"
+        self.queued.update(Content(make_safe(f"⏳ Waiting to send: {line}   {note}")))
