@@ -81,7 +81,7 @@ def test_corrupt_database_is_set_aside_not_deleted(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     path.write_bytes(b"this is not a database" * 100)
     store = Store.open(path)
-    assert store.notice and "could not be read" in store.notice
+    assert store.notice and "was damaged; it was kept as" in store.notice
     kept = [p for p in tmp_path.iterdir() if ".damaged-" in p.name]
     assert len(kept) == 1 and kept[0].read_bytes().startswith(b"this is not a database")
     assert store.list_conversations() == []

@@ -16,6 +16,9 @@ from tui.gc_tuning import collect_nothing_until_started
 from tui.pipe import EXIT_INTERRUPTED, EXIT_USAGE, answer_once
 
 HISTORY_COMMANDS = ("list", "export")
+LIST_BUSY_TIMEOUT = 1.0
+"""Seconds `list`/`export` wait for another process's lock (only a pending migration
+needs one) before saying so."""
 CONFIG_COMMAND = "config"
 
 
@@ -102,11 +105,18 @@ def build_history_parser() -> argparse.ArgumentParser:
 def history_command(argv: Sequence[str]) -> int:
     """`tui-chat list` and `tui-chat export ID --format md|json`."""
     from tui.export import to_json, to_markdown
-    from tui.store import Store
+    from tui.store import Store, StoreUnavailable
 
     args = build_history_parser().parse_args(argv)
     settings = apply_flags(settings_from_environment(), db_path=args.db)
-    store = Store.open(settings.db_path)
+    try:
+        store = Store.open(settings.db_path, busy_timeout=LIST_BUSY_TIMEOUT)
+    except StoreUnavailable as error:
+        print(f"tui-chat: the history at {error.path} cannot be read now: {error.reason}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    if store.notice:
+        print(f"tui-chat: {store.notice}", file=sys.stderr)
     try:
         if args.command == "list":
             for item in store.list_conversations():
@@ -127,19 +137,50 @@ def history_command(argv: Sequence[str]) -> int:
         store.close()
 
 
+OPTIONS_WITH_VALUES = frozenset(
+    {"--db", "--config", "--profile", "-m", "--model", "--base-url", "-s", "--system", "--resume"}
+)
+
+
+def first_word(argv: Sequence[str]) -> tuple[int, str | None]:
+    """The first word that is not an option or an option's value, and where it is."""
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if word in OPTIONS_WITH_VALUES:
+            index += 2
+        elif word.startswith("-") and word != "-":
+            index += 1
+        else:
+            return index, word
+    return index, None
+
+
 def is_history_command(argv: Sequence[str]) -> bool:
-    """`list`/`export` as the first word (or right after `--db PATH`); anything else is a
-    prompt, so `tui-chat "list my options"` still chats."""
-    words = list(argv[2:]) if argv[:1] == ["--db"] else list(argv)
-    return bool(words) and words[0] in HISTORY_COMMANDS
+    """`list`/`export` as the first word, after any options (`--db PATH`, `--config F`);
+    anything else is a prompt, so `tui-chat "list my options"` still chats."""
+    return first_word(argv)[1] in HISTORY_COMMANDS
+
+
+def _history_argv(argv: Sequence[str]) -> list[str]:
+    """The words the history parser knows: `--db PATH`, then the command and its own
+    arguments (options meant for the chat, such as --config, are dropped)."""
+    index, _ = first_word(argv)
+    kept: list[str] = []
+    options = list(argv[:index])
+    for position, word in enumerate(options):
+        if word == "--db" and position + 1 < len(options):
+            kept += ["--db", options[position + 1]]
+    return [*kept, *argv[index:]]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if is_history_command(argv):
-        return history_command(argv)
-    if argv[:1] == [CONFIG_COMMAND]:
-        return config_command(argv[1:])
+        return history_command(_history_argv(argv))
+    index, word = first_word(argv)
+    if word == CONFIG_COMMAND:
+        return config_command([*argv[:index], *argv[index + 1 :]])
     args = build_parser().parse_args(argv)
     from tui.config_file import ConfigError
 

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
 from tui.backend import ChatBackend
-from tui.chat.conversation import Conversation, title_from_prompt
+from tui.chat.conversation import Conversation
 from tui.chat.events import (
     ChatError,
     ContentDelta,
@@ -39,11 +39,11 @@ from tui.chat.session_events import (
     ReplyEnded,
     ReplyProgress,
     ReplyStarted,
-    SaveFailed,
     SessionEvent,
 )
 from tui.config import Settings
 from tui.gc_tuning import fewer_collections
+from tui.session_saving import Saver
 from tui.store import Store
 
 SAVE_INTERVAL = 0.5
@@ -68,9 +68,13 @@ class ChatSession:
         *,
         backend: ChatBackend | None = None,
         conversation: Conversation | None = None,
+        reopen_store: Callable[[], Store] | None = None,
     ) -> None:
+        """`store` None with `reopen_store`: the history could not be opened; the session
+        keeps everything in memory and writes it once `reopen_store` succeeds. `store` None
+        alone: no history at all (pipe mode)."""
         self.settings = settings
-        self.store = store
+        self.saver = Saver(store, settings.endpoint_label, self._emit, reopen=reopen_store)
         self.backend = backend or ChatBackend(settings)
         self.conversation = conversation or self._fresh_conversation()
         self.queued: str | None = None
@@ -83,7 +87,6 @@ class ChatSession:
         self._reply_task: asyncio.Task[None] | None = None
         self._streaming: Message | None = None
         self._queued_task: asyncio.Task[None] | None = None
-        self._store_failed = False
 
     def _fresh_conversation(self) -> Conversation:
         return Conversation(system_prompt=self.settings.system_prompt, model=self.settings.model)
@@ -100,6 +103,10 @@ class ChatSession:
     def _emit(self, event: SessionEvent) -> None:
         for observer in self._observers:
             observer(event)
+
+    @property
+    def store(self) -> Store | None:
+        return self.saver.store
 
     @property
     def is_streaming(self) -> bool:
@@ -239,9 +246,8 @@ class ChatSession:
                         reply.status = MessageStatus.STOPPED
                     _take_pieces(reply, text, thinking)
                     reply.duration = time.monotonic() - started
-                    await self._persist_final(reply)
+                    await self.saver.final(self.conversation, reply)
                     self._emit(ReplyEnded(reply, error))
-                    await self._checkpoint()
                     if self.reply_end_barrier is not None:
                         await self.reply_end_barrier()
         finally:
@@ -271,11 +277,8 @@ class ChatSession:
             shown = self.conversation.switch(message, step)
             if shown is None:
                 return None
-            self._write(
-                lambda store: store.save_choice(
-                    self.conversation, self.conversation.parent_of(shown)
-                )
-            )
+            parent, conversation = self.conversation.parent_of(shown), self.conversation
+            self.saver.write(conversation, lambda store: store.save_choice(conversation, parent))
             self._emit(PathChanged(self.conversation.messages.index(shown), shown))
             return shown
 
@@ -293,16 +296,10 @@ class ChatSession:
 
     def _delete(self, message: Message) -> None:
         parent = self.conversation.parent_of(message)
-        moved = self.conversation.remove(message)
-        message_id = message.id
-        if message_id is not None:
-            conversation = self.conversation
-
-            def delete(store: Store) -> None:
-                store.delete_message(conversation, message_id, moved)
-                store.save_choice(conversation, parent)
-
-            self._write(delete)
+        self.conversation.remove(message)
+        self.saver.message_deleted(self.conversation, message.id)
+        conversation = self.conversation
+        self.saver.write(conversation, lambda store: store.save_choice(conversation, parent))
 
     # The conversation's own details ---------------------------------------------------
 
@@ -317,7 +314,10 @@ class ChatSession:
                 self._save_details(title=title)
                 self._emit(DetailsChanged(self.conversation))
             else:
-                self._write(lambda store: store.save_details(conversation_id, title=title))
+                self.saver.write(
+                    Conversation(id=conversation_id),
+                    lambda store: store.save_details(conversation_id, title=title),
+                )
 
     async def set_model(self, model: str) -> None:
         async with self._commands:
@@ -332,9 +332,11 @@ class ChatSession:
             self._emit(DetailsChanged(self.conversation))
 
     def _save_details(self, **fields: str | None) -> None:
-        conversation_id = self.conversation.id
+        conversation, conversation_id = self.conversation, self.conversation.id
         if conversation_id is not None:
-            self._write(lambda store: store.save_details(conversation_id, **fields))
+            self.saver.write(
+                conversation, lambda store: store.save_details(conversation_id, **fields)
+            )
 
     async def use_server(self, settings: Settings) -> None:
         """Switches to another server (picked on the welcome screen) and its model."""
@@ -362,8 +364,7 @@ class ChatSession:
                 return False
             try:
                 conversation = self.store.load_conversation(conversation_id)
-            except sqlite3.Error as error:
-                self._report_save_failure(error)
+            except sqlite3.Error:
                 return False
             if conversation is None:
                 return False
@@ -372,14 +373,14 @@ class ChatSession:
             if focus is not None and focus not in conversation.messages:
                 conversation.reveal(focus)
                 self.conversation = conversation
-                self._write(lambda store: store.save_path(conversation))
+                self.saver.write(conversation, lambda store: store.save_path(conversation))
             self.conversation = conversation
             self._emit(ConversationOpened(conversation, focus))
             return True
 
     async def delete_conversation(self, conversation_id: int) -> None:
         async with self._commands:
-            self._write(lambda store: store.delete_conversation(conversation_id))
+            self.saver.conversation_deleted(conversation_id)
             if conversation_id != self.conversation.id:
                 return
             await self._drop_queue_and_reply()
@@ -397,56 +398,11 @@ class ChatSession:
         self.queued = None
         await self._stop_reply()
         await self.backend.aclose()
-        if self.store is not None:
-            self.store.close()
-
-    # Writing -------------------------------------------------------------------------
+        await self.saver.flush()
+        self.saver.close()
 
     def _persist(self, message: Message) -> None:
-        """Writes a message (and the conversation, the first time)."""
-        self._write(lambda store: self._save_message(store, message))
-
-    def _save_message(self, store: Store, message: Message) -> None:
-        if self.conversation.id is None:
-            if not self.conversation.title and message.role is Role.USER:
-                self.conversation.title = title_from_prompt(message.content)
-            store.save_conversation(self.conversation, self.settings.endpoint_label)
-        store.save_message(self.conversation, message)
-
-    async def _persist_final(self, reply: Message) -> None:
-        """The last save of a reply joins its pieces: for a long reply that takes a while,
-        so it runs in a worker thread, off the event loop."""
-        store = self.store
-        if store is None or self._store_failed or self.conversation.id is None:
-            return
-        if not store.needs_long_write(reply):
-            self._persist(reply)
-            return
-        conversation = self.conversation
-        try:
-            await asyncio.to_thread(store.save_message, conversation, reply)
-        except sqlite3.Error as error:
-            self._report_save_failure(error)
-
-    async def _checkpoint(self) -> None:
-        """After each reply, off the event loop: the WAL back into the main file."""
-        if self.store is not None:
-            with contextlib.suppress(sqlite3.Error):
-                await asyncio.to_thread(self.store.checkpoint)
-
-    def _write(self, write: Callable[[Store], object]) -> None:
-        """Runs one store write; a failure is told once and never stops the chat: the
-        conversation stays in memory and on screen."""
-        if self.store is None or self._store_failed:
-            return
-        try:
-            write(self.store)
-        except sqlite3.Error as error:
-            self._report_save_failure(error)
-
-    def _report_save_failure(self, error: sqlite3.Error) -> None:
-        self._store_failed = True
-        self._emit(SaveFailed(str(error)))
+        self.saver.message(self.conversation, message)
 
 
 def _take_pieces(reply: Message, text: list[str], thinking: list[str]) -> None:

@@ -12,7 +12,6 @@ reply. When the reply ends its pieces are joined into one row per part, once.
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import threading
 import time
@@ -20,11 +19,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.chat.conversation import Conversation
-from tui.chat.message import Message, MessageStatus, Role, Usage
-from tui.chat.parts import Part, part_of_kind
-from tui.store_schema import MIGRATIONS, migrate
+from tui.chat.message import Message
+from tui.store_file import StoreUnavailable, open_history
+from tui.store_schema import MIGRATIONS
+from tui.store_tree import read_conversation
 
-__all__ = ["MIGRATIONS", "ConversationSummary", "SearchHit", "Store", "StoreError"]
+__all__ = [
+    "MIGRATIONS",
+    "ConversationSummary",
+    "SearchHit",
+    "Store",
+    "StoreError",
+    "StoreUnavailable",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,22 +84,13 @@ class Store:
         what is new."""
 
     @classmethod
-    def open(cls, path: Path) -> Store:
+    def open(cls, path: Path, *, busy_timeout: float = 5.0) -> Store:
+        """Opens (creating or migrating) the history. A damaged file is set aside and
+        `notice` says where; any other trouble raises `StoreUnavailable`, file untouched.
+        `busy_timeout`: how long a write waits for another process's lock (the app uses a
+        short one and retries in the background, so a lock never freezes it)."""
         path = Path(path)
-        notice = None
-        try:
-            connection = _connect(path)
-        except sqlite3.DatabaseError:
-            aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
-            for suffix in ("", "-wal", "-shm"):
-                source = Path(f"{path}{suffix}")
-                if source.exists():
-                    source.rename(Path(f"{aside}{suffix}"))
-            notice = (
-                f"The history database could not be read; it was kept as {aside} "
-                "and a fresh one was started."
-            )
-            connection = _connect(path)
+        connection, notice = open_history(path, busy_timeout)
         return cls(connection, path, notice)
 
     def close(self) -> None:
@@ -110,38 +108,37 @@ class Store:
             connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     # Writing -----------------------------------------------------------------------------
+    # Ids and what is known to be in the file change only once a transaction commits: a
+    # write that fails (full disk, lock) leaves the objects as they were, to be saved again.
 
     def save_conversation(self, conversation: Conversation, endpoint: str | None) -> None:
         """Inserts a new conversation, or writes all of its own fields (title, model,
         system prompt) at once; `save_details` writes one field and nothing stale."""
+        new = conversation.id is None
+        try:
+            with self._lock, self._db:
+                self._write_conversation(conversation, endpoint)
+        except BaseException:
+            if new:
+                conversation.id = None  # the insert was rolled back
+            raise
+
+    def _write_conversation(self, conversation: Conversation, endpoint: str | None) -> None:
         now = time.time()
-        with self._lock, self._db:
-            if conversation.id is None:
-                cursor = self._db.execute(
-                    "INSERT INTO conversations (title, model, endpoint, system_prompt,"
-                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        conversation.title,
-                        conversation.model,
-                        endpoint,
-                        conversation.system_prompt,
-                        conversation.created_at,
-                        now,
-                    ),
-                )
-                conversation.id = cursor.lastrowid
-            else:
-                self._db.execute(
-                    "UPDATE conversations SET title = ?, model = ?, system_prompt = ?,"
-                    " updated_at = ? WHERE id = ?",
-                    (
-                        conversation.title,
-                        conversation.model,
-                        conversation.system_prompt,
-                        now,
-                        conversation.id,
-                    ),
-                )
+        fields = (conversation.title, conversation.model, conversation.system_prompt)
+        if conversation.id is None:
+            cursor = self._db.execute(
+                "INSERT INTO conversations (title, model, system_prompt, endpoint,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (*fields, endpoint, conversation.created_at, now),
+            )
+            conversation.id = cursor.lastrowid
+        else:
+            self._db.execute(
+                "UPDATE conversations SET title = ?, model = ?, system_prompt = ?,"
+                " updated_at = ? WHERE id = ?",
+                (*fields, now, conversation.id),
+            )
 
     def save_details(self, conversation_id: int, **fields: str | None) -> None:
         """Writes only the named fields (title, model, system_prompt) of a conversation."""
@@ -161,9 +158,50 @@ class Store:
     def save_message(self, conversation: Conversation, message: Message) -> None:
         """Inserts or updates one message; its parent must be stored already. Called every
         half second while a reply streams: only what arrived since the last call is written.
-        A finished message has its pieces joined (see `join_pieces`)."""
+        A finished message has its pieces joined (see `_join_pieces`)."""
         if conversation.id is None:
             raise StoreError("save the conversation before its messages")
+        new = message.id is None
+        try:
+            with self._lock, self._db:
+                self._write_message(conversation, message)
+                self._db.execute(
+                    "UPDATE conversations SET updated_at = ? WHERE id = ?",
+                    (time.time(), conversation.id),
+                )
+        except BaseException:
+            # What the file holds of its parts is unknown now: the next save writes them whole.
+            self._saved.pop(message.id or 0, None)
+            if new:
+                message.id = None  # the insert was rolled back
+            raise
+
+    def save_everything(self, conversation: Conversation, endpoint: str | None) -> None:
+        """Writes the whole conversation (every message on every branch, whole, and every
+        choice) in one transaction: how changes held in memory after a failed write reach
+        the file once it can take them again."""
+        inserted: list[Message] = []
+        had_id = conversation.id is not None
+        try:
+            with self._lock, self._db:
+                self._write_conversation(conversation, endpoint)
+                for message in conversation.all_messages():
+                    if message.id is None:
+                        inserted.append(message)
+                    else:
+                        self._saved.pop(message.id, None)  # rewrite its parts whole
+                    self._write_message(conversation, message)
+                for parent in (conversation.root, *conversation.all_messages()):
+                    self._write_choice(conversation, parent)
+        except BaseException:
+            for message in inserted:
+                self._saved.pop(message.id or 0, None)
+                message.id = None
+            if not had_id:
+                conversation.id = None
+            raise
+
+    def _write_message(self, conversation: Conversation, message: Message) -> None:
         parent = message.parent
         parent_id = None if parent is None or parent is conversation.root else parent.id
         if parent is not None and parent is not conversation.root and parent_id is None:
@@ -179,34 +217,30 @@ class Store:
             _bounded(usage.completion_tokens) if usage else None,
             message.time_to_first_token,
             message.duration,
+            parent_id,
         )
-        with self._lock, self._db:
-            if message.id is None:
-                cursor = self._db.execute(
-                    "INSERT INTO messages (role, status, error, finish_reason, model,"
-                    " prompt_tokens, completion_tokens, time_to_first_token, duration,"
-                    " conversation_id, parent_id, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*values, conversation.id, parent_id, message.created_at),
-                )
-                message.id = cursor.lastrowid
-                self._saved[message.id or 0] = []
-                if parent is not None and parent.chosen is message:
-                    self._write_choice(conversation, parent)
-            else:
-                self._db.execute(
-                    "UPDATE messages SET role = ?, status = ?, error = ?, finish_reason = ?,"
-                    " model = ?, prompt_tokens = ?, completion_tokens = ?,"
-                    " time_to_first_token = ?, duration = ? WHERE id = ?",
-                    (*values, message.id),
-                )
-            self._write_parts(message)
-            if message.is_final:
-                self._join_pieces(message)
-            self._db.execute(
-                "UPDATE conversations SET updated_at = ? WHERE id = ?",
-                (time.time(), conversation.id),
+        if message.id is None:
+            cursor = self._db.execute(
+                "INSERT INTO messages (role, status, error, finish_reason, model,"
+                " prompt_tokens, completion_tokens, time_to_first_token, duration,"
+                " parent_id, conversation_id, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*values, conversation.id, message.created_at),
             )
+            message.id = cursor.lastrowid
+            self._saved[message.id or 0] = []
+            if parent is not None and parent.chosen is message:
+                self._write_choice(conversation, parent)
+        else:
+            self._db.execute(
+                "UPDATE messages SET role = ?, status = ?, error = ?, finish_reason = ?,"
+                " model = ?, prompt_tokens = ?, completion_tokens = ?,"
+                " time_to_first_token = ?, duration = ?, parent_id = ? WHERE id = ?",
+                (*values, message.id),
+            )
+        self._write_parts(message)
+        if message.is_final:
+            self._join_pieces(message)
 
     def _write_parts(self, message: Message) -> None:
         """Appends what each part gained as a new piece row; a part that changed in any
@@ -298,6 +332,15 @@ class Store:
             self._db.execute("DELETE FROM messages WHERE id = ?", (message_id,))
             self._saved.pop(message_id, None)
 
+    def delete_messages(self, message_ids: list[int]) -> None:
+        """Deletes messages by id (their children already moved up, see `delete_message`)."""
+        with self._lock, self._db:
+            self._db.executemany(
+                "DELETE FROM messages WHERE id = ?", [(message_id,) for message_id in message_ids]
+            )
+        for message_id in message_ids:
+            self._saved.pop(message_id, None)
+
     def delete_conversation(self, conversation_id: int) -> None:
         with self._lock, self._db:
             self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
@@ -377,80 +420,7 @@ class Store:
         """Loads a conversation's whole tree; a reply left streaming by a dead process
         comes back whole (its pieces joined) and marked interrupted."""
         with self._lock:
-            row = self._db.execute(
-                "SELECT id, title, model, system_prompt, created_at, chosen_root_id"
-                " FROM conversations WHERE id = ?",
-                (conversation_id,),
-            ).fetchone()
-            if row is None:
-                return None
-            message_rows = self._db.execute(
-                "SELECT id, parent_id, chosen_child_id, role, status, error, finish_reason,"
-                " model, prompt_tokens, completion_tokens, time_to_first_token, duration,"
-                " created_at FROM messages WHERE conversation_id = ? ORDER BY id",
-                (conversation_id,),
-            ).fetchall()
-            part_rows = self._db.execute(
-                "SELECT p.message_id, p.position, p.kind, p.text FROM message_parts p"
-                " JOIN messages m ON m.id = p.message_id WHERE m.conversation_id = ?"
-                " ORDER BY p.message_id, p.position, p.id",
-                (conversation_id,),
-            ).fetchall()
-        conversation = Conversation(
-            id=int(row[0]), title=row[1], model=row[2], system_prompt=row[3], created_at=row[4]
-        )
-        parts = _parts_by_message(part_rows)
-        by_id: dict[int, Message] = {}
-        chosen_ids: dict[int, int | None] = {}
-        for m in message_rows:
-            status = MessageStatus(m[4])
-            if status is MessageStatus.STREAMING:
-                status = MessageStatus.INTERRUPTED
-            usage = Usage(m[8], m[9]) if m[8] is not None and m[9] is not None else None
-            message = Message(
-                Role(m[3]),
-                id=m[0],
-                status=status,
-                error=m[5],
-                finish_reason=m[6],
-                model=m[7],
-                usage=usage,
-                time_to_first_token=m[10],
-                duration=m[11],
-                created_at=m[12],
-                parts=parts.get(m[0], []),
-            )
-            by_id[m[0]] = message
-            chosen_ids[m[0]] = m[2]
-        for m in message_rows:  # parents are older than their children: already built
-            parent = by_id.get(m[1]) if m[1] is not None else None
-            message = by_id[m[0]]
-            message.parent = parent or conversation.root
-            message.parent.children.append(message)
-        for message_id, chosen_id in [(None, row[5]), *chosen_ids.items()]:
-            parent = conversation.root if message_id is None else by_id[message_id]
-            if parent.children:
-                chosen = by_id.get(chosen_id) if chosen_id is not None else None
-                parent.chosen = chosen if chosen in parent.children else parent.children[-1]
-        return conversation
-
-
-def _parts_by_message(rows: list[tuple[int, int, str, str]]) -> dict[int, list[Part]]:
-    """Joins the pieces of each part (a reply saved while streaming has several)."""
-    found: dict[int, list[Part]] = {}
-    last: tuple[int, int] | None = None
-    for message_id, position, kind, text in rows:
-        parts = found.setdefault(message_id, [])
-        if last == (message_id, position) and parts:
-            parts[-1].text += text
-            continue
-        last = (message_id, position)
-        part = part_of_kind(kind, text)
-        if part is not None:
-            parts.append(part)
-        else:
-            last = None
-    return found
+            return read_conversation(self._db, conversation_id)
 
 
 SQLITE_INTEGER_MAX = 2**63 - 1
@@ -460,27 +430,3 @@ def _bounded(number: int) -> int:
     """Numbers from a server are untrusted: one past SQLite's integer range would make
     the whole message unsavable."""
     return max(0, min(int(number), SQLITE_INTEGER_MAX))
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if not path.exists():
-        # Create the file private before SQLite writes a byte of conversation into it.
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-        os.close(fd)
-    connection = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
-    try:
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.execute("PRAGMA wal_autocheckpoint=0")  # see Store.checkpoint
-        migrate(connection)  # foreign keys off: a migration may rebuild a table
-        connection.execute("PRAGMA foreign_keys=ON")
-        connection.execute("SELECT COUNT(*) FROM messages").fetchone()
-    except sqlite3.DatabaseError:
-        connection.close()
-        raise
-    connection.isolation_level = "DEFERRED"  # back to transactions, driven by `with`
-    for suffix in ("", "-wal", "-shm"):
-        with contextlib.suppress(OSError):
-            os.chmod(f"{path}{suffix}", 0o600)
-    return connection

@@ -74,10 +74,12 @@ class QueueChanged:
 
 
 @dataclass(frozen=True, slots=True)
-class SaveFailed:
-    """The store refused a write; the conversation stays in memory and on screen."""
+class SaveStateChanged:
+    """Changes are waiting to reach the history file (`unsaved`, and why), or they all
+    landed. Nothing is dropped meanwhile: it is written as soon as the file can take it."""
 
-    reason: str
+    unsaved: bool
+    reason: str | None = None
 
 
 SessionEvent = (
@@ -89,5 +91,5 @@ SessionEvent = (
     | PathChanged
     | DetailsChanged
     | QueueChanged
-    | SaveFailed
+    | SaveStateChanged
 )

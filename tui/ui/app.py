@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
@@ -17,7 +16,7 @@ from tui.crash_report import CrashReported, save_crash_report
 from tui.local_probe import USUAL_LOCAL_SERVERS, LocalServer
 from tui.remembered import load_remembered, remember
 from tui.session import ChatSession
-from tui.store import Store
+from tui.store import Store, StoreUnavailable
 from tui.ui.chat_screen import ChatScreen
 from tui.ui.help_screen import readable_key
 
@@ -82,7 +81,13 @@ class ChatApp(App[None]):
                 resume = store.load_conversation(wanted)
                 if resume is None:
                     notice = f"There is no conversation {wanted}; this is a new one."
-        session = ChatSession(self.settings, store, conversation=resume)
+        path = self.settings.db_path
+        session = ChatSession(
+            self.settings,
+            store,
+            conversation=resume,
+            reopen_store=lambda: Store.open(path, busy_timeout=APP_BUSY_TIMEOUT),
+        )
         return ChatScreen(
             session,
             initial_prompt=self._initial_prompt,
@@ -112,10 +117,19 @@ class ChatApp(App[None]):
             )
 
 
+APP_BUSY_TIMEOUT = 0.25
+"""Seconds a write waits on another process's lock before it is held and retried in the
+background: the UI froze for 5 s on a lock before."""
+
+
 def open_store(settings: Settings) -> tuple[Store | None, str | None]:
-    """Opens the history; if that fails the app still runs, and says history is off."""
+    """Opens the history; if it is in trouble (full disk, lock, permissions) the app still
+    runs, keeps every conversation in memory, and writes them once the file can take them."""
     try:
-        store = Store.open(settings.db_path)
-    except (OSError, sqlite3.Error) as error:
-        return None, f"History is off: {settings.db_path} cannot be opened ({error})."
+        store = Store.open(settings.db_path, busy_timeout=APP_BUSY_TIMEOUT)
+    except StoreUnavailable as error:
+        return None, (
+            f"The history at {settings.db_path} cannot be used now: {error.reason}. Nothing "
+            "is lost: this conversation is kept and saved as soon as the file can take it."
+        )
     return store, store.notice

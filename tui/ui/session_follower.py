@@ -27,7 +27,7 @@ from tui.chat.session_events import (
     ReplyEnded,
     ReplyProgress,
     ReplyStarted,
-    SaveFailed,
+    SaveStateChanged,
     SessionEvent,
 )
 from tui.session import ChatSession
@@ -102,9 +102,25 @@ class SessionFollower:
             self.on_details()
         elif isinstance(event, QueueChanged):
             self._show_queued(event.prompt)
-        elif isinstance(event, SaveFailed):
-            reason = f"History could not be saved ({event.reason}); it stays on screen."
-            tell(self.screen, reason, error=True, timeout=10)
+        elif isinstance(event, SaveStateChanged):
+            self._show_save_state(event)
+
+    def _show_save_state(self, event: SaveStateChanged) -> None:
+        status = self.presenter.status
+        if not event.unsaved:
+            if status.alert:
+                status.alert = ""
+                tell(self.screen, "Saved: every change is in the history file now.", timeout=4)
+            return
+        reason = event.reason or "the history is not open"
+        status.alert = make_safe(f"⚠ not saved yet: {reason}")
+        tell(
+            self.screen,
+            f"History could not be saved: {reason}. Nothing is lost: it is kept here and "
+            "written as soon as the file can take it.",
+            error=True,
+            timeout=10,
+        )
 
     def _show_queued(self, prompt: str | None) -> None:
         self.queued.display = prompt is not None

@@ -14,7 +14,18 @@ from textual.widget import Widget
 
 
 class StatusLine(Widget):
+    COMPONENT_CLASSES = {"status-line--alert"}
+    DEFAULT_CSS = """
+    StatusLine > .status-line--alert {
+        color: $text-warning;
+        text-style: bold;
+    }
+    """
+
     text: reactive[str] = reactive("", layout=False)
+    alert: reactive[str] = reactive("", layout=False)
+    """Shown first and in the warning colour until cleared: something the user must know
+    whatever the reply is doing ("not saved yet")."""
 
     def __init__(self, text: str = "", *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -24,4 +35,7 @@ class StatusLine(Widget):
         self.text = text
 
     def render(self) -> Content:
-        return Content(self.text)
+        if not self.alert:
+            return Content(self.text)
+        style = self.get_visual_style("status-line--alert", partial=True)
+        return Content.assemble((self.alert, style), "  ", self.text)

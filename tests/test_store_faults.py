@@ -1,0 +1,167 @@
+"""The history under faults: a lock, a full disk, a damaged file, a quit. Nothing a user
+typed or received is lost, a healthy file is never set aside, and the user is told."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.cli_helpers import run_cli
+from tests.openai_server import OpenAIStyleServer, StreamReply
+from tests.ui_helpers import chat_screen, screen_text, send_and_settle, wait_until
+from tui.chat.session_events import SaveStateChanged, SessionEvent
+from tui.config import Settings
+from tui.session import ChatSession
+from tui.store import Store
+from tui.ui.app import APP_BUSY_TIMEOUT, ChatApp
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[sqlite3.Connection]:
+    """Another process's write lock on the history, held until the block ends."""
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        yield other
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+def stored_texts(path: Path) -> list[str]:
+    store = Store.open(path)
+    try:
+        conversation_id = store.latest_conversation_id()
+        conversation = store.load_conversation(conversation_id or 0)
+        return [] if conversation is None else [m.content for m in conversation.messages]
+    finally:
+        store.close()
+
+
+def make_history(path: Path) -> None:
+    store = Store.open(path)
+    store.close()
+
+
+def old_history(path: Path) -> None:
+    """A history written by the release before the tree: opening it needs a migration,
+    and so a write lock."""
+    path.write_bytes((Path(__file__).parent / "fixtures" / "history-v2.sqlite3").read_bytes())
+
+
+async def test_a_locked_history_at_start_is_left_alone_and_written_once_free(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    old_history(settings.db_path)
+    with locked(settings.db_path) as lock:
+        app = ChatApp(settings)
+        async with app.run_test(size=(140, 30), notifications=True) as pilot:
+            await pilot.pause()
+            assert "cannot be used now" in screen_text(pilot)
+            assert "locked by another process" in screen_text(pilot)
+            await send_and_settle(pilot, "Hello while locked")
+            assert "not saved yet" in screen_text(pilot)
+            assert not list(settings.db_path.parent.glob("*.damaged-*")), "nothing moved"
+            lock.execute("ROLLBACK")  # the other process lets go
+            lock.execute("BEGIN")
+            await wait_until(pilot, lambda: "not saved yet" not in screen_text(pilot), 10)
+    assert not list(settings.db_path.parent.glob("*.damaged-*"))
+    assert stored_texts(settings.db_path) == ["Hello while locked", "Hello from the server."]
+    store = Store.open(settings.db_path)
+    assert len(store.list_conversations()) == 4, "the three old ones are all there"
+
+
+async def test_a_lock_during_a_session_holds_the_changes_and_writes_them_when_released(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(StreamReply(deltas=["First."]), StreamReply(deltas=["Second."]))
+    async with ChatApp(settings).run_test(size=(140, 30), notifications=True) as pilot:
+        await send_and_settle(pilot, "One")
+        with locked(settings.db_path):
+            await send_and_settle(pilot, "Two")
+            await wait_until(pilot, lambda: "not saved yet" in screen_text(pilot))
+            assert "locked by another process" in screen_text(pilot)
+        await wait_until(pilot, lambda: "not saved yet" not in screen_text(pilot), timeout=10)
+        assert not chat_screen(pilot).session.saver.unsaved
+    assert stored_texts(settings.db_path) == ["One", "First.", "Two", "Second."]
+
+
+async def test_a_full_disk_holds_a_new_conversation_and_saves_it_after_space_is_freed(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    store = Store.open(settings.db_path)
+    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+    store._db.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own size limit: full
+    events: list[SessionEvent] = []
+    session = ChatSession(settings, store)
+    session.subscribe(events.append)
+    server.queue(StreamReply(deltas=["A long answer " * 4000]))
+    await session.send("Fill the disk")
+    await session.wait_for_reply()
+    states = [e for e in events if isinstance(e, SaveStateChanged)]
+    assert states and states[0].unsaved and "disk is full" in (states[0].reason or "")
+    assert session.saver.unsaved
+    store._db.execute("PRAGMA max_page_count = 1000000")  # space freed
+    while session.saver.unsaved:
+        await session.saver.flush()
+    await session.close()
+    assert stored_texts(settings.db_path) == ["Fill the disk", "A long answer " * 4000]
+
+
+def test_list_reads_a_locked_history_and_says_when_it_cannot(
+    server: OpenAIStyleServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "h.sqlite3"
+    old_history(path)
+    Store.open(path).close()  # migrated: reading it needs no lock
+    with locked(path):
+        result = run_cli(server.base_url, "--db", str(path), "list")
+    assert result.returncode == 0 and "Monads" in result.stdout
+    old_history(path)  # not migrated yet: that needs the lock
+    with locked(path):
+        result = run_cli(server.base_url, "--db", str(path), "list")
+    assert result.returncode == 1
+    assert "cannot be read now" in result.stderr and "locked" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list(tmp_path.glob("*.damaged-*"))
+
+
+def test_list_on_a_damaged_history_says_where_it_was_kept(
+    server: OpenAIStyleServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "h.sqlite3"
+    path.write_bytes(b"not a database at all" * 200)
+    result = run_cli(server.base_url, "--db", str(path), "list")
+    assert result.returncode == 0
+    kept = list(tmp_path.glob("*.damaged-*"))
+    assert len(kept) == 1 and str(kept[0]) in result.stderr
+
+
+async def test_after_quitting_the_main_file_alone_is_a_complete_backup(
+    server: OpenAIStyleServer, settings: Settings, tmp_path: Path
+) -> None:
+    async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
+        await send_and_settle(pilot, "Back me up")
+    backup = tmp_path / "backup" / "copy.sqlite3"
+    backup.parent.mkdir()
+    shutil.copy(settings.db_path, backup)  # the .sqlite3 alone, no -wal or -shm
+    assert stored_texts(backup) == ["Back me up", "Hello from the server."]
+
+
+def test_a_history_command_after_the_config_option_runs_the_command(
+    server: OpenAIStyleServer, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('theme = "nord"\n')
+    path = tmp_path / "h.sqlite3"
+    make_history(path)
+    result = run_cli(server.base_url, "--config", str(config), "--db", str(path), "list")
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert server.requests == [], "no prompt was sent to the model"
+
+
+def test_the_app_busy_timeout_is_short() -> None:
+    assert APP_BUSY_TIMEOUT <= 0.5

@@ -1,0 +1,89 @@
+"""Reading a stored conversation back as a tree of messages made of parts."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from tui.chat.conversation import Conversation
+from tui.chat.message import Message, MessageStatus, Role, Usage
+from tui.chat.parts import Part, part_of_kind
+
+
+def read_conversation(db: sqlite3.Connection, conversation_id: int) -> Conversation | None:
+    """The conversation with every message on every branch, each under its parent, each
+    parent's chosen child chosen again; a reply left streaming by a dead process comes
+    back whole (its pieces joined) and marked interrupted."""
+    row = db.execute(
+        "SELECT id, title, model, system_prompt, created_at, chosen_root_id"
+        " FROM conversations WHERE id = ?",
+        (conversation_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    message_rows = db.execute(
+        "SELECT id, parent_id, chosen_child_id, role, status, error, finish_reason,"
+        " model, prompt_tokens, completion_tokens, time_to_first_token, duration,"
+        " created_at FROM messages WHERE conversation_id = ? ORDER BY id",
+        (conversation_id,),
+    ).fetchall()
+    part_rows = db.execute(
+        "SELECT p.message_id, p.position, p.kind, p.text FROM message_parts p"
+        " JOIN messages m ON m.id = p.message_id WHERE m.conversation_id = ?"
+        " ORDER BY p.message_id, p.position, p.id",
+        (conversation_id,),
+    ).fetchall()
+    conversation = Conversation(
+        id=int(row[0]), title=row[1], model=row[2], system_prompt=row[3], created_at=row[4]
+    )
+    parts = _parts_by_message(part_rows)
+    by_id: dict[int, Message] = {}
+    chosen_ids: dict[int, int | None] = {}
+    for m in message_rows:
+        status = MessageStatus(m[4])
+        if status is MessageStatus.STREAMING:
+            status = MessageStatus.INTERRUPTED
+        usage = Usage(m[8], m[9]) if m[8] is not None and m[9] is not None else None
+        message = Message(
+            Role(m[3]),
+            id=m[0],
+            status=status,
+            error=m[5],
+            finish_reason=m[6],
+            model=m[7],
+            usage=usage,
+            time_to_first_token=m[10],
+            duration=m[11],
+            created_at=m[12],
+            parts=parts.get(m[0], []),
+        )
+        by_id[m[0]] = message
+        chosen_ids[m[0]] = m[2]
+    for m in message_rows:  # parents are older than their children: already built
+        parent = by_id.get(m[1]) if m[1] is not None else None
+        message = by_id[m[0]]
+        message.parent = parent or conversation.root
+        message.parent.children.append(message)
+    for message_id, chosen_id in [(None, row[5]), *chosen_ids.items()]:
+        parent = conversation.root if message_id is None else by_id[message_id]
+        if parent.children:
+            chosen = by_id.get(chosen_id) if chosen_id is not None else None
+            parent.chosen = chosen if chosen in parent.children else parent.children[-1]
+    return conversation
+
+
+def _parts_by_message(rows: list[tuple[int, int, str, str]]) -> dict[int, list[Part]]:
+    """Joins the pieces of each part (a reply saved while streaming has several)."""
+    found: dict[int, list[Part]] = {}
+    last: tuple[int, int] | None = None
+    for message_id, position, kind, text in rows:
+        parts = found.setdefault(message_id, [])
+        if last == (message_id, position) and parts:
+            parts[-1].text += text
+            continue
+        last = (message_id, position)
+        part = part_of_kind(kind, text)
+        if part is not None:
+            parts.append(part)
+        else:
+            last = None
+    return found
