@@ -3,11 +3,15 @@ typed or received is lost, a healthy file is never set aside, and the user is to
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from textual.widgets import Input
 
 from tests.cli_helpers import run_cli
 from tests.openai_server import OpenAIStyleServer, StreamReply
@@ -17,6 +21,7 @@ from tui.config import Settings
 from tui.session import ChatSession
 from tui.store import Store
 from tui.ui.app import APP_BUSY_TIMEOUT, ChatApp
+from tui.ui.unsaved_screen import UnsavedChangesScreen
 
 
 @contextmanager
@@ -165,3 +170,28 @@ def test_a_history_command_after_the_config_option_runs_the_command(
 
 def test_the_app_busy_timeout_is_short() -> None:
     assert APP_BUSY_TIMEOUT <= 0.5
+
+
+async def test_quitting_with_unsaved_changes_offers_to_write_them_to_a_file(
+    server: OpenAIStyleServer, settings: Settings, tmp_path: Path
+) -> None:
+    server.queue(StreamReply(deltas=["Kept " * 5000]))
+    rescue = tmp_path / "rescued.json"
+    app = ChatApp(settings)
+    async with app.run_test(size=(140, 30), notifications=True) as pilot:
+        store = chat_screen(pilot).session.store
+        assert store is not None
+        pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+        store._db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full
+        await send_and_settle(pilot, "Remember this")
+        await wait_until(pilot, lambda: "not saved yet" in screen_text(pilot))
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, UnsavedChangesScreen))
+        assert "1 conversation not saved yet: the disk is full" in screen_text(pilot)
+        field = pilot.app.screen.query_one(Input)
+        field.value = str(rescue)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not app.is_running)
+    saved = json.loads(rescue.read_text())
+    assert [m["content"] for m in saved[0]["messages"]] == ["Remember this", "Kept " * 5000]
+    assert stat.S_IMODE(rescue.stat().st_mode) == 0o600

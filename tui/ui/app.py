@@ -19,6 +19,7 @@ from tui.session import ChatSession
 from tui.store import Store, StoreUnavailable
 from tui.ui.chat_screen import ChatScreen
 from tui.ui.help_screen import readable_key
+from tui.ui.unsaved_screen import UnsavedChangesScreen
 
 
 class ChatApp(App[None]):
@@ -69,6 +70,21 @@ class ChatApp(App[None]):
         elif configured:
             self.notify(f"Unknown theme {configured!r} in the config file.", severity="warning")
         self.theme_changed_signal.subscribe(self, lambda theme: remember(folder, theme=theme.name))
+
+    async def action_quit(self) -> None:
+        """Quits, unless changes have not reached the history file: then one more try, and
+        if that fails too, the user decides (write them to a file, quit, or stay)."""
+        saver = self.chat.session.saver
+        if saver.unsaved and not await saver.flush():
+            held = list(saver.held)
+            if held:
+                self.push_screen(UnsavedChangesScreen(held, saver.reason), self._quit_if_asked)
+                return
+        self.exit()
+
+    def _quit_if_asked(self, quit: bool | None) -> None:
+        if quit:
+            self.exit()
 
     def get_default_screen(self) -> Screen:
         store, notice = open_store(self.settings)
