@@ -26,7 +26,7 @@ async def test_a_whole_session_leaves_no_key_in_any_file_and_no_file_readable_by
     server.queue(ErrorReply(401, echoing_body), StreamReply(deltas=["Fine ", "now."]))
     async with ChatApp(settings).run_test(size=(120, 34)) as pilot:
         await send_and_settle(pilot, "First")
-        assert "Incorrect API key provided: sk-…" in screen_text(pilot)
+        assert "Incorrect API key provided: [redacted]" in screen_text(pilot)
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: "Fine now." in screen_text(pilot))
         screen = chat_screen(pilot)

@@ -29,6 +29,7 @@ from tui.chat.events import (
     StreamEvent,
 )
 from tui.config import Settings
+from tui.redaction import Redactor, url_secrets
 from tui.sse import EndOfStream, read_events
 
 if TYPE_CHECKING:
@@ -70,6 +71,9 @@ class ChatBackend:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._client: openai.AsyncOpenAI | None = None
+        self._redact = Redactor(
+            [settings.api_key, *url_secrets(settings.base_url), *settings.headers.values()]
+        )
 
     def _get_client(self) -> openai.AsyncOpenAI:
         import httpx2
@@ -118,14 +122,14 @@ class ChatBackend:
         for attempt in range(1, attempts + 1):
             failure: list[_AttemptFailure] = []
             async for event in self._attempt(client, messages, model, failure):
-                yield event
+                yield self._scrubbed(event) if isinstance(event, Failed) else event
             if not failure:
                 return
             delay = _retry_delay(failure[0].retry_after, attempt)
             if attempt == attempts or delay is None:
-                yield Failed(failure[0].error)
+                yield Failed(self._scrub_error(failure[0].error))
                 return
-            yield Retrying(failure[0].error, delay, attempt + 1, attempts)
+            yield Retrying(self._scrub_error(failure[0].error), delay, attempt + 1, attempts)
             await asyncio.sleep(delay)
 
     async def _attempt(
@@ -334,11 +338,21 @@ class ChatBackend:
         return ChatError(f"HTTP error {status}", detail, RETRY_HINT)
 
     def _scrub(self, text: str) -> str:
-        """Removes the API key from text that came back from a server or a library."""
-        key = self.settings.api_key
-        if key and key in text:
-            text = text.replace(key, "sk-…")
-        return text
+        """Removes the key (in any of its usual encodings) and URL credentials from text
+        that came back from a server or a library."""
+        return self._redact(text)
+
+    def _scrub_error(self, error: ChatError) -> ChatError:
+        """The one place every failure passes before anyone shows or keeps it."""
+        return ChatError(
+            self._redact(error.title),
+            self._redact(error.detail),
+            self._redact(error.hint),
+            error.retryable,
+        )
+
+    def _scrubbed(self, event: Failed) -> Failed:
+        return Failed(self._scrub_error(event.error))
 
 
 _PROXY_HINT = "A proxy or gateway in front of the model server got no good answer from it. "

@@ -14,6 +14,8 @@ from typing import Any
 
 import platformdirs
 
+from tui.redaction import without_credentials
+
 APP_NAME = "tui-chat"
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "gpt-4o-mini"
@@ -58,7 +60,8 @@ class Settings:
 
     @property
     def endpoint_label(self) -> str:
-        return self.base_url or OPENAI_BASE_URL
+        """The base URL as shown and stored: without any credentials in it."""
+        return without_credentials(self.base_url or OPENAI_BASE_URL)
 
     @property
     def needs_key(self) -> bool:
