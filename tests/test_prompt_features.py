@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual import events
 
 from tests.openai_server import OpenAIStyleServer, StreamReply
@@ -16,6 +17,7 @@ from tests.ui_helpers import (
     type_and_send,
     wait_until,
 )
+from tui.attachments import AttachmentRefused, read_attachment
 from tui.chat.message import MessageStatus
 from tui.config import Settings
 from tui.store import Store
@@ -81,7 +83,7 @@ async def test_file_attachments_go_as_fenced_blocks_and_bad_files_are_refused(
         await type_and_send(pilot, f"/file {binary}")
         await wait_until(pilot, lambda: "looks binary" in screen_text(pilot))
         await type_and_send(pilot, f"/file {huge}")
-        await wait_until(pilot, lambda: "huge.txt is 293 KB" in screen_text(pilot))
+        await wait_until(pilot, lambda: "huge.txt is over 256 KB" in screen_text(pilot))
         await type_and_send(pilot, f"/file {tmp_path / 'missing.txt'}")
         await wait_until(pilot, lambda: "does not exist" in screen_text(pilot))
         await type_and_send(pilot, f"/file {source}")
@@ -138,3 +140,12 @@ async def test_typing_while_a_reply_streams_loses_neither_keys_nor_reply_text(
         assert chat_screen(pilot).prompt.text == "typed while streaming"
         await wait_until(pilot, lambda: replies(pilot)[-1].message.status is MessageStatus.DONE)
         assert replies(pilot)[-1].body.rendered_text == "".join(words)
+
+
+def test_a_file_whose_size_lies_is_judged_by_reading_it() -> None:
+    """/proc files say 0 bytes; /proc/kallsyms holds megabytes."""
+    kallsyms = Path("/proc/kallsyms")
+    if not kallsyms.exists() or kallsyms.stat().st_size != 0:
+        pytest.skip("needs a /proc file that reports 0 bytes")
+    with pytest.raises(AttachmentRefused, match="is over 256 KB"):
+        read_attachment(str(kallsyms))

@@ -44,21 +44,23 @@ class Attachment:
 
 
 def read_attachment(path_text: str) -> Attachment:
+    """Reads a text file to attach. The size is judged by reading, never by what the file
+    system says: /proc files and pipes say 0 bytes whatever they hold."""
     path = Path(path_text).expanduser()
     if not path.exists():
-        raise AttachmentRefused(f"{path} does not exist")
+        raise AttachmentRefused(f"{path_text} does not exist")
     if not path.is_file():
-        raise AttachmentRefused(f"{path} is not a file")
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise AttachmentRefused(
-            f"{path.name} is {size / 1024:.0f} KB; files over {MAX_BYTES // 1024} KB are "
-            "refused (too big for most context windows)"
-        )
+        raise AttachmentRefused(f"{path_text} is not a file")
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            data = file.read(MAX_BYTES + 1)
     except OSError as error:
-        raise AttachmentRefused(f"cannot read {path}: {error.strerror or error}") from error
+        raise AttachmentRefused(f"cannot read {path_text}: {error.strerror or error}") from error
+    if len(data) > MAX_BYTES:
+        raise AttachmentRefused(
+            f"{path.name} is over {MAX_BYTES // 1024} KB; larger files are refused (too big "
+            "for most context windows)"
+        )
     if b"\0" in data[:8192]:
         raise AttachmentRefused(f"{path.name} looks binary; only text files can be attached")
     try:

@@ -53,7 +53,8 @@ class AssistantMessageView(SelectableMessage, Vertical):
     def __init__(self, message: Message) -> None:
         super().__init__(classes="message assistant")
         self.message = message
-        self.border_title = make_safe(message.model or "Assistant")
+        # A model name is the server's text: never read as markup (a link, an action).
+        self.border_title = Content(make_safe(message.model or "Assistant"))
         self.body = ReplyBody(message.content if message.is_final else "")
         # Shown from the start: updating a mounted widget asks the compositor for its size,
         # which right after a mount means rebuilding its map (a tenth of the CPU while
