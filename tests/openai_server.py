@@ -36,6 +36,8 @@ class StreamReply:
     error_event_after: int | None = None
     """Send a `data: {"error": ...}` event after this many deltas."""
     raw_lines_before: list[str] = field(default_factory=list)
+    headers_delay: float = 0.0
+    """Seconds before the response's headers are sent (a server slow to answer at all)."""
 
 
 @dataclass
@@ -233,6 +235,8 @@ class OpenAIStyleServer:
     async def _stream(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reply: StreamReply
     ) -> None:
+        if reply.headers_delay:
+            await asyncio.sleep(reply.headers_delay)
         writer.write(
             b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
             b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"

@@ -176,6 +176,11 @@ def _history_argv(argv: Sequence[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal or pipe that cannot show a character (PYTHONIOENCODING=ascii) gets an
+        # escape for it, not a crash halfway through an answer.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     if is_history_command(argv):
         return history_command(_history_argv(argv))
     index, word = first_word(argv)
@@ -199,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not prompt.strip():
             print("tui-chat: the prompt is empty", file=sys.stderr)
             return EXIT_USAGE
+        for notice in settings.notices:
+            print(f"tui-chat: {notice}", file=sys.stderr)
         try:
             return asyncio.run(answer_once(settings, prompt))
         except KeyboardInterrupt:

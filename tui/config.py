@@ -57,6 +57,8 @@ class Settings:
     """Command id -> keys, from the config file's [keymap] (checked against tui.commands)."""
     config_path: Path | None = None
     """The config file that was read, if any."""
+    notices: tuple[str, ...] = ()
+    """Things about the settings the user should know at start (a key variable not set)."""
 
     @property
     def endpoint_label(self) -> str:

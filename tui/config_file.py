@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import os
 import re
 import shlex
@@ -205,6 +206,20 @@ def _check(config: ConfigFile) -> None:
                     f"header {key!r} must be a string",
                     _line_of(config, "headers", table),
                 )
+            if any(char in f"{key}{value}" for char in "\r\n\0"):
+                raise ConfigError(
+                    config.path,
+                    f"header {key!r} holds a line break; a header is one line",
+                    _line_of(config, "headers", table),
+                )
+        _check_numbers(config, profile, table)
+        if "api_key_command" in profile and not profile["api_key_command"].strip():
+            raise ConfigError(
+                config.path,
+                "api_key_command is empty; name a command that prints the key, such as "
+                '"pass show openai"',
+                _line_of(config, "api_key_command", table),
+            )
         if "api_key" in profile:
             _refuse_if_others_can_read(config.path, _line_of(config, "api_key", table))
     for command_id, problem in keymap_problems(flat_keymap(data.get("keymap", {}))):
@@ -232,6 +247,28 @@ def flat_keymap(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[f"{prefix}{key}"] = value
     return flat
+
+
+NUMBER_LIMITS = {
+    "timeout": (0.1, 3600.0, "seconds"),
+    "connect_timeout": (0.1, 600.0, "seconds"),
+    "max_retries": (0, 10, "retries"),
+}
+"""What makes sense for each number: a negative or NaN timeout would never fire or always
+fire, and a thousand retries would hammer a server that is down."""
+
+
+def _check_numbers(config: ConfigFile, profile: Mapping[str, Any], table: str) -> None:
+    for key, (lowest, highest, unit) in NUMBER_LIMITS.items():
+        if key not in profile:
+            continue
+        value = profile[key]
+        if not math.isfinite(value) or not lowest <= value <= highest:
+            raise ConfigError(
+                config.path,
+                f"{key} = {value} is out of range: use {lowest:g} to {highest:g} {unit}",
+                _line_of(config, key, table),
+            )
 
 
 def _refuse_if_others_can_read(path: Path, line: int | None) -> None:
@@ -331,6 +368,11 @@ def _apply_file(
     elif "api_key_env" in profile:
         variable = profile["api_key_env"]
         changes["api_key"] = env.get(variable, "").strip() or None
+        if changes["api_key"] is None:
+            changes["notices"] = (
+                f"Profile {name!r} reads its API key from ${variable}, which is not set: "
+                f"export {variable}=... and restart (requests will fail without it).",
+            )
         keep_key = True
     elif "api_key_command" in profile:
         changes["api_key"] = _run_key_command(

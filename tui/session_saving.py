@@ -68,7 +68,7 @@ class Saver:
             return
         try:
             write(self.store)
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OverflowError) as error:
             self._hold(conversation, error)
 
     def message(self, conversation: Conversation, message: Message) -> None:
@@ -92,7 +92,7 @@ class Saver:
         else:
             try:
                 await asyncio.to_thread(store.save_message, conversation, reply)
-            except sqlite3.Error as error:
+            except (sqlite3.Error, OverflowError) as error:
                 self._hold(conversation, error)
         with contextlib.suppress(sqlite3.Error):
             await asyncio.to_thread(store.checkpoint)
@@ -107,7 +107,7 @@ class Saver:
         try:
             self.store.save_everything(conversation, self.endpoint)  # children moved up
             self.store.delete_messages([message_id])
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OverflowError) as error:
             self._deleted_messages.append(message_id)
             self._hold(conversation, error)
 
@@ -119,7 +119,7 @@ class Saver:
             if self.store is None:
                 raise sqlite3.OperationalError("the history is not open")
             self.store.delete_conversation(conversation_id)
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OverflowError) as error:
             self._deleted_conversations.append(conversation_id)
             self._hold(None, error)
 

@@ -136,7 +136,16 @@ def events_from_chunk(chunk: dict[str, Any]) -> Iterator[StreamEvent]:
         prompt = usage.get("prompt_tokens")
         completion = usage.get("completion_tokens")
         if isinstance(prompt, int) and isinstance(completion, int):
-            yield UsageReport(Usage(prompt_tokens=prompt, completion_tokens=completion))
+            yield UsageReport(Usage(bounded_count(prompt), bounded_count(completion)))
+
+
+LARGEST_COUNT = 2**63 - 1
+
+
+def bounded_count(number: int) -> int:
+    """A count from a server, kept within what SQLite and arithmetic can hold: numbers from
+    servers are untrusted (2**70 made a reply unsavable)."""
+    return max(0, min(number, LARGEST_COUNT))
 
 
 def _events_from_choice(choice: dict[str, Any]) -> Iterator[StreamEvent]:

@@ -122,6 +122,8 @@ class ChatScreen(Screen[None]):
         notices: list[Widget] = []
         if self._startup_notice:
             notices.append(NoticeView(self._startup_notice, classes="warning"))
+        for notice in self.session.settings.notices:
+            notices.append(NoticeView(notice, classes="warning"))
         if not self.session.settings.has_usable_key:
             notices.append(NoticeView(NO_KEY_NOTICE, classes="warning"))
         return notices

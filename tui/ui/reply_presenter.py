@@ -36,7 +36,7 @@ class ReplyPresenter:
         self._next_status = 0.0
         self._retry_notice_shown = False
         self._content_started = False
-        self.status.show("Connecting…")
+        self.status.wait("Connecting…", self._stats.started)
 
     def progress(self, event: ReplyProgress) -> None:
         view = self.view

@@ -8,9 +8,14 @@ plain repaint of itself is enough.
 
 from __future__ import annotations
 
+import time
+
 from textual.content import Content
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widget import Widget
+
+WAIT_TICK = 0.5
 
 
 class StatusLine(Widget):
@@ -30,9 +35,31 @@ class StatusLine(Widget):
     def __init__(self, text: str = "", *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.set_reactive(StatusLine.text, text)
+        self._waiting: tuple[str, float] | None = None
+        self._ticker: Timer | None = None
 
     def show(self, text: str) -> None:
+        self._stop_waiting()
         self.text = text
+
+    def wait(self, what: str, since: float) -> None:
+        """Shows `what` with the seconds since `since`, counting, until the next `show`:
+        a server slow to answer is never a frozen "Connecting…"."""
+        self._stop_waiting()
+        self._waiting = (what, since)
+        self._tick()
+        self._ticker = self.set_interval(WAIT_TICK, self._tick)
+
+    def _tick(self) -> None:
+        if self._waiting is not None:
+            what, since = self._waiting
+            self.text = f"{what} {time.monotonic() - since:.1f} s  (Esc stops)"
+
+    def _stop_waiting(self) -> None:
+        self._waiting = None
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
 
     def render(self) -> Content:
         if not self.alert:
