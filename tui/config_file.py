@@ -24,6 +24,7 @@ from typing import Any
 
 from tui.commands import keymap_problems
 from tui.config import Settings, apply_flags, settings_from_environment
+from tui.private_files import make_private_folder
 
 TOP_LEVEL_KEYS = {
     "default_profile": str,
@@ -411,7 +412,7 @@ def write_example_config(path: Path) -> bool:
     False when a file is already there."""
     if path.exists():
         return False
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_folder(path.parent)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
         file.write(EXAMPLE)
@@ -426,7 +427,7 @@ def save_first_profile(path: Path, name: str, base_url: str, model: str | None) 
     if model:
         lines.append(f"model = {_toml_string(model)}")
     text = "\n".join(lines) + "\n\n" + EXAMPLE
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_folder(path.parent)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
         file.write(text)

@@ -13,6 +13,8 @@ import traceback
 from collections.abc import Iterable
 from pathlib import Path
 
+from tui.private_files import make_private_folder
+
 
 class CrashReported(Exception):
     """Raised in place of an unexpected error once it has been written down; its rich
@@ -41,7 +43,7 @@ def save_crash_report(
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = directory / f"crash-{stamp}-{os.getpid()}.txt"
     try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_folder(directory)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as report:
             report.write(text)

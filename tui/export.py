@@ -14,7 +14,8 @@ from typing import Any
 
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, MessageStatus, Role
-from tui.chat.safe_text import make_safe
+from tui.chat.safe_text import BIDI_CONTROLS, make_safe
+from tui.private_files import make_private_folder
 
 
 def to_json(conversation: Conversation) -> str:
@@ -26,7 +27,17 @@ def to_json(conversation: Conversation) -> str:
         "created_at": conversation.created_at,
         "messages": [_message_dict(message) for message in conversation.messages],
     }
-    return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+    return escape_invisible(json.dumps(payload, ensure_ascii=False, indent=2)) + "\n"
+
+
+_INVISIBLE = {code: f"\\u{code:04x}" for code in (0x7F, *range(0x80, 0xA0), *BIDI_CONTROLS)}
+
+
+def escape_invisible(text: str) -> str:
+    """JSON escapes C0 controls itself; C1 controls (a terminal reads U+009B as CSI) and
+    bidi overrides would reach a terminal that shows the file raw. Inside JSON strings,
+    their `\\uXXXX` form is the same value, so a parser reads the same text."""
+    return text.translate(_INVISIBLE)
 
 
 def _message_dict(message: Message) -> dict[str, Any]:
@@ -72,7 +83,7 @@ def export_to_file(conversation: Conversation, folder: Path, format: str) -> Pat
     """Writes `exports/conversation-ID.md|json` under `folder`, readable by the user only."""
     text = to_json(conversation) if format == "json" else to_markdown(conversation)
     exports = folder / "exports"
-    exports.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_folder(exports)
     path = exports / f"conversation-{conversation.id}.{format}"
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:

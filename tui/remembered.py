@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tui.private_files import make_private_folder
+
 FILE_NAME = "remembered.json"
 
 
@@ -23,7 +25,7 @@ def load_remembered(folder: Path) -> dict[str, Any]:
 def remember(folder: Path, **values: Any) -> None:
     data = {**load_remembered(folder), **values}
     with contextlib.suppress(OSError):
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_folder(folder)
         path = folder / FILE_NAME
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as file:

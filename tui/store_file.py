@@ -15,6 +15,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from tui.private_files import make_private_folder
 from tui.store_schema import migrate
 
 DAMAGED = frozenset({"SQLITE_NOTADB", "SQLITE_CORRUPT"})
@@ -88,7 +89,7 @@ def is_damaged(path: Path, error: sqlite3.DatabaseError) -> bool:
 
 
 def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_folder(path.parent)
     if not path.exists():
         # Create the file private before SQLite writes a byte of conversation into it.
         fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)

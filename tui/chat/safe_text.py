@@ -11,7 +11,7 @@ from __future__ import annotations
 _KEEP = {"\n", "\t"}
 _CONTROL_PICTURES_START = 0x2400  # "␀": U+2400 + code point for C0 controls
 _DELETE_PICTURE = "\u2421"  # "␡"
-_BIDI_CONTROLS = [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C]
+BIDI_CONTROLS = [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C]
 
 
 def _build_table() -> dict[int, str]:
@@ -22,7 +22,7 @@ def _build_table() -> dict[int, str]:
     table[0x7F] = _DELETE_PICTURE
     for code in range(0x80, 0xA0):
         table[code] = f"<U+{code:04X}>"
-    for code in _BIDI_CONTROLS:
+    for code in BIDI_CONTROLS:
         table[code] = f"<U+{code:04X}>"
     # A carriage return alone would move the cursor; as part of CRLF it is just noise.
     table[0x0D] = ""
