@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from textual.widgets import OptionList
+
 from tests.openai_server import OpenAIStyleServer
 from tests.ui_helpers import chat_screen, screen_text, send_and_settle, wait_until
 from tui.config import Settings
+from tui.model_filter import rank_models
 from tui.store import Store
 from tui.ui.app import ChatApp
 from tui.ui.model_picker_screen import ModelPickerScreen
@@ -77,3 +80,28 @@ async def test_the_system_prompt_is_edited_or_taken_from_a_preset_and_sent_next(
     assert conversation_id is not None
     stored = Store.open(settings.db_path).load_conversation(conversation_id)
     assert stored is not None and stored.system_prompt == "Talk like a pirate."
+
+
+async def test_a_list_of_twenty_thousand_models_shows_the_best_few_hundred_as_you_type(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.models = [f"vendor{n % 50}/model-{n}-chat" for n in range(20_000)] + ["qwen/zz-coder"]
+    async with ChatApp(settings).run_test(size=(110, 30)) as pilot:
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: "of 20001 models" in screen_text(pilot), timeout=10)
+        picker = pilot.app.screen
+        assert isinstance(picker, ModelPickerScreen)
+        assert picker.query_one(OptionList).option_count == 200
+        await pilot.press(*"zzcod")
+        await wait_until(pilot, lambda: "1 model ·" in screen_text(pilot))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not isinstance(pilot.app.screen, ModelPickerScreen))
+        assert chat_screen(pilot).conversation.model == "qwen/zz-coder"
+
+
+def test_ranking_puts_a_run_of_the_typed_letters_first() -> None:
+    names = ["openai/gpt-4o", "qwen/qwen2.5-coder-7b", "x/q-w-e-n", "meta/llama-coder"]
+    ranked, matched = rank_models("coder", names)
+    assert ranked == ["meta/llama-coder", "qwen/qwen2.5-coder-7b"] and matched == 2
+    assert rank_models("qwen", names)[0][0] == "qwen/qwen2.5-coder-7b"
+    assert rank_models("", names) == (names, 4)

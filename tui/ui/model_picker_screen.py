@@ -13,12 +13,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.fuzzy import Matcher
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.chat.safe_text import make_safe
+from tui.model_filter import rank_models
 
 ModelLister = Callable[[], Awaitable[list[str]]]
 
@@ -57,7 +57,6 @@ class ModelPickerScreen(ModalScreen[str | None]):
         except Exception as error:  # any failure: fall back to typing a name
             hint.update(Content(f"{make_safe(str(error))} — type a model name and press Enter."))
             return
-        hint.update(Content(f"{len(self._models)} models · Enter picks · Esc closes"))
         self._show(self.query_one(Input).value)
 
     @on(Input.Changed)
@@ -66,20 +65,25 @@ class ModelPickerScreen(ModalScreen[str | None]):
 
     def _show(self, query: str) -> None:
         options = self.query_one(OptionList)
-        options.clear_options()
-        if query.strip():
-            matcher = Matcher(query.strip())
-            scored = [(matcher.match(name), name) for name in self._models]
-            ranked = [name for score, name in sorted(scored, key=lambda x: -x[0]) if score > 0]
-        else:
-            ranked = self._models
+        ranked, matched = rank_models(query, self._models)
+        labels = []
         for name in ranked:
             label = Content(make_safe(name))
             if name == self.current:
                 label = Content.assemble(label, ("  (current)", "dim"))
-            options.add_option(Option(label, id=name))
+            labels.append(Option(label, id=name))
+        options.clear_options()
+        options.add_options(labels)
         if options.option_count:
             options.highlighted = 0
+        if self._models:
+            shown = f"{len(ranked)} of {matched}" if matched > len(ranked) else f"{matched}"
+            hint = f"{shown} model{'' if matched == 1 else 's'}"
+            if matched > len(ranked):
+                hint += " (type to narrow)"
+            self.query_one("#models-hint", Static).update(
+                Content(f"{hint} · Enter picks · Esc closes")
+            )
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
