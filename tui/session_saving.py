@@ -75,6 +75,18 @@ class Saver:
         """Writes a message (and the conversation, the first time)."""
         self.write(conversation, lambda store: self._save_message(store, conversation, message))
 
+    async def message_off_the_loop(self, conversation: Conversation, message: Message) -> None:
+        """Like `message`, but a long one (a pasted log) is written in a worker thread:
+        indexing megabytes for search held the event loop for seconds."""
+        store = self.store
+        if store is None or conversation in self.held or len(message.content) < LONG_WRITE:
+            self.message(conversation, message)
+            return
+        try:
+            await asyncio.to_thread(self._save_message, store, conversation, message)
+        except (sqlite3.Error, OverflowError) as error:
+            self._hold(conversation, error)
+
     def _save_message(self, store: Store, conversation: Conversation, message: Message) -> None:
         if conversation.id is None:
             store.save_conversation(conversation, self.endpoint)

@@ -204,7 +204,7 @@ class Conversation:
 
 def title_from_prompt(text: str) -> str:
     """A one-line title from the first prompt, so a conversation is findable at once."""
-    line = " ".join(text.split())
+    line = " ".join(text[: TITLE_LENGTH * 4].split())
     if len(line) <= TITLE_LENGTH:
         return line
     return line[: TITLE_LENGTH - 1].rstrip() + "…"

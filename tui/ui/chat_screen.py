@@ -199,6 +199,10 @@ class ChatScreen(Screen[None]):
         """Typing while a reply streams: the keys come first, the reply a moment later."""
         self._presenter.yield_to_typing()
 
+    @on(PromptInput.LargePaste)
+    def _large_paste(self, event: PromptInput.LargePaste) -> None:
+        self.prompt_commands.attach_text("pasted text", event.text)
+
     @on(PromptInput.Submitted)
     def _submitted(self, event: PromptInput.Submitted) -> None:
         self._submit(event.text)

@@ -63,6 +63,10 @@ class PromptCommands:
             return
         self.show([*self.attachments, attachment])
 
+    def attach_text(self, name: str, text: str) -> None:
+        """A paste too large for the prompt box, attached whole to the next prompt."""
+        self.show([*self.attachments, Attachment(name, text)])
+
     def show(self, attachments: list[Attachment]) -> None:
         self.attachments = attachments
         self.chips.display = bool(attachments)

@@ -27,7 +27,7 @@ class UserMessageView(SelectableMessage, Static):
     BINDINGS = bindings_for(Scope.PROMPT)
 
     def __init__(self, message: Message) -> None:
-        super().__init__(Content(make_safe(message.content)), classes="message user")
+        super().__init__(Content(make_safe(shown_part(message.content))), classes="message user")
         self.message = message
         self.border_title = "You"
 
@@ -123,6 +123,18 @@ class AssistantMessageView(SelectableMessage, Vertical):
         """While an automatic retry waits, says why and when, under the empty reply."""
         self.outcome.update(Content(make_safe(f"⟳ {notice}")))
         self.outcome.display = True
+
+
+LONGEST_PROMPT_SHOWN = 10_000
+"""Characters of a prompt drawn in the log; the rest is kept, sent and copied (c), but
+laying out megabytes of a pasted log in the conversation froze the app."""
+
+
+def shown_part(text: str) -> str:
+    if len(text) <= LONGEST_PROMPT_SHOWN:
+        return text
+    rest = len(text) - LONGEST_PROMPT_SHOWN
+    return f"{text[:LONGEST_PROMPT_SHOWN]}\n… {rest:,} more characters (sent whole; c copies all)"
 
 
 def outcome_text(message: Message, error: ChatError | None = None) -> str:

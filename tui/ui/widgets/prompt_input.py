@@ -15,12 +15,31 @@ from tui.ui.slash_commands import completions
 NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter"})
 
 
+LARGE_PASTE = 100_000
+"""Characters past which a paste is not typed into the box: a text area holding 10 MB took
+15 s to take it and every key after it lagged. It becomes an attachment instead."""
+
+
 class PromptInput(TextArea):
     @dataclass
     class Submitted(Message):
         """The user pressed Enter on a non-empty prompt."""
 
         text: str
+
+    @dataclass
+    class LargePaste(Message):
+        """A paste too large to edit in the box: the screen attaches it."""
+
+        text: str
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        """Textual runs TextArea's own handler after this one unless the default is
+        prevented: a small paste goes on to be typed in as usual."""
+        if len(event.text) > LARGE_PASTE:
+            event.prevent_default()
+            event.stop()
+            self.post_message(self.LargePaste(event.text))
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
