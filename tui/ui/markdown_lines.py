@@ -127,9 +127,23 @@ def join_laid_out(runs: Iterable[LaidOut], width: int, look: MarkdownLook) -> li
     """Runs one under another with their margins collapsed, as if laid out as one text."""
     if width <= 0:
         return []
-    blank = Strip(_blank(width).render_segments(look.text), width)
+    blank = blank_line(width, look)
     lines: list[Strip] = []
-    previous_bottom: int | None = None
+    previous_bottom = append_runs(lines, runs, None, blank)
+    lines.extend([blank] * (previous_bottom or 0))
+    return lines
+
+
+def blank_line(width: int, look: MarkdownLook) -> Strip:
+    return Strip(_blank(width).render_segments(look.text), width)
+
+
+def append_runs(
+    lines: list[Strip], runs: Iterable[LaidOut], previous_bottom: int | None, blank: Strip
+) -> int | None:
+    """Adds runs under `lines`, whose last run left `previous_bottom` (None: nothing yet),
+    margins collapsed; returns the bottom margin the last run leaves, not yet added: so a
+    long reply can be joined a run at a time instead of whole at every flush."""
     for run in runs:
         if not run.lines:
             continue
@@ -137,8 +151,7 @@ def join_laid_out(runs: Iterable[LaidOut], width: int, look: MarkdownLook) -> li
         lines.extend([blank] * gap)
         lines.extend(run.lines)
         previous_bottom = run.bottom
-    lines.extend([blank] * (previous_bottom or 0))
-    return lines
+    return previous_bottom
 
 
 def _stack(blocks: list[_Block], width: int) -> list[Content]:

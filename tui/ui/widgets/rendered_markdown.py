@@ -23,8 +23,9 @@ from textual.widget import Widget
 from tui.ui.markdown_lines import (
     LaidOut,
     MarkdownLook,
+    append_runs,
+    blank_line,
     build_highlighters,
-    join_laid_out,
     lay_out,
     take_languages_drawn_plain,
 )
@@ -65,6 +66,14 @@ class RenderedMarkdown(Widget):
         """The segments' layouts at `_lines_width` (empty when that is 0)."""
         self._tail_laid_out = LaidOut([])
         self._lines: list[Strip] = []
+        """Every line: those of the finished segments (`_head_length` of them), then the
+        open segment's, replaced at each flush without touching the rest."""
+        self._head_length = 0
+        self._head_bottom: int | None = None
+        self._marks: list[tuple[int, int | None]] = []
+        """Per finished segment: how many lines came before it and the bottom margin left
+        above it, so segments can be joined again from any one on."""
+        self._blank = Strip.blank(0)
         self._lines_width = 0
         self._lines_look: MarkdownLook | None = None
         self._look_may_have_changed = False
@@ -89,7 +98,7 @@ class RenderedMarkdown(Widget):
         if self._lines_width and self._lines_look is not None:
             width, look = self._lines_width, self._lines_look
             self._laid_out[index:index] = [lay_out(segment, width, look) for segment in new]
-            self._join()
+            self._rejoin_from(index)
         self.refresh(layout=True)
 
     def set_tail(self, source: str) -> None:
@@ -99,14 +108,40 @@ class RenderedMarkdown(Widget):
         self._tail = source
         if self._lines_width and self._lines_look is not None:
             self._tail_laid_out = lay_out(source, self._lines_width, self._lines_look)
-            self._join()
+            self._join_tail()
         self.refresh(layout=True)
 
     def _join(self) -> None:
+        """Joins every segment's lines again (a new width or look)."""
         assert self._lines_look is not None  # laid out only once the look is known
-        self._lines = join_laid_out(
-            [*self._laid_out, self._tail_laid_out], self._lines_width, self._lines_look
-        )
+        self._blank = blank_line(self._lines_width, self._lines_look)
+        self._lines, self._marks = [], []
+        self._head_length, self._head_bottom = 0, None
+        self._rejoin_from(0)
+
+    def _rejoin_from(self, index: int) -> None:
+        """Joins the finished segments from `index` on again, then the open one: a
+        segment added at the end (or a backlog inserted just above the end) costs its own
+        lines, not the whole reply's, however long the reply has grown."""
+        if index < len(self._marks):
+            length, bottom = self._marks[index]
+        else:
+            length, bottom = self._head_length, self._head_bottom
+        del self._lines[length:]
+        del self._marks[index:]
+        for run in self._laid_out[index:]:
+            self._marks.append((len(self._lines), bottom))
+            bottom = append_runs(self._lines, [run], bottom, self._blank)
+        self._head_length, self._head_bottom = len(self._lines), bottom
+        self._join_tail()
+
+    def _join_tail(self) -> None:
+        """Replaces the open segment's lines after the finished ones: the cost of a flush
+        stays that of the open segment however long the reply has grown (joining all of
+        it at every flush took a 50 MB reply down to a crawl)."""
+        del self._lines[self._head_length :]
+        bottom = append_runs(self._lines, [self._tail_laid_out], self._head_bottom, self._blank)
+        self._lines.extend([self._blank] * (bottom or 0))
         self._highlight_later(take_languages_drawn_plain())
 
     def _look(self) -> MarkdownLook:
