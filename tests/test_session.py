@@ -269,3 +269,62 @@ def test_a_schema_v2_file_from_the_last_release_keeps_every_message(tmp_path: Pa
     assert contents(numbers.siblings(numbers.messages[1])) == ["Seven.", "Three.", "Forty-two."]
     assert sum(s.message_count for s in store.list_conversations()) == 13
     assert [hit.message_id for hit in store.search("chain")] == [3]
+
+
+async def test_renaming_another_conversation_while_saving_fails_keeps_its_other_details(
+    server: OpenAIStyleServer, settings: Settings, session: ChatSession
+) -> None:
+    server.queue(StreamReply(deltas=["One."]), StreamReply(deltas=["Two."]))
+    await session.set_system_prompt("Be brief.")
+    await exchange(session, "First conversation")
+    first_id = session.conversation.id or 0
+    await session.new()
+    await exchange(session, "Second conversation")
+    store = session.store
+    assert store is not None
+    store._db.execute("PRAGMA query_only = ON")  # every write fails from now on
+    await session.rename("Renamed", first_id)
+    assert session.saver.unsaved
+    store._db.execute("PRAGMA query_only = OFF")
+    assert await session.saver.flush()
+    first = Store.open(settings.db_path).load_conversation(first_id)
+    assert first is not None
+    assert (first.title, first.system_prompt, first.model) == ("Renamed", "Be brief.", "test-model")
+    assert contents(first.messages) == ["First conversation", "One."]
+
+
+async def test_deleting_the_open_conversation_mid_reply_leaves_nothing_unsaved(
+    server: OpenAIStyleServer, settings: Settings, session: ChatSession
+) -> None:
+    server.queue(StreamReply(deltas=[f"w{i} " for i in range(100)], delay=0.02))
+    await session.send("Doomed")
+    await asyncio.sleep(0.2)
+    await session.delete_conversation(session.conversation.id or 0)
+    await asyncio.sleep(0.1)
+    assert not session.saver.unsaved
+    assert Store.open(settings.db_path).list_conversations() == []
+
+
+async def test_opening_the_open_conversation_mid_reply_keeps_one_copy(
+    server: OpenAIStyleServer, session: ChatSession
+) -> None:
+    server.queue(StreamReply(deltas=[f"w{i} " for i in range(100)], delay=0.02))
+    await session.send("Keep me")
+    await asyncio.sleep(0.2)
+    before = session.conversation
+    assert await session.open(before.id or 0)
+    assert session.conversation is before, "the same object, not a stale copy from the file"
+    assert before.messages[-1].status is MessageStatus.STOPPED
+
+
+async def test_commands_on_a_deleted_message_do_nothing(
+    server: OpenAIStyleServer, session: ChatSession
+) -> None:
+    server.queue(StreamReply(deltas=["Answer."]))
+    await exchange(session, "Question")
+    prompt = session.conversation.messages[0]
+    assert await session.delete(prompt)
+    assert not await session.delete(prompt), "a second delete of it is a no-op"
+    assert await session.switch(prompt, 1) is None
+    assert not await session.retry(prompt)
+    assert contents(session.conversation.messages) == ["Answer."]

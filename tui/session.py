@@ -159,7 +159,7 @@ class ChatSession:
         async with self._commands:
             await self._stop_reply()
             target = reply or self.conversation.last
-            if target is None:
+            if target is None or not self.conversation.contains(target):
                 return False
             if target.role is Role.USER:
                 parent = target
@@ -180,6 +180,9 @@ class ChatSession:
         stays in the conversation (Alt+Left goes back to it)."""
         async with self._commands:
             await self._stop_reply()
+            if not self.conversation.contains(message):  # deleted meanwhile: send it anew
+                await self._send_now(text)
+                return
             await self._send_now(text, parent=self.conversation.parent_of(message))
 
     def _start_reply(self, prompt: Message) -> None:
@@ -247,8 +250,9 @@ class ChatSession:
                         reply.status = MessageStatus.STOPPED
                     _take_pieces(reply, text, thinking)
                     reply.duration = time.monotonic() - started
-                    await self.saver.final(self.conversation, reply)
                     self._emit(ReplyEnded(reply, error))
+                    # Shielded: Esc or Ctrl+R arriving now must not cut the last save short.
+                    await asyncio.shield(self.saver.final(self.conversation, reply))
                     if self.reply_end_barrier is not None:
                         await self.reply_end_barrier()
         finally:
@@ -273,7 +277,7 @@ class ChatSession:
             if self.is_streaming:
                 return None
             message = message or self.conversation.last_with_siblings()
-            if message is None:
+            if message is None or not self.conversation.contains(message):
                 return None
             shown = self.conversation.switch(message, step)
             if shown is None:
@@ -287,7 +291,7 @@ class ChatSession:
         """Deletes one message; what followed it moves up into its place. False while a
         reply streams: the history it answers must not change under it."""
         async with self._commands:
-            if self.is_streaming:
+            if self.is_streaming or not self.conversation.contains(message):
                 return False
             path = self.conversation.messages
             index = path.index(message) if message in path else len(path)
@@ -296,10 +300,9 @@ class ChatSession:
             return True
 
     def _delete(self, message: Message) -> None:
-        parent = self.conversation.parent_of(message)
-        self.conversation.remove(message)
-        self.saver.message_deleted(self.conversation, message.id)
-        conversation = self.conversation
+        parent, conversation = self.conversation.parent_of(message), self.conversation
+        moved = conversation.remove(message)
+        self.saver.message_deleted(conversation, message, moved)
         self.saver.write(conversation, lambda store: store.save_choice(conversation, parent))
 
     # The conversation's own details ---------------------------------------------------
@@ -315,10 +318,7 @@ class ChatSession:
                 self._save_details(title=title)
                 self._emit(DetailsChanged(self.conversation))
             else:
-                self.saver.write(
-                    Conversation(id=conversation_id),
-                    lambda store: store.save_details(conversation_id, title=title),
-                )
+                self.saver.rename_other(conversation_id, title)
 
     async def set_model(self, model: str) -> None:
         async with self._commands:
@@ -361,15 +361,18 @@ class ChatSession:
     async def open(self, conversation_id: int, message_id: int | None = None) -> bool:
         """Opens a stored conversation (at `message_id`, on whatever branch it is)."""
         async with self._commands:
-            if self.store is None:
-                return False
-            try:
-                conversation = self.store.load_conversation(conversation_id)
-            except sqlite3.Error:
-                return False
-            if conversation is None:
-                return False
-            await self._drop_queue_and_reply()
+            await self._drop_queue_and_reply()  # its last save lands before anything loads
+            in_memory = [self.conversation, *self.saver.held]
+            conversation = next((c for c in in_memory if c.id == conversation_id), None)
+            if conversation is None:  # never two objects for one stored conversation
+                if self.store is None:
+                    return False
+                try:
+                    conversation = self.store.load_conversation(conversation_id)
+                except sqlite3.Error:
+                    return False
+                if conversation is None:
+                    return False
             focus = next((m for m in conversation.all_messages() if m.id == message_id), None)
             if focus is not None and focus not in conversation.messages:
                 conversation.reveal(focus)
@@ -381,12 +384,12 @@ class ChatSession:
 
     async def delete_conversation(self, conversation_id: int) -> None:
         async with self._commands:
+            if conversation_id == self.conversation.id:
+                await self._drop_queue_and_reply()  # its last save first, then the delete
             self.saver.conversation_deleted(conversation_id)
-            if conversation_id != self.conversation.id:
-                return
-            await self._drop_queue_and_reply()
-            self.conversation = self._fresh_conversation()
-            self._emit(ConversationOpened(self.conversation))
+            if conversation_id == self.conversation.id:
+                self.conversation = self._fresh_conversation()
+                self._emit(ConversationOpened(self.conversation))
 
     async def _drop_queue_and_reply(self) -> None:
         if self.queued is not None:

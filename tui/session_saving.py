@@ -18,7 +18,7 @@ from tui.chat.conversation import Conversation
 from tui.chat.message import Message, Role
 from tui.chat.session_events import SaveStateChanged, SessionEvent
 from tui.store import Store
-from tui.store_file import StoreUnavailable, describe_trouble
+from tui.store_file import describe_trouble
 
 FIRST_RETRY = 0.5
 LONGEST_RETRY = 15.0
@@ -42,10 +42,17 @@ class Saver:
         off by choice (pipe mode): then nothing is kept for later."""
         self.held: list[Conversation] = []
         """Conversations with changes that are not in the file yet."""
-        self._deleted_messages: list[int] = []
+        self._deleted_messages: list[tuple[Message, list[Message]]] = []
+        """Deleted messages (with the children that moved up) still in the file: kept as
+        objects, since an id may only be given by a write still in flight."""
+        self._renamed: dict[int, str] = {}
+        """Titles of other conversations (renamed from the list) not in the file yet."""
         self._deleted_conversations: list[int] = []
+        self._gone: set[int] = set()
+        """Ids of conversations deleted here: nothing of theirs is held or written again."""
         self._generation = 0
         self._retrying: asyncio.Task[None] | None = None
+        self._announced = False
         self.reason: str | None = None
 
     @property
@@ -54,14 +61,16 @@ class Saver:
 
     @property
     def unsaved(self) -> bool:
-        return bool(self.held or self._deleted_messages or self._deleted_conversations)
+        return bool(
+            self.held or self._deleted_messages or self._deleted_conversations or self._renamed
+        )
 
     # Writing ---------------------------------------------------------------------------
 
     def write(self, conversation: Conversation, write: Callable[[Store], object]) -> None:
         """Runs one write for `conversation`; if it fails, or earlier changes still wait,
         the conversation is held and written whole later."""
-        if not self.enabled:
+        if not self.enabled or conversation.id in self._gone:
             return
         if self.store is None or conversation in self.held:
             self._hold(conversation)
@@ -70,6 +79,18 @@ class Saver:
             write(self.store)
         except (sqlite3.Error, OverflowError) as error:
             self._hold(conversation, error)
+
+    def rename_other(self, conversation_id: int, title: str) -> None:
+        """Renames a conversation that is not open (from the list)."""
+        if not self.enabled or conversation_id in self._gone:
+            return
+        try:
+            if self.store is None or self.unsaved:
+                raise sqlite3.OperationalError("earlier changes are still waiting")
+            self.store.save_details(conversation_id, title=title)
+        except (sqlite3.Error, OverflowError) as error:
+            self._renamed[conversation_id] = title
+            self._hold(None, error)
 
     def message(self, conversation: Conversation, message: Message) -> None:
         """Writes a message (and the conversation, the first time)."""
@@ -109,23 +130,30 @@ class Saver:
         with contextlib.suppress(sqlite3.Error):
             await asyncio.to_thread(store.checkpoint)
 
-    def message_deleted(self, conversation: Conversation, message_id: int | None) -> None:
-        if message_id is None or not self.enabled:
+    def message_deleted(
+        self, conversation: Conversation, message: Message, moved: list[Message]
+    ) -> None:
+        """`message` was taken out of the tree; `moved` (its children) now follow its
+        parent."""
+        if not self.enabled or conversation.id in self._gone:
             return
         if self.store is None or conversation in self.held:
-            self._deleted_messages.append(message_id)
+            self._deleted_messages.append((message, moved))
             self._hold(conversation)
             return
+        if message.id is None:
+            return  # never written
         try:
-            self.store.save_everything(conversation, self.endpoint)  # children moved up
-            self.store.delete_messages([message_id])
+            self.store.delete_message(conversation, message.id, moved)
         except (sqlite3.Error, OverflowError) as error:
-            self._deleted_messages.append(message_id)
+            self._deleted_messages.append((message, moved))
             self._hold(conversation, error)
 
     def conversation_deleted(self, conversation_id: int) -> None:
         if not self.enabled:
             return
+        self._gone.add(conversation_id)
+        self._renamed.pop(conversation_id, None)
         self.held = [held for held in self.held if held.id != conversation_id]
         try:
             if self.store is None:
@@ -138,16 +166,23 @@ class Saver:
     # Holding and retrying --------------------------------------------------------------
 
     def _hold(self, conversation: Conversation | None, error: BaseException | None = None) -> None:
-        was_unsaved = self.unsaved
-        if conversation is not None and conversation not in self.held:
-            if not conversation.id and not _has_prompt(conversation):
-                return  # nothing worth keeping yet
+        """Keeps `conversation` (if any) to be written whole later, tells observers once
+        (and again when the reason changes), and makes sure a retry is on its way."""
+        if (
+            conversation is not None
+            and conversation.id not in self._gone
+            and conversation not in self.held
+            and (conversation.id or _has_prompt(conversation))
+        ):
             self.held.append(conversation)
+        if not self.unsaved:
+            return
         self._generation += 1
         old_reason = self.reason
         if error is not None:
             self.reason = describe_trouble(error)
-        if not was_unsaved or self.reason != old_reason:
+        if not self._announced or self.reason != old_reason:
+            self._announced = True
             self._emit(SaveStateChanged(True, self.reason))
         if self._retrying is None or self._retrying.done():
             self._retrying = asyncio.get_running_loop().create_task(self._retry())
@@ -159,20 +194,27 @@ class Saver:
             generation = self._generation
             try:
                 await asyncio.to_thread(self._write_all_held)
-            except (sqlite3.Error, StoreUnavailable, OSError) as error:
+            except Exception as error:  # any failure: held, and tried again later
                 reason = describe_trouble(error)
-                if reason != self.reason:
+                if reason != self.reason or not self._announced:
+                    self._announced = True
                     self.reason = reason
                     self._emit(SaveStateChanged(True, reason))
                 delay = min(delay * 2, LONGEST_RETRY)
                 continue
             if generation == self._generation:  # nothing new was held meanwhile
-                self.held.clear()
-                self._deleted_messages.clear()
-                self._deleted_conversations.clear()
-                self.reason = None
-                self._emit(SaveStateChanged(False, None))
+                self._all_written()
             delay = FIRST_RETRY
+
+    def _all_written(self) -> None:
+        self.held.clear()
+        self._deleted_messages.clear()
+        self._deleted_conversations.clear()
+        self._renamed.clear()
+        self.reason = None
+        if self._announced:
+            self._announced = False
+            self._emit(SaveStateChanged(False, None))
 
     def _write_all_held(self) -> None:
         """Runs in a worker thread: every held conversation whole, then what was deleted."""
@@ -180,19 +222,24 @@ class Saver:
             assert self._reopen is not None
             self.store = self._reopen()
         for conversation in list(self.held):
-            self.store.save_everything(conversation, self.endpoint)
-        self.store.delete_messages(self._deleted_messages)
+            if conversation.id not in self._gone:
+                self.store.save_everything(conversation, self.endpoint)
+        # After the tree is written: the children of a deleted message point elsewhere now.
+        deleted = [message.id for message, _ in self._deleted_messages if message.id is not None]
+        self.store.delete_messages(deleted)
+        for conversation_id, title in list(self._renamed.items()):
+            self.store.save_details(conversation_id, title=title)
         for conversation_id in self._deleted_conversations:
             self.store.delete_conversation(conversation_id)
 
     async def flush(self) -> bool:
         """One more try at once (on quit); True when nothing is left unsaved."""
         if self.unsaved:
-            with contextlib.suppress(sqlite3.Error, StoreUnavailable, OSError):
+            generation = self._generation
+            with contextlib.suppress(Exception):
                 await asyncio.to_thread(self._write_all_held)
-                self.held.clear()
-                self._deleted_messages.clear()
-                self._deleted_conversations.clear()
+                if generation == self._generation:
+                    self._all_written()
         return not self.unsaved
 
     def close(self) -> None:

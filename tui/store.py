@@ -261,13 +261,14 @@ class Store:
             if position == len(saved):
                 saved.append(_SavedPart(part.kind, 0, 0))
             record = saved[position]
-            if record.length == len(part.text) and record.pieces:
+            text = part.text  # read once: a stream may append to it meanwhile (threads)
+            if record.length == len(text) and record.pieces:
                 continue
             self._db.execute(
                 "INSERT INTO message_parts (message_id, position, kind, text) VALUES (?, ?, ?, ?)",
-                (message.id, position, part.kind, part.text[record.length :]),
+                (message.id, position, part.kind, text[record.length :]),
             )
-            record.length = len(part.text)
+            record.length = len(text)
             record.pieces += 1
 
     def _join_pieces(self, message: Message) -> None:
@@ -320,7 +321,7 @@ class Store:
         self, conversation: Conversation, message_id: int, moved: list[Message]
     ) -> None:
         """Deletes one message whose children (`moved`, already moved up in memory) now
-        follow its parent; the parent's choice is written again."""
+        follow its parent (their parent ids are written first)."""
         with self._lock, self._db:
             for child in moved:
                 if child.id is not None:

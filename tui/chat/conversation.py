@@ -68,6 +68,13 @@ class Conversation:
             node = node.parent
         return chain[::-1]
 
+    def contains(self, message: Message) -> bool:
+        """Whether `message` is in this tree (not deleted, not from another conversation)."""
+        node: Message | None = message
+        while node is not None and node is not self.root:
+            node = node.parent
+        return node is self.root
+
     def all_messages(self) -> Iterator[Message]:
         """Every message on every branch, parents before children."""
         stack = list(reversed(self.root.children))
