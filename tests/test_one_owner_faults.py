@@ -21,6 +21,14 @@ from tui.ui.app import ChatApp
 from tui.ui.system_prompt_screen import SystemPromptScreen
 
 
+async def ask_then_regenerate(pilot, prompt: str, second_version: str) -> None:  # type: ignore[no-untyped-def]
+    """Sends `prompt`, then Ctrl+R, and waits for the second version to end."""
+    await send_and_settle(pilot, prompt)
+    await pilot.press("ctrl+r")
+    await wait_until(pilot, lambda: replies(pilot)[-1].message.content == second_version)
+    await wait_until(pilot, lambda: last_reply_settled(pilot))
+
+
 async def test_a_rename_in_the_list_survives_saving_the_system_prompt(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
@@ -50,10 +58,7 @@ async def test_deleting_a_prompt_after_a_regenerated_reply_keeps_the_next_reply(
         StreamReply(deltas=["Second reply."]),
     )
     async with ChatApp(settings).run_test(size=(100, 34), notifications=True) as pilot:
-        await send_and_settle(pilot, "First question")
-        await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: replies(pilot)[-1].message.content == "First two.")
-        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await ask_then_regenerate(pilot, "First question", "First two.")
         await send_and_settle(pilot, "Second question")
         await pilot.press("ctrl+up", "up")
         assert getattr(pilot.app.focused, "message", None) is not None
@@ -135,10 +140,7 @@ async def test_editing_a_past_prompt_keeps_every_version_of_the_old_branch(
         StreamReply(deltas=["After the edit."]),
     )
     async with ChatApp(settings).run_test(size=(100, 34), notifications=True) as pilot:
-        await send_and_settle(pilot, "Question")
-        await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: replies(pilot)[-1].message.content == "Version two.")
-        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await ask_then_regenerate(pilot, "Question", "Version two.")
         await pilot.press("ctrl+up", "up", "e")
         await pilot.press("end", *" again", "enter")
         await wait_until(pilot, lambda: "After the edit." in screen_text(pilot))

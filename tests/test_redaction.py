@@ -29,6 +29,13 @@ def everything_written(folder: Path) -> bytes:
     return b"".join(path.read_bytes() for path in folder.rglob("*") if path.is_file())
 
 
+def assert_no_file_leaks(folder: Path) -> None:
+    """No form of the key in any file the app wrote (the database, exports, reports)."""
+    written = everything_written(folder)
+    for leak in LEAKS:
+        assert leak.encode() not in written, leak
+
+
 def assert_no_leak(text: str) -> None:
     redact = Redactor([TEST_KEY])
     assert redact(text) == text, f"a form of the key got through: {text!r}"
@@ -56,9 +63,7 @@ async def test_the_key_in_a_mid_stream_error_event_never_reaches_screen_store_or
         assert TEST_KEY[:8] not in text
         chat_screen(pilot).action_export("json")
         await pilot.pause(0.2)
-    written = everything_written(settings.db_path.parent)
-    for leak in LEAKS:
-        assert leak.encode() not in written, leak
+    assert_no_file_leaks(settings.db_path.parent)
 
 
 async def test_a_401_body_with_the_key_base64_or_a_prefix_is_scrubbed(
@@ -74,9 +79,7 @@ async def test_a_401_body_with_the_key_base64_or_a_prefix_is_scrubbed(
         text = screen_text(pilot)
         assert "Bad auth" in text
         assert_no_leak(text)
-    written = everything_written(settings.db_path.parent)
-    for leak in LEAKS:
-        assert leak.encode() not in written, leak
+    assert_no_file_leaks(settings.db_path.parent)
 
 
 async def test_a_password_in_the_base_url_is_never_shown_or_stored(
