@@ -271,3 +271,40 @@ async def test_text_in_a_finished_reply_can_be_selected_with_the_mouse(
         await pilot.pause()
         assert pilot.app.screen.get_selected_text() == "First line of the answer.\n\nSecond"
         assert backgrounds_of_first_line() != unselected, "the selection is highlighted"
+
+
+async def test_segments_inserted_above_the_end_lay_out_as_if_added_in_order() -> None:
+    """A fast stream's backlog shows its end first and puts its start in above it, batch by
+    batch; the lines spliced in must be those of the reply laid out in order."""
+    segments = [
+        "# Title\n\nFirst paragraph.\n\n",
+        "- a list\n- of items\n\n",
+        "```python\nprint('code')\n```\n\n",
+        "> a quote\n\n",
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n",
+        "Closing words.\n\n",
+    ]
+
+    async def lines_of(build: Callable[[RenderedMarkdown], None]) -> list[str]:
+        app = MessageLogApp()
+        async with app.run_test(size=(80, 60)) as pilot:
+            view = RenderedMarkdown()
+            await app.query_one(MessageLog).mount(view)
+            await pilot.pause()
+            build(view)
+            await pilot.pause()
+            return [view.line_text(y) for y in range(view.size.height)]
+
+    def in_order(view: RenderedMarkdown) -> None:
+        view.extend(*segments)
+        view.set_tail("tail text")
+
+    def end_first(view: RenderedMarkdown) -> None:
+        view.extend(segments[0], segments[4], segments[5])
+        view.set_tail("tail text")
+        view.insert(1, segments[1:3])  # the backlog's start, in two batches
+        view.insert(3, segments[3:4])
+
+    expected = await lines_of(in_order)
+    assert any("print('code')" in line for line in expected)
+    assert await lines_of(end_first) == expected
