@@ -18,6 +18,7 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tui.backend import ChatBackend
 from tui.chat.conversation import Conversation
@@ -44,7 +45,9 @@ from tui.chat.session_events import (
 from tui.config import Settings
 from tui.gc_tuning import fewer_collections
 from tui.session_saving import Saver
-from tui.store import Store
+
+if TYPE_CHECKING:
+    from tui.store import Store
 
 SAVE_INTERVAL = 0.5
 """A streaming reply reaches the database at most this often: a crash loses at most this."""

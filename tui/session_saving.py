@@ -13,12 +13,15 @@ import asyncio
 import contextlib
 import sqlite3
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, Role
 from tui.chat.session_events import SaveStateChanged, SessionEvent
-from tui.store import Store
 from tui.store_file import describe_trouble
+
+if TYPE_CHECKING:  # pipe mode, with no history, never loads the store's modules
+    from tui.store import Store
 
 FIRST_RETRY = 0.5
 LONGEST_RETRY = 15.0
