@@ -166,3 +166,24 @@ async def test_a_huge_paste_becomes_an_attachment_and_is_sent_whole(
         await wait_until(pilot, lambda: "more characters (sent whole" in screen_text(pilot))
     sent = server.requests[0]["messages"][-1]["content"]
     assert sent.startswith("Why does it fail?") and "log line 19999" in sent
+
+
+async def test_esc_gives_a_waiting_prompt_back_with_its_attachment_as_a_chip(
+    server: OpenAIStyleServer, settings: Settings, tmp_path: Path
+) -> None:
+    note = tmp_path / "note.txt"
+    note.write_text("attached words\n")
+    server.queue(StreamReply(deltas=[f"w{n} " for n in range(100)], delay=0.05))
+    async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
+        screen = chat_screen(pilot)
+        await type_and_send(pilot, "First")
+        await wait_until(pilot, lambda: bool(replies(pilot)))
+        await type_and_send(pilot, f"/file {note}")
+        await wait_until(pilot, lambda: "📎 note.txt" in screen_text(pilot))
+        await type_and_send(pilot, "Second")
+        await wait_until(pilot, lambda: "Waiting to send: Second" in screen_text(pilot))
+        assert "📎 note.txt" not in screen_text(pilot), "the chip went with the prompt"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: screen.prompt.text == "Second")
+        await wait_until(pilot, lambda: "📎 note.txt" in screen_text(pilot))
+    assert len(server.requests) == 1

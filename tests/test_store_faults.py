@@ -195,3 +195,18 @@ async def test_quitting_with_unsaved_changes_offers_to_write_them_to_a_file(
     saved = json.loads(rescue.read_text())
     assert [m["content"] for m in saved[0]["messages"]] == ["Remember this", "Kept " * 5000]
     assert stat.S_IMODE(rescue.stat().st_mode) == 0o600
+
+
+async def test_ctrl_q_in_the_unsaved_changes_dialog_quits_without_them(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    app = ChatApp(settings)
+    async with app.run_test(size=(140, 30), notifications=True) as pilot:
+        store = chat_screen(pilot).session.store
+        assert store is not None
+        store._db.execute("PRAGMA query_only = ON")  # every write fails from now on
+        await send_and_settle(pilot, "Unsaved")
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, UnsavedChangesScreen))
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: not app.is_running)

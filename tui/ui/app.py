@@ -74,12 +74,14 @@ class ChatApp(App[None]):
     async def action_quit(self) -> None:
         """Quits, unless changes have not reached the history file: then one more try, and
         if that fails too, the user decides (write them to a file, quit, or stay)."""
+        if isinstance(self.screen, UnsavedChangesScreen):
+            self.screen.dismiss(True)  # Ctrl+Q again, in the dialog: quit without them
+            return
         saver = self.chat.session.saver
         if saver.unsaved and not await saver.flush():
-            held = list(saver.held)
-            if held:
-                self.push_screen(UnsavedChangesScreen(held, saver.reason), self._quit_if_asked)
-                return
+            dialog = UnsavedChangesScreen(list(saver.held), saver.reason)
+            self.push_screen(dialog, self._quit_if_asked)
+            return
         self.exit()
 
     def _quit_if_asked(self, quit: bool | None) -> None:

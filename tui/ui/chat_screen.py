@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
 
+from tui.attachments import Attachment
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, Role
 from tui.chat.safe_text import make_safe
@@ -78,6 +79,8 @@ class ChatScreen(Screen[None]):
         self.replies: ReplyPresenter | None = None
         self.message_keys = MessageKeys(self)
         self.prompt_commands: PromptCommands
+        self._waiting: tuple[str, list[Attachment]] | None = None
+        """The waiting prompt as it was typed, with its attachments apart."""
 
     @property
     def conversation(self) -> Conversation:
@@ -214,18 +217,29 @@ class ChatScreen(Screen[None]):
             return
         text = command if isinstance(command, str) else typed
         self.prompt.remember(typed)
+        typed_and_attached = (typed, list(self.prompt_commands.attachments))
         text = self.prompt_commands.with_attachments(text)
         editing, self.message_keys.editing = self.message_keys.editing, None
-        self.run_worker(self._send(text, typed, editing), group="send")
+        self.run_worker(self._send(text, typed_and_attached, editing), group="send")
 
-    async def _send(self, text: str, typed: str, editing: Message | None) -> None:
+    async def _send(
+        self, text: str, typed: tuple[str, list[Attachment]], editing: Message | None
+    ) -> None:
         if editing is not None and editing in self.conversation.messages:
             await self.session.edit_and_resend(editing, text)
             return
         outcome = await self.session.send(text)
-        if outcome is SendOutcome.BUSY:
-            self.prompt_commands.give_back(typed)
+        if outcome is SendOutcome.QUEUED:
+            self._waiting = typed  # as typed: Esc gives back the words and the chips apart
+        elif outcome is SendOutcome.BUSY:
+            self._give_back(*typed)
             self.notify("A prompt is already waiting for this reply; this one stays in the box.")
+
+    def _give_back(self, typed: str, attachments: list[Attachment]) -> None:
+        """A prompt that was not sent goes back as it was typed: its words in the box, its
+        files (and a large paste) as chips again, never pasted into the box."""
+        self.prompt_commands.give_back(typed)
+        self.prompt_commands.show([*attachments, *self.prompt_commands.attachments])
 
     def action_attach(self, path: str = "") -> None:
         """/file PATH: attach a text file to the next prompt (alone: remove them)."""
@@ -247,7 +261,8 @@ class ChatScreen(Screen[None]):
     async def _cancel(self) -> None:
         waiting = await self.session.cancel()
         if waiting is not None:
-            self.prompt_commands.give_back(waiting)
+            self._give_back(*(self._waiting or (waiting, [])))
+        self._waiting = None
 
     def action_retry(self) -> None:
         """Ctrl+R: regenerate the last reply; the old one stays a version."""

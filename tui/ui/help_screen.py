@@ -40,7 +40,7 @@ class HelpScreen(ModalScreen[None]):
                     yield row
             yield Static(
                 "Ctrl+P lists every command by name. The dim names are command ids: remap "
-                'any key in the config file\'s [keymap] table, e.g. "chat.copy" = "ctrl+y".',
+                'any key in the config file\'s [keymap] table, e.g. "chat.copy" = "ctrl+o".',
                 id="help-footer",
             )
 

@@ -84,9 +84,7 @@ class SessionFollower:
             message = event.message if isinstance(event, MessageAdded) else event.reply
             if message not in conversation.messages:
                 return  # replaced since (Ctrl+R pressed again before this was shown)
-            if log.end_shown is not None:
-                await log.show(conversation)
-            view = log.view_of(message) or log.add(message)
+            view = await log.show_at_end(message)
             if isinstance(event, ReplyStarted) and isinstance(view, AssistantMessageView):
                 self.presenter.start(view)
         elif isinstance(event, ReplyEnded):

@@ -50,16 +50,17 @@ class UnsavedChangesScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         count = len(self.conversations)
+        what = f"{count} conversation{'s' if count != 1 else ''}" if count else "Some changes"
         with Vertical(id="unsaved-panel"):
             yield Static(
-                Content(
-                    make_safe(
-                        f"{count} conversation{'s' if count != 1 else ''} not saved yet: "
-                        f"{self.reason}."
-                    )
-                ),
+                Content(make_safe(f"{what} not saved yet: {self.reason}.")),
                 id="unsaved-title",
             )
+            if not count:  # a deletion or a rename from the list: nothing to write out
+                yield Static(
+                    "Ctrl+Q quits without them · Esc stays (saving goes on in the background)"
+                )
+                return
             yield Static(
                 "Enter writes them to this file (JSON, readable by you alone) and quits · "
                 "Ctrl+Q quits without them · Esc stays (saving goes on in the background)"
@@ -68,7 +69,8 @@ class UnsavedChangesScreen(ModalScreen[bool]):
             yield Static("", id="unsaved-error")
 
     def on_mount(self) -> None:
-        self.query_one(Input).focus()
+        for field in self.query(Input):
+            field.focus()
 
     @on(Input.Submitted)
     def _export(self, event: Input.Submitted) -> None:

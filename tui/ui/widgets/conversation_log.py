@@ -8,6 +8,7 @@ unmounts those far out of view. The path itself belongs to the session; this onl
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from textual.app import ComposeResult
@@ -15,7 +16,7 @@ from textual.message import Message as TextualMessage
 from textual.widget import Widget
 
 from tui.chat.conversation import Conversation
-from tui.chat.message import Message, Role
+from tui.chat.message import Message, MessageStatus, Role
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import AssistantMessageView, NoticeView, UserMessageView
 
@@ -58,6 +59,9 @@ class ConversationLog(MessageLog):
         self.end_shown: int | None = None
         """Index of the first message unmounted at the bottom, or None: the end is shown."""
         self._notices = notices
+        self._changing = asyncio.Lock()
+        """Held while views are mounted or removed: a scroll and a session event must not
+        rebuild the window at the same time."""
         super().__init__(id=id)
 
     def compose(self) -> ComposeResult:
@@ -116,6 +120,10 @@ class ConversationLog(MessageLog):
 
     async def show(self, conversation: Conversation, focus: Message | None = None) -> None:
         """Shows `conversation` afresh, at its end or at `focus` (scrolled to the top)."""
+        async with self._changing:
+            await self._show(conversation, focus)
+
+    async def _show(self, conversation: Conversation, focus: Message | None = None) -> None:
         self.conversation = conversation
         await self.drop(list(self.query(".message, .earlier")))
         views = self.window_views(focus)
@@ -134,9 +142,13 @@ class ConversationLog(MessageLog):
     async def show_from(self, index: int, focus: Message | None = None) -> None:
         """The path changed from `index` on: the views before it stay, the rest are made
         again (a window that does not reach that far is shown afresh around `focus`)."""
+        async with self._changing:
+            await self._show_from(index, focus)
+
+    async def _show_from(self, index: int, focus: Message | None) -> None:
         mounted = [view for view in self.query(".message") if hasattr(view, "message")]
         if self.end_shown is not None or index < self.first_shown:
-            await self.show(self.conversation, focus)
+            await self._show(self.conversation, focus)
             return
         keep = index - self.first_shown
         await self.drop(mounted[keep:])
@@ -153,6 +165,21 @@ class ConversationLog(MessageLog):
         the log shows."""
         if self.end_shown is not None:
             await self.show(self.conversation)
+
+    async def show_at_end(self, message: Message) -> Widget:
+        """The view of a message just added at the end of the path (the end is shown
+        first, if the user was reading far back)."""
+        async with self._changing:
+            if self.end_shown is not None:
+                await self._show(self.conversation)
+            return self.view_of(message) or self.add(message)
+
+    def _index_of(self, view: Widget) -> int | None:
+        """Where a mounted view's message is on the path now; None if it left the path
+        (a delete or a switch queued meanwhile): then nothing is trimmed this time."""
+        message = getattr(view, "message", None)
+        path = self.messages
+        return path.index(message) if message in path else None
 
     def add(self, message: Message) -> Widget:
         """Mounts the view of a message just added at the end of the path."""
@@ -175,7 +202,8 @@ class ConversationLog(MessageLog):
             self.post_message(self.Filled())
 
     async def _show_earlier_then_fill(self) -> None:
-        await self._show_earlier(keep_reading_position=False)
+        async with self._changing:
+            await self._show_earlier(keep_reading_position=False)
         self.screen.call_after_refresh(self.fill)
 
     # Sliding the window as the user scrolls --------------------------------------------
@@ -185,7 +213,8 @@ class ConversationLog(MessageLog):
         # By now the log may have moved on: a rebuild (sending from far back) empties it,
         # which scrolls it to the top for a moment, and then follows the new end.
         if self.max_scroll_y > 0 and self.scroll_y <= 0:
-            await self._show_earlier(keep_reading_position=True)
+            async with self._changing:
+                await self._show_earlier(keep_reading_position=True)
 
     async def _show_earlier(self, *, keep_reading_position: bool) -> None:
         """Prepends a batch of earlier turns; past `MOST_MOUNTED_MESSAGES`, the turns at the
@@ -202,10 +231,12 @@ class ConversationLog(MessageLog):
         reading_at = first_view.virtual_region.y if first_view is not None else 0
         await self.mount_all([*self._earlier_notice(), *views], before=first_view)
         mounted = list(self.query(".message"))
-        if len(mounted) > MOST_MOUNTED_MESSAGES:
+        doomed = mounted[MOST_MOUNTED_MESSAGES:]
+        end = self._index_of(doomed[0]) if doomed else None
+        if end is not None and not any(_streaming(view) for view in doomed):
+            # (A reply still streaming keeps the end mounted: its view is being fed.)
             self.anchor(False)  # the end is no longer mounted: nothing to follow
-            doomed = mounted[MOST_MOUNTED_MESSAGES:]
-            self.end_shown = self.messages.index(doomed[0].message)  # type: ignore[attr-defined]
+            self.end_shown = end
             await self.drop(doomed)
 
         def stay_at_the_same_turn(tries: int = 5) -> None:
@@ -222,6 +253,10 @@ class ConversationLog(MessageLog):
 
     async def reached_bottom(self) -> None:
         """The mirror of `_show_earlier`, once the user scrolls back down."""
+        async with self._changing:
+            await self._show_later()
+
+    async def _show_later(self) -> None:
         end = self.end_shown
         if end is None or self.scroll_y < self.max_scroll_y:
             return
@@ -230,12 +265,13 @@ class ConversationLog(MessageLog):
         await self.mount_all(self._views(messages[end:stop]))
         self.end_shown = None if stop >= len(messages) else stop
         mounted = list(self.query(".message"))
-        if len(mounted) > MOST_MOUNTED_MESSAGES:
-            doomed = mounted[: len(mounted) - MOST_MOUNTED_MESSAGES]
+        doomed = mounted[: max(0, len(mounted) - MOST_MOUNTED_MESSAGES)]
+        last_doomed = self._index_of(doomed[-1]) if doomed else None
+        if last_doomed is not None:
             kept = mounted[len(doomed)]
             reading_at = kept.virtual_region.y
             scroll_before = self.scroll_y
-            self.first_shown = messages.index(doomed[-1].message) + 1  # type: ignore[attr-defined]
+            self.first_shown = last_doomed + 1
             await self.query(".earlier").remove()
             await self.drop(doomed)
             await self.mount_all(self._earlier_notice(), before=kept)
@@ -247,3 +283,8 @@ class ConversationLog(MessageLog):
             self.screen.call_after_refresh(keep_reading_position)
         if self.end_shown is None:
             self.anchor()
+
+
+def _streaming(view: Widget) -> bool:
+    message = getattr(view, "message", None)
+    return message is not None and message.status is MessageStatus.STREAMING
