@@ -379,7 +379,6 @@ class ChatSession:
             focus = next((m for m in conversation.all_messages() if m.id == message_id), None)
             if focus is not None and focus not in conversation.messages:
                 conversation.reveal(focus)
-                self.conversation = conversation
                 self.saver.write(conversation, lambda store: store.save_path(conversation))
             self.conversation = conversation
             self._emit(ConversationOpened(conversation, focus))

@@ -152,9 +152,6 @@ class Store:
                 (*fields.values(), conversation_id),
             )
 
-    def rename_conversation(self, conversation_id: int, title: str) -> None:
-        self.save_details(conversation_id, title=title)
-
     def save_message(self, conversation: Conversation, message: Message) -> None:
         """Inserts or updates one message; its parent must be stored already. Called every
         half second while a reply streams: only what arrived since the last call is written.

@@ -76,7 +76,7 @@ class ChatScreen(Screen[None]):
         self._initial_prompt = initial_prompt
         self._startup_notice = startup_notice
         self._preload_started = False
-        self.replies: ReplyPresenter | None = None
+        self._presenter: ReplyPresenter
         self.message_keys = MessageKeys(self)
         self.prompt_commands: PromptCommands
         self._waiting: tuple[str, list[Attachment]] | None = None
@@ -94,20 +94,13 @@ class ChatScreen(Screen[None]):
         yield Header()
         # A resumed conversation is part of the first frame, not mounted after it.
         yield ConversationLog(self.conversation, *self._notices(), id="log")
-        yield StatusLine("", id="status")
+        status = StatusLine("", id="status")
+        self._presenter = ReplyPresenter(status)
+        yield status
         yield Static("", id="queued")
         yield Static("", id="attachments")
         yield PromptInput(id="prompt")
         yield Footer()
-
-    @property
-    def _presenter(self) -> ReplyPresenter:
-        if self.replies is None:
-            self.replies = ReplyPresenter(self.status)
-        return self.replies
-
-    def _last_ended(self) -> float:
-        return self._presenter.last_ended
 
     @property
     def log_view(self) -> ConversationLog:
@@ -139,8 +132,8 @@ class ChatScreen(Screen[None]):
             self, self.prompt, self.query_one("#attachments", Static)
         )
         self.prompt_commands.show([])
-        self.query_one("#queued").display = False
         queued = self.query_one("#queued", Static)
+        queued.display = False
         self._follower = SessionFollower(
             self, self.session, self.log_view, self._presenter, queued, self._details_changed
         )
