@@ -3,14 +3,19 @@ typed or received is lost, a healthy file is never set aside, and the user is to
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import shutil
 import sqlite3
 import stat
-from collections.abc import Iterator
+import tempfile
+import traceback
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input
 
 from tests.cli_helpers import run_cli
@@ -22,6 +27,8 @@ from tui.session import ChatSession
 from tui.store import Store
 from tui.ui.app import APP_BUSY_TIMEOUT, ChatApp
 from tui.ui.unsaved_screen import UnsavedChangesScreen
+
+NOBODY = 65534
 
 
 @contextmanager
@@ -210,3 +217,78 @@ async def test_ctrl_q_in_the_unsaved_changes_dialog_quits_without_them(
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, UnsavedChangesScreen))
         await pilot.press("ctrl+q")
         await wait_until(pilot, lambda: not app.is_running)
+
+
+def where_permissions_apply(check: Callable[[Path], Awaitable[str]], path: Path) -> str:
+    """Runs `check(path)` in a child process whose file permissions are enforced (root
+    ignores them: the child drops to `nobody`) and returns what it reported. Forked, not
+    started anew, as the interpreter may live where `nobody` cannot read it; so the child
+    first runs the check on a writable copy, as root, to load every module it needs."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        report = "child failed"
+        try:
+            if os.geteuid() == 0:
+                with tempfile.TemporaryDirectory() as folder:
+                    asyncio.run(check(Path(folder) / path.name))
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
+            report = asyncio.run(check(path))
+        except BaseException as error:  # reported to the parent as text
+            cause = error.__cause__ or error
+            report = "child raised " + "".join(traceback.format_exception(cause))
+        finally:
+            os.write(writer, report.encode())
+            os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader) as pipe:
+        report = pipe.read()
+    os.waitpid(pid, 0)
+    return report
+
+
+@pytest.fixture
+def read_only_folder() -> Iterator[Path]:
+    """A folder holding a history, which the child may read but not write. Not under
+    pytest's own temporary folder, which only root may enter."""
+    folder = Path(tempfile.mkdtemp())
+    folder.chmod(0o755)
+    make_history(folder / "h.sqlite3")
+    (folder / "h.sqlite3").chmod(0o644)
+    folder.chmod(0o555)
+    yield folder
+    folder.chmod(0o755)
+    shutil.rmtree(folder)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork to drop privileges")
+def test_a_read_only_history_at_start_is_left_alone_and_the_app_keeps_working(
+    server: OpenAIStyleServer, read_only_folder: Path
+) -> None:
+    path = read_only_folder / "h.sqlite3"
+    before = path.read_bytes()
+
+    async def check(db_path: Path) -> str:
+        settings = Settings(
+            model="test-model",
+            base_url=server.base_url,
+            api_key="k",
+            max_retries=0,
+            db_path=db_path,
+        )
+        async with ChatApp(settings).run_test(size=(140, 30), notifications=True) as pilot:
+            await pilot.pause()
+            said = screen_text(pilot)
+            await send_and_settle(pilot, "Hello, read-only")
+            return json.dumps([said, screen_text(pilot)])
+
+    report = where_permissions_apply(check, path)
+    assert report.startswith("["), report
+    at_start, after_reply = (
+        " ".join(text.replace("│", " ").split()) for text in json.loads(report)
+    )
+    assert "cannot be used now" in at_start and "check the permissions" in at_start
+    assert "Hello from the server." in after_reply and "not saved yet" in after_reply
+    assert sorted(p.name for p in read_only_folder.iterdir()) == ["h.sqlite3"], "nothing moved"
+    assert path.read_bytes() == before

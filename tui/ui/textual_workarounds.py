@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from itertools import product
+from typing import Any
+
+from textual._spatial_map import SpatialMap
 from textual._styles_cache import StylesCache
-from textual.geometry import Region
+from textual.geometry import Offset, Region
+
+TALL_REGION_SQUARES = 50
+"""A region spanning more grid squares than this is kept out of the grid (see
+`index_tall_regions_once`)."""
 
 
 def forget_removed_widgets() -> None:
@@ -46,3 +55,44 @@ def mark_only_cached_lines_dirty() -> None:
 
     set_dirty._tui_chat_patched = True  # type: ignore[attr-defined]
     StylesCache.set_dirty = set_dirty  # type: ignore[method-assign]
+
+
+def index_tall_regions_once() -> None:
+    """Makes arranging a tall widget cost one entry, not one per 20 rows of its height.
+
+    Each arrangement builds a `SpatialMap` of its children's regions, and `insert` puts a
+    child in every grid square (100 x 20 cells) it covers: a 20 MB reply is 600,000 rows,
+    so 30,000 entries for it and for each container around it, at every reflow while it
+    streams (13.5 s of a 25 s stream). The map's one reader, `get_visible_placements`,
+    treats what it returns as candidates and culls them by region; so a region taller
+    than `TALL_REGION_SQUARES` squares goes in the list every query returns (the one
+    Textual uses for fixed widgets), which keeps the answers the same. Found here; see
+    benchmarks/README.md."""
+    if getattr(SpatialMap.insert, "_tui_chat_patched", False):
+        return
+
+    def insert(
+        self: SpatialMap[Any], regions_and_values: Iterable[tuple[Region, Offset, bool, bool, Any]]
+    ) -> None:
+        always = self._fixed.append
+        get_grid_list = self._map.__getitem__
+        grid_width, grid_height = self._grid_size
+        total_region = self.total_region
+        for region, offset, fixed, overlay, value in regions_and_values:
+            if fixed:
+                always(value)
+                continue
+            if not overlay:
+                total_region = total_region.union(region)
+            x1, y1, width, height = region + offset
+            rows = range(y1 // grid_height, (y1 + height - 1) // grid_height + 1)
+            if len(rows) > TALL_REGION_SQUARES:
+                always(value)
+                continue
+            columns = range(x1 // grid_width, (x1 + width - 1) // grid_width + 1)
+            for grid in product(columns, rows):
+                get_grid_list(grid).append(value)
+        self.total_region = total_region
+
+    insert._tui_chat_patched = True  # type: ignore[attr-defined]
+    SpatialMap.insert = insert  # type: ignore[method-assign]

@@ -17,10 +17,12 @@ import time
 
 from textual.app import ComposeResult
 from textual.widget import Widget
+from textual.widgets import Static
 
 from tui.chat.safe_text import make_safe
 from tui.ui.frames import next_frame
 from tui.ui.segment_splitter import SegmentSplitter
+from tui.ui.widgets.plain_lines import PlainLines
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 
 FLUSH_INTERVAL = 0.2
@@ -38,6 +40,10 @@ it over the next frames (`_backfill`): laying out 100 KB at once held the event 
 0.4 s."""
 BACKFILL_CHARS_PER_FRAME = 8000
 """About 30 ms of layout a frame."""
+MARKDOWN_LIMIT = 500_000
+"""Characters of a reply laid out as Markdown (about 2 s of layout in all); the rest, from
+the next line break on, is shown as plain text by `PlainLines`. A 50 MB reply laid out
+whole took minutes and a gigabyte; no real answer comes near this."""
 
 
 class ReplyBody(Widget):
@@ -59,12 +65,16 @@ class ReplyBody(Widget):
         self._blocks_in_segment = 0
         self._hold_until = 0.0
         self._backfills: list[asyncio.Task[None]] = []
+        self._markdown_chars = 0
+        self._plain: PlainLines | None = None
+        """The text past `MARKDOWN_LIMIT`, once there is some."""
         self.deltas_fed = 0
 
     @property
     def rendered_text(self) -> str:
-        """The (made-safe) Markdown handed to the widgets so far, for tests and copying."""
-        return "".join(self._text_parts)
+        """The (made-safe) Markdown handed to the widgets so far, for tests."""
+        plain = self._plain.text if self._plain is not None else ""
+        return "".join(self._text_parts) + plain
 
     def compose(self) -> ComposeResult:
         yield self._markdown
@@ -138,12 +148,40 @@ class ReplyBody(Widget):
         return len(text)
 
     def _show(self, text: str, *, final: bool = False) -> None:
+        """Adds `text`: as Markdown up to `MARKDOWN_LIMIT`, as plain text after it."""
+        if self._plain is not None:
+            self._plain.append(text)
+            return
+        room = MARKDOWN_LIMIT - self._markdown_chars
+        if len(text) > room:
+            line_end = text.find("\n", room)
+            if line_end == -1 and len(text) > room + MARKDOWN_LIMIT:
+                line_end = room  # no line break in sight: cut anyway
+            if line_end != -1:
+                self._text_parts.append(text[: line_end + 1])
+                self._show_markdown(text[: line_end + 1], final=True)
+                self._show_plain(text[line_end + 1 :])
+                return
+        self._markdown_chars += len(text)
+        self._text_parts.append(text)
+        self._show_markdown(text, final=final)
+
+    def _show_plain(self, text: str) -> None:
+        notice = Static(
+            f"─── longer than {MARKDOWN_LIMIT // 1000:,} KB: the rest is shown as plain text",
+            classes="plain-notice",
+            markup=False,
+        )
+        self._plain = PlainLines()
+        self.mount(notice, self._plain)
+        self._plain.append(text)
+
+    def _show_markdown(self, text: str, *, final: bool = False) -> None:
         """Adds `text`. `final`: nothing follows, so the open segment is finished too.
 
         A backlog shows its end first: the segments before it are laid out afterwards, a
         frame's worth at a time, by `_backfill`. Only the end is on screen, and laying out
         100 KB at once held the event loop for 0.4 s."""
-        self._text_parts.append(text)
         pieces = self._pieces(text, self._splitter.feed(text))
         if final and pieces:
             pieces[-1] = (pieces[-1][0], True)

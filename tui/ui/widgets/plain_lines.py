@@ -1,0 +1,97 @@
+"""The rest of a huge reply, as plain text drawn only where it is seen.
+
+Markdown layout costs about 4 ms per KB and a Strip per line kept alive: a 50 MB reply (a
+runaway model, a hostile server) took minutes and a gigabyte. Past `ReplyBody`'s limit the
+text lands here instead: kept as its lines, wrapped by counting cells, and turned into a
+Strip only when a line is drawn, so adding text costs its own length and memory stays
+near the text's own size.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_right
+from itertools import accumulate
+
+from rich.cells import cell_len, chop_cells
+from rich.segment import Segment
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.widget import Widget
+
+
+def rows_of(line: str, width: int) -> int:
+    """How many rows `line` takes when cut every `width` cells."""
+    cells = len(line) if line.isascii() else cell_len(line)
+    return max(1, -(-cells // width))
+
+
+def cut(line: str, width: int) -> list[str]:
+    """`line` cut every `width` cells (a wide character is never split)."""
+    if line.isascii():
+        return [line[start : start + width] for start in range(0, len(line), width)] or [""]
+    return chop_cells(line, width) or [""]
+
+
+class PlainLines(Widget):
+    """Plain text that grows at its end; a long line wraps at the widget's width."""
+
+    DEFAULT_CSS = """
+    PlainLines {
+        height: auto;
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lines: list[str] = [""]
+        """The text's lines; the last one may still grow."""
+        self._width = 0
+        self._ends = array("q")
+        """Per line, the row after its last at `_width` (empty until a width is known); an
+        array, as a list of a million ints took 40 MB."""
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self._lines)
+
+    def append(self, text: str) -> None:
+        """Adds text at the end; only the new lines are measured."""
+        if not text:
+            return
+        new = text.replace("\t", "    ").split("\n")
+        new[0] = self._lines.pop() + new[0]
+        first = len(self._lines)
+        self._lines.extend(new)
+        if self._width:
+            del self._ends[first:]
+            start = self._ends[-1] if self._ends else 0
+            width = self._width
+            self._ends.extend(accumulate((rows_of(line, width) for line in new), initial=start))
+            del self._ends[first]  # `initial` is the row the first new line starts at
+        self.refresh(layout=True)
+
+    def _measure(self, width: int) -> array[int]:
+        if width != self._width:
+            self._width = width
+            self._ends = array("q", accumulate(rows_of(line, width) for line in self._lines))
+        return self._ends
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        ends = self._measure(max(1, width))
+        return ends[-1] if ends else 0
+
+    def render_line(self, y: int) -> Strip:
+        width = max(1, self._width or self.size.width)
+        ends = self._measure(width)
+        index = bisect_right(ends, y)
+        if index >= len(self._lines):
+            return Strip.blank(width)
+        first_row = ends[index - 1] if index else 0
+        pieces = cut(self._lines[index], width)
+        piece = pieces[y - first_row] if y - first_row < len(pieces) else ""
+        style = self.rich_style
+        line = Strip(
+            [Segment(piece, style)], cell_len(piece) if not piece.isascii() else len(piece)
+        )
+        return line.adjust_cell_length(width, style)
