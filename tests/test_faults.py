@@ -28,7 +28,7 @@ async def test_rate_limit_quotes_retry_after(server: OpenAIStyleServer, settings
             400,
             '{"error": {"message": "This model\'s maximum context length is 8192 tokens",'
             ' "code": "context_length_exceeded"}}',
-            ["refused the request (400)", "maximum context length", "Ctrl+N"],
+            ["too long for the model (400)", "maximum context length", "Ctrl+N"],
         ),
         (401, '{"error": {"message": "Incorrect API key"}}', ["rejected the API key (401)"]),
         (403, '{"error": {"message": "no access"}}', ["Access denied (403)", "no access"]),

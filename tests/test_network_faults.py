@@ -27,9 +27,10 @@ from tests.ui_helpers import (
     wait_until,
 )
 from tui.backend import ChatBackend
-from tui.chat.events import Failed, Retrying
+from tui.chat.events import ErrorKind, Failed, Retrying
 from tui.chat.message import MessageStatus
 from tui.config import Settings
+from tui.error_words import tell
 from tui.ui.app import ChatApp
 
 
@@ -126,8 +127,10 @@ def test_dns_failure_says_the_host_was_not_found(settings: Settings) -> None:
             raise openai.APIConnectionError(request=request) from lookup
     except openai.APIConnectionError as error:
         described = ChatBackend(settings).describe_connection_error(error)
-    assert described.title.startswith("Cannot find the host")
-    assert "Name or service not known" in described.detail and "base URL" in described.hint
+    assert described.kind is ErrorKind.HOST_NOT_FOUND
+    told = tell(described, in_app=True)
+    assert told.title.startswith("Cannot find the host")
+    assert "Name or service not known" in told.detail and "base URL" in told.hint
 
 
 async def test_503_is_retried_automatically_and_the_wait_is_shown(

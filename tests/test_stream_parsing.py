@@ -1,60 +1,27 @@
-"""Raw SSE lines become typed events; odd frames are survived, not fatal."""
+"""A reply's body becomes typed events that always end with `Finished` or `Failed`: every
+shape of error real servers send at HTTP 200, bodies that are not streams, unreadable
+events counted, and an empty stream said to be empty."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import pytest
 
-from tui.chat.events import ContentDelta, Failed, Finished, ReasoningDelta, UsageReport
-from tui.chat.message import Usage
-from tui.sse import EndOfStream, StreamDone, events_from_line, read_events
-
-
-def events(line: str) -> list:
-    return list(events_from_line(line))
-
-
-def test_content_reasoning_finish_and_usage_chunks() -> None:
-    assert events('data: {"choices":[{"delta":{"content":"Hi"}}]}') == [ContentDelta("Hi")]
-    assert events('data: {"choices":[{"delta":{"reasoning_content":"hmm"}}]}') == [
-        ReasoningDelta("hmm")
-    ]
-    assert events('data: {"choices":[{"delta":{"reasoning":"hm"}}]}') == [ReasoningDelta("hm")]
-    assert events('data: {"choices":[{"delta":{},"finish_reason":"length"}]}') == [
-        Finished("length")
-    ]
-    usage_chunk = 'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":5}}'
-    assert events(usage_chunk) == [UsageReport(Usage(3, 5))]
-
-
-@pytest.mark.parametrize(
-    "line",
-    [
-        ": keep-alive",
-        "data:",
-        "data: not json",
-        'data: {"choices": null}',
-        'data: {"choices":[{"delta":null}]}',
-        'data: {"choices":[{"delta":{"tool_calls":[{"index":0}]}}]}',
-        'data: {"choices":[], "prompt_filter_results": []}',
-        "event: ping",
-        "data: [1, 2]",
-    ],
+from tui.chat.events import (
+    ChatError,
+    ContentDelta,
+    ErrorKind,
+    Failed,
+    Finished,
+    ReasoningDelta,
+    SkippedEvents,
+    UsageReport,
 )
-def test_odd_frames_are_ignored(line: str) -> None:
-    assert events(line) == []
-
-
-def test_done_sentinel_ends_the_stream() -> None:
-    with pytest.raises(StreamDone):
-        events("data: [DONE]")
-
-
-def test_mid_stream_error_event_is_reported_with_the_servers_words() -> None:
-    (event,) = events('data: {"error": {"message": "overloaded", "type": "server_error"}}')
-    assert isinstance(event, Failed)
-    assert "overloaded" in event.error.one_line()
+from tui.chat.message import Usage
+from tui.completions_events import CompletionsEvents
+from tui.stream_reading import ReplyReader
 
 
 async def read_all(*pieces: bytes) -> list:
@@ -62,35 +29,135 @@ async def read_all(*pieces: bytes) -> list:
         for piece in pieces:
             yield piece
 
-    return [event async for event in read_events(arriving())]
+    return [event async for event in ReplyReader(CompletionsEvents()).events(arriving())]
 
 
 def data(delta: str) -> bytes:
-    return f'data: {{"choices":[{{"delta":{{"content":"{delta}"}}}}]}}\n\n'.encode()
+    return f"data: {json.dumps({'choices': [{'delta': {'content': delta}}]})}\n\n".encode()
+
+
+def event(payload: dict | str) -> bytes:
+    text = payload if isinstance(payload, str) else json.dumps(payload)
+    return f"data: {text}\n\n".encode()
+
+
+DONE = b"data: [DONE]\n\n"
+STOP = event({"choices": [{"delta": {}, "finish_reason": "stop"}]})
+
+
+async def test_content_reasoning_finish_and_usage() -> None:
+    usage = event({"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 5}})
+    thinking = event({"choices": [{"delta": {"reasoning_content": "hmm"}}]})
+    assert await read_all(thinking + data("Hi"), STOP + usage + DONE) == [
+        ReasoningDelta("hmm"),
+        ContentDelta("Hi"),
+        UsageReport(Usage(3, 5)),
+        Finished("stop"),
+    ]
 
 
 async def test_deltas_that_arrive_together_become_one_event_that_counts_them() -> None:
-    burst = data("He") + data("llo") + b'data: {"choices":[{"delta":{"reasoning":"r"}}]}\n\n'
-    assert await read_all(burst + data(" you"), data("!")) == [
+    burst = data("He") + data("llo") + event({"choices": [{"delta": {"reasoning": "r"}}]})
+    assert await read_all(burst + data(" you"), data("!"), DONE) == [
         ContentDelta("Hello", chunks=2),
         ReasoningDelta("r"),
         ContentDelta(" you"),
         ContentDelta("!"),
+        Finished("stop"),
     ]
 
 
-async def test_lines_split_anywhere_with_any_line_ending_and_split_characters() -> None:
-    body = data("é→😀").replace(b"\n", b"\r\n") + data("b").replace(b"\n", b"\r") + data("c")
-    pieces = [body[i : i + 1] for i in range(len(body))]  # one byte at a time
-    texts = [event.text for event in await read_all(*pieces)]
-    assert "".join(texts) == "é→😀bc"
-
-
 async def test_done_ends_the_stream_after_the_events_before_it_in_the_same_read() -> None:
-    events = await read_all(data("last") + b"data: [DONE]\n\n" + data("never"))
-    assert events == [ContentDelta("last"), EndOfStream()]
+    assert await read_all(data("last") + DONE + data("never")) == [
+        ContentDelta("last"),
+        Finished("stop"),
+    ]
 
 
-async def test_a_final_line_without_a_newline_still_counts() -> None:
-    assert await read_all(data("a"), b"data: [DONE]") == [ContentDelta("a"), EndOfStream()]
-    assert await read_all(data("a")[:-2]) == [ContentDelta("a")]
+async def test_a_last_event_without_its_blank_line_is_discarded_as_the_spec_says() -> None:
+    events = await read_all(data("a"), b"data: [DONE]")
+    assert events[0] == ContentDelta("a")
+    assert isinstance(events[-1], Failed) and events[-1].error.kind is ErrorKind.ENDED_EARLY
+
+
+ERROR_SHAPES = {
+    "nested error object": event({"error": {"message": "overloaded", "type": "server_error"}}),
+    "error as text": event({"error": "overloaded"}),
+    "flat object: error (older vLLM)": event(
+        {"object": "error", "message": "overloaded", "type": "BadRequestError", "code": 400}
+    ),
+    "event of type error": b'event: error\ndata: {"message": "overloaded"}\n\n',
+    "event of type error, plain text": b"event: error\ndata: overloaded\n\n",
+    "error: field (older llama.cpp)": b'error: {"code": 500, "message": "overloaded"}\n\n',
+    "error and finish_reason in one chunk (OpenRouter)": event(
+        {
+            "choices": [{"delta": {"content": ""}, "finish_reason": "error"}],
+            "error": {"code": 502, "message": "overloaded"},
+        }
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", ERROR_SHAPES)
+async def test_every_shape_of_error_at_200_is_told_with_its_own_words(shape: str) -> None:
+    events = await read_all(data("partial "), ERROR_SHAPES[shape] + data("never") + DONE)
+    assert events == [
+        ContentDelta("partial "),
+        Failed(ChatError(ErrorKind.STREAM_ERROR, "overloaded")),
+    ]
+
+
+async def test_a_context_length_error_mid_stream_is_its_own_kind() -> None:
+    message = "This model's maximum context length is 8192 tokens"
+    (failed,) = await read_all(event({"error": {"message": message}}))
+    assert failed == Failed(ChatError(ErrorKind.CONTEXT_LENGTH, message))
+
+
+@pytest.mark.parametrize("body", [DONE, b"", b": keep-alive\n\n" + DONE, event({"choices": []})])
+async def test_a_stream_with_no_text_no_finish_and_no_error_is_an_empty_reply(body: bytes) -> None:
+    assert await read_all(body) == [Failed(ChatError(ErrorKind.EMPTY_REPLY))]
+
+
+async def test_a_finish_reason_without_text_is_not_an_empty_reply() -> None:
+    assert await read_all(STOP + DONE) == [Finished("stop")]
+
+
+async def test_unreadable_events_are_counted_and_said_before_the_end() -> None:
+    nested = "[" * 100_000 + "]" * 100_000
+    body = data("a") + event("not json") + event(nested) + event("[1, 2]") + data("b") + DONE
+    assert await read_all(body) == [
+        ContentDelta("ab", chunks=2),
+        SkippedEvents(3),
+        Finished("stop"),
+    ]
+
+
+async def test_a_server_that_ignores_stream_true_sends_one_completion_body() -> None:
+    body = {
+        "object": "chat.completion",
+        "choices": [
+            {
+                "message": {"role": "assistant", "content": "Whole answer."},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 4, "completion_tokens": 2},
+    }
+    text = json.dumps(body).encode()
+    assert await read_all(b"\n", text[:10], text[10:]) == [
+        ContentDelta("Whole answer."),
+        UsageReport(Usage(4, 2)),
+        Finished("stop"),
+    ]
+
+
+async def test_an_error_body_at_200_is_told() -> None:
+    body = json.dumps({"error": {"message": "model not loaded"}}).encode()
+    assert await read_all(body) == [Failed(ChatError(ErrorKind.STREAM_ERROR, "model not loaded"))]
+
+
+async def test_an_html_page_at_200_says_what_came_back() -> None:
+    page = b"<!DOCTYPE html><html><head><title>Sign in \xe2\x80\x93 Wi-Fi</title></head></html>"
+    assert await read_all(page) == [
+        Failed(ChatError(ErrorKind.NOT_A_STREAM, 'an HTML page ("Sign in \u2013 Wi-Fi")'))
+    ]

@@ -1,9 +1,10 @@
 """The only module that talks to the API: requests a streamed reply and yields typed events.
 
-The SDK still does the HTTP work (auth, base URL, status errors), but the body is read as
-raw SSE lines (see `tui.sse`), which is cheaper per token and survives frames the SDK's own
-decoder would choke on. Retries are ours, not the SDK's: the SDK retries silently, and a
-user waiting on a rate limit should see that a retry is coming and when.
+The SDK still does the HTTP work (auth, base URL, status errors), but the body is read raw
+(`tui.stream_reading`), which is cheaper per token and survives what the SDK's decoder
+would choke on. Retries are ours, not the SDK's: the SDK retries silently, and a user
+waiting on a rate limit should see that a retry is coming and when. Failures are reported
+as facts (`ChatError` with a kind); the words are chosen by whoever shows them.
 """
 
 from __future__ import annotations
@@ -16,30 +17,28 @@ import socket
 import ssl
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from tui.chat.events import (
     ChatError,
     ContentDelta,
+    ErrorKind,
     Failed,
-    Finished,
     ReasoningDelta,
     Retrying,
     StreamEvent,
 )
+from tui.completions_events import CompletionsEvents, is_about_context_length
 from tui.config import Settings
+from tui.error_words import tell
 from tui.redaction import Redactor, url_secrets
-from tui.sse import EndOfStream, read_events
+from tui.responses_events import ResponsesEvents
+from tui.stream_reading import ReplyReader
 
 if TYPE_CHECKING:
     import openai
 
-KEY_HINT = (
-    "Set OPENAI_API_KEY (export OPENAI_API_KEY=sk-...), or point OPENAI_BASE_URL / "
-    "--base-url at a local server such as Ollama."
-)
-RETRY_HINT = "Press Ctrl+R to try again."
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 LONGEST_AUTOMATIC_WAIT = 30.0
 """A server that asks for a longer pause gets no automatic retry: the user decides."""
@@ -116,7 +115,7 @@ class ChatBackend:
         try:
             client = self._get_client()
         except openai.OpenAIError:
-            yield Failed(ChatError("No API key is set", hint=KEY_HINT, retryable=False))
+            yield Failed(ChatError(ErrorKind.NO_KEY, retryable=False))
             return
         attempts = max(0, self.settings.max_retries) + 1
         for attempt in range(1, attempts + 1):
@@ -146,39 +145,14 @@ class ChatBackend:
 
         received_anything = False
         try:
-            # The history is already in the wire format: plain dicts, not the SDK's
-            # TypedDicts, which its overloads insist on.
-            async with client.chat.completions.with_streaming_response.create(  # type: ignore[call-overload]
-                model=model,
-                messages=list(messages),
-                stream=True,
-                stream_options={"include_usage": True},
-                extra_body=dict(self.settings.params) or None,
-            ) as response:
-                finish_reason: str | None = None
-                async for event in read_events(response.iter_bytes()):
-                    if isinstance(event, EndOfStream):
-                        yield Finished(finish_reason or "stop")
-                        return
-                    if isinstance(event, Finished):
-                        finish_reason = event.reason
-                        continue
+            async with self._request(client, messages, model) as response:
+                reader = ReplyReader(
+                    ResponsesEvents() if self.settings.api == "responses" else CompletionsEvents()
+                )
+                async for event in reader.events(response.iter_bytes()):
                     if isinstance(event, ContentDelta | ReasoningDelta):
                         received_anything = True
                     yield event
-                    if isinstance(event, Failed):
-                        return
-                if finish_reason is not None:
-                    # Some servers end with a finish reason but no [DONE]: still complete.
-                    yield Finished(finish_reason)
-                    return
-                yield Failed(
-                    ChatError(
-                        "The reply ended early",
-                        "the server closed the stream without saying it was finished",
-                        RETRY_HINT,
-                    )
-                )
         except openai.APIStatusError as error:
             described = self._describe_status_error(error, model)
             if error.status_code in RETRYABLE_STATUSES:
@@ -197,16 +171,38 @@ class ChatBackend:
             yield Failed(self._describe_timeout(received_anything, error))
         except httpx2.TransportError as error:
             described = ChatError(
-                "The connection dropped mid-reply",
-                self._scrub(str(error) or type(error).__name__),
-                "The text so far is kept. " + RETRY_HINT,
+                ErrorKind.DROPPED, self._scrub(str(error) or type(error).__name__)
             )
             if received_anything:
                 yield Failed(described)
             else:
                 failure.append(_AttemptFailure(described))
         except openai.OpenAIError as error:
-            yield Failed(ChatError("The request failed", self._scrub(str(error)), RETRY_HINT))
+            yield Failed(ChatError(ErrorKind.REQUEST_FAILED, self._scrub(str(error))))
+
+    def _request(
+        self, client: openai.AsyncOpenAI, messages: Sequence[dict[str, str]], model: str
+    ) -> Any:
+        """The streaming request, as an async context manager giving the raw response.
+        The history is already in the wire format: plain dicts, not the SDK's TypedDicts,
+        which its overloads insist on."""
+        params = dict(self.settings.params)
+        if self.settings.api != "responses":
+            return client.chat.completions.with_streaming_response.create(  # type: ignore[call-overload]
+                model=model,
+                messages=list(messages),
+                stream=True,
+                stream_options={"include_usage": True},
+                extra_body=params or None,
+            )
+        reasoning = reasoning_request(params)
+        return client.responses.with_streaming_response.create(  # type: ignore[call-overload]
+            model=model,
+            input=list(messages),
+            stream=True,
+            **({"reasoning": reasoning} if reasoning else {}),
+            extra_body=params or None,
+        )
 
     async def list_models(self) -> list[str]:
         """The server's model names (`GET /models`), sorted; raises `ModelListUnavailable`
@@ -222,7 +218,8 @@ class ChatBackend:
                 f"the server has no model list ({error.status_code})"
             ) from error
         except openai.APIConnectionError as error:
-            raise ModelListUnavailable(self.describe_connection_error(error).title) from error
+            told = tell(self.describe_connection_error(error), in_app=False)
+            raise ModelListUnavailable(told.title) from error
         except (openai.OpenAIError, ValueError, TypeError) as error:
             raise ModelListUnavailable(self._scrub(str(error)) or "no model list") from error
         if not names:
@@ -232,110 +229,60 @@ class ChatBackend:
     def _describe_timeout(self, received_anything: bool, error: BaseException) -> ChatError:
         import httpx2
 
+        where = self.settings.endpoint_label
         if _caused_by(error, httpx2.ConnectTimeout):
             seconds = self.settings.connect_timeout
             return ChatError(
-                f"Connecting to {self.settings.endpoint_label} timed out",
+                ErrorKind.CONNECT_TIMEOUT,
                 f"no connection within {seconds:g} s",
-                "The host may be down, firewalled or unreachable from this network. " + RETRY_HINT,
+                endpoint=where,
+                seconds=seconds,
             )
         seconds = self.settings.idle_timeout
         if received_anything:
             return ChatError(
-                "The reply stalled",
-                f"no data from the server for {seconds:g} s",
-                "The text so far is kept. " + RETRY_HINT,
+                ErrorKind.STALLED, f"no data from the server for {seconds:g} s", seconds=seconds
             )
         return ChatError(
-            "The server did not answer in time",
-            f"no response within {seconds:g} s from {self.settings.endpoint_label}",
-            "The server may be overloaded or loading a model. " + RETRY_HINT,
+            ErrorKind.NO_ANSWER,
+            f"no response within {seconds:g} s from {where}",
+            endpoint=where,
+            seconds=seconds,
         )
 
     def describe_connection_error(self, error: BaseException) -> ChatError:
         """Names the layer that failed (name lookup, TLS, nobody listening), because each
         has a different fix."""
-        where = self.settings.endpoint_label
         root = _root_cause(error)
         detail = self._scrub(f"{type(root).__name__}: {root}")
         if _caused_by(error, socket.gaierror):
-            return ChatError(
-                f"Cannot find the host of {where}",
-                detail,
-                "Check the spelling of the base URL (--base-url / OPENAI_BASE_URL) and your "
-                "network or DNS. " + RETRY_HINT,
-            )
-        if _caused_by(error, ssl.SSLError):
-            return ChatError(
-                f"The secure connection to {where} failed",
-                detail,
-                "If the server speaks plain HTTP (most local servers do), use an http:// "
-                "base URL; otherwise check its certificate. " + RETRY_HINT,
-            )
-        if _caused_by(error, ConnectionRefusedError):
-            return ChatError(
-                f"Nothing is listening at {where}",
-                detail,
-                "Start the server, or fix the base URL (--base-url / OPENAI_BASE_URL). "
-                + RETRY_HINT,
-            )
-        return ChatError(
-            f"Cannot reach {where}",
-            detail,
-            "Check that the server is running and the base URL (--base-url / "
-            "OPENAI_BASE_URL) is right. " + RETRY_HINT,
-        )
+            kind = ErrorKind.HOST_NOT_FOUND
+        elif _caused_by(error, ssl.SSLError):
+            kind = ErrorKind.TLS
+        elif _caused_by(error, ConnectionRefusedError):
+            kind = ErrorKind.REFUSED
+        else:
+            kind = ErrorKind.UNREACHABLE
+        return ChatError(kind, detail, endpoint=self.settings.endpoint_label)
 
     def _describe_status_error(self, error: openai.APIStatusError, model: str) -> ChatError:
         status = error.status_code
         detail = self._scrub(_server_message(error))
-        where = self.settings.endpoint_label
-        if status == 401:
-            return ChatError("The server rejected the API key (401)", detail, KEY_HINT, False)
-        if status == 403:
-            return ChatError(
-                "Access denied (403)", detail, "The key lacks access to this model or endpoint."
-            )
-        if status == 404:
-            return ChatError(
-                f"Not found (404): model {model!r} at {where}",
-                detail,
-                "Check the model name (--model) and that the base URL ends where the API "
-                "lives (often …/v1).",
-                False,
-            )
-        if status == 429:
-            retry_after = _retry_after(error.response.headers)
-            wait = f"The server asks to wait {retry_after:.0f} s. " if retry_after else ""
-            return ChatError("Rate limited (429)", detail, wait + RETRY_HINT)
-        if status == 413:
-            return ChatError(
-                "The request is too large (413)",
-                detail,
-                "Start a new conversation (Ctrl+N) or shorten the prompt.",
-            )
-        if status == 400:
-            return ChatError(
-                "The server refused the request (400)",
-                detail,
-                "If the conversation is too long for the model, start a new one with Ctrl+N.",
-            )
-        if status == 408:
-            return ChatError("The server timed out the request (408)", detail, RETRY_HINT)
-        if status == 502:
-            return ChatError("Bad gateway (502)", detail, _PROXY_HINT + RETRY_HINT)
-        if status == 503:
-            return ChatError(
-                "Service unavailable (503)",
-                detail,
-                "The server is overloaded, down for maintenance or still loading the model. "
-                + RETRY_HINT,
-            )
-        if status == 504:
-            return ChatError("Gateway timeout (504)", detail, _PROXY_HINT + RETRY_HINT)
-        if status >= 500:
-            return ChatError(f"Server error ({status})", detail, "The server failed; " + RETRY_HINT)
-        return ChatError(f"HTTP error {status}", detail, RETRY_HINT)
+        kind = _STATUS_KINDS.get(status)
+        if kind is None:
+            kind = ErrorKind.SERVER if status >= 500 else ErrorKind.HTTP
+        if status in (400, 413) and is_about_context_length(detail):
+            kind = ErrorKind.CONTEXT_LENGTH
+        seconds = _retry_after(error.response.headers) if status == 429 else None
+        return ChatError(
+            kind,
+            detail,
+            status=status,
+            endpoint=self.settings.endpoint_label,
+            model=model,
+            seconds=seconds,
+            retryable=kind not in (ErrorKind.AUTH, ErrorKind.NOT_FOUND),
+        )
 
     def _scrub(self, text: str) -> str:
         """Removes the key (in any of its usual encodings) and URL credentials from text
@@ -344,18 +291,39 @@ class ChatBackend:
 
     def _scrub_error(self, error: ChatError) -> ChatError:
         """The one place every failure passes before anyone shows or keeps it."""
-        return ChatError(
-            self._redact(error.title),
-            self._redact(error.detail),
-            self._redact(error.hint),
-            error.retryable,
-        )
+        return replace(error, detail=self._redact(error.detail))
 
     def _scrubbed(self, event: Failed) -> Failed:
         return Failed(self._scrub_error(event.error))
 
 
-_PROXY_HINT = "A proxy or gateway in front of the model server got no good answer from it. "
+_STATUS_KINDS = {
+    400: ErrorKind.BAD_REQUEST,
+    401: ErrorKind.AUTH,
+    403: ErrorKind.FORBIDDEN,
+    404: ErrorKind.NOT_FOUND,
+    408: ErrorKind.REQUEST_TIMEOUT,
+    413: ErrorKind.TOO_LARGE,
+    429: ErrorKind.RATE_LIMIT,
+    502: ErrorKind.BAD_GATEWAY,
+    503: ErrorKind.UNAVAILABLE,
+    504: ErrorKind.GATEWAY_TIMEOUT,
+}
+
+
+def reasoning_request(params: dict[str, Any]) -> dict[str, str] | None:
+    """The Responses API's `reasoning` field, when the profile asks for reasoning (a
+    `reasoning_effort` or `reasoning` param, taken out of `params`): a summary is asked for
+    too, or the model's thinking is never shown."""
+    effort = params.pop("reasoning_effort", None)
+    asked = params.pop("reasoning", None)
+    if effort is None and asked is None:
+        return None
+    reasoning = dict(asked) if isinstance(asked, dict) else {}
+    if effort is not None:
+        reasoning.setdefault("effort", str(effort))
+    reasoning.setdefault("summary", "auto")
+    return reasoning
 
 
 def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:

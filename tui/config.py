@@ -50,6 +50,10 @@ class Settings:
     """Extra HTTP headers for every request (OpenRouter's X-Title, Azure's api-key, ...)."""
     params: Mapping[str, Any] = field(default_factory=dict)
     """Extra request body fields: temperature, max_tokens, reasoning_effort, anything else."""
+    api: str = "chat"
+    """Which OpenAI API streams replies: "chat" (Chat Completions, what every compatible
+    server speaks) or "responses" (the Responses API: reasoning summaries of OpenAI's
+    reasoning models)."""
     system_prompts: Mapping[str, str] = field(default_factory=dict)
     """Named system prompt presets from the config file."""
     theme: str | None = None

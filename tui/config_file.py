@@ -46,7 +46,9 @@ PROFILE_KEYS = {
     "connect_timeout": (int, float),
     "max_retries": int,
     "system_prompt": str,
+    "api": str,
 }
+APIS = ("chat", "responses")
 KEY_COMMAND_TIMEOUT = 15.0
 
 EXAMPLE = """\
@@ -80,6 +82,7 @@ EXAMPLE = """\
 # model = "deepseek/deepseek-r1"
 # headers = { "X-Title" = "tui-chat" }
 # params = { temperature = 0.6, max_tokens = 4096, reasoning_effort = "low" }
+# api = "responses"           # the Responses API instead of Chat Completions ("chat")
 """
 
 
@@ -214,6 +217,13 @@ def _check(config: ConfigFile) -> None:
                     _line_of(config, "headers", table),
                 )
         _check_numbers(config, profile, table)
+        if profile.get("api", "chat") not in APIS:
+            raise ConfigError(
+                config.path,
+                f'api = {profile["api"]!r}: use "chat" (Chat Completions, the default) or '
+                '"responses" (the Responses API)',
+                _line_of(config, "api", table),
+            )
         if "api_key_command" in profile and not profile["api_key_command"].strip():
             raise ConfigError(
                 config.path,
@@ -354,6 +364,8 @@ def _apply_file(
             changes[field_name] = profile[key]
     if "system_prompt" in profile:
         changes["system_prompt"] = profile["system_prompt"]
+    if "api" in profile:
+        changes["api"] = profile["api"]
     if "timeout" in profile:
         changes["idle_timeout"] = float(profile["timeout"])
     if "connect_timeout" in profile:

@@ -15,6 +15,7 @@ from tui.chat.message import MessageStatus
 from tui.chat.safe_text import make_safe
 from tui.chat.session_events import ReplyEnded, ReplyProgress, SessionEvent
 from tui.config import Settings
+from tui.error_words import tell, tell_retry, tell_skipped
 from tui.session import ChatSession
 
 EXIT_OK = 0
@@ -67,7 +68,7 @@ class _Printer:
             err.write(self.clean_err(event.text))
             err.flush()
         elif isinstance(event, Retrying):
-            err.write(f"tui-chat: {self.clean_err(event.describe())}\n")
+            err.write(f"tui-chat: {self.clean_err(tell_retry(event, in_app=False))}\n")
             err.flush()
 
     def _end(self, event: ReplyEnded) -> None:
@@ -75,8 +76,11 @@ class _Printer:
         if self.wrote_text and not self.ends_with_newline and out.isatty():
             out.write("\n")
         out.flush()
+        if reply.skipped_events:
+            err.write(f"tui-chat: {tell_skipped(reply.skipped_events)}\n")
         if event.error is not None:
-            err.write(f"tui-chat: {self.clean_err(event.error.one_line())}\n")
+            told = tell(event.error, in_app=False).one_line()
+            err.write(f"tui-chat: {self.clean_err(told)}\n")
             self.status = EXIT_API_ERROR
         elif reply.status is MessageStatus.DONE:
             if reply.finish_reason == "length":

@@ -28,6 +28,7 @@ from tui.chat.events import (
     Failed,
     Finished,
     ReasoningDelta,
+    SkippedEvents,
     UsageReport,
 )
 from tui.chat.message import Message, MessageStatus, Role
@@ -43,6 +44,7 @@ from tui.chat.session_events import (
     SessionEvent,
 )
 from tui.config import Settings
+from tui.error_words import summary
 from tui.gc_tuning import fewer_collections
 from tui.session_saving import Saver
 
@@ -241,7 +243,9 @@ class ChatSession:
                         elif isinstance(event, Failed):
                             error = event.error
                             reply.status = MessageStatus.ERROR
-                            reply.error = error.one_line()
+                            reply.error = summary(error)
+                        elif isinstance(event, SkippedEvents):
+                            reply.skipped_events = event.count
                         self._emit(ReplyProgress(reply, event))
                         now = time.monotonic()
                         if now >= next_save:

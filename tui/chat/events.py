@@ -7,6 +7,7 @@ openai or HTTP types, and tests can reason about a stream without a network.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from tui.chat.message import Usage
 
@@ -35,22 +36,52 @@ class Finished:
     """The server's finish_reason: "stop", "length", "content_filter", or None if unsaid."""
 
 
+class ErrorKind(StrEnum):
+    """What went wrong, as a fact: the words (and what to press or set) are chosen by
+    whoever shows it, the app or pipe mode (`tui.error_words`)."""
+
+    NO_KEY = "no key"
+    AUTH = "auth"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not found"
+    RATE_LIMIT = "rate limit"
+    CONTEXT_LENGTH = "context length"
+    TOO_LARGE = "too large"
+    BAD_REQUEST = "bad request"
+    REQUEST_TIMEOUT = "request timeout"
+    BAD_GATEWAY = "bad gateway"
+    UNAVAILABLE = "unavailable"
+    GATEWAY_TIMEOUT = "gateway timeout"
+    SERVER = "server"
+    HTTP = "http"
+    CONNECT_TIMEOUT = "connect timeout"
+    NO_ANSWER = "no answer"
+    STALLED = "stalled"
+    HOST_NOT_FOUND = "host not found"
+    TLS = "tls"
+    REFUSED = "refused"
+    UNREACHABLE = "unreachable"
+    DROPPED = "dropped"
+    STREAM_ERROR = "stream error"
+    ENDED_EARLY = "ended early"
+    EMPTY_REPLY = "empty reply"
+    NOT_A_STREAM = "not a stream"
+    REQUEST_FAILED = "request failed"
+
+
 @dataclass(frozen=True, slots=True)
 class ChatError:
-    """A failure told the way a person can act on it: what happened, and what to do."""
+    """A failure as the backend saw it: its kind and the facts around it."""
 
-    title: str
+    kind: ErrorKind
     detail: str = ""
-    hint: str = ""
+    """The server's or the library's own words (scrubbed of secrets), if any."""
+    status: int | None = None
+    endpoint: str = ""
+    model: str = ""
+    seconds: float | None = None
+    """The timeout that ran out, or the wait a server asked for."""
     retryable: bool = True
-
-    def one_line(self) -> str:
-        parts = [self.title]
-        if self.detail:
-            parts.append(self.detail)
-        if self.hint:
-            parts.append(self.hint)
-        return " — ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +100,15 @@ class Retrying:
     """The attempt about to start, counting the first request as 1."""
     attempts: int
 
-    def describe(self) -> str:
-        seconds = f"{self.delay:.1f}".removesuffix(".0")
-        return (
-            f"{self.error.title}; retrying in {seconds} s "
-            f"(attempt {self.attempt} of {self.attempts})"
-        )
+
+@dataclass(frozen=True, slots=True)
+class SkippedEvents:
+    """Events the server sent that could not be read (not JSON, absurdly nested or huge):
+    left out, and said at the reply's end so that a gap in the text is not a mystery."""
+
+    count: int
 
 
-StreamEvent = ContentDelta | ReasoningDelta | UsageReport | Finished | Failed | Retrying
+StreamEvent = (
+    ContentDelta | ReasoningDelta | UsageReport | Finished | Failed | Retrying | SkippedEvents
+)

@@ -56,6 +56,7 @@ class Message:
         "parent",
         "parts",
         "role",
+        "skipped_events",
         "status",
         "time_to_first_token",
         "usage",
@@ -93,6 +94,9 @@ class Message:
         self.parent: Message | None = None
         self.children: list[Message] = []
         self.chosen: Message | None = None
+        self.skipped_events = 0
+        """Events of this reply's stream that could not be read (said at its end; not
+        stored: the gap is in the text either way)."""
         if reasoning:
             self.reasoning = reasoning
         if content:

@@ -12,6 +12,7 @@ from tui.chat.conversation import Conversation
 from tui.chat.events import ChatError, ContentDelta, ReasoningDelta, Retrying
 from tui.chat.message import Message
 from tui.chat.session_events import ReplyProgress
+from tui.error_words import tell_retry
 from tui.ui.reply_stats import ReplyStats
 from tui.ui.widgets.message_views import AssistantMessageView
 from tui.ui.widgets.status_line import StatusLine
@@ -58,8 +59,9 @@ class ReplyPresenter:
             view.feed_reasoning(stream_event.text)
         elif isinstance(stream_event, Retrying):
             self._retry_notice_shown = True
-            view.show_retry(stream_event.describe())
-            self.status.show(stream_event.describe())
+            notice = tell_retry(stream_event, in_app=True)
+            view.show_retry(notice)
+            self.status.show(notice)
             self._next_status = now + stream_event.delay
         if now >= self._next_status:
             self._next_status = now + STATUS_INTERVAL

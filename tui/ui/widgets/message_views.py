@@ -14,6 +14,7 @@ from tui.chat.events import ChatError
 from tui.chat.message import Message, MessageStatus
 from tui.chat.safe_text import make_safe
 from tui.commands import Scope
+from tui.error_words import tell, tell_skipped
 from tui.ui.bindings import bindings_for
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 from tui.ui.widgets.reply_body import ReplyBody
@@ -138,6 +139,14 @@ def shown_part(text: str) -> str:
 
 
 def outcome_text(message: Message, error: ChatError | None = None) -> str:
+    ended = _how_it_ended(message, error)
+    if message.skipped_events:
+        skipped = f"⚠ {tell_skipped(message.skipped_events)}"
+        return f"{ended}\n{skipped}" if ended else skipped
+    return ended
+
+
+def _how_it_ended(message: Message, error: ChatError | None) -> str:
     status = message.status
     if status is MessageStatus.STOPPED:
         return "■ stopped — Ctrl+R regenerates"
@@ -145,10 +154,11 @@ def outcome_text(message: Message, error: ChatError | None = None) -> str:
         return "■ interrupted (the app closed mid-reply) — Ctrl+R regenerates"
     if status is MessageStatus.ERROR:
         if error is not None:
+            told = tell(error, in_app=True)
             return (
-                f"✖ {error.title}"
-                + (f": {error.detail}" if error.detail else "")
-                + (f"\n{error.hint}" if error.hint else "")
+                f"✖ {told.title}"
+                + (f": {told.detail}" if told.detail else "")
+                + (f"\n{told.hint}" if told.hint else "")
             )
         return f"✖ {message.error or 'the reply failed'}\nPress Ctrl+R to try again."
     if status is MessageStatus.DONE and message.finish_reason == "length":

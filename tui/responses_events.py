@@ -1,0 +1,102 @@
+"""What the Responses API's streaming events say, as typed stream events.
+
+OpenAI's reasoning models show nothing of their thinking through Chat Completions; the
+Responses API streams a summary of it (`response.reasoning_summary_text.delta`, when the
+request asks for `reasoning.summary`), shown in the Thinking block like any server's
+reasoning. Read from the raw JSON, like Chat Completions (see `tui.completions_events`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from tui.chat.events import (
+    ContentDelta,
+    Failed,
+    Finished,
+    ReasoningDelta,
+    StreamEvent,
+    UsageReport,
+)
+from tui.chat.message import Usage
+from tui.completions_events import bounded_count, error_event, stream_error
+from tui.event_stream import ServerEvent
+from tui.stream_reading import EndOfStream, parse_object
+
+_TEXT = {"response.output_text.delta", "response.refusal.delta"}
+_THINKING = {"response.reasoning_summary_text.delta", "response.reasoning_text.delta"}
+_INCOMPLETE_REASONS = {"max_output_tokens": "length", "content_filter": "content_filter"}
+
+
+class ResponsesEvents:
+    """Reads the events of a Responses API stream (see `tui.stream_reading`)."""
+
+    def read(self, event: ServerEvent) -> list[StreamEvent | EndOfStream]:
+        if event.type == "error" and not event.data.lstrip().startswith("{"):
+            return [Failed(error_event(event.data))]
+        data = parse_object(event.data)
+        kind = data.get("type") or event.type
+        if kind in _TEXT or kind in _THINKING:
+            delta = data.get("delta")
+            if not isinstance(delta, str) or not delta:
+                return []
+            return [ContentDelta(delta) if kind in _TEXT else ReasoningDelta(delta)]
+        if kind == "response.reasoning_summary_part.added" and data.get("summary_index"):
+            return [ReasoningDelta("\n\n")]  # the summary's next paragraph
+        if kind in ("response.completed", "response.incomplete"):
+            return [*_ending(data.get("response")), EndOfStream()]
+        if kind == "response.failed":
+            response = data.get("response")
+            error = response.get("error") if isinstance(response, dict) else None
+            return [Failed(stream_error(error or "the response failed"))]
+        if kind == "error":
+            return [Failed(stream_error(data))]
+        return []
+
+    def read_body(self, body: dict[str, Any]) -> list[StreamEvent | EndOfStream]:
+        """A whole `response` object, from a server that ignored `stream: true`."""
+        if body.get("error"):
+            return [Failed(stream_error(body["error"]))]
+        events: list[StreamEvent | EndOfStream] = []
+        for item in body.get("output") or []:
+            if not isinstance(item, dict):
+                continue
+            if item.get("type") == "reasoning":
+                events.extend(ReasoningDelta(text) for text in _texts(item.get("summary")))
+            elif item.get("type") == "message":
+                events.extend(ContentDelta(text) for text in _texts(item.get("content")))
+        if body.get("status") in ("completed", "incomplete"):
+            events.extend(_ending(body))
+        else:
+            events.extend(_usage(body))
+        return [*events, EndOfStream()]
+
+
+def _ending(response: object) -> Iterator[StreamEvent]:
+    if not isinstance(response, dict):
+        yield Finished("stop")
+        return
+    yield from _usage(response)
+    details = response.get("incomplete_details")
+    reason = details.get("reason") if isinstance(details, dict) else None
+    if response.get("status") == "incomplete":
+        yield Finished(_INCOMPLETE_REASONS.get(str(reason), str(reason or "length")))
+    else:
+        yield Finished("stop")
+
+
+def _usage(response: dict[str, Any]) -> Iterator[StreamEvent]:
+    usage = response.get("usage")
+    if isinstance(usage, dict):
+        prompt, completion = usage.get("input_tokens"), usage.get("output_tokens")
+        if isinstance(prompt, int) and isinstance(completion, int):
+            yield UsageReport(Usage(bounded_count(prompt), bounded_count(completion)))
+
+
+def _texts(parts: object) -> Iterator[str]:
+    for part in parts if isinstance(parts, list) else []:
+        if isinstance(part, dict):
+            text = part.get("text") or part.get("refusal")
+            if isinstance(text, str) and text:
+                yield text
