@@ -21,6 +21,7 @@ from tui.chat.events import (
 )
 from tui.chat.message import Usage
 from tui.completions_events import CompletionsEvents
+from tui.responses_events import ResponsesEvents
 from tui.stream_reading import ReplyReader
 
 
@@ -160,4 +161,56 @@ async def test_an_html_page_at_200_says_what_came_back() -> None:
     page = b"<!DOCTYPE html><html><head><title>Sign in \xe2\x80\x93 Wi-Fi</title></head></html>"
     assert await read_all(page) == [
         Failed(ChatError(ErrorKind.NOT_A_STREAM, 'an HTML page ("Sign in \u2013 Wi-Fi")'))
+    ]
+
+
+async def read_responses(*pieces: bytes) -> list:
+    async def arriving() -> AsyncIterator[bytes]:
+        for piece in pieces:
+            yield piece
+
+    return [event async for event in ReplyReader(ResponsesEvents()).events(arriving())]
+
+
+def typed(kind: str, **fields: object) -> bytes:
+    return f"event: {kind}\ndata: {json.dumps({'type': kind, **fields})}\n\n".encode()
+
+
+async def test_responses_summary_paragraphs_refusals_and_the_end() -> None:
+    usage = {"input_tokens": 9, "output_tokens": 2}
+    in_one_read = b"".join(
+        [
+            typed("response.reasoning_summary_part.added", summary_index=0),
+            typed("response.reasoning_summary_text.delta", delta="First."),
+            typed("response.reasoning_summary_part.added", summary_index=1),
+            typed("response.reasoning_summary_text.delta", delta="Second."),
+            typed("response.refusal.delta", delta="I can't help with that."),
+            typed("response.completed", response={"status": "completed", "usage": usage}),
+            typed("response.output_text.delta", delta="never"),
+        ]
+    )
+    assert await read_responses(in_one_read) == [
+        ReasoningDelta("First.\n\nSecond.", chunks=3),
+        ContentDelta("I can't help with that."),
+        UsageReport(Usage(9, 2)),
+        Finished("stop"),
+    ]
+
+
+async def test_a_whole_response_body_from_a_server_that_did_not_stream() -> None:
+    body = {
+        "object": "response",
+        "status": "incomplete",
+        "incomplete_details": {"reason": "max_output_tokens"},
+        "output": [
+            {"type": "reasoning", "summary": [{"type": "summary_text", "text": "Thought."}]},
+            {"type": "message", "content": [{"type": "output_text", "text": "Cut sh"}]},
+        ],
+        "usage": {"input_tokens": 3, "output_tokens": 4},
+    }
+    assert await read_responses(json.dumps(body).encode()) == [
+        ReasoningDelta("Thought."),
+        ContentDelta("Cut sh"),
+        UsageReport(Usage(3, 4)),
+        Finished("length"),
     ]

@@ -10,7 +10,6 @@ and a chunk carrying both an error and a finish reason (OpenRouter): the error w
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from tui.chat.events import (
@@ -31,28 +30,32 @@ DONE_SENTINEL = "[DONE]"
 LARGEST_COUNT = 2**63 - 1
 
 
-def events_from_chunk(chunk: dict[str, Any]) -> Iterator[StreamEvent]:
-    """The events of one `chat.completion.chunk` (or of an error in its place)."""
+def events_from_chunk(chunk: dict[str, Any]) -> list[StreamEvent]:
+    """The events of one `chat.completion.chunk` (or of an error in its place). Lists, not
+    generators: this runs once per token."""
     if (error := error_in(chunk)) is not None:
-        yield Failed(error)
-        return
+        return [Failed(error)]
+    events: list[StreamEvent] = []
     choices = chunk.get("choices")
     if isinstance(choices, list) and choices:
         choice = choices[0]
         if isinstance(choice, dict):
-            yield from _events_from_choice(choice, choice.get("delta"))
-    yield from _usage(chunk)
+            _add_choice(events, choice, choice.get("delta"))
+    if "usage" in chunk:
+        _add_usage(events, chunk)
+    return events
 
 
-def events_from_completion(body: dict[str, Any]) -> Iterator[StreamEvent]:
+def events_from_completion(body: dict[str, Any]) -> list[StreamEvent]:
     """A whole `chat.completion`, from a server that ignored `stream: true`."""
     if (error := error_in(body)) is not None:
-        yield Failed(error)
-        return
+        return [Failed(error)]
+    events: list[StreamEvent] = []
     choices = body.get("choices")
     if isinstance(choices, list) and choices and isinstance(choices[0], dict):
-        yield from _events_from_choice(choices[0], choices[0].get("message"))
-    yield from _usage(body)
+        _add_choice(events, choices[0], choices[0].get("message"))
+    _add_usage(events, body)
+    return events
 
 
 def error_in(chunk: dict[str, Any]) -> ChatError | None:
@@ -108,29 +111,29 @@ def bounded_count(number: int) -> int:
     return max(0, min(number, LARGEST_COUNT))
 
 
-def _usage(chunk: dict[str, Any]) -> Iterator[StreamEvent]:
+def _add_usage(events: list[StreamEvent], chunk: dict[str, Any]) -> None:
     usage = chunk.get("usage")
     if isinstance(usage, dict):
         prompt = usage.get("prompt_tokens")
         completion = usage.get("completion_tokens")
         if isinstance(prompt, int) and isinstance(completion, int):
-            yield UsageReport(Usage(bounded_count(prompt), bounded_count(completion)))
+            events.append(UsageReport(Usage(bounded_count(prompt), bounded_count(completion))))
 
 
-def _events_from_choice(choice: dict[str, Any], delta: object) -> Iterator[StreamEvent]:
+def _add_choice(events: list[StreamEvent], choice: dict[str, Any], delta: object) -> None:
     if isinstance(delta, dict):
         reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-        if isinstance(reasoning, str) and reasoning:
-            yield ReasoningDelta(reasoning)
+        if reasoning and isinstance(reasoning, str):
+            events.append(ReasoningDelta(reasoning))
         content = delta.get("content")
-        if isinstance(content, str) and content:
-            yield ContentDelta(content)
+        if content and isinstance(content, str):
+            events.append(ContentDelta(content))
         refusal = delta.get("refusal")
-        if isinstance(refusal, str) and refusal:
-            yield ContentDelta(refusal)
+        if refusal and isinstance(refusal, str):
+            events.append(ContentDelta(refusal))
     finish_reason = choice.get("finish_reason")
-    if isinstance(finish_reason, str) and finish_reason:
-        yield Finished(finish_reason)
+    if finish_reason and isinstance(finish_reason, str):
+        events.append(Finished(finish_reason))
 
 
 class CompletionsEvents:
@@ -141,7 +144,7 @@ class CompletionsEvents:
             return [Failed(error_event(event.data))]
         if event.data.strip() == DONE_SENTINEL:
             return [EndOfStream()]
-        return list(events_from_chunk(parse_object(event.data)))
+        return events_from_chunk(parse_object(event.data))  # type: ignore[return-value]
 
     def read_body(self, body: dict[str, Any]) -> list[StreamEvent | EndOfStream]:
         return [*events_from_completion(body), EndOfStream()]

@@ -128,10 +128,13 @@ class ReplyReader:
                 self.skipped += 1
                 continue
             for event in read:
-                if isinstance(event, EndOfStream):
+                if type(event) is ContentDelta or type(event) is ReasoningDelta:
+                    self.received_text = True  # the common case, first
+                    events.append(event)
+                elif isinstance(event, EndOfStream):
                     self.said_complete = True
                     return merged(events)
-                if self._note(event):
+                elif self._note(event):
                     events.append(event)
                     if isinstance(event, Failed):
                         return merged(events)
