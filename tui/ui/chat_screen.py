@@ -240,6 +240,17 @@ class ChatScreen(Screen[None]):
 
     # Commands -----------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The footer shows the keys that do something now: "Stop reply" only while a
+        reply streams, a prompt waits for it, or an earlier prompt is being edited."""
+        if action == "cancel":
+            return (
+                self._presenter.view is not None  # a reply shown streaming
+                or self.session.queued is not None
+                or self.message_keys.editing is not None
+            )
+        return True
+
     def action_cancel(self) -> None:
         """Escape: stop the reply (its text stays) and take back a waiting prompt, or give
         up editing an earlier prompt."""

@@ -47,13 +47,24 @@ class Host(Protocol):
         self, work: Coroutine[Any, Any, None], *, group: str = "default"
     ) -> Worker[None]: ...
 
+    def refresh_bindings(self) -> None: ...
+
 
 class MessageKeys:
     def __init__(self, screen: Host) -> None:
         self.screen = screen
-        self.editing: Message | None = None
-        """The earlier prompt being edited, sent as a new branch from its place on Enter."""
+        self._editing: Message | None = None
         self._delete_armed: Message | None = None
+
+    @property
+    def editing(self) -> Message | None:
+        """The earlier prompt being edited, sent as a new branch from its place on Enter."""
+        return self._editing
+
+    @editing.setter
+    def editing(self, message: Message | None) -> None:
+        self._editing = message
+        self.screen.refresh_bindings()  # Esc cancels an edit: the footer says so
 
     def handle(self, event: SelectableMessage.ActionRequested) -> None:
         screen = self.screen

@@ -81,11 +81,13 @@ class ReplyPresenter:
         self.view = None
         self.last_ended = time.monotonic()
         self._stats.finish(self.last_ended)
+        # The figures first: the status line said "Streaming" until the last flush was laid
+        # out, which after a fast reply is frames later than the reply's end.
+        self.status.show(self._stats.summary_text(reply, conversation.usage_totals()))
         if view is not None:
             await view.body.finish()
             view.end_reasoning()
             view.show_outcome(error)
-        self.status.show(self._stats.summary_text(reply, conversation.usage_totals()))
 
     def yield_to_typing(self) -> None:
         """Typing while a reply streams: the keys come first, the reply a moment later."""

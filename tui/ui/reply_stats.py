@@ -6,6 +6,11 @@ from dataclasses import dataclass
 
 from tui.chat.message import Message, Usage
 
+RATE_AFTER_TOKENS = 10
+RATE_AFTER_SECONDS = 0.5
+"""A rate is shown once it means something: one token after a millisecond read as
+"20907 tok/s"."""
+
 
 @dataclass
 class ReplyStats:
@@ -38,6 +43,8 @@ class ReplyStats:
     def live_text(self, now: float) -> str:
         if self.first_token_at is None:
             return f"Waiting for the first token… {now - self.started:.1f} s  (Esc stops)"
+        if self.deltas < RATE_AFTER_TOKENS or now - self.first_token_at < RATE_AFTER_SECONDS:
+            return f"Streaming · {self.deltas} tokens  (Esc stops)"  # a rate would mean nothing
         return f"Streaming · {self.rate(now):.0f} tok/s · {self.deltas} tokens  (Esc stops)"
 
     def summary_text(self, message: Message, totals: tuple[Usage, int] | None = None) -> str:
@@ -55,7 +62,7 @@ class ReplyStats:
         if message.usage is not None:
             usage = message.usage
             parts.append(f"{usage.prompt_tokens} in / {usage.completion_tokens} out tokens")
-            if generating > 0 and usage.completion_tokens:
+            if generating >= RATE_AFTER_SECONDS and usage.completion_tokens >= RATE_AFTER_TOKENS:
                 parts.append(f"{usage.completion_tokens / generating:.0f} tok/s")
         elif self.deltas:
             parts.append(f"{self.deltas} chunks (server sent no usage)")

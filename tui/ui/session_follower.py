@@ -79,6 +79,11 @@ class SessionFollower:
                 await self._apply(event)
 
     async def _apply(self, event: SessionEvent) -> None:
+        await self._show(event)
+        if isinstance(event, ReplyStarted | ReplyEnded | QueueChanged):
+            self.screen.refresh_bindings()  # what Esc does has changed
+
+    async def _show(self, event: SessionEvent) -> None:
         log, conversation = self.log, self.session.conversation
         if isinstance(event, MessageAdded | ReplyStarted):
             message = event.message if isinstance(event, MessageAdded) else event.reply

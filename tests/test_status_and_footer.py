@@ -1,0 +1,38 @@
+"""The status line shows a rate only once it means something, and the footer offers the
+keys that do something now."""
+
+from __future__ import annotations
+
+from tests.openai_server import OpenAIStyleServer, StreamReply
+from tests.ui_helpers import replies, screen_text, type_and_send, wait_until
+from tui.chat.message import Message, MessageStatus, Role, Usage
+from tui.config import Settings
+from tui.ui.app import ChatApp
+from tui.ui.reply_stats import ReplyStats
+
+
+def test_a_rate_is_shown_only_once_it_means_something() -> None:
+    stats = ReplyStats(started=0.0)
+    stats.on_token(1.0)
+    assert stats.live_text(1.001) == "Streaming · 1 tokens  (Esc stops)"
+    stats.on_token(1.5, chunks=49)
+    assert stats.live_text(2.0) == "Streaming · 50 tok/s · 50 tokens  (Esc stops)"
+    one_token = ReplyStats(started=0.0)
+    one_token.on_token(0.1)
+    one_token.finish(0.1001)
+    reply = Message(Role.ASSISTANT, "x", usage=Usage(5, 1))
+    assert "tok/s" not in one_token.summary_text(reply)
+
+
+async def test_the_footer_offers_stop_only_while_there_is_something_to_stop(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(StreamReply(deltas=[f"w{i} " for i in range(100)], delay=0.05))
+    async with ChatApp(settings).run_test(size=(120, 30)) as pilot:
+        footer = lambda: screen_text(pilot).splitlines()[-1]  # noqa: E731
+        assert "Stop reply" not in footer()
+        await type_and_send(pilot, "Go")
+        await wait_until(pilot, lambda: "Stop reply" in footer())
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "Stop reply" not in footer())
+        assert replies(pilot)[-1].message.status is MessageStatus.STOPPED
