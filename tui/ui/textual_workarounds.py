@@ -1,4 +1,11 @@
-"""Works around Textual bugs that cost this app time or memory, each with where it is tracked."""
+"""Works around Textual bugs that cost this app time or memory, each with where it is tracked.
+
+These reach into Textual's private modules (`_styles_cache`, `_spatial_map`), so each
+patch first checks that the shape it relies on is there (`private_shapes_present`) and
+does nothing otherwise: a Textual release that changed them costs speed, never a crash.
+`pyproject.toml` bounds textual below the next minor release, and a test asserts the
+shapes on the installed one.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,18 @@ from typing import Any
 from textual._spatial_map import SpatialMap
 from textual._styles_cache import StylesCache
 from textual.geometry import Offset, Region
+
+
+def private_shapes_present() -> bool:
+    """Whether the private attributes the patches read exist in the installed Textual."""
+    spatial, styles = SpatialMap[object](), StylesCache()
+    return (
+        all(hasattr(spatial, name) for name in ("_fixed", "_map", "_grid_size", "total_region"))
+        and all(hasattr(styles, name) for name in ("_cache", "_dirty_lines", "clear"))
+        and callable(getattr(SpatialMap, "insert", None))
+        and callable(getattr(StylesCache, "set_dirty", None))
+    )
+
 
 TALL_REGION_SQUARES = 50
 """A region spanning more grid squares than this is kept out of the grid (see
@@ -38,7 +57,7 @@ def mark_only_cached_lines_dirty() -> None:
     again when it is marked dirty *or* is not in the cache (`StylesCache.render`), so only
     the cached lines (about a screenful) need marking: the same result, at the cost of the
     cache's size. Found here; see benchmarks/README.md."""
-    if getattr(StylesCache.set_dirty, "_tui_chat_patched", False):
+    if getattr(StylesCache.set_dirty, "_tui_chat_patched", False) or not private_shapes_present():
         return
 
     def set_dirty(self: StylesCache, *regions: Region) -> None:
@@ -68,7 +87,7 @@ def index_tall_regions_once() -> None:
     than `TALL_REGION_SQUARES` squares goes in the list every query returns (the one
     Textual uses for fixed widgets), which keeps the answers the same. Found here; see
     benchmarks/README.md."""
-    if getattr(SpatialMap.insert, "_tui_chat_patched", False):
+    if getattr(SpatialMap.insert, "_tui_chat_patched", False) or not private_shapes_present():
         return
 
     def insert(
