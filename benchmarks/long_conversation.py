@@ -5,7 +5,8 @@
 Measures: in a real terminal (tmux, if installed), launch -> the last messages on screen;
 headless, the same from the app's start, then each step of scrolling up 40 lines at a time
 (earlier turns load as the top is reached) for at most --scroll-seconds, the longest the
-event loop was held meanwhile (a stall: what a keypress would wait behind), and peak RSS.
+event loop was held meanwhile (a stall: what a keypress would wait behind), and peak RSS;
+then Home / End on the selected message (the conversation's true ends) and `Up` held.
 With --baseline, also the eager design (every message mounted at once) in the same run.
 """
 
@@ -23,6 +24,8 @@ import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
+from textual import events
+
 import tui.ui.widgets.conversation_log as chat_screen_module
 from benchmarks.workload import markdown_tokens
 from tui.chat import Conversation
@@ -34,8 +37,9 @@ from tui.ui.app import ChatApp
 def build_history(path: Path, count: int) -> None:
     store = Store.open(path)
     conversation = Conversation(model="m")
-    conversation.add_user_message("start")
+    start = conversation.add_user_message("start")
     store.save_conversation(conversation, None)
+    store.save_message(conversation, start)
     reply_text = "".join(markdown_tokens(180, seed=3))  # ~1 KB of mixed Markdown
     for i in range(count):
         if i % 2 == 0:
@@ -88,6 +92,56 @@ async def open_and_scroll(path: Path, count: int, budget: float) -> dict[str, fl
         "scrolled": scrolled,
         "messages_per_s": reached / scrolled,
         "reached_top": float(reached >= count),
+    }
+
+
+async def jump_and_hold(path: Path, count: int, held_keys: int) -> dict[str, float]:
+    """Ctrl+Up, then Home -> the first question on screen, End -> the last answer, then
+    `Up` pressed `held_keys` times in a row as a held key repeats (each press waits for
+    nothing), with the longest event-loop stall meanwhile."""
+    settings = Settings(model="m", base_url="http://127.0.0.1:9/v1", db_path=path)
+    app = ChatApp(settings, continue_last=True)
+    last_answer = f"End of answer {count - 1 if count % 2 == 0 else count - 2}."
+
+    def on_screen(text: str) -> bool:
+        return any(text in strip.text for strip in app.screen._compositor.render_strips())
+
+    async def until(text: str) -> float:
+        started = time.monotonic()
+        while not on_screen(text):
+            await asyncio.sleep(0.002)
+        return time.monotonic() - started
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(last_answer)
+        await pilot.pause(0.5)
+        await pilot.press("ctrl+up")
+        stalls: list[float] = []
+        probe = asyncio.create_task(measure_stalls(stalls))
+        app.post_message(events.Key("home", None))
+        home = await until("Question 0:")
+        app.post_message(events.Key("end", None))
+        end = await until(last_answer)
+        await pilot.pause(0.3)
+        jumps_stall = max(stalls)
+        stalls.clear()
+        started = time.monotonic()
+        for _ in range(held_keys):
+            app.post_message(events.Key("up", None))
+            await asyncio.sleep(1 / 30)  # a held key's repeat rate
+        await pilot.pause(0.5)
+        held = time.monotonic() - started
+        probe.cancel()
+        log = app.screen_stack[0].log_view
+        focused = getattr(app.focused, "message", None)
+        reached = len(log.messages) - log.messages.index(focused) if focused else 0
+    return {
+        "home": home,
+        "end": end,
+        "jumps_stall": jumps_stall,
+        "held_stall": max(stalls),
+        "held_seconds": held,
+        "held_reached": reached,
     }
 
 
@@ -167,6 +221,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--scroll-seconds", type=float, default=60.0)
+    parser.add_argument("--held-keys", type=int, default=150)
     parser.add_argument(
         "--baseline", action="store_true", help="also the eager design (takes many minutes)"
     )
@@ -185,6 +240,14 @@ def main() -> None:
                 )
         figures = asyncio.run(open_and_scroll(path, args.messages, args.scroll_seconds))
         report("tui-chat", figures, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        keys = asyncio.run(jump_and_hold(path, args.messages, args.held_keys))
+        print(
+            f"{'':<9} Ctrl+Up, Home -> first question on screen {keys['home']:.2f} s, End -> "
+            f"last answer {keys['end']:.2f} s (event loop held at most "
+            f"{keys['jumps_stall'] * 1000:.0f} ms); Up held for {args.held_keys} presses at "
+            f"30/s: {keys['held_reached']:.0f} messages up in {keys['held_seconds']:.1f} s, "
+            f"event loop held at most {keys['held_stall'] * 1000:.0f} ms"
+        )
         if not args.baseline:
             return
         chat_screen_module.RESUMED_MESSAGES_SHOWN = sys.maxsize  # the eager design

@@ -13,6 +13,7 @@ from textual.worker import Worker
 from tui.chat.code_blocks import code_blocks
 from tui.chat.message import Message, Role
 from tui.session import ChatSession
+from tui.ui.widgets.conversation_log import ConversationLog
 from tui.ui.widgets.prompt_input import PromptInput
 from tui.ui.widgets.selectable_message import SelectableMessage
 from tui.ui.widgets.status_line import StatusLine
@@ -28,6 +29,9 @@ class Host(Protocol):
 
     @property
     def status(self) -> StatusLine: ...
+
+    @property
+    def log_view(self) -> ConversationLog: ...
 
     def copy_text(self, text: str, what: str) -> None: ...
 
@@ -55,6 +59,7 @@ class MessageKeys:
         self.screen = screen
         self._editing: Message | None = None
         self._delete_armed: Message | None = None
+        self._loading: Worker[None] | None = None
 
     @property
     def editing(self) -> Message | None:
@@ -91,6 +96,45 @@ class MessageKeys:
             self._ask_to_delete(message)
         elif action == "leave":
             screen.prompt.focus()
+        elif action in ("first", "last"):
+            screen.run_worker(self._select_end(first=action == "first"), group="jump")
+        elif action == "select" and (self._loading is None or self._loading.is_finished):
+            # (While a batch loads, a held key's repeats are dropped.)
+            self._loading = screen.run_worker(
+                self._select_beyond(message, event.index), group="jump"
+            )
+
+    async def _select_beyond(self, message: Message, step: int) -> None:
+        """Up on the first turn mounted (Down on the last): the next batch of turns is
+        shown, and the message beyond selected."""
+        log = self.screen.log_view
+        await log.show_more(earlier=step < 0)
+        messages = log.messages
+        if message not in messages:
+            return
+        index = messages.index(message) + step
+        view = log.view_of(messages[index]) if 0 <= index < len(messages) else None
+        if view is not None:
+            view.focus()
+
+    async def _select_end(self, *, first: bool) -> None:
+        """Home / End: the first or last message of the whole conversation, not just of the
+        turns mounted now; a far end is shown afresh, a screenful of it (mounting the 24
+        turns of a full window cost half a second)."""
+        log = self.screen.log_view
+        messages = log.messages
+        if not messages:
+            return
+        target = messages[0] if first else messages[-1]
+        if log.view_of(target) is None:
+            await log.show(log.conversation, target if first else None)
+        view = log.view_of(target)
+        if view is not None:
+            view.focus(scroll_visible=False)
+            if first:
+                log.scroll_home(animate=False)
+            else:
+                log.scroll_end(animate=False)
 
     def _copy_code(self, message: Message, index: int) -> None:
         blocks = code_blocks(message.content)

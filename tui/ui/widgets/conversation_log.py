@@ -84,7 +84,8 @@ class ConversationLog(MessageLog):
         if focus is not None and focus in messages:
             first = min(first, messages.index(focus))
         self.first_shown = first
-        last = min(len(messages), first + MOST_MOUNTED_MESSAGES)
+        # From a message far back (Home, a search hit), a screenful: `fill` adds more.
+        last = min(len(messages), first + RESUMED_MESSAGES_SHOWN)
         self.end_shown = None if last == len(messages) else last
         return [*self._earlier_notice(), *self._views(messages[first:last])]
 
@@ -195,15 +196,22 @@ class ConversationLog(MessageLog):
 
     def fill(self) -> None:
         """Short turns on a tall terminal may not fill the log, and a log that cannot scroll
-        never reaches its top: load earlier turns until it can scroll, or none are left."""
-        if self.first_shown and self.max_scroll_y == 0 and self.size.height:
-            self.run_worker(self._show_earlier_then_fill(), group="history")
+        never reaches its top: load earlier turns until it can scroll, or none are left (or
+        later ones, for a window shown from far back)."""
+        short = self.max_scroll_y == 0 and self.size.height
+        if short and self.first_shown:
+            self.run_worker(self._show_more_then_fill(earlier=True), group="history")
+        elif short and self.end_shown is not None:
+            self.run_worker(self._show_more_then_fill(earlier=False), group="history")
         else:
             self.post_message(self.Filled())
 
-    async def _show_earlier_then_fill(self) -> None:
+    async def _show_more_then_fill(self, *, earlier: bool) -> None:
         async with self._changing:
-            await self._show_earlier(keep_reading_position=False)
+            if earlier:
+                await self._show_earlier(keep_reading_position=False)
+            else:
+                await self._show_later()
         self.screen.call_after_refresh(self.fill)
 
     # Sliding the window as the user scrolls --------------------------------------------
@@ -251,14 +259,23 @@ class ConversationLog(MessageLog):
         if keep_reading_position:
             self.screen.call_after_refresh(stay_at_the_same_turn)
 
+    async def show_more(self, *, earlier: bool) -> None:
+        """A batch of the turns above (or below) those mounted, wherever the log is
+        scrolled: for keys that step past the mounted turns."""
+        async with self._changing:
+            if earlier:
+                await self._show_earlier(keep_reading_position=True)
+            else:
+                await self._show_later(anywhere=True)
+
     async def reached_bottom(self) -> None:
         """The mirror of `_show_earlier`, once the user scrolls back down."""
         async with self._changing:
             await self._show_later()
 
-    async def _show_later(self) -> None:
+    async def _show_later(self, *, anywhere: bool = False) -> None:
         end = self.end_shown
-        if end is None or self.scroll_y < self.max_scroll_y:
+        if end is None or (self.scroll_y < self.max_scroll_y and not anywhere):
             return
         messages = self.messages
         stop = min(len(messages), end + SCROLL_BATCH)

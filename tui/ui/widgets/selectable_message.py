@@ -24,17 +24,23 @@ class SelectableMessage(Widget, can_focus=True):
     class ActionRequested(TextualMessage):
         message: Message
         action: str
-        """copy, edit, regenerate, delete, copy_code or leave."""
+        """copy, edit, regenerate, delete, copy_code, leave, first, last, or select (past
+        the turns mounted now)."""
         index: int = 0
-        """For copy_code: which code block, from 1."""
+        """For copy_code: which code block, from 1; for select: the step, -1 or 1."""
 
     message: Message
 
     def action_select(self, step: int) -> None:
-        if step < 0:
-            self.screen.focus_previous(".message")
+        """The message above or below; past the turns mounted now, the screen loads more
+        (focusing the next focusable widget wrapped around from the top to the bottom)."""
+        parent = self.parent
+        views = [view for view in parent.children if view.has_class("message")] if parent else []
+        target = views.index(self) + step if self in views else -1
+        if 0 <= target < len(views):
+            views[target].focus()
         else:
-            self.screen.focus_next(".message")
+            self.post_message(self.ActionRequested(self.message, "select", step))
 
     def action_request(self, action: str, index: int = 0) -> None:
         self.post_message(self.ActionRequested(self.message, action, index))

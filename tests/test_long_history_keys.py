@@ -1,0 +1,61 @@
+"""Home and End in a long conversation reach its true ends, not just the turns mounted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.ui_helpers import chat_screen, screen_text, wait_until
+from tui.chat.conversation import Conversation
+from tui.chat.message import MessageStatus
+from tui.config import Settings
+from tui.store import Store
+from tui.ui.app import ChatApp
+
+
+def long_history(path: Path, turns: int) -> None:
+    store = Store.open(path)
+    conversation = Conversation(model="m")
+    store.save_conversation(conversation, None)
+    for turn in range(turns):
+        store.save_message(conversation, conversation.add_user_message(f"Question {turn}"))
+        reply = conversation.start_reply("m")
+        reply.content = f"Answer {turn}.\n\nSome words.\n\nEnd of answer {turn}."
+        reply.status = MessageStatus.DONE
+        store.save_message(conversation, reply)
+    store.close()
+
+
+async def test_home_and_end_select_the_first_and_last_message_of_the_conversation(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "h.sqlite3"
+    long_history(path, 150)
+    settings = Settings(model="m", base_url="http://127.0.0.1:9/v1", api_key="k", db_path=path)
+    async with ChatApp(settings, continue_last=True).run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "End of answer 149." in screen_text(pilot))
+        log = chat_screen(pilot).log_view
+        assert log.first_shown > 200, "only the end is mounted"
+        await pilot.press("ctrl+up", "home")
+        await wait_until(pilot, lambda: "Question 0" in screen_text(pilot))
+        focused = pilot.app.focused
+        assert getattr(focused, "message", None) is log.messages[0]
+        await pilot.press("down")
+        assert getattr(pilot.app.focused, "message", None) is log.messages[1]
+        await pilot.press("end")
+        await wait_until(pilot, lambda: "End of answer 149." in screen_text(pilot))
+        assert getattr(pilot.app.focused, "message", None) is log.messages[-1]
+
+
+async def test_up_on_the_first_turn_mounted_loads_earlier_ones_instead_of_wrapping(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "h.sqlite3"
+    long_history(path, 20)
+    settings = Settings(model="m", base_url="http://127.0.0.1:9/v1", api_key="k", db_path=path)
+    async with ChatApp(settings, continue_last=True).run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "End of answer 19." in screen_text(pilot))
+        log = chat_screen(pilot).log_view
+        assert log.first_shown > 20, "the turns to step into are not mounted yet"
+        await pilot.press("ctrl+up", *["up"] * 16)
+        assert getattr(pilot.app.focused, "message", None) is log.messages[-17]
+        assert "Question 12" in screen_text(pilot)
