@@ -99,3 +99,18 @@ def test_an_oversized_event_is_dropped_and_counted_and_the_next_one_read() -> No
     events = decoder.feed(b"data: " + b"y" * 500)  # a line with no end in sight
     events += decoder.feed(b"y" * 500 + b"\n\ndata: next\n\n")
     assert events == [ServerEvent("message", "next")] and decoder.oversized == 1
+
+
+def test_a_long_line_split_over_many_reads_is_read_whole() -> None:
+    body = b"data: " + b"x" * 1_000_000 + b"\n\n"
+    reads = [body[i : i + 1024] for i in range(0, len(body), 1024)]
+    assert datas(*reads) == ["x" * 1_000_000]
+
+
+def test_the_rest_of_an_oversized_line_never_ends_its_event_early() -> None:
+    """Found in review: after a too-long line was dropped, its end read as a blank line."""
+    pieces = [b"data: " + b"x" * 40, b"\ndata: second\n\n"]
+    for reads in (pieces, [b"".join(pieces)]):
+        decoder = EventStreamDecoder(largest_event=10)
+        events = [event for read in reads for event in decoder.feed(read)]
+        assert events == [] and decoder.oversized == 1

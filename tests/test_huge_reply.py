@@ -111,3 +111,25 @@ def test_a_tall_region_is_still_found_by_every_query_that_overlaps_it() -> None:
     near_the_end = spatial.get_values_in_region(Region(0, 599_990, 80, 40))
     assert {"tall", "below"} <= set(near_the_end)
     assert len(spatial._map) < 10, "the tall region took no grid squares"
+
+
+def test_a_line_past_the_edge_with_wide_characters_is_counted_as_it_is_cut() -> None:
+    """Found in review: counting cells said 99 rows where cutting (which never splits a
+    wide character) gave 100, and the end of the line was never drawn."""
+    line = "日" * 4000
+    assert rows_of(line, 81) == len(cut(line, 81)) == 100
+
+
+async def test_endless_lines_are_cut_at_twice_the_limit_however_they_arrive(
+    server: OpenAIStyleServer, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reply_body, "MARKDOWN_LIMIT", 1000)
+    no_breaks = "x" * 1100
+    then = "y" * 900 + "\n" + "z" * 2000
+    server.queue(StreamReply(deltas=[no_breaks, then], delay=0.3))
+    async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
+        await send_and_settle(pilot, "Go")
+        body = replies(pilot)[-1].body
+        plain = body.query_one(PlainLines).text
+        assert body.rendered_text == no_breaks + then
+        assert plain == then[-len(plain) :] and len(no_breaks + then) - len(plain) <= 2000

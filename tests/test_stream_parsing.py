@@ -214,3 +214,37 @@ async def test_a_whole_response_body_from_a_server_that_did_not_stream() -> None
         UsageReport(Usage(3, 4)),
         Finished("length"),
     ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'event: error\ndata: {"type": "server_error", "message": "overloaded"}\n\n',
+        b'data: {"error": {"message": "overloaded"}}\n\n',
+        b'data: {"object": "error", "message": "overloaded", "code": 500}\n\n',
+    ],
+    ids=["event: error with its own type", "a proxy's error object", "older vLLM's flat error"],
+)
+async def test_responses_errors_in_other_shapes_keep_the_servers_words(body: bytes) -> None:
+    """Found in review: these ended as "ended early" with no words."""
+    delta = typed("response.output_text.delta", delta="Part")
+    assert await read_responses(delta + body) == [
+        ContentDelta("Part"),
+        Failed(ChatError(ErrorKind.STREAM_ERROR, "overloaded")),
+    ]
+
+
+async def test_responses_events_of_absurd_shapes_are_skipped_not_a_crash() -> None:
+    odd = b'data: {"type": ["x"]}\n\n' + typed("response.output_text.delta", delta=5)
+    events = await read_responses(odd + typed("response.output_text.delta", delta="ok"))
+    assert events == [
+        ContentDelta("ok"),
+        SkippedEvents(1),
+        Failed(ChatError(ErrorKind.ENDED_EARLY)),
+    ]
+    assert await read_responses(b'{"output": 5, "status": "completed"}') == [Finished("stop")]
+
+
+async def test_usage_counts_that_are_not_integers_are_ignored() -> None:
+    usage = event({"choices": [], "usage": {"prompt_tokens": True, "completion_tokens": 1.5}})
+    assert await read_all(data("a") + usage + DONE) == [ContentDelta("a"), Finished("stop")]

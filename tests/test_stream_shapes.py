@@ -141,3 +141,13 @@ async def test_an_html_page_at_200_says_what_came_back(
     server.queue(RawStream(page, content_type="text/html"))
     result = run_cli(server.base_url, "-p", "-m", "test-model", "Go")
     assert result.returncode == 1 and "Portal login" in result.stderr
+
+
+def test_a_key_in_the_base_url_never_reaches_an_error_message() -> None:
+    """Found in review: errors name the endpoint, which was not scrubbed."""
+    from tests.conftest import TEST_KEY
+
+    for url in (f"http://127.0.0.1:9/{TEST_KEY}/v1", f"http://127.0.0.1:9/v1?key={TEST_KEY}"):
+        result = run_cli(url, "-p", "-m", "test-model", "Go")
+        assert result.returncode == 1 and "Nothing is listening" in result.stderr
+        assert TEST_KEY not in result.stderr and TEST_KEY[:12] not in result.stderr

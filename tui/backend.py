@@ -291,7 +291,13 @@ class ChatBackend:
 
     def _scrub_error(self, error: ChatError) -> ChatError:
         """The one place every failure passes before anyone shows or keeps it."""
-        return replace(error, detail=self._redact(error.detail))
+        redact = self._redact
+        return replace(
+            error,
+            detail=redact(error.detail),
+            endpoint=redact(error.endpoint),
+            model=redact(error.model),
+        )
 
     def _scrubbed(self, event: Failed) -> Failed:
         return Failed(self._scrub_error(event.error))

@@ -116,7 +116,7 @@ def _add_usage(events: list[StreamEvent], chunk: dict[str, Any]) -> None:
     if isinstance(usage, dict):
         prompt = usage.get("prompt_tokens")
         completion = usage.get("completion_tokens")
-        if isinstance(prompt, int) and isinstance(completion, int):
+        if type(prompt) is int and type(completion) is int:  # not True, not 1.5
             events.append(UsageReport(Usage(bounded_count(prompt), bounded_count(completion))))
 
 

@@ -52,7 +52,10 @@ def tell_retry(event: Retrying, *, in_app: bool) -> str:
 
 def tell_skipped(count: int) -> str:
     events = "event" if count == 1 else "events"
-    return f"{count} {events} from the server could not be read (not valid JSON) and were left out"
+    return (
+        f"{count} {events} from the server could not be read (not valid JSON, or far too "
+        "large) and were left out"
+    )
 
 
 _TRY_AGAIN = frozenset(ErrorKind) - {

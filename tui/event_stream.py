@@ -51,8 +51,12 @@ class EventStreamDecoder:
         self._utf8 = codecs.getincrementaldecoder("utf-8")("replace")
         self._largest = largest_event
         self._at_start = True
-        self._partial = ""
-        """The line being read, not ended yet."""
+        self._partial: list[str] = []
+        """The pieces of the line being read, not ended yet: joined once it ends (joining
+        and splitting it again at every read made a long line cost its square)."""
+        self._partial_size = 0
+        self._skipping_line = False
+        """The line being read grew past `largest_event`: the rest of it is dropped."""
         self._after_cr = False
         """The last read ended with CR: an LF starting the next one belongs to it."""
         self._data: list[str] = []
@@ -71,7 +75,7 @@ class EventStreamDecoder:
         """The body ended: a last line without its line break still counts as a line, but
         an event without its blank line is discarded, as the spec says."""
         events = self._lines(self._utf8.decode(b"", final=True))
-        if self._partial:
+        if self._partial or self._skipping_line:
             events += self._lines("\n")
         self._data, self._size, self._type, self._too_big = [], 0, "", False
         return events
@@ -85,12 +89,25 @@ class EventStreamDecoder:
                 text = text[1:]
         if self._after_cr and text.startswith("\n"):
             text = text[1:]
+            if not text:
+                return []
         self._after_cr = text.endswith("\r")
-        lines = _LINE_BREAK.split(self._partial + text)
-        self._partial = lines.pop()
-        if len(self._partial) > self._largest:
-            self._partial = ""  # the rest of this line is dropped with its event
-            self._too_big = True
+        lines = _LINE_BREAK.split(text)
+        rest = lines.pop()
+        if lines:  # the line being read ended in this text
+            if self._skipping_line:
+                self._skipping_line = False
+                lines.pop(0)  # the end of the dropped line
+            elif self._partial:
+                lines[0] = "".join(self._partial) + lines[0]
+            self._partial, self._partial_size = [], 0
+        if rest and not self._skipping_line:
+            self._partial.append(rest)
+            self._partial_size += len(rest)
+            if self._partial_size > self._largest:
+                self._partial, self._partial_size = [], 0
+                self._skipping_line = True  # the rest of this line is dropped with its event
+                self._too_big = True
         events: list[ServerEvent] = []
         for line in lines:
             if line.startswith("data:"):  # the line nearly every event has: first

@@ -20,9 +20,9 @@ from tui.chat.events import (
     UsageReport,
 )
 from tui.chat.message import Usage
-from tui.completions_events import bounded_count, error_event, stream_error
+from tui.completions_events import bounded_count, error_event, error_in, stream_error
 from tui.event_stream import ServerEvent
-from tui.stream_reading import EndOfStream, parse_object
+from tui.stream_reading import EndOfStream, Unreadable, parse_object
 
 _TEXT = {"response.output_text.delta", "response.refusal.delta"}
 _THINKING = {"response.reasoning_summary_text.delta", "response.reasoning_text.delta"}
@@ -33,10 +33,12 @@ class ResponsesEvents:
     """Reads the events of a Responses API stream (see `tui.stream_reading`)."""
 
     def read(self, event: ServerEvent) -> list[StreamEvent | EndOfStream]:
-        if event.type == "error" and not event.data.lstrip().startswith("{"):
+        if event.type == "error":
             return [Failed(error_event(event.data))]
         data = parse_object(event.data)
         kind = data.get("type") or event.type
+        if not isinstance(kind, str):
+            raise Unreadable
         if kind in _TEXT or kind in _THINKING:
             delta = data.get("delta")
             if not isinstance(delta, str) or not delta:
@@ -50,8 +52,8 @@ class ResponsesEvents:
             response = data.get("response")
             error = response.get("error") if isinstance(response, dict) else None
             return [Failed(stream_error(error or "the response failed"))]
-        if kind == "error":
-            return [Failed(stream_error(data))]
+        if kind == "error" or (error := error_in(data)) is not None:
+            return [Failed(stream_error(data))]  # also a proxy's {"error": ...}, older vLLM's
         return []
 
     def read_body(self, body: dict[str, Any]) -> list[StreamEvent | EndOfStream]:
@@ -59,7 +61,8 @@ class ResponsesEvents:
         if body.get("error"):
             return [Failed(stream_error(body["error"]))]
         events: list[StreamEvent | EndOfStream] = []
-        for item in body.get("output") or []:
+        output = body.get("output")
+        for item in output if isinstance(output, list) else []:
             if not isinstance(item, dict):
                 continue
             if item.get("type") == "reasoning":
@@ -90,7 +93,7 @@ def _usage(response: dict[str, Any]) -> Iterator[StreamEvent]:
     usage = response.get("usage")
     if isinstance(usage, dict):
         prompt, completion = usage.get("input_tokens"), usage.get("output_tokens")
-        if isinstance(prompt, int) and isinstance(completion, int):
+        if type(prompt) is int and type(completion) is int:  # not True, not 1.5
             yield UsageReport(Usage(bounded_count(prompt), bounded_count(completion)))
 
 

@@ -103,19 +103,21 @@ class ReplyReader:
         self, first: bytes, body: AsyncIterator[bytes]
     ) -> AsyncGenerator[StreamEvent]:
         decoder = EventStreamDecoder()
-        pieces = decoder.feed(first)
-        while True:
-            for event in self._read(pieces):
-                yield event
-            if self.said_complete:
-                break
-            try:
-                pieces = decoder.feed(await anext(body))
-            except StopAsyncIteration:
-                for event in self._read(decoder.end()):
+        try:
+            pieces = decoder.feed(first)
+            while True:
+                for event in self._read(pieces):
                     yield event
-                break
-        self.skipped += decoder.oversized
+                if self.said_complete:
+                    break
+                try:
+                    pieces = decoder.feed(await anext(body))
+                except StopAsyncIteration:
+                    for event in self._read(decoder.end()):
+                        yield event
+                    break
+        finally:  # also when closed after an error: the count is said before it
+            self.skipped += decoder.oversized
 
     def _read(self, pieces: list[ServerEvent]) -> list[StreamEvent]:
         """The events of one read, consecutive deltas of a kind merged; stops at the end
@@ -124,7 +126,8 @@ class ReplyReader:
         for piece in pieces:
             try:
                 read = self.api.read(piece)
-            except Unreadable:
+            except (Unreadable, TypeError, AttributeError, ValueError):
+                # A shape no server should send ({"type": [1]}): left out, never a crash.
                 self.skipped += 1
                 continue
             for event in read:
@@ -161,12 +164,13 @@ class ReplyReader:
                 )
                 return
         try:
-            value = parse_object(bytes(data))
-        except Unreadable:
+            value = parse_object(bytes(data).lstrip(b"\xef\xbb\xbf \t\r\n"))
+            read = self.api.read_body(value)
+        except (Unreadable, TypeError, AttributeError, ValueError):
             start = bytes(data[:200]).decode("utf-8", "replace")
-            yield Failed(ChatError(ErrorKind.NOT_A_STREAM, f"a body that is not JSON: {start}"))
+            yield Failed(ChatError(ErrorKind.NOT_A_STREAM, f"a body that is not a reply: {start}"))
             return
-        for event in self.api.read_body(value):
+        for event in read:
             if isinstance(event, EndOfStream):
                 self.said_complete = True
             elif self._note(event):

@@ -21,9 +21,11 @@ from textual.widget import Widget
 
 
 def rows_of(line: str, width: int) -> int:
-    """How many rows `line` takes when cut every `width` cells."""
-    cells = len(line) if line.isascii() else cell_len(line)
-    return max(1, -(-cells // width))
+    """How many rows `line` takes when cut every `width` cells (a wide character that
+    would straddle the edge moves to the next row, so such a line is cut to be counted)."""
+    if line.isascii():
+        return max(1, -(-len(line) // width))
+    return len(cut(line, width))
 
 
 def cut(line: str, width: int) -> list[str]:
@@ -47,6 +49,8 @@ class PlainLines(Widget):
         self._lines: list[str] = [""]
         """The text's lines; the last one may still grow."""
         self._width = 0
+        self._cut_cache: tuple[tuple[int, int, int], list[str]] = ((-1, 0, 0), [])
+        """The last non-ASCII line cut for drawing, as (index, width, length) and pieces."""
         self._ends = array("q")
         """Per line, the row after its last at `_width` (empty until a width is known); an
         array, as a list of a million ints took 40 MB."""
@@ -87,11 +91,15 @@ class PlainLines(Widget):
         index = bisect_right(ends, y)
         if index >= len(self._lines):
             return Strip.blank(width)
-        first_row = ends[index - 1] if index else 0
-        pieces = cut(self._lines[index], width)
-        piece = pieces[y - first_row] if y - first_row < len(pieces) else ""
+        row = y - (ends[index - 1] if index else 0)
+        line = self._lines[index]
+        if line.isascii():  # a slice: cutting all of a 20 MB line for each row took seconds
+            piece = line[row * width : (row + 1) * width]
+        else:
+            if self._cut_cache[0] != (index, width, len(line)):
+                self._cut_cache = ((index, width, len(line)), cut(line, width))
+            pieces = self._cut_cache[1]
+            piece = pieces[row] if row < len(pieces) else ""
         style = self.rich_style
-        line = Strip(
-            [Segment(piece, style)], cell_len(piece) if not piece.isascii() else len(piece)
-        )
-        return line.adjust_cell_length(width, style)
+        cells = len(piece) if piece.isascii() else cell_len(piece)
+        return Strip([Segment(piece, style)], cells).adjust_cell_length(width, style)

@@ -152,15 +152,16 @@ class ReplyBody(Widget):
         if self._plain is not None:
             self._plain.append(text)
             return
-        room = MARKDOWN_LIMIT - self._markdown_chars
+        room = max(0, MARKDOWN_LIMIT - self._markdown_chars)
         if len(text) > room:
-            line_end = text.find("\n", room)
-            if line_end == -1 and len(text) > room + MARKDOWN_LIMIT:
-                line_end = room  # no line break in sight: cut anyway
-            if line_end != -1:
-                self._text_parts.append(text[: line_end + 1])
-                self._show_markdown(text[: line_end + 1], final=True)
-                self._show_plain(text[line_end + 1 :])
+            cut = text.find("\n", room) + 1  # after the line break; 0: none in sight
+            hard_limit = 2 * MARKDOWN_LIMIT - self._markdown_chars
+            if (not cut or cut > hard_limit) and len(text) > hard_limit:
+                cut = max(0, hard_limit)  # no line break in sight: cut anyway
+            if cut:
+                self._text_parts.append(text[:cut])
+                self._show_markdown(text[:cut], final=True)
+                self._show_plain(text[cut:])
                 return
         self._markdown_chars += len(text)
         self._text_parts.append(text)
