@@ -4,7 +4,7 @@ keys that do something now."""
 from __future__ import annotations
 
 from tests.openai_server import OpenAIStyleServer, StreamReply
-from tests.ui_helpers import replies, screen_text, type_and_send, wait_until
+from tests.ui_helpers import chat_screen, replies, screen_text, type_and_send, wait_until
 from tui.chat.message import Message, MessageStatus, Role, Usage
 from tui.config import Settings
 from tui.ui.app import ChatApp
@@ -33,6 +33,12 @@ async def test_the_footer_offers_stop_only_while_there_is_something_to_stop(
         assert "Stop reply" not in footer()
         await type_and_send(pilot, "Go")
         await wait_until(pilot, lambda: "Stop reply" in footer())
+        prompt = chat_screen(pilot).prompt
+        assert not prompt.cursor_blink, (
+            "a steady cursor while the reply moves: no frames of its own"
+        )
+        await wait_until(pilot, lambda: "Streaming" in chat_screen(pilot).status.text)
         await pilot.press("escape")
         await wait_until(pilot, lambda: "Stop reply" not in footer())
         assert replies(pilot)[-1].message.status is MessageStatus.STOPPED
+        assert prompt.cursor_blink

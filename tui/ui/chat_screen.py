@@ -135,7 +135,13 @@ class ChatScreen(Screen[None]):
         queued = self.query_one("#queued", Static)
         queued.display = False
         self._follower = SessionFollower(
-            self, self.session, self.log_view, self._presenter, queued, self._details_changed
+            self,
+            self.prompt,
+            self.session,
+            self.log_view,
+            self._presenter,
+            queued,
+            self._details_changed,
         )
         self.session.subscribe(self._follower)
         self.session.reply_end_barrier = lambda: next_frame(self)

@@ -33,6 +33,7 @@ class ReplyPresenter:
 
     def start(self, view: AssistantMessageView) -> None:
         self.view = view
+        view.body.on_flush = self._show_live_figures
         self._stats = ReplyStats(started=time.monotonic())
         self._next_status = 0.0
         self._retry_notice_shown = False
@@ -54,6 +55,7 @@ class ReplyPresenter:
                 view.end_reasoning()
             self._stats.on_token(now, stream_event.chunks)
             view.body.feed(stream_event.text)
+            return  # the figures change with the text's next flush (`_show_live_figures`)
         elif isinstance(stream_event, ReasoningDelta):
             self._stats.on_token(now, stream_event.chunks)
             view.feed_reasoning(stream_event.text)
@@ -64,6 +66,15 @@ class ReplyPresenter:
             self.status.show(notice)
             self._next_status = now + stream_event.delay
         if now >= self._next_status:
+            self._next_status = now + STATUS_INTERVAL
+            self.status.show(self._stats.live_text(now))
+
+    def _show_live_figures(self) -> None:
+        """After a flush of the reply: the figures at most every `STATUS_INTERVAL`, in the
+        frame the text moves in (a frame of their own, twice a second, was a sixth of the
+        frames of a slow stream)."""
+        now = time.monotonic()
+        if self.view is not None and now >= self._next_status:
             self._next_status = now + STATUS_INTERVAL
             self.status.show(self._stats.live_text(now))
 
@@ -78,6 +89,8 @@ class ReplyPresenter:
         streaming) and in the status line with the conversation's totals."""
         if self.view is not None and self.view.message is reply:
             view = self.view
+        if view is not None:
+            view.body.on_flush = None
         self.view = None
         self.last_ended = time.monotonic()
         self._stats.finish(self.last_ended)

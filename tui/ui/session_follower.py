@@ -35,6 +35,7 @@ from tui.ui.prompt_commands import tell
 from tui.ui.reply_presenter import ReplyPresenter
 from tui.ui.widgets.conversation_log import ConversationLog
 from tui.ui.widgets.message_views import AssistantMessageView
+from tui.ui.widgets.prompt_input import PromptInput
 
 QUEUED_SHOWN = 70
 """Characters of a waiting prompt shown above the prompt box."""
@@ -44,6 +45,7 @@ class SessionFollower:
     def __init__(
         self,
         screen: Screen[None],
+        prompt: PromptInput,
         session: ChatSession,
         log: ConversationLog,
         presenter: ReplyPresenter,
@@ -51,6 +53,7 @@ class SessionFollower:
         on_details: Callable[[], None],
     ) -> None:
         self.screen = screen
+        self.prompt = prompt
         self.session = session
         self.log = log
         self.presenter = presenter
@@ -82,6 +85,9 @@ class SessionFollower:
         await self._show(event)
         if isinstance(event, ReplyStarted | ReplyEnded | QueueChanged):
             self.screen.refresh_bindings()  # what Esc does has changed
+        if isinstance(event, ReplyStarted | ReplyEnded):
+            # A blinking cursor is a frame of its own twice a second, beside the reply's.
+            self.prompt.cursor_blink = isinstance(event, ReplyEnded)
 
     async def _show(self, event: SessionEvent) -> None:
         log, conversation = self.log, self.session.conversation

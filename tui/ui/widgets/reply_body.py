@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.widget import Widget
@@ -69,6 +70,9 @@ class ReplyBody(Widget):
         self._plain: PlainLines | None = None
         """The text past `MARKDOWN_LIMIT`, once there is some."""
         self.deltas_fed = 0
+        self.on_flush: Callable[[], None] | None = None
+        """Called after each flush while streaming: what else changes with the reply (the
+        status line's figures) changes in the same frame, not in one of its own."""
 
     @property
     def rendered_text(self) -> str:
@@ -145,6 +149,8 @@ class ReplyBody(Widget):
         text = "".join(self._pending)
         self._pending.clear()
         self._show(text, final=self._finishing)
+        if self.on_flush is not None:
+            self.on_flush()
         return len(text)
 
     def _show(self, text: str, *, final: bool = False) -> None:
