@@ -11,6 +11,7 @@ changes, and only when next needed."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from rich.segment import Segment
 from rich.style import Style as RichStyle
@@ -176,15 +177,35 @@ class RenderedMarkdown(Widget):
         self._highlight_later(take_languages_drawn_plain())
 
     def _look(self) -> MarkdownLook:
-        """Parts with a colour are resolved in full (over this widget's background: a
-        partial style blends see-through backgrounds wrongly); emphasis and inline code stay
+        """Parts with a colour are resolved in full, but keep their own colours as set,
+        see-through ones too (a partial style blends see-through backgrounds wrongly): they
+        blend with what they are drawn on when drawn, as in Textual's widgets, so a table,
+        fence or heading in a quote sits on the quote's shade. Emphasis and inline code stay
         partial, as Textual's Markdown has them, so they keep the background they land on."""
 
         def part(name: str) -> Style:
-            return self.get_visual_style(f"rendered-markdown--{name}")
+            resolved = self.get_visual_style(f"rendered-markdown--{name}")
+            own = self.get_component_styles(f"rendered-markdown--{name}")
+            return replace(
+                resolved,
+                background=own.background if own.has_rule("background") else None,
+                foreground=own.color if own.has_rule("color") else resolved.foreground,
+            )
 
         def emphasis(name: str) -> Style:
             return self.get_visual_style(f"rendered-markdown--{name}", partial=True)
+
+        def link() -> Style:
+            """Textual draws a link in the `link-color` of the widget it is in, whatever
+            colour the text around it has (a heading's): the same colour here."""
+            styles = self.styles
+            under = self.background_colors[1] + styles.link_background
+            colour = under + (
+                under.get_contrast_text(styles.link_color.a)
+                if styles.auto_link_color
+                else styles.link_color
+            )
+            return Style(foreground=colour) + emphasis("link")
 
         return MarkdownLook(
             text=self.get_visual_style(),
@@ -193,7 +214,7 @@ class RenderedMarkdown(Widget):
             strong=emphasis("strong"),
             strike=emphasis("strike"),
             code_inline=emphasis("code-inline"),
-            link=emphasis("link"),
+            link=link(),
             bullet=part("bullet"),
             fence=part("fence"),
             # see-through, so that a quote in a quote is a shade lighter again

@@ -1,0 +1,141 @@
+"""A stored reply draws the cells Textual's own `Markdown` widget draws, at every terminal
+width from narrow to wide, for everything a model writes: the same text in every cell, the
+same colours (within rounding) and weights."""
+
+from __future__ import annotations
+
+import pytest
+from textual.strip import Strip
+from textual.widgets import Markdown
+
+from tests.test_stored_replies import (
+    ColourCell,
+    MessageLogApp,
+    assert_same_cells,
+    cells_in,
+)
+from tui.chat import Conversation
+from tui.chat.message import MessageStatus
+from tui.gc_tuning import fewer_collections
+from tui.ui.widgets.message_log import MessageLog
+from tui.ui.widgets.message_views import AssistantMessageView
+from tui.ui.widgets.rendered_markdown import RenderedMarkdown
+
+WIDTHS = (40, 50, 60, 80, 100, 121, 160, 200)
+"""Terminal widths: the reply's text is 6 cells narrower (the log's padding, the message's
+border and padding)."""
+
+LONG_URL = "https://example.com/" + "a1b2c3d4e5" * 18
+"""200 characters with nowhere to break."""
+
+CJK = (
+    "日本語の文章はこのように続きます。漢字とひらがなとカタカナが混ざっています。"
+    "中文的句子也很长，没有空格可以换行。한국어 문장도 있습니다."  # noqa: RUF001 (a Chinese comma)
+)
+
+PROSE = (
+    "# A Title Long Enough to Wrap at the Narrowest Width Tried\n\n"
+    "Some *emphasis*, **strong**, ***both***, ~~struck~~, `inline code`, a "
+    "[link](https://example.com) and **bold with `code` and *em* inside**, in a paragraph "
+    "long enough to wrap more than once at the narrow widths.\n\n"
+    "## A heading with a [link](https://example.com) and `code`\n\n"
+    "An image ![a diagram of the flow](https://example.com/flow.png) in the text, and one "
+    "with no alt text:\n\n"
+    "![](https://example.com/no-alt.png)\n\n"
+    "Press <kbd>Ctrl</kbd>+<kbd>C</kbd> to copy; E = mc<sup>2</sup> and H<sub>2</sub>O.<br>"
+    'After a break tag.<br/>And <b>bold html</b> <span style="color:red">span</span>.\n\n'
+    '<div align="center">\n  <p>A block of HTML</p>\n</div>\n\n'
+    "### Third level\n\n"
+    "Line one  \nhard break, then a soft\nbreak.\n\n"
+    "---\n\n"
+    f"A long unbreakable word: {LONG_URL} and after it.\n\n"
+    f"{LONG_URL}\n\n"
+    f"Wide text: {CJK}\n\n"
+    "```python\ndef double(x):\n"
+    "    return x * 2  # a comment long enough to be cut at the edge\n```\n\n"
+    "```\nplain fence, no language\n  indented line\n```\n\n"
+    '```go\nfunc main() {\n\tfmt.Println("tabs, and a line long enough to wrap")\n}\n```\n\n'
+    "The end."
+)
+"""Text: headings, inline styles, images, inline and block HTML, breaks, a rule, a long
+word, wide characters, code with and without a language (and with tabs)."""
+
+STRUCTURE = (
+    "## Lists\n\n"
+    "- first item with **bold** and a tail long enough to wrap at the narrow widths\n"
+    "  - nested with `code`\n"
+    "    - third level, deep enough to wrap when the column is narrow, for certain\n"
+    "- \n"
+    "- after an empty item\n\n"
+    "1. one\n"
+    "   1. one-one\n"
+    "      - a bullet under numbers\n"
+    "10. ten\n\n"
+    "> A quote with **bold** that is long enough to wrap at the narrow widths, surely.\n"
+    ">\n"
+    "> - a list in a quote\n"
+    ">\n"
+    "> ## A heading in a quote\n"
+    ">\n"
+    "> ```\n> code in a quote\n> ```\n"
+    ">\n"
+    "> > a nested quote\n\n"
+    "Tables:\n\n"
+    "| Option | Type | Default | Description | Example |\n"
+    "|---|---|---|---|---|\n"
+    "| `max_tokens` | integer | 1024 | The most tokens the model may write in one reply "
+    "before it stops | `max_tokens = 512` |\n"
+    "| **temperature** | float | 0.7 | Higher values make the output more random, lower "
+    "values more focused | see [docs](https://example.com) |\n\n"
+    f"| name | value |\n|:---|---:|\n| {LONG_URL[:60]} | 1 |\n| 日本語 | {CJK} |\n"
+    "| | *empty on the left* |\n\n"
+    "> | in | a quote |\n> |---|---|\n> | 1 | 2 |\n\n"
+    "After the tables."
+)
+"""Structure: nested lists and quotes, and tables wide and narrow, shrunk and stretched."""
+
+DOCUMENTS = {"prose": PROSE, "structure": STRUCTURE}
+
+
+@pytest.mark.parametrize("name", list(DOCUMENTS))
+async def test_a_stored_reply_looks_like_textuals_markdown_at_every_width(name: str) -> None:
+    """The reply twice in one log, once as stored (`RenderedMarkdown`, laid out a segment
+    at a time) and once as Textual's `Markdown`, compared at each width in turn. Textual's
+    widget sits in the message itself, not in the reply body: the body's stream layout
+    keeps a height measured while the widget was still filling in, a few blank lines too
+    many that are no part of what Markdown draws."""
+    source = DOCUMENTS[name]
+    message = Conversation(model="m").start_reply("m")
+    message.content, message.status = source, MessageStatus.DONE
+    app = MessageLogApp()
+    # as while a reply streams: every frame here is a whole screen of new widgets' lines
+    with fewer_collections():
+        async with app.run_test(size=(WIDTHS[0], 400)) as pilot:
+            log = app.query_one(MessageLog)
+            stored, textual = AssistantMessageView(message), AssistantMessageView(message)
+            await log.mount_all([stored, textual])
+            markdown = Markdown(source)
+            markdown.styles.padding = 0  # as the reply's own text has none
+            await textual.body.remove()
+            await textual.mount(markdown, before=textual.outcome)
+            await pilot.pause()
+            assert stored.body.query_one(RenderedMarkdown).segment_count >= 2, "a seam in between"
+            # no taller than the two at their tallest (the narrowest): every frame is drawn whole
+            height = sum(view.outer_size.height + view.styles.margin.top for view in log.children)
+            failures: list[str] = []
+            for width in WIDTHS:
+                await pilot.resize_terminal(width, height)
+                await pilot.pause()
+                screen = app.screen._compositor.render_strips()
+                expected, actual = _cells(screen, textual), _cells(screen, stored)
+                try:
+                    assert_same_cells(expected, actual)
+                except AssertionError as error:
+                    failures.append(f"at {width} columns: {error}"[:3000])
+            assert not failures, "\n".join(failures)
+
+
+def _cells(screen: list[Strip], view: AssistantMessageView) -> list[list[ColourCell]]:
+    region = view.region
+    assert region.y >= 0 and region.bottom <= len(screen), "the whole reply is on screen"
+    return cells_in(screen, region)
