@@ -18,7 +18,7 @@ async def test_reply_and_conversation_usage_match_the_usage_chunks(
 ) -> None:
     server.queue(
         StreamReply(deltas=["One."], usage=usage(10, 5)),
-        StreamReply(deltas=["Two", " words."], usage=usage(30, 8), delay=0.05),
+        StreamReply(deltas=["Two", " words."], usage=usage(30, 18), delay=0.6),
         StreamReply(deltas=["Two again."], usage=usage(1, 1)),
         StreamReply(deltas=["Three."], usage=None),
     )
@@ -26,13 +26,14 @@ async def test_reply_and_conversation_usage_match_the_usage_chunks(
         await send_and_settle(pilot, "a")
         status = screen_text(pilot)
         assert "10 in / 5 out tokens" in status and "conversation 10 in / 5 out" in status
+        assert "tok/s" not in status, "5 tokens in a moment: a rate would mean nothing"
         await send_and_settle(pilot, "b")
         status = screen_text(pilot)
-        assert "30 in / 8 out tokens" in status and "conversation 40 in / 13 out" in status
+        assert "30 in / 18 out tokens" in status and "conversation 40 in / 23 out" in status
         assert "tok/s" in status and "first token" in status
         await pilot.press("ctrl+r")  # the replaced reply's cost still counts
-        await wait_until(pilot, lambda: "conversation 41 in / 14 out" in screen_text(pilot))
+        await wait_until(pilot, lambda: "conversation 41 in / 24 out" in screen_text(pilot))
         await send_and_settle(pilot, "c")
         status = screen_text(pilot)
         assert "server sent no usage" in status
-        assert "conversation 41 in / 14 out (+1 without usage)" in status
+        assert "conversation 41 in / 24 out (+1 without usage)" in status
