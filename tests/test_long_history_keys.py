@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from benchmarks.long_conversation import build_history
 from tests.ui_helpers import chat_screen, screen_text, wait_until
 from tui.chat.conversation import Conversation
 from tui.chat.message import MessageStatus
@@ -12,14 +13,15 @@ from tui.store import Store
 from tui.ui.app import ChatApp
 
 
-def long_history(path: Path, turns: int) -> None:
+def long_history(path: Path, turns: int, lines: int = 1) -> None:
     store = Store.open(path)
     conversation = Conversation(model="m")
     store.save_conversation(conversation, None)
     for turn in range(turns):
         store.save_message(conversation, conversation.add_user_message(f"Question {turn}"))
         reply = conversation.start_reply("m")
-        reply.content = f"Answer {turn}.\n\nSome words.\n\nEnd of answer {turn}."
+        words = "Penguins huddle." if turn == 10 else "\n\n".join(["Some words."] * lines)
+        reply.content = f"Answer {turn}.\n\n{words}\n\nEnd of answer {turn}."
         reply.status = MessageStatus.DONE
         store.save_message(conversation, reply)
     store.close()
@@ -59,3 +61,21 @@ async def test_up_on_the_first_turn_mounted_loads_earlier_ones_instead_of_wrappi
         await pilot.press("ctrl+up", *["up"] * 16)
         assert getattr(pilot.app.focused, "message", None) is log.messages[-17]
         assert "Question 12" in screen_text(pilot)
+
+
+async def test_a_message_opened_far_back_in_a_long_conversation_is_on_screen(
+    tmp_path: Path,
+) -> None:
+    """Found while measuring search: opened with no screen change in between, the log,
+    emptied and not laid out yet, looked too short to scroll, loaded the turns above the
+    message, and left it screens below."""
+    path = tmp_path / "h.sqlite3"
+    build_history(path, 400)  # replies of about 1 KB of Markdown, code blocks included
+    settings = Settings(model="m", base_url="http://127.0.0.1:9/v1", api_key="k", db_path=path)
+    async with ChatApp(settings).run_test(size=(120, 40)) as pilot:
+        await pilot.pause(2)  # settled: the first frames drawn, the client library loaded
+        session = chat_screen(pilot).session
+        assert session.store is not None
+        [hit] = session.store.search("Question 100")
+        await session.open(hit.conversation_id, hit.message_id)
+        await wait_until(pilot, lambda: "Question 100: how does part 100" in screen_text(pilot))

@@ -17,6 +17,7 @@ from textual.widget import Widget
 
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, MessageStatus, Role
+from tui.ui.frames import next_frame
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import AssistantMessageView, NoticeView, UserMessageView
 
@@ -24,6 +25,8 @@ RESUMED_MESSAGES_SHOWN = 12
 SCROLL_BATCH = 4
 """Turns mounted (and unmounted at the other end) per step while scrolling: each costs
 layout and styling, so small steps keep every stall short."""
+TURN_ABOVE_FOCUS = 2
+"""Messages shown above one opened from far back (a search hit, Home)."""
 MOST_MOUNTED_MESSAGES = 24
 """Beyond this many mounted turns, those farthest from where the user reads are unmounted."""
 
@@ -82,7 +85,9 @@ class ConversationLog(MessageLog):
             return []
         first = self._first_of_a_screenful(messages)
         if focus is not None and focus in messages:
-            first = min(first, messages.index(focus))
+            # A turn above it too: scrolled to the focus, the log is not at its top, so
+            # scrolling up from there reaches the top and loads earlier turns.
+            first = min(first, max(0, messages.index(focus) - TURN_ABOVE_FOCUS))
         self.first_shown = first
         # From a message far back (Home, a search hit), a screenful: `fill` adds more.
         last = min(len(messages), first + RESUMED_MESSAGES_SHOWN)
@@ -126,14 +131,22 @@ class ConversationLog(MessageLog):
 
     async def _show(self, conversation: Conversation, focus: Message | None = None) -> None:
         self.conversation = conversation
+        # At the top before the old views go, without telling anyone: the drop to 0 that
+        # emptying the log causes is not the user reaching the top (it loaded earlier
+        # turns above a search hit, and the hit ended up screens below).
+        self.set_reactive(MessageLog.scroll_y, 0)
+        self.set_reactive(MessageLog.scroll_target_y, 0)
         await self.drop(list(self.query(".message, .earlier")))
         views = self.window_views(focus)
         self.anchor(self.end_shown is None)
-        self.mount_all(views)
-        self.screen.call_after_refresh(self.fill)
+        await self.mount_all(views)
         target = next((v for v in views if getattr(v, "message", None) is focus), None)
         if focus is not None and target is not None:
-            self.screen.call_after_refresh(self._bring_to_top, target)
+            # Laid out first: scrolled before that, the log had no height to scroll, and
+            # `fill` then took it for too short and loaded turns above the focus.
+            await next_frame(self)
+            self._bring_to_top(target)
+        self.screen.call_after_refresh(self.fill)
 
     def _bring_to_top(self, view: Widget) -> None:
         """Scrolls `view` to the top of the log, if the log is long enough to scroll."""
