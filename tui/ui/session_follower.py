@@ -37,6 +37,8 @@ from tui.ui.widgets.conversation_log import ConversationLog
 from tui.ui.widgets.message_views import AssistantMessageView
 from tui.ui.widgets.prompt_input import PromptInput
 
+FOOTER_AFTER_END = 0.2
+"""Seconds after a reply ends before the footer drops "Stop reply"."""
 QUEUED_SHOWN = 70
 """Characters of a waiting prompt shown above the prompt box."""
 
@@ -83,8 +85,12 @@ class SessionFollower:
 
     async def _apply(self, event: SessionEvent) -> None:
         await self._show(event)
-        if isinstance(event, ReplyStarted | ReplyEnded | QueueChanged):
-            self.screen.refresh_bindings()  # what Esc does has changed
+        if isinstance(event, ReplyEnded):
+            # What Esc does has changed, and the footer rebuilds itself to say so (tens of
+            # milliseconds): not in the frame that shows the reply's end, which it held up.
+            self.screen.set_timer(FOOTER_AFTER_END, self.screen.refresh_bindings)
+        elif isinstance(event, ReplyStarted | QueueChanged):
+            self.screen.refresh_bindings()
         if isinstance(event, ReplyStarted | ReplyEnded):
             # A blinking cursor is a frame of its own twice a second, beside the reply's.
             self.prompt.cursor_blink = isinstance(event, ReplyEnded)
