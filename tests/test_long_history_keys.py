@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.pilot import Pilot
+
 from benchmarks.long_conversation import build_history
 from tests.ui_helpers import chat_screen, screen_text, wait_until
 from tui.chat.conversation import Conversation
-from tui.chat.message import MessageStatus
+from tui.chat.message import Message, MessageStatus
 from tui.config import Settings
 from tui.store import Store
 from tui.ui.app import ChatApp
@@ -27,25 +29,34 @@ def long_history(path: Path, turns: int, lines: int = 1) -> None:
     store.close()
 
 
+def offline(path: Path) -> Settings:
+    """Settings for a stored history, with no server needed."""
+    return Settings(model="m", base_url="http://127.0.0.1:9/v1", api_key="k", db_path=path)
+
+
+def selected(pilot: Pilot) -> Message | None:
+    """The message selected in the log, if any."""
+    return getattr(pilot.app.focused, "message", None)
+
+
 async def test_home_and_end_select_the_first_and_last_message_of_the_conversation(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "h.sqlite3"
     long_history(path, 150)
-    settings = Settings(model="m", base_url="http://127.0.0.1:9/v1", api_key="k", db_path=path)
+    settings = offline(path)
     async with ChatApp(settings, continue_last=True).run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: "End of answer 149." in screen_text(pilot))
         log = chat_screen(pilot).log_view
         assert log.first_shown > 200, "only the end is mounted"
         await pilot.press("ctrl+up", "home")
         await wait_until(pilot, lambda: "Question 0" in screen_text(pilot))
-        focused = pilot.app.focused
-        assert getattr(focused, "message", None) is log.messages[0]
+        assert selected(pilot) is log.messages[0]
         await pilot.press("down")
-        assert getattr(pilot.app.focused, "message", None) is log.messages[1]
+        assert selected(pilot) is log.messages[1]
         await pilot.press("end")
         await wait_until(pilot, lambda: "End of answer 149." in screen_text(pilot))
-        assert getattr(pilot.app.focused, "message", None) is log.messages[-1]
+        assert selected(pilot) is log.messages[-1]
 
 
 async def test_up_on_the_first_turn_mounted_loads_earlier_ones_instead_of_wrapping(
@@ -53,13 +64,13 @@ async def test_up_on_the_first_turn_mounted_loads_earlier_ones_instead_of_wrappi
 ) -> None:
     path = tmp_path / "h.sqlite3"
     long_history(path, 20)
-    settings = Settings(model="m", base_url="http://127.0.0.1:9/v1", api_key="k", db_path=path)
+    settings = offline(path)
     async with ChatApp(settings, continue_last=True).run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: "End of answer 19." in screen_text(pilot))
         log = chat_screen(pilot).log_view
         assert log.first_shown > 20, "the turns to step into are not mounted yet"
         await pilot.press("ctrl+up", *["up"] * 16)
-        assert getattr(pilot.app.focused, "message", None) is log.messages[-17]
+        assert selected(pilot) is log.messages[-17]
         assert "Question 12" in screen_text(pilot)
 
 
@@ -71,7 +82,7 @@ async def test_a_message_opened_far_back_in_a_long_conversation_is_on_screen(
     message, and left it screens below."""
     path = tmp_path / "h.sqlite3"
     build_history(path, 400)  # replies of about 1 KB of Markdown, code blocks included
-    settings = Settings(model="m", base_url="http://127.0.0.1:9/v1", api_key="k", db_path=path)
+    settings = offline(path)
     async with ChatApp(settings).run_test(size=(120, 40)) as pilot:
         await pilot.pause(2)  # settled: the first frames drawn, the client library loaded
         session = chat_screen(pilot).session

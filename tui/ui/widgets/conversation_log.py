@@ -220,11 +220,7 @@ class ConversationLog(MessageLog):
             self.post_message(self.Filled())
 
     async def _show_more_then_fill(self, *, earlier: bool) -> None:
-        async with self._changing:
-            if earlier:
-                await self._show_earlier(keep_reading_position=False)
-            else:
-                await self._show_later()
+        await self.show_more(earlier=earlier, keep_reading_position=False)
         self.screen.call_after_refresh(self.fill)
 
     # Sliding the window as the user scrolls --------------------------------------------
@@ -272,12 +268,12 @@ class ConversationLog(MessageLog):
         if keep_reading_position:
             self.screen.call_after_refresh(stay_at_the_same_turn)
 
-    async def show_more(self, *, earlier: bool) -> None:
+    async def show_more(self, *, earlier: bool, keep_reading_position: bool = True) -> None:
         """A batch of the turns above (or below) those mounted, wherever the log is
-        scrolled: for keys that step past the mounted turns."""
+        scrolled: for keys that step past the mounted turns, and to fill a short log."""
         async with self._changing:
             if earlier:
-                await self._show_earlier(keep_reading_position=True)
+                await self._show_earlier(keep_reading_position=keep_reading_position)
             else:
                 await self._show_later(anywhere=True)
 
