@@ -4,6 +4,7 @@ typed or received is lost, a healthy file is never set aside, and the user is to
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import json
 import os
 import shutil
@@ -27,8 +28,6 @@ from tui.session import ChatSession
 from tui.store import Store
 from tui.ui.app import APP_BUSY_TIMEOUT, ChatApp
 from tui.ui.unsaved_screen import UnsavedChangesScreen
-
-NOBODY = 65534
 
 
 @contextmanager
@@ -219,21 +218,41 @@ async def test_ctrl_q_in_the_unsaved_changes_dialog_quits_without_them(
         await wait_until(pilot, lambda: not app.is_running)
 
 
+def drop_permission_overrides() -> None:
+    """Makes root obey file permissions like anyone else: drops the capabilities that let
+    it ignore them (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER). It stays the owner
+    of what it owns, so it can still read the checkout wherever it lives (a drop to
+    `nobody` could not read a checkout in a private temporary folder)."""
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_uint32) for name in ("effective", "permitted", "inherit")]
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    header, data = Header(0x20080522, 0), (Data * 2)()  # _LINUX_CAPABILITY_VERSION_3
+    if libc.capget(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capget")
+    overrides = (1 << 1) | (1 << 2) | (1 << 3)
+    for half in data:
+        half.effective &= ~overrides
+        half.permitted &= ~overrides
+    if libc.capset(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
+
+
 def where_permissions_apply(check: Callable[[Path], Awaitable[str]], path: Path) -> str:
     """Runs `check(path)` in a child process whose file permissions are enforced (root
-    ignores them: the child drops to `nobody`) and returns what it reported. Forked, not
-    started anew, as the interpreter may live where `nobody` cannot read it; so the child
-    first runs the check on a writable copy, as root, to load every module it needs."""
+    ignores them: the child drops the capabilities that let it) and returns what it
+    reported."""
     reader, writer = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns into pytest
         report = "child failed"
         try:
             if os.geteuid() == 0:
-                with tempfile.TemporaryDirectory() as folder:
-                    asyncio.run(check(Path(folder) / path.name))
-                os.setgid(NOBODY)
-                os.setuid(NOBODY)
+                drop_permission_overrides()
             report = asyncio.run(check(path))
         except BaseException as error:  # reported to the parent as text
             cause = error.__cause__ or error
@@ -250,12 +269,11 @@ def where_permissions_apply(check: Callable[[Path], Awaitable[str]], path: Path)
 
 @pytest.fixture
 def read_only_folder() -> Iterator[Path]:
-    """A folder holding a history, which the child may read but not write. Not under
-    pytest's own temporary folder, which only root may enter."""
+    """A folder holding a history, which the child may read but not write."""
     folder = Path(tempfile.mkdtemp())
     folder.chmod(0o755)
     make_history(folder / "h.sqlite3")
-    (folder / "h.sqlite3").chmod(0o644)
+    (folder / "h.sqlite3").chmod(0o444)
     folder.chmod(0o555)
     yield folder
     folder.chmod(0o755)
