@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from textual._styles_cache import StylesCache
+from textual.app import App, ComposeResult
+from textual.containers import Vertical, VerticalScroll
 from textual.geometry import Region
+from textual.screen import Screen
 from textual.strip import Strip
+from textual.widgets import Static
 
-from tui.ui.textual_workarounds import mark_only_cached_lines_dirty, private_shapes_present
+from tui.ui.textual_workarounds import (
+    lay_out_once_per_frame,
+    mark_only_cached_lines_dirty,
+    private_shapes_present,
+)
 
 
 def test_refreshing_a_tall_widget_marks_only_the_lines_it_has_drawn() -> None:
@@ -26,3 +34,49 @@ def test_the_private_shapes_the_workarounds_rely_on_are_in_the_installed_textual
     """If a Textual release changes them, the patches switch themselves off; this says so
     loudly instead, so the bound in pyproject.toml is moved on purpose."""
     assert private_shapes_present()
+
+
+class GrowingApp(App[None]):
+    """Text in auto-height containers inside an anchored log, like a streaming reply."""
+
+    CSS = "#reply { height: auto; }"
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="log"):
+            yield Static("question", id="question")
+            with Vertical(id="reply"):
+                yield Static("", id="body")
+
+    def on_mount(self) -> None:
+        self.query_one("#log", VerticalScroll).anchor()
+
+
+async def test_text_that_grows_is_laid_out_in_one_frame_and_the_log_follows_it() -> None:
+    """Before the workaround, each growth cost a second reflow a frame later (the
+    ancestors' sizes changing asked for a layout again): two frames per flush."""
+    lay_out_once_per_frame()
+    app = GrowingApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        reflows: list[int] = []
+        refresh_layout = Screen._refresh_layout
+
+        def counted(screen: Screen[object], *args: object, **kwargs: object) -> None:
+            reflows.append(1)
+            refresh_layout(screen, *args, **kwargs)  # type: ignore[arg-type]
+
+        Screen._refresh_layout = counted  # type: ignore[method-assign]
+        try:
+            for step in range(1, 6):
+                text = "\n".join(f"line {n}" for n in range(step * 10))
+                app.query_one("#body", Static).update(text)
+                await pilot.pause(0.1)
+        finally:
+            Screen._refresh_layout = refresh_layout  # type: ignore[method-assign]
+        log = app.query_one("#log", VerticalScroll)
+        assert app.query_one("#reply").size.height == 50
+        assert log.virtual_size.height == 51
+        assert log.scroll_y == log.max_scroll_y == 41, "the log follows the end"
+        # One per growth, and one more when the scrollbar appears (it narrows the log);
+        # without the workaround, 11.
+        assert len(reflows) <= 6, f"one reflow per growth, not {len(reflows)}"

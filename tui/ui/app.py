@@ -19,11 +19,16 @@ from tui.session import ChatSession
 from tui.store import Store, StoreUnavailable
 from tui.ui.chat_screen import ChatScreen
 from tui.ui.help_screen import readable_key
-from tui.ui.textual_workarounds import index_tall_regions_once, mark_only_cached_lines_dirty
+from tui.ui.textual_workarounds import (
+    index_tall_regions_once,
+    lay_out_once_per_frame,
+    mark_only_cached_lines_dirty,
+)
 from tui.ui.unsaved_screen import UnsavedChangesScreen
 
 mark_only_cached_lines_dirty()
 index_tall_regions_once()
+lay_out_once_per_frame()
 
 
 class ChatApp(App[None]):
