@@ -28,12 +28,13 @@ from tui.chat.events import (
     ReasoningDelta,
     Retrying,
     StreamEvent,
+    ToolCallDelta,
 )
 from tui.completions_events import CompletionsEvents, is_about_context_length
 from tui.config import Settings
 from tui.error_words import tell
 from tui.redaction import Redactor, url_secrets
-from tui.responses_events import ResponsesEvents
+from tui.responses_events import ResponsesEvents, responses_input, responses_tools
 from tui.stream_reading import ReplyReader
 
 if TYPE_CHECKING:
@@ -100,7 +101,10 @@ class ChatBackend:
             self._client = None
 
     async def stream_reply(
-        self, messages: Sequence[dict[str, str]], model: str
+        self,
+        messages: Sequence[dict[str, Any]],
+        model: str,
+        tools: Sequence[dict[str, Any]] = (),
     ) -> AsyncIterator[StreamEvent]:
         """Yields the reply's events; always ends with `Finished` or `Failed`.
 
@@ -120,7 +124,7 @@ class ChatBackend:
         attempts = max(0, self.settings.max_retries) + 1
         for attempt in range(1, attempts + 1):
             failure: list[_AttemptFailure] = []
-            async for event in self._attempt(client, messages, model, failure):
+            async for event in self._attempt(client, messages, model, tools, failure):
                 yield self._scrubbed(event) if isinstance(event, Failed) else event
             if not failure:
                 return
@@ -134,8 +138,9 @@ class ChatBackend:
     async def _attempt(
         self,
         client: openai.AsyncOpenAI,
-        messages: Sequence[dict[str, str]],
+        messages: Sequence[dict[str, Any]],
         model: str,
+        tools: Sequence[dict[str, Any]],
         failure: list[_AttemptFailure],
     ) -> AsyncIterator[StreamEvent]:
         """One request. A failure that may be retried is put in `failure` instead of being
@@ -145,12 +150,12 @@ class ChatBackend:
 
         received_anything = False
         try:
-            async with self._request(client, messages, model) as response:
+            async with self._request(client, messages, model, tools) as response:
                 reader = ReplyReader(
                     ResponsesEvents() if self.settings.api == "responses" else CompletionsEvents()
                 )
                 async for event in reader.events(response.iter_bytes()):
-                    if isinstance(event, ContentDelta | ReasoningDelta):
+                    if isinstance(event, ContentDelta | ReasoningDelta | ToolCallDelta):
                         received_anything = True
                     yield event
         except openai.APIStatusError as error:
@@ -181,11 +186,16 @@ class ChatBackend:
             yield Failed(ChatError(ErrorKind.REQUEST_FAILED, self._scrub(str(error))))
 
     def _request(
-        self, client: openai.AsyncOpenAI, messages: Sequence[dict[str, str]], model: str
+        self,
+        client: openai.AsyncOpenAI,
+        messages: Sequence[dict[str, Any]],
+        model: str,
+        tools: Sequence[dict[str, Any]],
     ) -> Any:
         """The streaming request, as an async context manager giving the raw response.
         The history is already in the wire format: plain dicts, not the SDK's TypedDicts,
-        which its overloads insist on."""
+        which its overloads insist on. Tools go only when there are some: an empty list
+        is refused by some servers."""
         params = dict(self.settings.params)
         if self.settings.api != "responses":
             return client.chat.completions.with_streaming_response.create(  # type: ignore[call-overload]
@@ -193,14 +203,16 @@ class ChatBackend:
                 messages=list(messages),
                 stream=True,
                 stream_options={"include_usage": True},
+                **({"tools": list(tools)} if tools else {}),
                 extra_body=params or None,
             )
         reasoning = reasoning_request(params)
         return client.responses.with_streaming_response.create(  # type: ignore[call-overload]
             model=model,
-            input=list(messages),
+            input=responses_input(messages),
             stream=True,
             **({"reasoning": reasoning} if reasoning else {}),
+            **({"tools": responses_tools(tools)} if tools else {}),
             extra_body=params or None,
         )
 

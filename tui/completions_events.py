@@ -10,6 +10,7 @@ and a chunk carrying both an error and a finish reason (OpenRouter): the error w
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tui.chat.events import (
@@ -20,6 +21,7 @@ from tui.chat.events import (
     Finished,
     ReasoningDelta,
     StreamEvent,
+    ToolCallDelta,
     UsageReport,
 )
 from tui.chat.message import Usage
@@ -131,9 +133,38 @@ def _add_choice(events: list[StreamEvent], choice: dict[str, Any], delta: object
         refusal = delta.get("refusal")
         if refusal and isinstance(refusal, str):
             events.append(ContentDelta(refusal))
+        tool_calls = delta.get("tool_calls")
+        if tool_calls and isinstance(tool_calls, list):
+            _add_tool_calls(events, tool_calls)
     finish_reason = choice.get("finish_reason")
     if finish_reason and isinstance(finish_reason, str):
         events.append(Finished(finish_reason))
+
+
+def _add_tool_calls(events: list[StreamEvent], tool_calls: list[Any]) -> None:
+    """`delta.tool_calls` (or a whole message's `tool_calls`): pieces by `index`; a server
+    that leaves the index out sends one call at a time, or numbers them by position."""
+    for position, call in enumerate(tool_calls):
+        if not isinstance(call, dict):
+            continue
+        index = call.get("index")
+        function = call.get("function")
+        function = function if isinstance(function, dict) else {}
+        arguments = function.get("arguments")
+        if isinstance(arguments, dict):  # some servers send an object, not its JSON text
+            arguments = json.dumps(arguments)
+        events.append(
+            ToolCallDelta(
+                index if type(index) is int else position,
+                _text(call.get("id")),
+                _text(function.get("name")),
+                arguments if isinstance(arguments, str) else "",
+            )
+        )
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 class CompletionsEvents:

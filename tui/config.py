@@ -15,6 +15,7 @@ from typing import Any
 import platformdirs
 
 from tui.redaction import without_credentials
+from tui.tools.config import ToolLimits, ToolServerConfig
 
 APP_NAME = "tui-chat"
 OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -61,6 +62,9 @@ class Settings:
     """Command id -> keys, from the config file's [keymap] (checked against tui.commands)."""
     config_path: Path | None = None
     """The config file that was read, if any."""
+    tool_servers: tuple[ToolServerConfig, ...] = ()
+    """MCP servers from the config file's [mcp_servers.NAME] tables."""
+    tool_limits: ToolLimits = field(default_factory=ToolLimits)
     notices: tuple[str, ...] = ()
     """Things about the settings the user should know at start (a key variable not set)."""
 

@@ -25,6 +25,7 @@ from typing import Any
 from tui.commands import keymap_problems
 from tui.config import Settings, apply_flags, settings_from_environment
 from tui.private_files import make_private_folder
+from tui.tools.config import ToolConfigProblem, read_tool_limits, read_tool_servers
 
 TOP_LEVEL_KEYS = {
     "default_profile": str,
@@ -33,6 +34,8 @@ TOP_LEVEL_KEYS = {
     "system_prompts": dict,
     "profiles": dict,
     "keymap": dict,
+    "mcp_servers": dict,
+    "tools": dict,
 }
 PROFILE_KEYS = {
     "base_url": str,
@@ -239,6 +242,7 @@ def _check(config: ConfigFile) -> None:
             f"[keymap] {command_id!r}: {problem}",
             _line_of(config, command_id, "keymap"),
         )
+    _check_tools(config)
     default = data.get("default_profile")
     if default is not None and default not in profiles:
         raise ConfigError(
@@ -337,6 +341,15 @@ def load_settings(
     )
 
 
+def _check_tools(config: ConfigFile) -> None:
+    data = config.data
+    try:
+        read_tool_servers(data.get("mcp_servers", {}), env={})
+        read_tool_limits(data.get("tools", {}))
+    except ToolConfigProblem as problem:
+        raise ConfigError(config.path, str(problem), _line_of(config, problem.key or "")) from None
+
+
 def _apply_file(
     settings: Settings, config: ConfigFile, chosen: str | None, env: Mapping[str, str]
 ) -> tuple[Settings, bool]:
@@ -347,6 +360,8 @@ def _apply_file(
         system_prompt=data.get("system_prompt"),
         system_prompts=dict(data.get("system_prompts", {})),
         keymap=flat_keymap(data.get("keymap", {})),
+        tool_servers=read_tool_servers(data.get("mcp_servers", {}), env),
+        tool_limits=read_tool_limits(data.get("tools", {})),
     )
     profiles = data.get("profiles", {})
     name = chosen or data.get("default_profile")

@@ -8,7 +8,7 @@ reasoning. Read from the raw JSON, like Chat Completions (see `tui.completions_e
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from tui.chat.events import (
@@ -17,6 +17,7 @@ from tui.chat.events import (
     Finished,
     ReasoningDelta,
     StreamEvent,
+    ToolCallDelta,
     UsageReport,
 )
 from tui.chat.message import Usage
@@ -44,6 +45,20 @@ class ResponsesEvents:
             if not isinstance(delta, str) or not delta:
                 return []
             return [ContentDelta(delta) if kind in _TEXT else ReasoningDelta(delta)]
+        if kind == "response.function_call_arguments.delta":
+            index, delta = data.get("output_index"), data.get("delta")
+            if type(index) is int and isinstance(delta, str) and delta:
+                return [ToolCallDelta(index, arguments=delta)]
+            return []
+        if kind == "response.output_item.added":
+            item, index = data.get("item"), data.get("output_index")
+            if (
+                isinstance(item, dict)
+                and item.get("type") == "function_call"
+                and type(index) is int
+            ):
+                return [_function_call(index, item)]
+            return []
         if kind == "response.reasoning_summary_part.added" and data.get("summary_index"):
             return [ReasoningDelta("\n\n")]  # the summary's next paragraph
         if kind in ("response.completed", "response.incomplete"):
@@ -69,6 +84,8 @@ class ResponsesEvents:
                 events.extend(ReasoningDelta(text) for text in _texts(item.get("summary")))
             elif item.get("type") == "message":
                 events.extend(ContentDelta(text) for text in _texts(item.get("content")))
+            elif item.get("type") == "function_call":
+                events.append(_function_call(len(events), item))
         if body.get("status") in ("completed", "incomplete"):
             events.extend(_ending(body))
         else:
@@ -103,3 +120,53 @@ def _texts(parts: object) -> Iterator[str]:
             text = part.get("text") or part.get("refusal")
             if isinstance(text, str) and text:
                 yield text
+
+
+def _function_call(index: int, item: dict[str, Any]) -> ToolCallDelta:
+    call_id, name, arguments = item.get("call_id"), item.get("name"), item.get("arguments")
+    return ToolCallDelta(
+        index,
+        call_id if isinstance(call_id, str) else "",
+        name if isinstance(name, str) else "",
+        arguments if isinstance(arguments, str) else "",
+    )
+
+
+def responses_input(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chat Completions history (see `tui.chat.wire`) as Responses API input: an assistant
+    turn's tool calls become `function_call` items, a `tool` message its
+    `function_call_output`."""
+    items: list[dict[str, Any]] = []
+    for message in messages:
+        role = message.get("role")
+        if role == "tool":
+            items.append(
+                {
+                    "type": "function_call_output",
+                    "call_id": message.get("tool_call_id", ""),
+                    "output": message.get("content") or "",
+                }
+            )
+            continue
+        calls = message.get("tool_calls")
+        if role == "assistant" and calls:
+            if message.get("content"):
+                items.append({"role": "assistant", "content": message["content"]})
+            for call in calls:
+                function = call.get("function", {})
+                items.append(
+                    {
+                        "type": "function_call",
+                        "call_id": call.get("id", ""),
+                        "name": function.get("name", ""),
+                        "arguments": function.get("arguments", "{}"),
+                    }
+                )
+            continue
+        items.append(message)
+    return items
+
+
+def responses_tools(tools: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chat Completions tool definitions in the Responses API's flat shape."""
+    return [{"type": "function", **tool.get("function", {})} for tool in tools]

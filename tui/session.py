@@ -29,9 +29,11 @@ from tui.chat.events import (
     Finished,
     ReasoningDelta,
     SkippedEvents,
+    ToolCallDelta,
     UsageReport,
 )
-from tui.chat.message import Message, MessageStatus, Role
+from tui.chat.message import Message, MessageStatus, Role, Usage
+from tui.chat.parts import ToolOutcome, ToolResultPart
 from tui.chat.session_events import (
     ConversationOpened,
     DetailsChanged,
@@ -42,11 +44,14 @@ from tui.chat.session_events import (
     ReplyProgress,
     ReplyStarted,
     SessionEvent,
+    ToolsChanged,
 )
+from tui.chat.wire import wire_messages
 from tui.config import Settings
 from tui.error_words import summary
 from tui.gc_tuning import fewer_collections
 from tui.session_saving import Saver
+from tui.tool_calls import StreamedCalls, ToolCaller
 
 if TYPE_CHECKING:
     from tui.store import Store
@@ -74,6 +79,7 @@ class ChatSession:
         backend: ChatBackend | None = None,
         conversation: Conversation | None = None,
         reopen_store: Callable[[], Store] | None = None,
+        tools: ToolCaller | None = None,
     ) -> None:
         """`store` None with `reopen_store`: the history could not be opened; the session
         keeps everything in memory and writes it once `reopen_store` succeeds. `store` None
@@ -92,6 +98,8 @@ class ChatSession:
         self._reply_task: asyncio.Task[None] | None = None
         self._streaming: Message | None = None
         self._queued_task: asyncio.Task[None] | None = None
+        self.tools = tools
+        """Tool calls through MCP servers, when any are configured."""
 
     def _fresh_conversation(self) -> Conversation:
         return Conversation(system_prompt=self.settings.system_prompt, model=self.settings.model)
@@ -218,44 +226,34 @@ class ChatSession:
                 await self._queued_task
 
     async def _stream(self, reply: Message) -> None:
-        """Streams one reply into `reply`; every way out leaves it final and stored."""
-        history = self.conversation.request_messages(until=reply)
+        """Streams one reply into `reply`, round after round while the model calls tools;
+        every way out leaves it final and stored."""
         started = time.monotonic()
-        text: list[str] = []
-        thinking: list[str] = []
         error: ChatError | None = None
-        next_save = started + SAVE_INTERVAL
         try:
             with fewer_collections():
                 try:
-                    async for event in self.backend.stream_reply(history, reply.model or ""):
-                        if isinstance(event, ContentDelta | ReasoningDelta):
-                            if reply.time_to_first_token is None:
-                                reply.time_to_first_token = time.monotonic() - started
-                            (text if isinstance(event, ContentDelta) else thinking).append(
-                                event.text
-                            )
-                        elif isinstance(event, UsageReport):
-                            reply.usage = event.usage
-                        elif isinstance(event, Finished):
-                            reply.finish_reason = event.reason
-                            reply.status = MessageStatus.DONE
-                        elif isinstance(event, Failed):
-                            error = event.error
-                            reply.status = MessageStatus.ERROR
-                            reply.error = summary(error)
-                        elif isinstance(event, SkippedEvents):
-                            reply.skipped_events = event.count
-                        self._emit(ReplyProgress(reply, event))
-                        now = time.monotonic()
-                        if now >= next_save:
-                            next_save = now + SAVE_INTERVAL
-                            _take_pieces(reply, text, thinking)
-                            self._persist(reply)
+                    rounds = 0
+                    while True:
+                        error = await self._stream_round(reply, started)
+                        if error is not None or not reply.unanswered_calls():
+                            break
+                        if self.tools is None or rounds >= self.settings.tool_limits.max_rounds:
+                            break
+                        rounds += 1
+                        reply.status = MessageStatus.STREAMING
+                        await self.tools.answer(
+                            reply,
+                            self.tools.catalog(self.conversation.tools),
+                            self.conversation.tools,
+                            self._emit,
+                            lambda: self._persist(reply),
+                            self._save_tool_choices,
+                        )
                 finally:
                     if reply.status is MessageStatus.STREAMING:
                         reply.status = MessageStatus.STOPPED
-                    _take_pieces(reply, text, thinking)
+                    self._close_calls(reply, error)
                     reply.duration = time.monotonic() - started
                     self._emit(ReplyEnded(reply, error))
                     # Shielded: Esc or Ctrl+R arriving now must not cut the last save short.
@@ -265,6 +263,71 @@ class ChatSession:
         finally:
             if self.queued is not None:
                 self._queued_task = asyncio.get_running_loop().create_task(self._send_queued())
+
+    async def _stream_round(self, reply: Message, started: float) -> ChatError | None:
+        """One request: its text, thinking and tool calls go into `reply`."""
+        limit = self.settings.tool_limits.result_limit
+        history = self.conversation.request_messages(until=reply, result_limit=limit)
+        history += wire_messages(None, [reply], limit)  # this reply's earlier rounds
+        catalog = self.tools.catalog(self.conversation.tools) if self.tools else None
+        definitions = catalog.definitions() if catalog else []
+        text: list[str] = []
+        thinking: list[str] = []
+        calls = StreamedCalls(reply)
+        error: ChatError | None = None
+        next_save = time.monotonic() + SAVE_INTERVAL
+        try:
+            async for event in self.backend.stream_reply(history, reply.model or "", definitions):
+                if isinstance(event, ContentDelta | ReasoningDelta):
+                    if reply.time_to_first_token is None:
+                        reply.time_to_first_token = time.monotonic() - started
+                    (text if isinstance(event, ContentDelta) else thinking).append(event.text)
+                elif isinstance(event, ToolCallDelta):
+                    _take_pieces(reply, text, thinking)  # the text before the call first
+                    calls.add(event)
+                    self._emit(ToolsChanged(reply))
+                elif isinstance(event, UsageReport):
+                    reply.usage = _added(reply.usage, event.usage)
+                elif isinstance(event, Finished):
+                    reply.finish_reason = event.reason
+                    reply.status = MessageStatus.DONE
+                elif isinstance(event, Failed):
+                    error = event.error
+                    reply.status = MessageStatus.ERROR
+                    reply.error = summary(error)
+                elif isinstance(event, SkippedEvents):
+                    reply.skipped_events += event.count
+                self._emit(ReplyProgress(reply, event))
+                now = time.monotonic()
+                if now >= next_save:
+                    next_save = now + SAVE_INTERVAL
+                    _take_pieces(reply, text, thinking)
+                    self._persist(reply)
+        finally:
+            _take_pieces(reply, text, thinking)
+        return error
+
+    def _close_calls(self, reply: Message, error: ChatError | None) -> None:
+        """Gives every call left unanswered a result saying why it did not run."""
+        calls = reply.unanswered_calls()
+        if not calls:
+            return
+        if reply.status is MessageStatus.STOPPED:
+            outcome, why = ToolOutcome.STOPPED, ""
+        elif error is not None:
+            outcome, why = ToolOutcome.FAILED, "the reply failed before the call could run"
+        elif self.tools is None:
+            outcome, why = ToolOutcome.FAILED, "no tool servers are set up in this session"
+        else:
+            rounds = self.settings.tool_limits.max_rounds
+            outcome, why = ToolOutcome.FAILED, f"not run: the limit of {rounds} tool rounds"
+        for call in calls:
+            reply.parts.append(ToolResultPart(call.call_id, outcome, why))
+        self._emit(ToolsChanged(reply))
+
+    def _save_tool_choices(self) -> None:
+        self._save_details(tool_choices=self.conversation.tools.to_text())
+        self._emit(DetailsChanged(self.conversation))
 
     async def _send_queued(self) -> None:
         async with self._commands:
@@ -419,8 +482,18 @@ def _take_pieces(reply: Message, text: list[str], thinking: list[str]) -> None:
     """Moves what streamed in since the last call into the reply's parts, in one append
     per part (joining the whole reply at every save would cost its length each time)."""
     if thinking:
-        reply.reasoning = reply.reasoning + "".join(thinking)
+        reply.add_reasoning("".join(thinking))
         thinking.clear()
     if text:
-        reply.content = reply.content + "".join(text)
+        reply.add_text("".join(text))
         text.clear()
+
+
+def _added(before: Usage | None, usage: Usage) -> Usage:
+    """A reply of several rounds costs what all its requests cost."""
+    if before is None:
+        return usage
+    return Usage(
+        before.prompt_tokens + usage.prompt_tokens,
+        before.completion_tokens + usage.completion_tokens,
+    )

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message
+from tui.chat.parts import APPENDED_KINDS
 from tui.store_file import StoreUnavailable, open_history
 from tui.store_schema import MIGRATIONS
 from tui.store_tree import read_conversation
@@ -67,6 +68,9 @@ class _SavedPart:
     kind: str
     length: int
     pieces: int
+    whole: str | None = None
+    """What was written, for a part that is rewritten rather than appended to (a tool
+    call whose arguments grew changes its JSON in the middle)."""
 
 
 class Store:
@@ -125,24 +129,30 @@ class Store:
 
     def _write_conversation(self, conversation: Conversation, endpoint: str | None) -> None:
         now = time.time()
-        fields = (conversation.title, conversation.model, conversation.system_prompt)
+        fields = (
+            conversation.title,
+            conversation.model,
+            conversation.system_prompt,
+            conversation.tools.to_text(),
+        )
         if conversation.id is None:
             cursor = self._db.execute(
-                "INSERT INTO conversations (title, model, system_prompt, endpoint,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO conversations (title, model, system_prompt, tool_choices, endpoint,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (*fields, endpoint, conversation.created_at, now),
             )
             conversation.id = cursor.lastrowid
         else:
             self._db.execute(
                 "UPDATE conversations SET title = ?, model = ?, system_prompt = ?,"
-                " updated_at = ? WHERE id = ?",
+                " tool_choices = ?, updated_at = ? WHERE id = ?",
                 (*fields, now, conversation.id),
             )
 
     def save_details(self, conversation_id: int, **fields: str | None) -> None:
-        """Writes only the named fields (title, model, system_prompt) of a conversation."""
-        allowed = {"title", "model", "system_prompt"}
+        """Writes only the named fields (title, model, system_prompt, tool_choices) of a
+        conversation."""
+        allowed = {"title", "model", "system_prompt", "tool_choices"}
         if not fields or not set(fields) <= allowed:
             raise StoreError(f"unknown conversation fields: {sorted(set(fields) - allowed)}")
         assignments = ", ".join(f"{name} = ?" for name in fields)
@@ -248,7 +258,9 @@ class Store:
             saved is None
             or len(saved) > len(message.parts)
             or any(
-                record.kind != part.kind or record.length > len(part.text)
+                record.kind != part.kind
+                or record.length > len(part.text)
+                or (record.whole is not None and record.whole != part.text)
                 for record, part in zip(saved, message.parts, strict=False)
             )
         ):
@@ -261,6 +273,8 @@ class Store:
             text = part.text  # read once: a stream may append to it meanwhile (threads)
             if record.length == len(text) and record.pieces:
                 continue
+            if part.kind not in APPENDED_KINDS:
+                record.whole = text
             self._db.execute(
                 "INSERT INTO message_parts (message_id, position, kind, text) VALUES (?, ?, ?, ?)",
                 (message.id, position, part.kind, text[record.length :]),

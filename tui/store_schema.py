@@ -176,7 +176,10 @@ def _v3_tree_and_parts(connection: sqlite3.Connection) -> None:
             connection.execute(statement)
 
 
-MIGRATIONS: list[Migration] = [V1, V2, _v3_tree_and_parts]
+V4 = "ALTER TABLE conversations ADD COLUMN tool_choices TEXT"
+"""Which tools are off and which are always allowed in a conversation (JSON; NULL: none)."""
+
+MIGRATIONS: list[Migration] = [V1, V2, _v3_tree_and_parts, V4]
 
 
 def migrate(connection: sqlite3.Connection) -> None:

@@ -6,7 +6,8 @@ import sqlite3
 
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, MessageStatus, Role, Usage
-from tui.chat.parts import Part, part_of_kind
+from tui.chat.parts import Part, ToolOutcome, ToolResultPart, part_of_kind
+from tui.chat.tool_choices import ToolChoices
 
 _ROLES = {role.value: role for role in Role}
 _STATUSES = {status.value: status for status in MessageStatus}
@@ -18,7 +19,7 @@ def read_conversation(db: sqlite3.Connection, conversation_id: int) -> Conversat
     parent's chosen child chosen again; a reply left streaming by a dead process comes
     back whole (its pieces joined) and marked interrupted."""
     row = db.execute(
-        "SELECT id, title, model, system_prompt, created_at, chosen_root_id"
+        "SELECT id, title, model, system_prompt, created_at, chosen_root_id, tool_choices"
         " FROM conversations WHERE id = ?",
         (conversation_id,),
     ).fetchone()
@@ -39,6 +40,7 @@ def read_conversation(db: sqlite3.Connection, conversation_id: int) -> Conversat
     conversation = Conversation(
         id=int(row[0]), title=row[1], model=row[2], system_prompt=row[3], created_at=row[4]
     )
+    conversation.tools = ToolChoices.from_text(row[6])
     parts = _parts_by_message(part_rows)
     by_id: dict[int, Message] = {}
     chosen_ids: dict[int, int | None] = {}
@@ -60,6 +62,9 @@ def read_conversation(db: sqlite3.Connection, conversation_id: int) -> Conversat
             created_at=m[12],
             parts=parts.get(m[0], []),
         )
+        if status is MessageStatus.INTERRUPTED:
+            for call in message.unanswered_calls():
+                message.parts.append(ToolResultPart(call.call_id, ToolOutcome.INTERRUPTED))
         by_id[m[0]] = message
         chosen_ids[m[0]] = m[2]
     for m in message_rows:  # parents are older than their children: already built
@@ -76,18 +81,23 @@ def read_conversation(db: sqlite3.Connection, conversation_id: int) -> Conversat
 
 
 def _parts_by_message(rows: list[tuple[int, int, str, str]]) -> dict[int, list[Part]]:
-    """Joins the pieces of each part (a reply saved while streaming has several)."""
+    """Joins the pieces of each part (a reply saved while streaming has several; only
+    text and reasoning are saved in pieces, a tool part is always one row)."""
     found: dict[int, list[Part]] = {}
-    last: tuple[int, int] | None = None
-    for message_id, position, kind, text in rows:
-        parts = found.setdefault(message_id, [])
-        if last == (message_id, position) and parts:
-            parts[-1].text += text
+    key: tuple[int, int] | None = None
+    kind, texts = "", [""]
+
+    def close() -> None:
+        if key is not None:
+            part = part_of_kind(kind, texts[0] if len(texts) == 1 else "".join(texts))
+            if part is not None:
+                found.setdefault(key[0], []).append(part)
+
+    for message_id, position, row_kind, text in rows:
+        if key is not None and key[0] == message_id and key[1] == position:
+            texts.append(text)
             continue
-        last = (message_id, position)
-        part = part_of_kind(kind, text)
-        if part is not None:
-            parts.append(part)
-        else:
-            last = None
+        close()
+        key, kind, texts = (message_id, position), row_kind, [text]
+    close()
     return found

@@ -28,6 +28,7 @@ from tui.chat.events import (
     ReasoningDelta,
     SkippedEvents,
     StreamEvent,
+    ToolCallDelta,
 )
 from tui.event_stream import EventStreamDecoder, ServerEvent
 
@@ -145,7 +146,7 @@ class ReplyReader:
 
     def _note(self, event: StreamEvent) -> bool:
         """Keeps what judging the end needs; False for events held until the end."""
-        if isinstance(event, ContentDelta | ReasoningDelta):
+        if isinstance(event, ContentDelta | ReasoningDelta | ToolCallDelta):
             self.received_text = True
         elif isinstance(event, Finished):
             self.finish_reason = event.reason

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from tui.chat.message import Message, MessageStatus, Role, Usage
+from tui.chat.tool_choices import ToolChoices
+from tui.chat.wire import RESULT_LIMIT, wire_messages
 
 TITLE_LENGTH = 60
 
@@ -35,6 +38,8 @@ class Conversation:
         """Not a message: the tree's top, whose children are the first prompts of each
         branch (editing the very first prompt adds one). Never stored or sent."""
         self._path: list[Message] | None = None
+        self.tools = ToolChoices()
+        """Which tools are switched off, and which run without asking, in this one."""
 
     # The path -------------------------------------------------------------------------
 
@@ -189,24 +194,13 @@ class Conversation:
             totals.completion_tokens += message.usage.completion_tokens
         return totals, unreported
 
-    def request_messages(self, until: Message | None = None) -> list[dict[str, str]]:
+    def request_messages(
+        self, until: Message | None = None, result_limit: int = RESULT_LIMIT
+    ) -> list[dict[str, Any]]:
         """The history in the wire format, as the user sees it on screen: the whole path,
-        or the messages before `until` (the reply being generated).
-
-        Partial replies are sent as they stand (the user saw them and may refer to them);
-        reasoning is never sent back, and replies with no text (a failed request) are
-        left out because empty assistant turns confuse many servers.
-        """
+        or the messages before `until` (the reply being generated). See `tui.chat.wire`."""
         history = self.messages if until is None else self.history_before(until)
-        wire: list[dict[str, str]] = []
-        if self.system_prompt:
-            wire.append({"role": Role.SYSTEM.value, "content": self.system_prompt})
-        for message in history:
-            content = message.content
-            if message.role is Role.ASSISTANT and not content:
-                continue
-            wire.append({"role": message.role.value, "content": content})
-        return wire
+        return wire_messages(self.system_prompt, history, result_limit)
 
 
 def title_from_prompt(text: str) -> str:

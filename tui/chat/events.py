@@ -26,6 +26,17 @@ class ReasoningDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A piece of a tool call: the first piece of call `index` carries its id and name,
+    the rest carry pieces of its arguments (JSON text, cut anywhere)."""
+
+    index: int
+    call_id: str = ""
+    name: str = ""
+    arguments: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class UsageReport:
     usage: Usage
 
@@ -110,5 +121,12 @@ class SkippedEvents:
 
 
 StreamEvent = (
-    ContentDelta | ReasoningDelta | UsageReport | Finished | Failed | Retrying | SkippedEvents
+    ContentDelta
+    | ReasoningDelta
+    | ToolCallDelta
+    | UsageReport
+    | Finished
+    | Failed
+    | Retrying
+    | SkippedEvents
 )

@@ -5,8 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
-from tui.chat.parts import Part, ReasoningPart, TextPart
+from tui.chat.parts import Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
+
+_Growing = TypeVar("_Growing", TextPart, ReasoningPart)
 
 
 class Role(StrEnum):
@@ -107,8 +110,10 @@ class Message:
 
     @property
     def content(self) -> str:
-        """The message's text: the prompt, or the answer without the reasoning."""
-        return "".join(part.text for part in self.parts if isinstance(part, TextPart))
+        """The message's text: the prompt, or the answer without the reasoning (the text
+        of each round of a reply that used tools, a blank line between them)."""
+        texts = [part.text for part in self.parts if isinstance(part, TextPart)]
+        return texts[0] if len(texts) == 1 else "\n\n".join(text for text in texts if text)
 
     @content.setter
     def content(self, text: str) -> None:
@@ -136,6 +141,55 @@ class Message:
             )
             self.parts.insert(first_text, ReasoningPart(text))
 
+    def add_text(self, text: str) -> None:
+        """Appends streamed text to this round's answer (after the last tool result)."""
+        part = self._this_rounds(TextPart)
+        if part is None:
+            self.parts.append(TextPart(text))
+        else:
+            part.text += text
+
+    def add_reasoning(self, text: str) -> None:
+        """Appends streamed thinking to this round's, which comes before its answer."""
+        part = self._this_rounds(ReasoningPart)
+        if part is not None:
+            part.text += text
+            return
+        start = self._round_start()
+        answer = next(
+            (i for i in range(start, len(self.parts)) if isinstance(self.parts[i], TextPart)),
+            len(self.parts),
+        )
+        self.parts.insert(answer, ReasoningPart(text))
+
+    def _round_start(self) -> int:
+        for index in range(len(self.parts) - 1, -1, -1):
+            if isinstance(self.parts[index], ToolResultPart):
+                return index + 1
+        return 0
+
+    def _this_rounds(self, kind: type[_Growing]) -> _Growing | None:
+        for index in range(len(self.parts) - 1, self._round_start() - 1, -1):
+            part = self.parts[index]
+            if isinstance(part, kind):
+                return part
+        return None
+
+    @property
+    def tool_calls(self) -> list[ToolCallPart]:
+        return [part for part in self.parts if isinstance(part, ToolCallPart)]
+
+    def result_of(self, call: ToolCallPart) -> ToolResultPart | None:
+        return next(
+            (p for p in self.parts if isinstance(p, ToolResultPart) and p.call_id == call.call_id),
+            None,
+        )
+
+    def unanswered_calls(self) -> list[ToolCallPart]:
+        """Calls of the last round with no result yet."""
+        answered = {p.call_id for p in self.parts if isinstance(p, ToolResultPart)}
+        return [call for call in self.tool_calls if call.call_id not in answered]
+
     @property
     def is_final(self) -> bool:
         return self.status is not MessageStatus.STREAMING
@@ -143,4 +197,6 @@ class Message:
     @property
     def is_empty(self) -> bool:
         """Nothing arrived: a reply that failed or was stopped before its first word."""
-        return not any(part.text for part in self.parts)
+        return not any(
+            isinstance(part, ToolCallPart | ToolResultPart) or part.text for part in self.parts
+        )

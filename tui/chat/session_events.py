@@ -82,6 +82,22 @@ class SaveStateChanged:
     reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ToolsChanged:
+    """A reply's tool calls changed: one streamed in, is asked about, runs, or ended."""
+
+    reply: Message
+    running: str | None = None
+    """The id of the call running now, if any."""
+    asking: str | None = None
+    """The id of the call waiting for the user's approval, if any."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolServersChanged:
+    """A tool server connected, failed or changed its tools."""
+
+
 SessionEvent = (
     ConversationOpened
     | MessageAdded
@@ -92,4 +108,6 @@ SessionEvent = (
     | DetailsChanged
     | QueueChanged
     | SaveStateChanged
+    | ToolsChanged
+    | ToolServersChanged
 )

@@ -1,0 +1,53 @@
+"""A real MCP server for the tests, written with the `mcp` SDK and run over stdio:
+    python tests/mcp_tool_server.py
+It has a quick tool, a slow one, one that fails, one with a huge answer and one that
+kills its own server; `env_value` tells what a variable holds in the server's process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from mcp.server.mcpserver import MCPServer
+
+server = MCPServer("test-tools")
+
+
+@server.tool(description="Adds two whole numbers.")
+def add(a: int, b: int) -> str:
+    return str(a + b)
+
+
+@server.tool(description="Waits, then says so.")
+async def slow(seconds: float) -> str:
+    await asyncio.sleep(seconds)
+    return f"waited {seconds} s"
+
+
+@server.tool(description="Always fails.")
+def fail(reason: str = "it broke") -> str:
+    raise ValueError(reason)
+
+
+@server.tool(description="A long text of n characters.")
+def big(n: int) -> str:
+    return ("0123456789" * (n // 10 + 1))[:n]
+
+
+@server.tool(description="Kills this server mid-call.")
+def crash() -> str:
+    os._exit(3)
+
+
+@server.tool(description="What an environment variable holds here.")
+def env_value(name: str) -> str:
+    return os.environ.get(name, "(not set)")
+
+
+@server.tool(description="Text with terminal control sequences in it.")
+def hostile() -> str:
+    return "before \x1b]0;pwned\x07\x1b[2J after"
+
+
+if __name__ == "__main__":
+    server.run()
