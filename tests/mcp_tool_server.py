@@ -44,6 +44,13 @@ def env_value(name: str) -> str:
     return os.environ.get(name, "(not set)")
 
 
+@server.tool(description="Creates a file: proof that a call ran.")
+def touch(path: str) -> str:
+    with open(path, "w") as file:
+        file.write("ran")
+    return f"created {path}"
+
+
 @server.tool(description="Text with terminal control sequences in it.")
 def hostile() -> str:
     return "before \x1b]0;pwned\x07\x1b[2J after"

@@ -48,6 +48,9 @@ class StreamReply:
     failed_after: int | None = None
     """`/responses` only: send `response.failed` after this many deltas, then end the body."""
     raw_lines_before: list[str] = field(default_factory=list)
+    tool_calls: list[list[dict[str, Any]]] = field(default_factory=list)
+    """Chat route: `delta.tool_calls` lists, one chunk each, after the text (see
+    `tool_call_chunks`); set `finish_reason="tool_calls"` with them."""
     headers_delay: float = 0.0
     """Seconds before the response's headers are sent (a server slow to answer at all)."""
 
@@ -93,6 +96,34 @@ def chunk_event(
         "choices": choices,
         **extra,
     }
+
+
+def tool_call_chunks(
+    calls: list[tuple[str, str, dict[str, Any]]], pieces: int = 3, together: bool = False
+) -> list[list[dict[str, Any]]]:
+    """`delta.tool_calls` chunks for (id, name, arguments) calls, as servers stream them:
+    the first chunk of a call carries its id and name, then its JSON arguments in
+    `pieces` cuts; `together`: each round of pieces of every call in one chunk (parallel
+    calls interleaved)."""
+    per_call: list[list[dict[str, Any]]] = []
+    for index, (call_id, name, arguments) in enumerate(calls):
+        text = json.dumps(arguments)
+        size = max(1, -(-len(text) // pieces))
+        chunks = [
+            {
+                "index": index,
+                "id": call_id,
+                "type": "function",
+                "function": {"name": name, "arguments": ""},
+            }
+        ]
+        for start in range(0, len(text), size):
+            chunks.append({"index": index, "function": {"arguments": text[start : start + size]}})
+        per_call.append(chunks)
+    if not together:
+        return [[chunk] for chunks in per_call for chunk in chunks]
+    longest = max(len(chunks) for chunks in per_call)
+    return [[chunks[step] for chunks in per_call if step < len(chunks)] for step in range(longest)]
 
 
 def sse_body(
@@ -434,6 +465,9 @@ class OpenAIStyleServer:
                 await channel.pause(reply.delay)
             if not await self._send_deltas(channel, reply, started, content, cut_event):
                 return
+            for calls in reply.tool_calls:
+                await channel.send(event({"tool_calls": calls}))
+                await channel.pause(reply.delay)
             if reply.finish_reason is not None:
                 await channel.send(event({}, reply.finish_reason))
             if reply.usage is not None:

@@ -45,6 +45,7 @@ from tui.chat.session_events import (
     ReplyStarted,
     SessionEvent,
     ToolsChanged,
+    ToolServersChanged,
 )
 from tui.chat.wire import wire_messages
 from tui.config import Settings
@@ -100,6 +101,8 @@ class ChatSession:
         self._queued_task: asyncio.Task[None] | None = None
         self.tools = tools
         """Tool calls through MCP servers, when any are configured."""
+        if tools is not None:
+            tools.servers.listeners.append(lambda: self._emit(ToolServersChanged()))
 
     def _fresh_conversation(self) -> Conversation:
         return Conversation(system_prompt=self.settings.system_prompt, model=self.settings.model)
@@ -325,6 +328,13 @@ class ChatSession:
             reply.parts.append(ToolResultPart(call.call_id, outcome, why))
         self._emit(ToolsChanged(reply))
 
+    async def switch_tool(self, key: str, on: bool) -> None:
+        """Switches a tool (`server/tool`) on or off for this conversation's requests."""
+        async with self._commands:
+            off = self.conversation.tools.switched_off
+            off.discard(key) if on else off.add(key)
+            self._save_tool_choices()
+
     def _save_tool_choices(self) -> None:
         self._save_details(tool_choices=self.conversation.tools.to_text())
         self._emit(DetailsChanged(self.conversation))
@@ -471,6 +481,8 @@ class ChatSession:
         self.queued = None
         await self._stop_reply()
         await self.backend.aclose()
+        if self.tools is not None:
+            await self.tools.servers.aclose()
         await self.saver.flush()
         self.saver.close()
 

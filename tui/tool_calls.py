@@ -19,6 +19,7 @@ from tui.chat.message import Message
 from tui.chat.parts import ToolCallPart, ToolOutcome, ToolResultPart
 from tui.chat.session_events import ToolsChanged
 from tui.chat.tool_choices import ToolChoices
+from tui.config import Settings
 from tui.tools.catalog import Catalog, ToolInfo
 from tui.tools.servers import ToolServers
 
@@ -58,6 +59,16 @@ class StreamedCalls:
         call.arguments += delta.arguments
 
 
+def make_tool_caller(settings: Settings) -> ToolCaller | None:
+    """The tools of the configured servers (not yet connected: see `ToolServers.start`);
+    None without servers, so nothing about tools costs anything then."""
+    if not settings.tool_servers:
+        return None
+    return ToolCaller(
+        ToolServers(settings.tool_servers, settings.tool_limits, secrets=[settings.api_key])
+    )
+
+
 class ToolCaller:
     """Runs a reply's unanswered calls; `emit` tells observers, `save` stores the reply."""
 
@@ -78,6 +89,7 @@ class ToolCaller:
         choices_changed: Callable[[], None],
     ) -> None:
         calls = reply.unanswered_calls()
+        save()  # the calls are stored before any runs: a crash mid-call leaves them on record
         try:
             for call in calls:
                 allowed_before = set(choices.always_allowed)

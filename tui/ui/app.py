@@ -17,6 +17,7 @@ from tui.local_probe import USUAL_LOCAL_SERVERS, LocalServer
 from tui.remembered import load_remembered, remember
 from tui.session import ChatSession
 from tui.store import Store, StoreUnavailable
+from tui.tool_calls import make_tool_caller
 from tui.ui.chat_screen import ChatScreen
 from tui.ui.help_screen import readable_key
 from tui.ui.textual_workarounds import (
@@ -114,6 +115,7 @@ class ChatApp(App[None]):
             store,
             conversation=resume,
             reopen_store=lambda: Store.open(path, busy_timeout=APP_BUSY_TIMEOUT),
+            tools=make_tool_caller(self.settings),
         )
         return ChatScreen(
             session,

@@ -39,6 +39,8 @@ from tui.ui.search_screen import SearchScreen
 from tui.ui.session_follower import SessionFollower
 from tui.ui.slash_commands import SlashCommand, parse_slash_command
 from tui.ui.system_prompt_screen import SystemPromptScreen
+from tui.ui.tool_approvals import attach_tools
+from tui.ui.tools_screen import ToolsScreen
 from tui.ui.warm_up import warm_up
 from tui.ui.welcome_screen import WelcomeScreen, settings_for_found_server
 from tui.ui.widgets.conversation_log import ConversationLog
@@ -145,6 +147,7 @@ class ChatScreen(Screen[None]):
         )
         self.session.subscribe(self._follower)
         self.session.reply_end_barrier = lambda: next_frame(self)
+        attach_tools(self.app, self.session)
         store = self.session.store
         if store is not None:
             with contextlib.suppress(sqlite3.Error):
@@ -344,6 +347,10 @@ class ChatScreen(Screen[None]):
         if model and model != self.conversation.model:
             self.run_worker(self.session.set_model(model), group="send")
             tell(self, f"Model for this conversation: {model}", timeout=3)
+
+    def action_tools(self) -> None:
+        """F4 (or /tools): the tool servers, and which tools this conversation offers."""
+        self.app.push_screen(ToolsScreen(self.session))
 
     def action_edit_system_prompt(self, text: str = "") -> None:
         """F3 (or /system TEXT): this conversation's system prompt."""

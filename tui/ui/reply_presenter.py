@@ -11,6 +11,7 @@ import time
 from tui.chat.conversation import Conversation
 from tui.chat.events import ChatError, ContentDelta, ReasoningDelta, Retrying
 from tui.chat.message import Message
+from tui.chat.parts import ToolResultPart
 from tui.chat.session_events import ReplyProgress
 from tui.error_words import tell_retry
 from tui.ui.reply_stats import ReplyStats
@@ -30,6 +31,7 @@ class ReplyPresenter:
         self._next_status = 0.0
         self._retry_notice_shown = False
         self._content_started = False
+        self._rounds_fed = 0
 
     def start(self, view: AssistantMessageView) -> None:
         self.view = view
@@ -38,6 +40,7 @@ class ReplyPresenter:
         self._next_status = 0.0
         self._retry_notice_shown = False
         self._content_started = False
+        self._rounds_fed = 0
         self.status.wait("Connecting…", self._stats.started)
 
     def progress(self, event: ReplyProgress) -> None:
@@ -53,6 +56,11 @@ class ReplyPresenter:
             if not self._content_started:
                 self._content_started = True
                 view.end_reasoning()
+            rounds = _rounds_answered(event.reply)
+            if rounds != self._rounds_fed:  # the model speaks again after tool results
+                self._rounds_fed = rounds
+                if view.body.deltas_fed:
+                    view.body.feed("\n\n")
             self._stats.on_token(now, stream_event.chunks)
             view.body.feed(stream_event.text)
             return  # the figures change with the text's next flush (`_show_live_figures`)
@@ -106,3 +114,11 @@ class ReplyPresenter:
         """Typing while a reply streams: the keys come first, the reply a moment later."""
         if self.view is not None:
             self.view.body.yield_to_typing()
+
+
+def _rounds_answered(reply: Message) -> int:
+    """How many tool results the reply has: each round of them starts a new paragraph."""
+    parts = reply.parts
+    if not parts or len(parts) == 1:  # the common case, on the hot path
+        return 0
+    return sum(1 for part in parts if isinstance(part, ToolResultPart))

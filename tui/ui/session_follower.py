@@ -29,6 +29,8 @@ from tui.chat.session_events import (
     ReplyStarted,
     SaveStateChanged,
     SessionEvent,
+    ToolsChanged,
+    ToolServersChanged,
 )
 from tui.session import ChatSession
 from tui.ui.prompt_commands import tell
@@ -65,6 +67,7 @@ class SessionFollower:
         changed: the header follows."""
         self._events: deque[SessionEvent] = deque()
         self._worker: Worker[None] | None = None
+        self._told_failed: set[str] = set()
 
     def __call__(self, event: SessionEvent) -> None:
         idle = self._worker is None or self._worker.is_finished
@@ -119,6 +122,25 @@ class SessionFollower:
             self._show_queued(event.prompt)
         elif isinstance(event, SaveStateChanged):
             self._show_save_state(event)
+        elif isinstance(event, ToolsChanged):
+            found = log.view_of(event.reply)
+            if isinstance(found, AssistantMessageView):
+                found.tools.show(event.reply, event.running, event.asking)
+        elif isinstance(event, ToolServersChanged):
+            self._show_failed_tool_servers()
+
+    def _show_failed_tool_servers(self) -> None:
+        """A server that failed is said once, with why (F4 shows them all)."""
+        tools = self.session.tools
+        for name, status in tools.servers.statuses.items() if tools is not None else []:
+            if status.reason and name not in self._told_failed:
+                self._told_failed.add(name)
+                tell(
+                    self.screen,
+                    f"Tool server {name!r} failed: {status.reason} (F4 lists the servers)",
+                    error=True,
+                    timeout=10,
+                )
 
     def _show_save_state(self, event: SaveStateChanged) -> None:
         status = self.presenter.status

@@ -20,6 +20,7 @@ from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 from tui.ui.widgets.reply_body import ReplyBody
 from tui.ui.widgets.selectable_message import SelectableMessage
 from tui.ui.widgets.thinking_block import ThinkingBlock
+from tui.ui.widgets.tool_activity import ToolActivity
 
 
 class UserMessageView(SelectableMessage, Static):
@@ -66,11 +67,14 @@ class AssistantMessageView(SelectableMessage, Vertical):
         self.thinking: ThinkingBlock | None = None
         if message.is_final and message.reasoning:
             self.thinking = ThinkingBlock(message.reasoning, live=False)
+        self.tools = ToolActivity()
+        self.tools.display = False
 
     def compose(self) -> ComposeResult:
         if self.thinking is not None:
             yield self.thinking
         yield self.body
+        yield self.tools
         yield self.outcome
 
     def on_click(self, event: events.Click) -> None:
@@ -87,6 +91,10 @@ class AssistantMessageView(SelectableMessage, Vertical):
                 self.action_request("copy_code", index)
                 return
 
+    def action_open_tool_calls(self) -> None:
+        """t on a selected reply: its calls' arguments and results, or not."""
+        self.tools.open_or_close_all()
+
     def feed_reasoning(self, text: str) -> None:
         """Streams the model's thinking into a block above the answer, made on first use."""
         if self.thinking is None:
@@ -101,6 +109,8 @@ class AssistantMessageView(SelectableMessage, Vertical):
 
     def on_mount(self) -> None:
         self._show_status_in_border()
+        if self.message.tool_calls:
+            self.tools.show(self.message)
 
     def show_outcome(self, error: ChatError | None = None) -> None:
         """Marks how the reply ended: stopped, failed (with the cause and fix), or cut short."""

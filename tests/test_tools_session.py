@@ -1,0 +1,309 @@
+"""Tool calls through the session, without the UI: the real openai client against the test
+server (scripted to call tools), a real MCP server over stdio, a real store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_KEY
+from tests.openai_server import OpenAIStyleServer, StreamReply, tool_call_chunks
+from tests.tool_helpers import ScriptedApprover, tool_server, with_tools
+from tui.chat.message import Message, MessageStatus
+from tui.chat.parts import TextPart, ToolCallPart, ToolOutcome, ToolResultPart
+from tui.chat.session_events import SessionEvent, ToolsChanged
+from tui.config import Settings
+from tui.session import ChatSession
+from tui.store import Store
+from tui.tool_calls import Approval, make_tool_caller
+from tui.tools.servers import ServerState
+
+
+def calls_reply(*calls: tuple[str, str, dict], together: bool = False) -> StreamReply:
+    return StreamReply(
+        deltas=["Let me check."],
+        tool_calls=tool_call_chunks(list(calls), together=together),
+        finish_reason="tool_calls",
+    )
+
+
+async def ready_session(settings: Settings, approver: ScriptedApprover) -> ChatSession:
+    tools = make_tool_caller(settings)
+    assert tools is not None
+    tools.approver = approver
+    session = ChatSession(settings, Store.open(settings.db_path), tools=tools)
+    tools.servers.start()
+    await tools.servers.wait_ready()
+    assert tools.servers.statuses["t"].state is ServerState.READY, tools.servers.statuses["t"]
+    return session
+
+
+@pytest.fixture
+def approver() -> ScriptedApprover:
+    return ScriptedApprover()
+
+
+@pytest.fixture
+async def session(settings: Settings, approver: ScriptedApprover) -> AsyncIterator[ChatSession]:
+    running = await ready_session(with_tools(settings), approver)
+    yield running
+    await running.close()
+
+
+async def ask(session: ChatSession, prompt: str) -> Message:
+    await session.send(prompt)
+    await session.wait_for_reply()
+    return session.conversation.messages[-1]
+
+
+def results(reply: Message) -> list[ToolResultPart]:
+    return [part for part in reply.parts if isinstance(part, ToolResultPart)]
+
+
+def reopened_reply(settings: Settings, session: ChatSession) -> Message:
+    conversation = Store.open(settings.db_path).load_conversation(session.conversation.id or 0)
+    assert conversation is not None
+    return conversation.messages[-1]
+
+
+async def test_an_approved_call_runs_and_the_model_is_called_again_with_its_result(
+    server: OpenAIStyleServer,
+    settings: Settings,
+    session: ChatSession,
+    approver: ScriptedApprover,
+) -> None:
+    approver.answers = [Approval.ONCE]
+    server.queue(calls_reply(("call_a", "t__add", {"a": 2, "b": 3})), StreamReply(deltas=["5."]))
+    reply = await ask(session, "What is 2+3?")
+
+    assert approver.asked == [("t/add", "call_a", {"a": 2, "b": 3})]
+    offered = [tool["function"]["name"] for tool in server.requests[0]["tools"]]
+    assert "t__add" in offered and "t__slow" in offered
+    follow_up = server.requests[1]["messages"][-2:]
+    assert follow_up[0]["role"] == "assistant"
+    assert follow_up[0]["content"] == "Let me check."
+    assert follow_up[0]["tool_calls"][0]["id"] == "call_a"
+    assert json.loads(follow_up[0]["tool_calls"][0]["function"]["arguments"]) == {"a": 2, "b": 3}
+    assert follow_up[1] == {"role": "tool", "tool_call_id": "call_a", "content": "5"}
+    assert reply.status is MessageStatus.DONE
+    assert [type(part) for part in reply.parts] == [
+        TextPart,
+        ToolCallPart,
+        ToolResultPart,
+        TextPart,
+    ]
+    assert reply.content == "Let me check.\n\n5."
+    stored = reopened_reply(settings, session)
+    assert [part.text for part in stored.parts] == [part.text for part in reply.parts]
+
+
+async def test_two_calls_in_one_chunk_each_get_their_own_result(
+    server: OpenAIStyleServer, session: ChatSession, approver: ScriptedApprover
+) -> None:
+    approver.answers = [Approval.ONCE, Approval.ONCE]
+    server.queue(
+        calls_reply(
+            ("c1", "t__add", {"a": 1, "b": 1}), ("c2", "t__add", {"a": 2, "b": 2}), together=True
+        ),
+        StreamReply(deltas=["2 and 4."]),
+    )
+    reply = await ask(session, "Two sums")
+    assert [(r.call_id, r.output) for r in results(reply)] == [("c1", "2"), ("c2", "4")]
+    tool_messages = [m for m in server.requests[1]["messages"] if m["role"] == "tool"]
+    assert [(m["tool_call_id"], m["content"]) for m in tool_messages] == [("c1", "2"), ("c2", "4")]
+
+
+async def test_a_denied_call_does_not_run_and_the_model_is_told(
+    server: OpenAIStyleServer, session: ChatSession, approver: ScriptedApprover, tmp_path: Path
+) -> None:
+    marker = tmp_path / "ran"
+    approver.answers = [Approval.DENY]
+    server.queue(
+        calls_reply(("c1", "t__touch", {"path": str(marker)})), StreamReply(deltas=["OK."])
+    )
+    reply = await ask(session, "Touch it")
+    assert not marker.exists()
+    assert results(reply)[0].outcome is ToolOutcome.DENIED
+    tool_message = server.requests[1]["messages"][-1]
+    assert tool_message["role"] == "tool" and "denied" in tool_message["content"]
+
+
+async def test_always_allow_runs_the_tool_without_asking_again_and_is_stored(
+    server: OpenAIStyleServer,
+    settings: Settings,
+    session: ChatSession,
+    approver: ScriptedApprover,
+) -> None:
+    approver.answers = [Approval.ALWAYS]
+    server.queue(
+        calls_reply(("c1", "t__add", {"a": 1, "b": 2})),
+        StreamReply(deltas=["3."]),
+        calls_reply(("c2", "t__add", {"a": 3, "b": 4})),
+        StreamReply(deltas=["7."]),
+    )
+    await ask(session, "1+2")
+    reply = await ask(session, "3+4")
+    assert len(approver.asked) == 1
+    assert results(reply)[0].output == "7"
+    stored = Store.open(settings.db_path).load_conversation(session.conversation.id or 0)
+    assert stored is not None and stored.tools.always_allowed == {"t/add"}
+
+
+async def test_a_tool_allowed_in_the_config_runs_without_asking(
+    server: OpenAIStyleServer, settings: Settings, approver: ScriptedApprover
+) -> None:
+    session = await ready_session(
+        with_tools(settings, tool_server(allowed=frozenset({"add"}))), approver
+    )
+    try:
+        server.queue(calls_reply(("c1", "t__add", {"a": 1, "b": 2})), StreamReply(deltas=["3."]))
+        reply = await ask(session, "1+2")
+    finally:
+        await session.close()
+    assert approver.asked == []
+    assert results(reply)[0].output == "3"
+
+
+async def test_esc_during_a_slow_call_stops_it_and_keeps_what_happened(
+    server: OpenAIStyleServer,
+    settings: Settings,
+    session: ChatSession,
+    approver: ScriptedApprover,
+) -> None:
+    approver.answers = [Approval.ONCE]
+    running: list[str] = []
+
+    def watch(event: SessionEvent) -> None:
+        if isinstance(event, ToolsChanged) and event.running:
+            running.append(event.running)
+
+    session.subscribe(watch)
+    server.queue(calls_reply(("c1", "t__slow", {"seconds": 30})))
+    await session.send("Wait")
+    for _ in range(200):
+        if running:
+            break
+        await asyncio.sleep(0.02)
+    assert running == ["c1"]
+    started = asyncio.get_running_loop().time()
+    await session.cancel()
+    assert asyncio.get_running_loop().time() - started < 2
+    reply = session.conversation.messages[-1]
+    assert reply.status is MessageStatus.STOPPED
+    assert results(reply)[0].outcome is ToolOutcome.STOPPED
+    assert reply.content == "Let me check."
+    assert results(reopened_reply(settings, session))[0].outcome is ToolOutcome.STOPPED
+    assert len(server.requests) == 1, "the model is not called after a stop"
+
+
+async def test_a_server_that_crashes_mid_call_fails_that_call_and_the_chat_goes_on(
+    server: OpenAIStyleServer, session: ChatSession, approver: ScriptedApprover
+) -> None:
+    approver.answers = [Approval.ONCE]
+    server.queue(calls_reply(("c1", "t__crash", {})), StreamReply(deltas=["It broke."]))
+    reply = await ask(session, "Crash it")
+    result = results(reply)[0]
+    assert result.outcome is ToolOutcome.FAILED and "stopped while the call ran" in result.output
+    assert reply.content.endswith("It broke.")
+    assert session.tools is not None
+    assert session.tools.servers.statuses["t"].state is ServerState.FAILED
+
+
+async def test_a_tool_error_unknown_tool_and_broken_arguments_each_say_why(
+    server: OpenAIStyleServer, session: ChatSession, approver: ScriptedApprover
+) -> None:
+    approver.answers = [Approval.ONCE]
+    broken = StreamReply(
+        deltas=["Trying."],
+        tool_calls=[
+            [{"index": 0, "id": "c1", "function": {"name": "t__fail", "arguments": "{}"}}],
+            [{"index": 1, "id": "c2", "function": {"name": "t__nope", "arguments": "{}"}}],
+            [{"index": 2, "id": "c3", "function": {"name": "t__add", "arguments": '{"a": 1,'}}],
+        ],
+        finish_reason="tool_calls",
+    )
+    server.queue(broken, StreamReply(deltas=["Sorry."]))
+    reply = await ask(session, "Break things")
+    outcomes = [(r.outcome, r.output) for r in results(reply)]
+    assert outcomes[0][0] is ToolOutcome.TOOL_ERROR
+    assert outcomes[1][0] is ToolOutcome.FAILED and "no tool named 't__nope'" in outcomes[1][1]
+    assert outcomes[2][0] is ToolOutcome.FAILED and "not valid JSON" in outcomes[2][1]
+    sent = server.requests[1]["messages"]
+    assert sent[-4]["tool_calls"][2]["function"]["arguments"] == "{}"
+    assert reply.content.endswith("Sorry.")
+
+
+async def test_a_huge_result_is_stored_whole_and_sent_cut_with_a_note(
+    server: OpenAIStyleServer, settings: Settings, approver: ScriptedApprover
+) -> None:
+    session = await ready_session(with_tools(settings, result_limit=10_000), approver)
+    approver.answers = [Approval.ONCE]
+    try:
+        server.queue(calls_reply(("c1", "t__big", {"n": 300_000})), StreamReply(deltas=["Long."]))
+        reply = await ask(session, "Big")
+    finally:
+        await session.close()
+    assert len(results(reply)[0].output) == 300_000
+    assert len(results(reopened_reply(settings, session))[0].output) == 300_000
+    sent = server.requests[1]["messages"][-1]["content"]
+    assert len(sent) < 10_200 and "300,000 characters in all" in sent
+
+
+async def test_a_server_gets_the_variables_its_config_names_and_never_the_api_key(
+    server: OpenAIStyleServer,
+    settings: Settings,
+    approver: ScriptedApprover,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
+    monkeypatch.setenv("SOME_TOKEN", "tok-123")
+    config = tool_server(env={"GIVEN": "yes"}, allowed=frozenset({"env_value"}))
+    session = await ready_session(with_tools(settings, config), approver)
+    try:
+        server.queue(
+            calls_reply(
+                ("c1", "t__env_value", {"name": "OPENAI_API_KEY"}),
+                ("c2", "t__env_value", {"name": "SOME_TOKEN"}),
+                ("c3", "t__env_value", {"name": "GIVEN"}),
+            ),
+            StreamReply(deltas=["Done."]),
+        )
+        reply = await ask(session, "Env")
+    finally:
+        await session.close()
+    assert [r.output for r in results(reply)] == ["(not set)", "(not set)", "yes"]
+
+
+async def test_a_server_whose_settings_hold_the_api_key_is_refused(
+    settings: Settings, approver: ScriptedApprover
+) -> None:
+    tools = make_tool_caller(with_tools(settings, tool_server(env={"K": TEST_KEY})))
+    assert tools is not None
+    tools.servers.start()
+    await tools.servers.wait_ready()
+    status = tools.servers.statuses["t"]
+    await tools.servers.aclose()
+    assert status.state is ServerState.FAILED and "API key" in status.reason
+
+
+async def test_a_server_that_cannot_start_is_failed_with_its_reason_and_chat_works(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    broken = tool_server(command="/no/such/program")
+    tools = make_tool_caller(with_tools(settings, broken))
+    assert tools is not None
+    session = ChatSession(settings, Store.open(settings.db_path), tools=tools)
+    tools.servers.start()
+    await tools.servers.wait_ready()
+    try:
+        reply = await ask(session, "Hello")
+    finally:
+        await session.close()
+    status = tools.servers.statuses["t"]
+    assert status.state is ServerState.FAILED and status.reason
+    assert reply.content == "Hello from the server."
+    assert "tools" not in server.requests[0]
