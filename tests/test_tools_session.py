@@ -6,12 +6,21 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import TEST_KEY
-from tests.openai_server import OpenAIStyleServer, StreamReply, tool_call_chunks
+from tests.openai_server import (
+    OpenAIStyleServer,
+    RawStream,
+    StreamReply,
+    response_object,
+    responses_event,
+    responses_sse_body,
+    tool_call_chunks,
+)
 from tests.tool_helpers import ScriptedApprover, tool_server, with_tools
 from tui.chat.message import Message, MessageStatus
 from tui.chat.parts import TextPart, ToolCallPart, ToolOutcome, ToolResultPart
@@ -307,3 +316,61 @@ async def test_a_server_that_cannot_start_is_failed_with_its_reason_and_chat_wor
     assert status.state is ServerState.FAILED and status.reason
     assert reply.content == "Hello from the server."
     assert "tools" not in server.requests[0]
+
+
+async def test_a_model_that_keeps_calling_tools_stops_at_the_round_limit(
+    server: OpenAIStyleServer, settings: Settings, approver: ScriptedApprover
+) -> None:
+    config = tool_server(allowed=frozenset({"add"}))
+    session = await ready_session(with_tools(settings, config, max_rounds=1), approver)
+    try:
+        server.queue(
+            calls_reply(("c1", "t__add", {"a": 1, "b": 1})),
+            calls_reply(("c2", "t__add", {"a": 2, "b": 2})),
+        )
+        reply = await ask(session, "Loop")
+    finally:
+        await session.close()
+    assert [(r.outcome, r.output) for r in results(reply)] == [
+        (ToolOutcome.RAN, "2"),
+        (ToolOutcome.FAILED, "not run: the limit of 1 tool rounds"),
+    ]
+    assert len(server.requests) == 2
+    assert reply.status is MessageStatus.DONE
+
+
+async def test_the_responses_api_streams_function_calls_and_sends_their_outputs_back(
+    server: OpenAIStyleServer, settings: Settings, approver: ScriptedApprover
+) -> None:
+    config = tool_server(allowed=frozenset({"add"}))
+    session = await ready_session(with_tools(replace(settings, api="responses"), config), approver)
+    call = {
+        "type": "function_call",
+        "id": "fc_1",
+        "call_id": "c1",
+        "name": "t__add",
+        "arguments": "",
+    }
+    events = [
+        responses_event("response.created", response=response_object()),
+        responses_event("response.output_item.added", output_index=0, item=call),
+        responses_event("response.function_call_arguments.delta", output_index=0, delta='{"a": 4,'),
+        responses_event("response.function_call_arguments.delta", output_index=0, delta=' "b": 5}'),
+        responses_event("response.completed", response=response_object("completed")),
+    ]
+    try:
+        server.queue(RawStream(responses_sse_body(events)), StreamReply(deltas=["Nine."]))
+        reply = await ask(session, "4+5")
+    finally:
+        await session.close()
+    assert results(reply)[0].output == "9"
+    assert server.requests[0]["tools"][0]["name"] == "t__add"
+    sent = server.requests[1]["input"]
+    assert sent[-2] == {
+        "type": "function_call",
+        "call_id": "c1",
+        "name": "t__add",
+        "arguments": '{"a": 4, "b": 5}',
+    }
+    assert sent[-1] == {"type": "function_call_output", "call_id": "c1", "output": "9"}
+    assert reply.content == "Nine."

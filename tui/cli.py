@@ -39,6 +39,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print one answer to stdout and exit (reads the prompt from stdin if not given)",
     )
+    parser.add_argument(
+        "--tools",
+        action="store_true",
+        help="with -p: offer the tools of the config's [mcp_servers] (they run only with "
+        "--yes, or when allowed in the config)",
+    )
+    parser.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help="with -p --tools: run every tool call the model asks for",
+    )
     parser.add_argument("-m", "--model", help="model name (default: gpt-4o-mini)")
     parser.add_argument("--base-url", help="API base URL, e.g. http://127.0.0.1:11434/v1")
     parser.add_argument("-s", "--system", help="system prompt")
@@ -207,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for notice in settings.notices:
             print(f"tui-chat: {notice}", file=sys.stderr)
         try:
-            return asyncio.run(answer_once(settings, prompt))
+            return asyncio.run(answer_once(settings, prompt, tools=args.tools, run_tools=args.yes))
         except KeyboardInterrupt:
             return EXIT_INTERRUPTED
         except BrokenPipeError:

@@ -8,15 +8,19 @@ safe first; into a pipe it is written as the model sent it.
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from tui.chat.events import ContentDelta, ReasoningDelta, Retrying, StreamEvent
 from tui.chat.message import MessageStatus
+from tui.chat.parts import ToolCallPart, ToolOutcome
 from tui.chat.safe_text import make_safe
-from tui.chat.session_events import ReplyEnded, ReplyProgress, SessionEvent
+from tui.chat.session_events import ReplyEnded, ReplyProgress, SessionEvent, ToolsChanged
 from tui.config import Settings
 from tui.error_words import tell, tell_retry, tell_skipped
 from tui.session import ChatSession
+from tui.tool_calls import Approval, make_tool_caller
+from tui.tools.catalog import ToolInfo, call_label
+from tui.tools.servers import ServerState, ToolServers
 
 EXIT_OK = 0
 EXIT_API_ERROR = 1
@@ -25,12 +29,29 @@ EXIT_INTERRUPTED = 130
 
 
 async def answer_once(
-    settings: Settings, prompt: str, out: TextIO | None = None, err: TextIO | None = None
+    settings: Settings,
+    prompt: str,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    *,
+    tools: bool = False,
+    run_tools: bool = False,
 ) -> int:
     """Streams the answer to `prompt` through a session with no store; returns the
-    process exit status."""
+    process exit status. `tools`: the configured servers' tools are offered; a call runs
+    only with `run_tools` (--yes) or when the config allows its tool."""
     printer = _Printer(out or sys.stdout, err or sys.stderr)
-    session = ChatSession(settings, None)
+    caller = None
+    if tools:
+        caller = make_tool_caller(settings)
+        if caller is None:
+            printer.err.write("tui-chat: --tools: no [mcp_servers] in the config file\n")
+            return EXIT_USAGE
+        caller.approver = _approve_all if run_tools else printer.refuse_tool
+        caller.servers.start()
+        await caller.servers.wait_ready()
+        printer.say_failed_servers(caller.servers)
+    session = ChatSession(settings, None, tools=caller)
     session.subscribe(printer)
     try:
         await session.send(prompt)
@@ -50,12 +71,47 @@ class _Printer:
         self.status = EXIT_API_ERROR
         self.wrote_text = False
         self.ends_with_newline = False
+        self.told_results: set[str] = set()
 
     def __call__(self, event: SessionEvent) -> None:
         if isinstance(event, ReplyProgress):
             self._progress(event.event)
+        elif isinstance(event, ToolsChanged):
+            self._tools(event)
         elif isinstance(event, ReplyEnded):
             self._end(event)
+
+    def _tools(self, event: ToolsChanged) -> None:
+        """Tool activity goes to stderr: what runs, then how it ended."""
+        for call in event.reply.tool_calls:
+            result = event.reply.result_of(call)
+            if call.call_id == event.running:
+                arguments = " ".join(call.arguments.split())[:200]
+                self._note(f"running {call_label(call.name)} {arguments}")
+            elif result is not None and call.call_id not in self.told_results:
+                self.told_results.add(call.call_id)
+                said = f"{call_label(call.name)}: {result.outcome.value}"
+                if result.outcome is not ToolOutcome.DENIED and result.output:
+                    said += f" ({len(result.output):,} characters)"
+                self._note(said)
+
+    async def refuse_tool(
+        self, call: ToolCallPart, tool: ToolInfo, arguments: dict[str, Any]
+    ) -> Approval:
+        self._note(
+            f"the model asked to run {tool.key}; tools need approval: add --yes, or allow "
+            f"it in the config (allow = [{tool.name!r}] under [mcp_servers.{tool.server}])"
+        )
+        return Approval.DENY
+
+    def say_failed_servers(self, servers: ToolServers) -> None:
+        for name, status in servers.statuses.items():
+            if status.state is not ServerState.READY:
+                self._note(f"tool server {name!r} is not ready: {status.reason or status.state}")
+
+    def _note(self, text: str) -> None:
+        self.err.write(f"tui-chat: {self.clean_err(text)}\n")
+        self.err.flush()
 
     def _progress(self, event: StreamEvent) -> None:
         out, err = self.out, self.err
@@ -91,6 +147,12 @@ class _Printer:
         else:
             self.status = EXIT_INTERRUPTED
         err.flush()
+
+
+async def _approve_all(
+    _call: ToolCallPart, _tool: ToolInfo, _arguments: dict[str, Any]
+) -> Approval:
+    return Approval.ONCE
 
 
 def _unchanged(text: str) -> str:

@@ -24,16 +24,8 @@ from tui.backend import ChatBackend
 from tui.chat.conversation import Conversation
 from tui.chat.events import (
     ChatError,
-    ContentDelta,
-    Failed,
-    Finished,
-    ReasoningDelta,
-    SkippedEvents,
-    ToolCallDelta,
-    UsageReport,
 )
-from tui.chat.message import Message, MessageStatus, Role, Usage
-from tui.chat.parts import ToolOutcome, ToolResultPart
+from tui.chat.message import Message, MessageStatus, Role
 from tui.chat.session_events import (
     ConversationOpened,
     DetailsChanged,
@@ -41,7 +33,6 @@ from tui.chat.session_events import (
     PathChanged,
     QueueChanged,
     ReplyEnded,
-    ReplyProgress,
     ReplyStarted,
     SessionEvent,
     ToolsChanged,
@@ -49,16 +40,14 @@ from tui.chat.session_events import (
 )
 from tui.chat.wire import wire_messages
 from tui.config import Settings
-from tui.error_words import summary
 from tui.gc_tuning import fewer_collections
+from tui.reply_round import read_round
 from tui.session_saving import Saver
-from tui.tool_calls import StreamedCalls, ToolCaller
+from tui.tool_calls import ToolCaller, close_unanswered
 
 if TYPE_CHECKING:
     from tui.store import Store
 
-SAVE_INTERVAL = 0.5
-"""A streaming reply reaches the database at most this often: a crash loses at most this."""
 
 Observer = Callable[[SessionEvent], None]
 
@@ -256,7 +245,8 @@ class ChatSession:
                 finally:
                     if reply.status is MessageStatus.STREAMING:
                         reply.status = MessageStatus.STOPPED
-                    self._close_calls(reply, error)
+                    if close_unanswered(reply, error, self.tools, self.settings.tool_limits):
+                        self._emit(ToolsChanged(reply))
                     reply.duration = time.monotonic() - started
                     self._emit(ReplyEnded(reply, error))
                     # Shielded: Esc or Ctrl+R arriving now must not cut the last save short.
@@ -274,59 +264,8 @@ class ChatSession:
         history += wire_messages(None, [reply], limit)  # this reply's earlier rounds
         catalog = self.tools.catalog(self.conversation.tools) if self.tools else None
         definitions = catalog.definitions() if catalog else []
-        text: list[str] = []
-        thinking: list[str] = []
-        calls = StreamedCalls(reply)
-        error: ChatError | None = None
-        next_save = time.monotonic() + SAVE_INTERVAL
-        try:
-            async for event in self.backend.stream_reply(history, reply.model or "", definitions):
-                if isinstance(event, ContentDelta | ReasoningDelta):
-                    if reply.time_to_first_token is None:
-                        reply.time_to_first_token = time.monotonic() - started
-                    (text if isinstance(event, ContentDelta) else thinking).append(event.text)
-                elif isinstance(event, ToolCallDelta):
-                    _take_pieces(reply, text, thinking)  # the text before the call first
-                    calls.add(event)
-                    self._emit(ToolsChanged(reply))
-                elif isinstance(event, UsageReport):
-                    reply.usage = _added(reply.usage, event.usage)
-                elif isinstance(event, Finished):
-                    reply.finish_reason = event.reason
-                    reply.status = MessageStatus.DONE
-                elif isinstance(event, Failed):
-                    error = event.error
-                    reply.status = MessageStatus.ERROR
-                    reply.error = summary(error)
-                elif isinstance(event, SkippedEvents):
-                    reply.skipped_events += event.count
-                self._emit(ReplyProgress(reply, event))
-                now = time.monotonic()
-                if now >= next_save:
-                    next_save = now + SAVE_INTERVAL
-                    _take_pieces(reply, text, thinking)
-                    self._persist(reply)
-        finally:
-            _take_pieces(reply, text, thinking)
-        return error
-
-    def _close_calls(self, reply: Message, error: ChatError | None) -> None:
-        """Gives every call left unanswered a result saying why it did not run."""
-        calls = reply.unanswered_calls()
-        if not calls:
-            return
-        if reply.status is MessageStatus.STOPPED:
-            outcome, why = ToolOutcome.STOPPED, ""
-        elif error is not None:
-            outcome, why = ToolOutcome.FAILED, "the reply failed before the call could run"
-        elif self.tools is None:
-            outcome, why = ToolOutcome.FAILED, "no tool servers are set up in this session"
-        else:
-            rounds = self.settings.tool_limits.max_rounds
-            outcome, why = ToolOutcome.FAILED, f"not run: the limit of {rounds} tool rounds"
-        for call in calls:
-            reply.parts.append(ToolResultPart(call.call_id, outcome, why))
-        self._emit(ToolsChanged(reply))
+        events = self.backend.stream_reply(history, reply.model or "", definitions)
+        return await read_round(events, reply, started, self._emit, self._persist)
 
     async def switch_tool(self, key: str, on: bool) -> None:
         """Switches a tool (`server/tool`) on or off for this conversation's requests."""
@@ -488,24 +427,3 @@ class ChatSession:
 
     def _persist(self, message: Message) -> None:
         self.saver.message(self.conversation, message)
-
-
-def _take_pieces(reply: Message, text: list[str], thinking: list[str]) -> None:
-    """Moves what streamed in since the last call into the reply's parts, in one append
-    per part (joining the whole reply at every save would cost its length each time)."""
-    if thinking:
-        reply.add_reasoning("".join(thinking))
-        thinking.clear()
-    if text:
-        reply.add_text("".join(text))
-        text.clear()
-
-
-def _added(before: Usage | None, usage: Usage) -> Usage:
-    """A reply of several rounds costs what all its requests cost."""
-    if before is None:
-        return usage
-    return Usage(
-        before.prompt_tokens + usage.prompt_tokens,
-        before.completion_tokens + usage.completion_tokens,
-    )

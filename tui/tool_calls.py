@@ -14,13 +14,14 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
 
-from tui.chat.events import ToolCallDelta
-from tui.chat.message import Message
+from tui.chat.events import ChatError, ToolCallDelta
+from tui.chat.message import Message, MessageStatus
 from tui.chat.parts import ToolCallPart, ToolOutcome, ToolResultPart
 from tui.chat.session_events import ToolsChanged
 from tui.chat.tool_choices import ToolChoices
 from tui.config import Settings
 from tui.tools.catalog import Catalog, ToolInfo
+from tui.tools.config import ToolLimits
 from tui.tools.servers import ToolServers
 
 
@@ -140,3 +141,24 @@ class ToolCaller:
         emit(ToolsChanged(reply, running=call.call_id))
         run = await self.servers.call(tool, arguments)
         return ToolResultPart(call.call_id, run.outcome, run.output)
+
+
+def close_unanswered(
+    reply: Message, error: ChatError | None, tools: ToolCaller | None, limits: ToolLimits
+) -> bool:
+    """Gives every call left unanswered when a reply ends a result saying why it did not
+    run; False if there were none."""
+    calls = reply.unanswered_calls()
+    if not calls:
+        return False
+    if reply.status is MessageStatus.STOPPED:
+        outcome, why = ToolOutcome.STOPPED, ""
+    elif error is not None:
+        outcome, why = ToolOutcome.FAILED, "the reply failed before the call could run"
+    elif tools is None:
+        outcome, why = ToolOutcome.FAILED, "no tool servers are set up in this session"
+    else:
+        outcome, why = ToolOutcome.FAILED, f"not run: the limit of {limits.max_rounds} tool rounds"
+    for call in calls:
+        reply.parts.append(ToolResultPart(call.call_id, outcome, why))
+    return True

@@ -69,3 +69,9 @@ def _object_schema(schema: dict[str, Any]) -> dict[str, Any]:
     if schema.get("type") == "object":
         return schema
     return {"type": "object", "properties": {}}
+
+
+def call_label(name: str) -> str:
+    """`server__tool` (the API name) as the user reads it: `server · tool`."""
+    server, separator, tool = name.partition("__")
+    return f"{server} · {tool}" if separator else name

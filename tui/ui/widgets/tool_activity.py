@@ -19,6 +19,7 @@ from textual.widgets import Static
 from tui.chat.message import Message
 from tui.chat.parts import ToolCallPart, ToolOutcome, ToolResultPart
 from tui.chat.safe_text import make_safe
+from tui.tools.catalog import call_label
 
 SHOWN_RESULT = 20_000
 """Characters of a result drawn in its block; all of it is stored, exported and copied."""
@@ -31,12 +32,6 @@ _OUTCOME_WORDS = {
     ToolOutcome.STOPPED: "■ stopped",
     ToolOutcome.INTERRUPTED: "■ interrupted (the app closed while it ran)",
 }
-
-
-def call_label(name: str) -> str:
-    """`server__tool` (the API name) as the user reads it: `server · tool`."""
-    server, separator, tool = name.partition("__")
-    return f"{server} · {tool}" if separator else name
 
 
 def pretty_arguments(arguments: str) -> str:

@@ -1,0 +1,96 @@
+"""Reads one request's stream into a reply: text, thinking, tool calls, usage, the end.
+
+The session's hot path: every delta passes here, so the text is gathered in lists and
+moved into the reply's parts at most every `SAVE_INTERVAL` (when it is also stored).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+
+from tui.chat.events import (
+    ChatError,
+    ContentDelta,
+    Failed,
+    Finished,
+    ReasoningDelta,
+    SkippedEvents,
+    StreamEvent,
+    ToolCallDelta,
+    UsageReport,
+)
+from tui.chat.message import Message, MessageStatus, Usage
+from tui.chat.session_events import ReplyProgress, SessionEvent, ToolsChanged
+from tui.error_words import summary
+from tui.tool_calls import StreamedCalls
+
+SAVE_INTERVAL = 0.5
+"""A streaming reply reaches the database at most this often: a crash loses at most this."""
+
+
+async def read_round(
+    events: AsyncIterator[StreamEvent],
+    reply: Message,
+    started: float,
+    emit: Callable[[SessionEvent], None],
+    save: Callable[[Message], None],
+) -> ChatError | None:
+    """Reads `events` into `reply`, telling observers each event; returns the error the
+    stream ended with, if any."""
+    text: list[str] = []
+    thinking: list[str] = []
+    calls = StreamedCalls(reply)
+    error: ChatError | None = None
+    next_save = time.monotonic() + SAVE_INTERVAL
+    try:
+        async for event in events:
+            if isinstance(event, ContentDelta | ReasoningDelta):
+                if reply.time_to_first_token is None:
+                    reply.time_to_first_token = time.monotonic() - started
+                (text if isinstance(event, ContentDelta) else thinking).append(event.text)
+            elif isinstance(event, ToolCallDelta):
+                take_pieces(reply, text, thinking)  # the text before the call first
+                calls.add(event)
+                emit(ToolsChanged(reply))
+            elif isinstance(event, UsageReport):
+                reply.usage = _added(reply.usage, event.usage)
+            elif isinstance(event, Finished):
+                reply.finish_reason = event.reason
+                reply.status = MessageStatus.DONE
+            elif isinstance(event, Failed):
+                error = event.error
+                reply.status = MessageStatus.ERROR
+                reply.error = summary(error)
+            elif isinstance(event, SkippedEvents):
+                reply.skipped_events += event.count
+            emit(ReplyProgress(reply, event))
+            now = time.monotonic()
+            if now >= next_save:
+                next_save = now + SAVE_INTERVAL
+                take_pieces(reply, text, thinking)
+                save(reply)
+    finally:
+        take_pieces(reply, text, thinking)
+    return error
+
+
+def take_pieces(reply: Message, text: list[str], thinking: list[str]) -> None:
+    """Moves what streamed in since the last call into the reply's parts, in one append
+    per part (joining the whole reply at every save would cost its length each time)."""
+    if thinking:
+        reply.add_reasoning("".join(thinking))
+        thinking.clear()
+    if text:
+        reply.add_text("".join(text))
+        text.clear()
+
+
+def _added(before: Usage | None, usage: Usage) -> Usage:
+    """A reply of several rounds costs what all its requests cost."""
+    if before is None:
+        return usage
+    return Usage(
+        before.prompt_tokens + usage.prompt_tokens,
+        before.completion_tokens + usage.completion_tokens,
+    )
