@@ -14,7 +14,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.openai_server import ErrorReply, OpenAIStyleServer, StreamReply  # noqa: E402
+from tests.openai_server import (  # noqa: E402
+    ErrorReply,
+    OpenAIStyleServer,
+    StreamReply,
+    tool_call_chunks,
+)
 from tests.ui_helpers import (  # noqa: E402
     last_reply_settled,
     replies,
@@ -24,6 +29,7 @@ from tests.ui_helpers import (  # noqa: E402
 )
 from tui.config import Settings  # noqa: E402
 from tui.local_probe import LocalServer  # noqa: E402
+from tui.tools.config import ToolServerConfig  # noqa: E402
 from tui.ui.app import ChatApp  # noqa: E402
 
 OUT = ROOT / "screenshots"
@@ -129,6 +135,21 @@ async def shoot() -> None:
         async def slash_commands(pilot) -> None:
             await pilot.press("/", "tab")
 
+        async def tools_ready(pilot) -> None:
+            tools = pilot.app.screen_stack[0].session.tools
+            await wait_until(pilot, lambda: not tools.servers.connecting, 20)
+
+        async def tool_approval(pilot) -> None:
+            await tools_ready(pilot)
+            await type_and_send(pilot, "How long is README.md?")
+            await wait_until(pilot, lambda: "Run word_count" in screen_text(pilot), 10)
+
+        async def tool_call(pilot) -> None:
+            await tool_approval(pilot)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: last_reply_settled(pilot), 10)
+            await pilot.press("ctrl+up", "t")
+
         async def branches(pilot) -> None:
             await type_and_send(pilot, "Name a sorting algorithm")
             await wait_until(pilot, lambda: last_reply_settled(pilot), 10)
@@ -164,6 +185,27 @@ async def shoot() -> None:
             ],
             branches,
         )
+        lines = len((ROOT / "README.md").read_text(encoding="utf-8").splitlines())
+        notes = ToolServerConfig(
+            "notes",
+            command=sys.executable,
+            args=(str(ROOT / "tests" / "mcp_tool_server.py"),),
+            cwd=str(ROOT),
+        )
+        tool_settings = replace(settings, tool_servers=(notes,))
+        counting = [
+            StreamReply(
+                deltas=["I'll count it."],
+                tool_calls=tool_call_chunks(
+                    [("call_1", "notes__word_count", {"path": "README.md"})]
+                ),
+                finish_reason="tool_calls",
+            ),
+            StreamReply(deltas=chunk(f"README.md has **{lines} lines**: a long read.")),
+        ]
+        await scene("tool-approval", counting[:1], tool_approval, ChatApp(tool_settings))
+        server.queue(*counting)  # the first scene's reply was stopped by its exit
+        await scene("tool-call", [], tool_call, ChatApp(tool_settings))
         welcome_settings = replace(
             settings, api_key=None, base_url=None, config_path=Path(home) / "none.toml"
         )

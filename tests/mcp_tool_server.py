@@ -51,6 +51,13 @@ def touch(path: str) -> str:
     return f"created {path}"
 
 
+@server.tool(description="Counts the lines and words of a text file.")
+def word_count(path: str) -> str:
+    with open(path, encoding="utf-8") as file:
+        text = file.read()
+    return f"{len(text.splitlines())} lines, {len(text.split())} words"
+
+
 @server.tool(description="Text with terminal control sequences in it.")
 def hostile() -> str:
     return "before \x1b]0;pwned\x07\x1b[2J after"

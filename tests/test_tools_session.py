@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import TEST_KEY
 from tests.openai_server import (
+    ErrorReply,
     OpenAIStyleServer,
     RawStream,
     StreamReply,
@@ -24,8 +25,9 @@ from tests.openai_server import (
 from tests.tool_helpers import ScriptedApprover, tool_server, with_tools
 from tui.chat.message import Message, MessageStatus
 from tui.chat.parts import TextPart, ToolCallPart, ToolOutcome, ToolResultPart
-from tui.chat.session_events import SessionEvent, ToolsChanged
+from tui.chat.session_events import ReplyEnded, SessionEvent, ToolsChanged
 from tui.config import Settings
+from tui.error_words import tell
 from tui.session import ChatSession
 from tui.store import Store
 from tui.tool_calls import Approval, make_tool_caller
@@ -374,3 +376,44 @@ async def test_the_responses_api_streams_function_calls_and_sends_their_outputs_
     }
     assert sent[-1] == {"type": "function_call_output", "call_id": "c1", "output": "9"}
     assert reply.content == "Nine."
+
+
+async def test_a_tool_result_is_found_by_search_and_a_hung_call_times_out(
+    server: OpenAIStyleServer, settings: Settings, approver: ScriptedApprover, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("alpha beta gamma\n", encoding="utf-8")
+    config = tool_server(allowed=frozenset({"*"}), timeout=1.0)
+    session = await ready_session(with_tools(settings, config), approver)
+    try:
+        server.queue(
+            calls_reply(
+                ("c1", "t__word_count", {"path": str(notes)}),
+                ("c2", "t__slow", {"seconds": 10}),
+            ),
+            StreamReply(deltas=["Counted."]),
+        )
+        reply = await ask(session, "Count")
+    finally:
+        await session.close()
+    counted, hung = results(reply)
+    assert counted.output == "1 lines, 3 words"
+    assert hung.outcome is ToolOutcome.FAILED and "no answer from 't' in 1 s" in hung.output
+    hits = Store.open(settings.db_path).search("words")
+    assert [hit.conversation_id for hit in hits] == [session.conversation.id]
+
+
+async def test_a_tool_schema_the_server_refuses_is_said_with_what_to_do(
+    server: OpenAIStyleServer, session: ChatSession
+) -> None:
+    ended: list[ReplyEnded] = []
+    session.subscribe(lambda event: ended.append(event) if isinstance(event, ReplyEnded) else None)
+    server.queue(ErrorReply(400, '{"error": {"message": "Invalid schema for function t__add"}}'))
+    reply = await ask(session, "Hi")
+    assert reply.status is MessageStatus.ERROR
+    assert reply.error is not None and "Invalid schema" in reply.error
+    error = ended[0].error
+    assert error is not None
+    told = tell(error, in_app=True)
+    assert "Invalid schema" in told.detail and "switch tools off with F4" in told.hint
+    assert "leave out --tools" in tell(error, in_app=False).hint

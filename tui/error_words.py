@@ -104,6 +104,13 @@ def _words(error: ChatError, in_app: bool) -> tuple[str, str]:
                 f"The conversation is too long for the model{code}",
                 f"Delete or shorten earlier messages, or {new_chat}.",
             )
+        case ErrorKind.BAD_REQUEST if error.tools_offered:
+            switch_off = "switch tools off with F4" if in_app else "leave out --tools"
+            return (
+                "The server refused the request (400)",
+                f"It offered {error.tools_offered} tools: if the server refuses a tool's "
+                f"schema, {switch_off} and try again.",
+            )
         case ErrorKind.BAD_REQUEST:
             return (
                 "The server refused the request (400)",

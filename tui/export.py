@@ -16,6 +16,7 @@ from tui.chat.conversation import Conversation
 from tui.chat.message import Message, MessageStatus, Role
 from tui.chat.safe_text import BIDI_CONTROLS, make_safe
 from tui.private_files import make_private_folder
+from tui.tools.catalog import call_label, pretty_arguments
 
 
 def to_json(conversation: Conversation) -> str:
@@ -56,7 +57,50 @@ def _message_dict(message: Message) -> dict[str, Any]:
         "time_to_first_token": message.time_to_first_token,
         "duration": message.duration,
         "created_at": message.created_at,
+        **({"tool_calls": _tool_calls(message)} if message.tool_calls else {}),
     }
+
+
+def _tool_calls(message: Message) -> list[dict[str, Any]]:
+    calls = []
+    for call in message.tool_calls:
+        result = message.result_of(call)
+        calls.append(
+            {
+                "id": call.call_id,
+                "name": call.name,
+                "arguments": call.arguments,
+                "outcome": result.outcome.value if result is not None else None,
+                "output": result.output if result is not None else None,
+            }
+        )
+    return calls
+
+
+def _tool_calls_markdown(message: Message) -> list[str]:
+    lines: list[str] = []
+    for call in message.tool_calls:
+        result = message.result_of(call)
+        outcome = result.outcome.value if result is not None else "no result"
+        lines += [f"### Tool call: {call_label(call.name)} ({outcome})", ""]
+        lines += [*_fenced(pretty_arguments(call.arguments) or "{}", "json"), ""]
+        if result is not None and result.output:
+            lines += [*_fenced(result.output, ""), ""]
+    return lines
+
+
+def _fenced(text: str, language: str) -> list[str]:
+    """A code fence longer than any run of backticks in `text`, so it cannot close early."""
+    fence = "`" * max(3, _longest_backticks(text) + 1)
+    return [f"{fence}{language}", text, fence]
+
+
+def _longest_backticks(text: str) -> int:
+    longest = run = 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    return longest
 
 
 def to_markdown(conversation: Conversation) -> str:
@@ -74,6 +118,7 @@ def to_markdown(conversation: Conversation) -> str:
         if message.status not in (MessageStatus.DONE, MessageStatus.STREAMING):
             heading += f" ({message.status.value})"
         lines += [f"## {heading}", "", message.content, ""]
+        lines += _tool_calls_markdown(message)
         if message.error:
             lines += [f"> {message.error}", ""]
     return make_safe("\n".join(lines))

@@ -17,6 +17,7 @@ import contextlib
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from tui.backend import ChatBackend
 from tui.chat.conversation import Conversation
 from tui.chat.events import (
     ChatError,
+    ErrorKind,
 )
 from tui.chat.message import Message, MessageStatus, Role
 from tui.chat.session_events import (
@@ -265,7 +267,10 @@ class ChatSession:
         catalog = self.tools.catalog(self.conversation.tools) if self.tools else None
         definitions = catalog.definitions() if catalog else []
         events = self.backend.stream_reply(history, reply.model or "", definitions)
-        return await read_round(events, reply, started, self._emit, self._persist)
+        error = await read_round(events, reply, started, self._emit, self._persist)
+        if error is not None and error.kind is ErrorKind.BAD_REQUEST and definitions:
+            error = replace(error, tools_offered=len(definitions))  # the hint names tools
+        return error
 
     async def switch_tool(self, key: str, on: bool) -> None:
         """Switches a tool (`server/tool`) on or off for this conversation's requests."""

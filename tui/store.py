@@ -22,7 +22,7 @@ from tui.chat.conversation import Conversation
 from tui.chat.message import Message
 from tui.chat.parts import APPENDED_KINDS
 from tui.store_file import StoreUnavailable, open_history
-from tui.store_schema import MIGRATIONS
+from tui.store_schema import MIGRATIONS, SEARCHED_KINDS
 from tui.store_tree import read_conversation
 
 __all__ = [
@@ -390,7 +390,7 @@ class Store:
             argument = (
                 "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             )
-            match = "p.kind = 'text' AND p.text LIKE ? ESCAPE '\\'"
+            match = f"p.kind IN {SEARCHED_KINDS} AND p.text LIKE ? ESCAPE '\\'"
         sql = (
             "SELECT m.conversation_id, m.id, c.title, p.text FROM message_parts p"
             " JOIN messages m ON m.id = p.message_id"

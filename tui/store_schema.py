@@ -90,7 +90,11 @@ SEARCH_INDEX = [
     "INSERT INTO parts_fts(rowid, text) SELECT id, text FROM message_parts WHERE kind = 'text'",
 ]
 """Full-text search over text parts, kept in step by triggers. Streaming text is indexed
-piece by piece as it is saved and once whole when the reply ends."""
+piece by piece as it is saved and once whole when the reply ends. (Version 3's index; V5
+widens it to tool calls and results.)"""
+
+SEARCHED_KINDS = "('text', 'tool_call', 'tool_result')"
+"""Part kinds search finds: what the user and the model wrote, and what tools did."""
 
 
 def _v3_tree_and_parts(connection: sqlite3.Connection) -> None:
@@ -179,7 +183,43 @@ def _v3_tree_and_parts(connection: sqlite3.Connection) -> None:
 V4 = "ALTER TABLE conversations ADD COLUMN tool_choices TEXT"
 """Which tools are off and which are always allowed in a conversation (JSON; NULL: none)."""
 
-MIGRATIONS: list[Migration] = [V1, V2, _v3_tree_and_parts, V4]
+
+def _v5_search_tool_parts(connection: sqlite3.Connection) -> None:
+    """Tool calls and results become searchable: the triggers take their kinds too."""
+    if not has_fts5(connection) or not _has_table(connection, "parts_fts"):
+        return
+    for trigger in ("parts_fts_insert", "parts_fts_delete", "parts_fts_update"):
+        connection.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    kinds = SEARCHED_KINDS
+    connection.execute(
+        f"CREATE TRIGGER parts_fts_insert AFTER INSERT ON message_parts WHEN new.kind IN {kinds}"
+        " BEGIN INSERT INTO parts_fts(rowid, text) VALUES (new.id, new.text); END"
+    )
+    connection.execute(
+        f"CREATE TRIGGER parts_fts_delete AFTER DELETE ON message_parts WHEN old.kind IN {kinds}"
+        " BEGIN INSERT INTO parts_fts(parts_fts, rowid, text)"
+        " VALUES ('delete', old.id, old.text); END"
+    )
+    connection.execute(
+        "CREATE TRIGGER parts_fts_update AFTER UPDATE OF text ON message_parts"
+        f" WHEN old.kind IN {kinds} BEGIN"
+        " INSERT INTO parts_fts(parts_fts, rowid, text) VALUES ('delete', old.id, old.text);"
+        " INSERT INTO parts_fts(rowid, text) VALUES (new.id, new.text); END"
+    )
+    connection.execute(
+        "INSERT INTO parts_fts(rowid, text) SELECT id, text FROM message_parts"
+        " WHERE kind IN ('tool_call', 'tool_result')"
+    )
+
+
+def _has_table(connection: sqlite3.Connection, name: str) -> bool:
+    row = connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = ? AND type = 'table'", (name,)
+    ).fetchone()
+    return row is not None
+
+
+MIGRATIONS: list[Migration] = [V1, V2, _v3_tree_and_parts, V4, _v5_search_tool_parts]
 
 
 def migrate(connection: sqlite3.Connection) -> None:

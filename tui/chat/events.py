@@ -93,6 +93,8 @@ class ChatError:
     seconds: float | None = None
     """The timeout that ran out, or the wait a server asked for."""
     retryable: bool = True
+    tools_offered: int = 0
+    """How many tool definitions the refused request carried (a schema may be the cause)."""
 
 
 @dataclass(frozen=True, slots=True)

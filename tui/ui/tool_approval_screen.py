@@ -13,8 +13,7 @@ from textual.widgets import Static
 
 from tui.chat.safe_text import make_safe
 from tui.tool_calls import Approval
-from tui.tools.catalog import ToolInfo
-from tui.ui.widgets.tool_activity import pretty_arguments
+from tui.tools.catalog import ToolInfo, pretty_arguments
 
 
 class ToolApprovalScreen(ModalScreen[Approval]):

@@ -7,8 +7,6 @@ safe before any widget sees it, and never read as markup.
 
 from __future__ import annotations
 
-import json
-
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,7 +17,7 @@ from textual.widgets import Static
 from tui.chat.message import Message
 from tui.chat.parts import ToolCallPart, ToolOutcome, ToolResultPart
 from tui.chat.safe_text import make_safe
-from tui.tools.catalog import call_label
+from tui.tools.catalog import call_label, pretty_arguments
 
 SHOWN_RESULT = 20_000
 """Characters of a result drawn in its block; all of it is stored, exported and copied."""
@@ -32,13 +30,6 @@ _OUTCOME_WORDS = {
     ToolOutcome.STOPPED: "■ stopped",
     ToolOutcome.INTERRUPTED: "■ interrupted (the app closed while it ran)",
 }
-
-
-def pretty_arguments(arguments: str) -> str:
-    try:
-        return json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
-    except ValueError:
-        return arguments
 
 
 class ToolCallBlock(Vertical, can_focus=True):
