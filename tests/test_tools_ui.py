@@ -118,7 +118,7 @@ async def test_the_tools_screen_lists_servers_and_switches_a_tool_off_for_this_c
         await wait_until(pilot, lambda: last_reply_settled(pilot))
         await pilot.press("f4")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, ToolsScreen))
-        assert "t: ready, 8 tools" in screen_text(pilot)
+        assert "t: ready, 9 tools" in screen_text(pilot)
         tools = pilot.app.screen.query_one(SelectionList)
         assert tools.highlighted == 0, "the first tool is ready to switch"
         await pilot.press("space")

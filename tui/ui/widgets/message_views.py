@@ -91,6 +91,12 @@ class AssistantMessageView(SelectableMessage, Vertical):
                 self.action_request("copy_code", index)
                 return
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`t` is offered only on a reply that called tools."""
+        if action == "open_tool_calls":
+            return bool(self.message.tool_calls)
+        return True
+
     def action_open_tool_calls(self) -> None:
         """t on a selected reply: its calls' arguments and results, or not."""
         self.tools.open_or_close_all()
