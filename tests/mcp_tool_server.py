@@ -1,5 +1,8 @@
 """A real MCP server for the tests, written with the `mcp` SDK and run over stdio:
     python tests/mcp_tool_server.py
+or over streamable HTTP at http://127.0.0.1:PORT/mcp (requests must carry the header
+`Authorization: Bearer TOKEN` when TOKEN is given):
+    python tests/mcp_tool_server.py --http PORT [TOKEN]
 It has a quick tool, a slow one, one that fails, one with a huge answer and one that
 kills its own server; `env_value` tells what a variable holds in the server's process."""
 
@@ -7,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 
 from mcp.server.mcpserver import MCPServer
 
@@ -63,5 +67,28 @@ def hostile() -> str:
     return "before \x1b]0;pwned\x07\x1b[2J after"
 
 
+def serve_http(port: int, token: str | None) -> None:
+    import uvicorn
+
+    app = server.streamable_http_app()
+
+    async def guarded(scope, receive, send):  # type: ignore[no-untyped-def]
+        headers = dict(scope.get("headers", []))
+        if (
+            scope["type"] == "http"
+            and token
+            and headers.get(b"authorization") != f"Bearer {token}".encode()
+        ):
+            await send({"type": "http.response.start", "status": 401, "headers": []})
+            await send({"type": "http.response.body", "body": b"no"})
+            return
+        await app(scope, receive, send)
+
+    uvicorn.run(guarded, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+
+
 if __name__ == "__main__":
-    server.run()
+    if len(sys.argv) > 2 and sys.argv[1] == "--http":
+        serve_http(int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else None)
+    else:
+        server.run()

@@ -10,12 +10,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
 from tui.redaction import without_credentials
-from tui.tools.config import ToolLimits, ToolServerConfig
+
+if TYPE_CHECKING:  # loaded only when the config file has tools: start-up time
+    from tui.tools.config import ToolLimits, ToolServerConfig
 
 APP_NAME = "tui-chat"
 OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -64,7 +66,8 @@ class Settings:
     """The config file that was read, if any."""
     tool_servers: tuple[ToolServerConfig, ...] = ()
     """MCP servers from the config file's [mcp_servers.NAME] tables."""
-    tool_limits: ToolLimits = field(default_factory=ToolLimits)
+    tool_limits: ToolLimits | None = None
+    """The config's [tools] table; None: the defaults (`tui.tools.config.ToolLimits`)."""
     notices: tuple[str, ...] = ()
     """Things about the settings the user should know at start (a key variable not set)."""
 

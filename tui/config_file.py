@@ -25,7 +25,6 @@ from typing import Any
 from tui.commands import keymap_problems
 from tui.config import Settings, apply_flags, settings_from_environment
 from tui.private_files import make_private_folder
-from tui.tools.config import ToolConfigProblem, read_tool_limits, read_tool_servers
 
 TOP_LEVEL_KEYS = {
     "default_profile": str,
@@ -343,6 +342,10 @@ def load_settings(
 
 def _check_tools(config: ConfigFile) -> None:
     data = config.data
+    if "mcp_servers" not in data and "tools" not in data:
+        return
+    from tui.tools.config import ToolConfigProblem, read_tool_limits, read_tool_servers
+
     try:
         read_tool_servers(data.get("mcp_servers", {}), env={})
         read_tool_limits(data.get("tools", {}))
@@ -360,9 +363,15 @@ def _apply_file(
         system_prompt=data.get("system_prompt"),
         system_prompts=dict(data.get("system_prompts", {})),
         keymap=flat_keymap(data.get("keymap", {})),
-        tool_servers=read_tool_servers(data.get("mcp_servers", {}), env),
-        tool_limits=read_tool_limits(data.get("tools", {})),
     )
+    if "mcp_servers" in data or "tools" in data:
+        from tui.tools.config import read_tool_limits, read_tool_servers
+
+        settings = replace(
+            settings,
+            tool_servers=read_tool_servers(data.get("mcp_servers", {}), env),
+            tool_limits=read_tool_limits(data.get("tools", {})),
+        )
     profiles = data.get("profiles", {})
     name = chosen or data.get("default_profile")
     if name is None:

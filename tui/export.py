@@ -16,7 +16,7 @@ from tui.chat.conversation import Conversation
 from tui.chat.message import Message, MessageStatus, Role
 from tui.chat.safe_text import BIDI_CONTROLS, make_safe
 from tui.private_files import make_private_folder
-from tui.tools.catalog import call_label, pretty_arguments
+from tui.tools.labels import call_label, pretty_arguments
 
 
 def to_json(conversation: Conversation) -> str:

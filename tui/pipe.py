@@ -8,7 +8,7 @@ safe first; into a pipe it is written as the model sent it.
 from __future__ import annotations
 
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tui.chat.events import ContentDelta, ReasoningDelta, Retrying, StreamEvent
 from tui.chat.message import MessageStatus
@@ -19,8 +19,11 @@ from tui.config import Settings
 from tui.error_words import tell, tell_retry, tell_skipped
 from tui.session import ChatSession
 from tui.tool_calls import Approval, make_tool_caller
-from tui.tools.catalog import ToolInfo, call_label
-from tui.tools.servers import ServerState, ToolServers
+from tui.tools.labels import call_label
+
+if TYPE_CHECKING:
+    from tui.tools.catalog import ToolInfo
+    from tui.tools.servers import ToolServers
 
 EXIT_OK = 0
 EXIT_API_ERROR = 1
@@ -105,6 +108,8 @@ class _Printer:
         return Approval.DENY
 
     def say_failed_servers(self, servers: ToolServers) -> None:
+        from tui.tools.servers import ServerState
+
         for name, status in servers.statuses.items():
             if status.state is not ServerState.READY:
                 self._note(f"tool server {name!r} is not ready: {status.reason or status.state}")

@@ -40,7 +40,7 @@ from tui.chat.session_events import (
     ToolsChanged,
     ToolServersChanged,
 )
-from tui.chat.wire import wire_messages
+from tui.chat.wire import RESULT_LIMIT, wire_messages
 from tui.config import Settings
 from tui.gc_tuning import fewer_collections
 from tui.reply_round import read_round
@@ -232,7 +232,7 @@ class ChatSession:
                         error = await self._stream_round(reply, started)
                         if error is not None or not reply.unanswered_calls():
                             break
-                        if self.tools is None or rounds >= self.settings.tool_limits.max_rounds:
+                        if self.tools is None or rounds >= self.tools.servers.limits.max_rounds:
                             break
                         rounds += 1
                         reply.status = MessageStatus.STREAMING
@@ -247,7 +247,7 @@ class ChatSession:
                 finally:
                     if reply.status is MessageStatus.STREAMING:
                         reply.status = MessageStatus.STOPPED
-                    if close_unanswered(reply, error, self.tools, self.settings.tool_limits):
+                    if close_unanswered(reply, error, self.tools):
                         self._emit(ToolsChanged(reply))
                     reply.duration = time.monotonic() - started
                     self._emit(ReplyEnded(reply, error))
@@ -261,7 +261,7 @@ class ChatSession:
 
     async def _stream_round(self, reply: Message, started: float) -> ChatError | None:
         """One request: its text, thinking and tool calls go into `reply`."""
-        limit = self.settings.tool_limits.result_limit
+        limit = self.tools.servers.limits.result_limit if self.tools else RESULT_LIMIT
         history = self.conversation.request_messages(until=reply, result_limit=limit)
         history += wire_messages(None, [reply], limit)  # this reply's earlier rounds
         catalog = self.tools.catalog(self.conversation.tools) if self.tools else None

@@ -12,7 +12,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.chat.events import ChatError, ToolCallDelta
 from tui.chat.message import Message, MessageStatus
@@ -20,9 +20,10 @@ from tui.chat.parts import ToolCallPart, ToolOutcome, ToolResultPart
 from tui.chat.session_events import ToolsChanged
 from tui.chat.tool_choices import ToolChoices
 from tui.config import Settings
-from tui.tools.catalog import Catalog, ToolInfo
-from tui.tools.config import ToolLimits
-from tui.tools.servers import ToolServers
+
+if TYPE_CHECKING:  # the servers' code loads only when some are configured
+    from tui.tools.catalog import Catalog, ToolInfo
+    from tui.tools.servers import ToolServers
 
 
 class Approval(StrEnum):
@@ -32,7 +33,7 @@ class Approval(StrEnum):
     DENY = "deny"
 
 
-Approver = Callable[[ToolCallPart, ToolInfo, dict[str, Any]], Awaitable[Approval]]
+Approver = Callable[[ToolCallPart, "ToolInfo", dict[str, Any]], Awaitable[Approval]]
 
 
 async def deny_all(_call: ToolCallPart, _tool: ToolInfo, _arguments: dict[str, Any]) -> Approval:
@@ -65,6 +66,8 @@ def make_tool_caller(settings: Settings) -> ToolCaller | None:
     None without servers, so nothing about tools costs anything then."""
     if not settings.tool_servers:
         return None
+    from tui.tools.servers import ToolServers
+
     return ToolCaller(
         ToolServers(settings.tool_servers, settings.tool_limits, secrets=[settings.api_key])
     )
@@ -143,9 +146,7 @@ class ToolCaller:
         return ToolResultPart(call.call_id, run.outcome, run.output)
 
 
-def close_unanswered(
-    reply: Message, error: ChatError | None, tools: ToolCaller | None, limits: ToolLimits
-) -> bool:
+def close_unanswered(reply: Message, error: ChatError | None, tools: ToolCaller | None) -> bool:
     """Gives every call left unanswered when a reply ends a result saying why it did not
     run; False if there were none."""
     calls = reply.unanswered_calls()
@@ -158,7 +159,8 @@ def close_unanswered(
     elif tools is None:
         outcome, why = ToolOutcome.FAILED, "no tool servers are set up in this session"
     else:
-        outcome, why = ToolOutcome.FAILED, f"not run: the limit of {limits.max_rounds} tool rounds"
+        rounds = tools.servers.limits.max_rounds
+        outcome, why = ToolOutcome.FAILED, f"not run: the limit of {rounds} tool rounds"
     for call in calls:
         reply.parts.append(ToolResultPart(call.call_id, outcome, why))
     return True

@@ -8,7 +8,6 @@ two servers may both have a `search`. So each tool goes out as `server__tool` ma
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -70,17 +69,3 @@ def _object_schema(schema: dict[str, Any]) -> dict[str, Any]:
     if schema.get("type") == "object":
         return schema
     return {"type": "object", "properties": {}}
-
-
-def call_label(name: str) -> str:
-    """`server__tool` (the API name) as the user reads it: `server · tool`."""
-    server, separator, tool = name.partition("__")
-    return f"{server} · {tool}" if separator else name
-
-
-def pretty_arguments(arguments: str) -> str:
-    """A call's JSON arguments indented for reading; as they are when not JSON."""
-    try:
-        return json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
-    except ValueError:
-        return arguments

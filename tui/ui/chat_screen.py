@@ -40,7 +40,6 @@ from tui.ui.session_follower import SessionFollower
 from tui.ui.slash_commands import SlashCommand, parse_slash_command
 from tui.ui.system_prompt_screen import SystemPromptScreen
 from tui.ui.tool_approvals import attach_tools
-from tui.ui.tools_screen import ToolsScreen
 from tui.ui.warm_up import warm_up
 from tui.ui.welcome_screen import WelcomeScreen, settings_for_found_server
 from tui.ui.widgets.conversation_log import ConversationLog
@@ -350,6 +349,8 @@ class ChatScreen(Screen[None]):
 
     def action_tools(self) -> None:
         """F4 (or /tools): the tool servers, and which tools this conversation offers."""
+        from tui.ui.tools_screen import ToolsScreen  # only when asked for: start-up time
+
         self.app.push_screen(ToolsScreen(self.session))
 
     def action_edit_system_prompt(self, text: str = "") -> None:

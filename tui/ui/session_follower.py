@@ -125,7 +125,7 @@ class SessionFollower:
         elif isinstance(event, ToolsChanged):
             found = log.view_of(event.reply)
             if isinstance(found, AssistantMessageView):
-                found.tools.show(event.reply, event.running, event.asking)
+                found.show_tools(event.running, event.asking)
         elif isinstance(event, ToolServersChanged):
             self._show_failed_tool_servers()
 

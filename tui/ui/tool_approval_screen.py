@@ -13,7 +13,8 @@ from textual.widgets import Static
 
 from tui.chat.safe_text import make_safe
 from tui.tool_calls import Approval
-from tui.tools.catalog import ToolInfo, pretty_arguments
+from tui.tools.catalog import ToolInfo
+from tui.tools.labels import pretty_arguments
 
 
 class ToolApprovalScreen(ModalScreen[Approval]):

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 
-from tui.chat.parts import ToolCallPart
 from tui.session import ChatSession
 from tui.tool_calls import Approval
-from tui.tools.catalog import ToolInfo
-from tui.ui.tool_approval_screen import ToolApprovalScreen
+
+if TYPE_CHECKING:
+    from tui.chat.parts import ToolCallPart
+    from tui.tools.catalog import ToolInfo
 
 
 class DialogApprover:
@@ -29,6 +30,8 @@ class DialogApprover:
         def answer(result: Approval | None) -> None:
             if not answered.done():
                 answered.set_result(result or Approval.DENY)
+
+        from tui.ui.tool_approval_screen import ToolApprovalScreen  # start-up time
 
         dialog = ToolApprovalScreen(tool, arguments, call.arguments)
         self.app.push_screen(dialog, answer)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,7 +22,9 @@ from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 from tui.ui.widgets.reply_body import ReplyBody
 from tui.ui.widgets.selectable_message import SelectableMessage
 from tui.ui.widgets.thinking_block import ThinkingBlock
-from tui.ui.widgets.tool_activity import ToolActivity
+
+if TYPE_CHECKING:
+    from tui.ui.widgets.tool_activity import ToolActivity
 
 
 class UserMessageView(SelectableMessage, Static):
@@ -67,14 +71,16 @@ class AssistantMessageView(SelectableMessage, Vertical):
         self.thinking: ThinkingBlock | None = None
         if message.is_final and message.reasoning:
             self.thinking = ThinkingBlock(message.reasoning, live=False)
-        self.tools = ToolActivity()
-        self.tools.display = False
+        self.tools: ToolActivity | None = _tool_activity() if message.tool_calls else None
+        """Made for a reply that calls tools only: a widget more in every view of a long
+        conversation would cost its opening time."""
 
     def compose(self) -> ComposeResult:
         if self.thinking is not None:
             yield self.thinking
         yield self.body
-        yield self.tools
+        if self.tools is not None:
+            yield self.tools
         yield self.outcome
 
     def on_click(self, event: events.Click) -> None:
@@ -91,6 +97,13 @@ class AssistantMessageView(SelectableMessage, Vertical):
                 self.action_request("copy_code", index)
                 return
 
+    def show_tools(self, running: str | None = None, asking: str | None = None) -> None:
+        """The reply's calls as they stream, wait, run and end."""
+        if self.tools is None:
+            self.tools = _tool_activity()
+            self.mount(self.tools, before=self.outcome)
+        self.tools.show(self.message, running, asking)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """`t` is offered only on a reply that called tools."""
         if action == "open_tool_calls":
@@ -99,7 +112,8 @@ class AssistantMessageView(SelectableMessage, Vertical):
 
     def action_open_tool_calls(self) -> None:
         """t on a selected reply: its calls' arguments and results, or not."""
-        self.tools.open_or_close_all()
+        if self.tools is not None:
+            self.tools.open_or_close_all()
 
     def feed_reasoning(self, text: str) -> None:
         """Streams the model's thinking into a block above the answer, made on first use."""
@@ -115,7 +129,7 @@ class AssistantMessageView(SelectableMessage, Vertical):
 
     def on_mount(self) -> None:
         self._show_status_in_border()
-        if self.message.tool_calls:
+        if self.tools is not None:
             self.tools.show(self.message)
 
     def show_outcome(self, error: ChatError | None = None) -> None:
@@ -140,6 +154,12 @@ class AssistantMessageView(SelectableMessage, Vertical):
         """While an automatic retry waits, says why and when, under the empty reply."""
         self.outcome.update(Content(make_safe(f"⟳ {notice}")))
         self.outcome.display = True
+
+
+def _tool_activity() -> ToolActivity:
+    from tui.ui.widgets.tool_activity import ToolActivity  # loaded with the first call
+
+    return ToolActivity()
 
 
 LONGEST_PROMPT_SHOWN = 10_000

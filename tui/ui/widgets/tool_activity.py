@@ -17,7 +17,7 @@ from textual.widgets import Static
 from tui.chat.message import Message
 from tui.chat.parts import ToolCallPart, ToolOutcome, ToolResultPart
 from tui.chat.safe_text import make_safe
-from tui.tools.catalog import call_label, pretty_arguments
+from tui.tools.labels import call_label, pretty_arguments
 
 SHOWN_RESULT = 20_000
 """Characters of a result drawn in its block; all of it is stored, exported and copied."""
