@@ -255,6 +255,9 @@ class OpenAIStyleServer:
         self.most_open_streams = 0
         """The most streams that were open at the same moment: a client streams one reply at a
         time."""
+        self.json_routes: dict[tuple[str, str], Any] = {}
+        """(method, path ending) -> a JSON body answered with 200, before any other route:
+        the model details, `/props` and `/api/show` of other kinds of server."""
         self.models: list[str] | None = ["test-model"]
         """What `GET /models` lists; None answers 404 like servers without a list."""
         self.model_list_requests = 0
@@ -317,8 +320,14 @@ class OpenAIStyleServer:
                 headers[name.strip().lower()] = value.strip()
         length = int(headers.get("content-length", "0"))
         body = await reader.readexactly(length) if length else b""
+        scripted = next(
+            (v for (m, end), v in self.json_routes.items() if m == method and route.endswith(end)),
+            None,
+        )
         try:
-            if method == "GET" and route.endswith("/models"):
+            if scripted is not None:
+                await self._send_plain(writer, 200, json.dumps(scripted), "application/json", {})
+            elif method == "GET" and route.endswith("/models"):
                 self.model_list_requests += 1
                 if self.models is None:
                     body404 = '{"error": {"message": "no model list here"}}'

@@ -31,7 +31,7 @@ from tui.chat.events import (
     ToolCallDelta,
 )
 from tui.completions_events import CompletionsEvents, is_about_context_length
-from tui.config import Settings
+from tui.config import OPENAI_BASE_URL, Settings
 from tui.error_words import tell
 from tui.redaction import Redactor, url_secrets
 from tui.responses_events import ResponsesEvents, responses_input, responses_tools
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     import openai
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+WINDOW_ASK_TIMEOUT = 2.0
 LONGEST_AUTOMATIC_WAIT = 30.0
 """A server that asks for a longer pause gets no automatic retry: the user decides."""
 FIRST_BACKOFF = 0.5
@@ -215,6 +216,44 @@ class ChatBackend:
             **({"tools": responses_tools(tools)} if tools else {}),
             extra_body=params or None,
         )
+
+    async def context_window(self, model: str) -> int | None:
+        """The model's context window as the server states it (see
+        `tui.context_window` for where each kind of server says it); None when none does.
+        Asked in turn, each with a short timeout; errors mean "not this kind"."""
+        import httpx2
+
+        from tui import context_window as read
+
+        base = (self.settings.base_url or OPENAI_BASE_URL).rstrip("/")
+        root = base.removesuffix("/v1")
+        headers = dict(self.settings.headers)
+        if self.settings.api_key:
+            headers["Authorization"] = f"Bearer {self.settings.api_key}"
+        asks: list[tuple[str, str, Any]] = [
+            ("GET", f"{base}/models", lambda body: read.from_models_list(body, model)),
+        ]
+        if self.settings.base_url is not None and not self.settings.needs_key:
+            asks += [  # local servers: LM Studio, llama.cpp, Ollama
+                ("GET", f"{root}/api/v0/models/{model}", read.from_model_entry_body),
+                ("GET", f"{root}/props", read.from_llama_cpp_props),
+                ("POST", f"{root}/api/show", read.from_ollama_show),
+            ]
+        async with httpx2.AsyncClient(timeout=WINDOW_ASK_TIMEOUT, headers=headers) as http:
+            for method, url, reader in asks:
+                try:
+                    if method == "GET":
+                        response = await http.get(url)
+                    else:
+                        response = await http.post(url, json={"model": model})
+                    if response.status_code != 200:
+                        continue
+                    window = reader(response.json())
+                except (httpx2.HTTPError, ValueError):
+                    continue
+                if window is not None:
+                    return int(window)
+        return None
 
     async def list_models(self) -> list[str]:
         """The server's model names (`GET /models`), sorted; raises `ModelListUnavailable`

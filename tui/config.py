@@ -64,6 +64,8 @@ class Settings:
     """Command id -> keys, from the config file's [keymap] (checked against tui.commands)."""
     config_path: Path | None = None
     """The config file that was read, if any."""
+    context_window: int | None = None
+    """The model's context window in tokens, when the server does not say (or says wrong)."""
     tool_servers: tuple[ToolServerConfig, ...] = ()
     """MCP servers from the config file's [mcp_servers.NAME] tables."""
     tool_limits: ToolLimits | None = None

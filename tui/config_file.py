@@ -49,6 +49,7 @@ PROFILE_KEYS = {
     "max_retries": int,
     "system_prompt": str,
     "api": str,
+    "context_window": int,
 }
 APIS = ("chat", "responses")
 KEY_COMMAND_TIMEOUT = 15.0
@@ -267,6 +268,7 @@ NUMBER_LIMITS = {
     "timeout": (0.1, 3600.0, "seconds"),
     "connect_timeout": (0.1, 600.0, "seconds"),
     "max_retries": (0, 10, "retries"),
+    "context_window": (256, 100_000_000, "tokens"),
 }
 """What makes sense for each number: a negative or NaN timeout would never fire or always
 fire, and a thousand retries would hammer a server that is down."""
@@ -390,6 +392,8 @@ def _apply_file(
         changes["system_prompt"] = profile["system_prompt"]
     if "api" in profile:
         changes["api"] = profile["api"]
+    if "context_window" in profile:
+        changes["context_window"] = profile["context_window"]
     if "timeout" in profile:
         changes["idle_timeout"] = float(profile["timeout"])
     if "connect_timeout" in profile:

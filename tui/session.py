@@ -29,6 +29,7 @@ from tui.chat.events import (
 )
 from tui.chat.message import Message, MessageStatus, Role
 from tui.chat.session_events import (
+    ContextTooLong,
     ConversationOpened,
     DetailsChanged,
     MessageAdded,
@@ -44,6 +45,7 @@ from tui.chat.wire import RESULT_LIMIT, wire_messages
 from tui.config import Settings
 from tui.gc_tuning import fewer_collections
 from tui.reply_round import read_round
+from tui.session_context import ContextKeeping, Fit, compacted_prompt
 from tui.session_saving import Saver
 from tui.tool_calls import ToolCaller, close_unanswered
 
@@ -56,13 +58,18 @@ Observer = Callable[[SessionEvent], None]
 
 class SendOutcome(StrEnum):
     SENT = "sent"
+    TOO_LONG = "too long"
+    """The conversation would not fit the context window: nothing was sent, and
+    `ContextTooLong` says how full it is (send again with a `Fit`)."""
+    NOT_SENT = "not sent"
+    """Compacting failed (`Compacting` says why): nothing was sent."""
     QUEUED = "queued"
     """A reply is streaming: the prompt goes out when it ends."""
     BUSY = "busy"
     """A reply is streaming and another prompt already waits: this one was not taken."""
 
 
-class ChatSession:
+class ChatSession(ContextKeeping):
     def __init__(
         self,
         settings: Settings,
@@ -90,6 +97,7 @@ class ChatSession:
         self._reply_task: asyncio.Task[None] | None = None
         self._streaming: Message | None = None
         self._queued_task: asyncio.Task[None] | None = None
+        self._init_context()
         self.tools = tools
         """Tool calls through MCP servers, when any are configured."""
         if tools is not None:
@@ -125,9 +133,10 @@ class ChatSession:
 
     # Sending and stopping ------------------------------------------------------------
 
-    async def send(self, text: str) -> SendOutcome:
+    async def send(self, text: str, fit: Fit = Fit.ALL) -> SendOutcome:
         """Adds the user's prompt at the end and streams the answer; while a reply streams
-        the prompt is queued (one at most)."""
+        the prompt is queued (one at most). A prompt that would overflow a known context
+        window is not sent unless `fit` says how (see `tui.session_context`)."""
         async with self._commands:
             if self.is_streaming:
                 if self.queued is not None:
@@ -135,10 +144,52 @@ class ChatSession:
                 self.queued = text
                 self._emit(QueueChanged(text))
                 return SendOutcome.QUEUED
-            await self._send_now(text)
+            if fit is Fit.ALL and not self.surely_fits(text):
+                fill = await self.context_fill(text)
+                if fill is not None and self._would_overflow(fill):
+                    self._emit(ContextTooLong(text, fill))
+                    return SendOutcome.TOO_LONG
+            if fit is Fit.COMPACT:
+                return await self._compact_and_send(text)
+            await self._send_now(text, recent_only=fit is Fit.RECENT)
             return SendOutcome.SENT
 
-    async def _send_now(self, text: str, parent: Message | None = None) -> Message:
+    async def retry_fitting(self, fit: Fit) -> bool:
+        """After the server refused the last prompt as too long: sends it again with the
+        recent turns only, or compacted on a new branch. False: nothing to retry."""
+        async with self._commands:
+            reply = self.conversation.last
+            if self.is_streaming or reply is None or reply.role is not Role.ASSISTANT:
+                return False
+            prompt = reply.parent
+            if prompt is None or prompt.role is not Role.USER:
+                return False
+            if reply.is_empty and not reply.children:
+                self._delete(reply)
+            if fit is Fit.COMPACT:
+                return await self._compact_and_send(prompt.content) is SendOutcome.SENT
+            new_reply = self.conversation.start_reply(self.conversation.model, parent=prompt)
+            self._persist(new_reply)
+            self._emit(PathChanged(self.conversation.messages.index(new_reply), new_reply))
+            self._leave_out_early_turns(prompt, new_reply, await self.context_window())
+            self._begin_streaming(new_reply)
+            return True
+
+    async def _compact_and_send(self, text: str) -> SendOutcome:
+        summary = await self._summary()
+        if isinstance(summary, ChatError):
+            return SendOutcome.NOT_SENT
+        message = self.conversation.add_user_message(
+            compacted_prompt(summary, text), parent=self.conversation.root
+        )
+        await self.saver.message_off_the_loop(self.conversation, message)
+        self._emit(PathChanged(0, message))
+        self._start_reply(message)
+        return SendOutcome.SENT
+
+    async def _send_now(
+        self, text: str, parent: Message | None = None, recent_only: bool = False
+    ) -> Message:
         message = self.conversation.add_user_message(text, parent=parent)
         # Stored before the request goes out: never lost.
         await self.saver.message_off_the_loop(self.conversation, message)
@@ -147,7 +198,7 @@ class ChatSession:
         else:
             index = self.conversation.messages.index(message)
             self._emit(PathChanged(index, message))
-        self._start_reply(message)
+        self._start_reply(message, recent_only)
         return message
 
     async def cancel(self) -> str | None:
@@ -192,9 +243,12 @@ class ChatSession:
                 return
             await self._send_now(text, parent=self.conversation.parent_of(message))
 
-    def _start_reply(self, prompt: Message) -> None:
+    def _start_reply(self, prompt: Message, recent_only: bool = False) -> None:
         reply = self.conversation.start_reply(self.conversation.model, parent=prompt)
         self._persist(reply)
+        if recent_only:
+            window = self._windows.get(self.conversation.model or self.settings.model)
+            self._leave_out_early_turns(prompt, reply, self.settings.context_window or window)
         self._begin_streaming(reply)
 
     def _begin_streaming(self, reply: Message) -> None:
@@ -250,7 +304,9 @@ class ChatSession:
                     if close_unanswered(reply, error, self.tools):
                         self._emit(ToolsChanged(reply))
                     reply.duration = time.monotonic() - started
+                    self._start_of.pop(id(reply), None)
                     self._emit(ReplyEnded(reply, error))
+                    self._context_refused(reply, error)
                     # Shielded: Esc or Ctrl+R arriving now must not cut the last save short.
                     await asyncio.shield(self.saver.final(self.conversation, reply))
                     if self.reply_end_barrier is not None:
@@ -262,7 +318,9 @@ class ChatSession:
     async def _stream_round(self, reply: Message, started: float) -> ChatError | None:
         """One request: its text, thinking and tool calls go into `reply`."""
         limit = self.tools.servers.limits.result_limit if self.tools else RESULT_LIMIT
-        history = self.conversation.request_messages(until=reply, result_limit=limit)
+        history = self.conversation.request_messages(
+            until=reply, result_limit=limit, start=self._start_of.get(id(reply))
+        )
         history += wire_messages(None, [reply], limit)  # this reply's earlier rounds
         catalog = self.tools.catalog(self.conversation.tools) if self.tools else None
         definitions = catalog.definitions() if catalog else []

@@ -195,11 +195,17 @@ class Conversation:
         return totals, unreported
 
     def request_messages(
-        self, until: Message | None = None, result_limit: int = RESULT_LIMIT
+        self,
+        until: Message | None = None,
+        result_limit: int = RESULT_LIMIT,
+        start: Message | None = None,
     ) -> list[dict[str, Any]]:
         """The history in the wire format, as the user sees it on screen: the whole path,
-        or the messages before `until` (the reply being generated). See `tui.chat.wire`."""
+        or the messages before `until` (the reply being generated), from `start` on when
+        the earlier turns are left out to fit the window. See `tui.chat.wire`."""
         history = self.messages if until is None else self.history_before(until)
+        if start is not None and start in history:
+            history = history[history.index(start) :]
         return wire_messages(self.system_prompt, history, result_limit)
 
 

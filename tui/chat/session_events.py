@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tui.chat.context import ContextFill
 from tui.chat.conversation import Conversation
 from tui.chat.events import ChatError, StreamEvent
 from tui.chat.message import Message
@@ -94,6 +95,33 @@ class ToolsChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class ContextTooLong:
+    """A prompt was not sent (or the server refused one) because the conversation would
+    not fit the model's context window; the user chooses what to do (`tui.session.Fit`)."""
+
+    prompt: str
+    fill: ContextFill
+    from_server: bool = False
+    """The server said so (the reply failed); else the app's own count did."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnsLeftOut:
+    """These messages were not sent with `reply`'s request, to fit the window."""
+
+    reply: Message
+    messages: list[Message]
+
+
+@dataclass(frozen=True, slots=True)
+class Compacting:
+    """The model is summarising the earlier turns (`done`: it has finished, or failed)."""
+
+    done: bool = False
+    error: ChatError | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ToolServersChanged:
     """A tool server connected, failed or changed its tools."""
 
@@ -110,4 +138,7 @@ SessionEvent = (
     | SaveStateChanged
     | ToolsChanged
     | ToolServersChanged
+    | ContextTooLong
+    | TurnsLeftOut
+    | Compacting
 )
