@@ -91,9 +91,7 @@ async def test_the_fill_is_the_last_usage_plus_an_estimate_of_what_came_after(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
     session = ChatSession(replace(settings, context_window=1000), None)
-    server.queue(
-        StreamReply(deltas=["Hi."], usage={"prompt_tokens": 300, "completion_tokens": 1})
-    )
+    server.queue(StreamReply(deltas=["Hi."], usage={"prompt_tokens": 300, "completion_tokens": 1}))
     await ask(session, "x" * 1200)
     fill = await session.context_fill()
     assert fill is not None and fill.exact and fill.tokens == 301
@@ -188,9 +186,7 @@ async def test_the_server_saying_the_window_is_full_offers_the_same_ways_out(
     session = ChatSession(settings, None)
     recorder = Recorder()
     session.subscribe(recorder)
-    server.queue(
-        StreamReply(deltas=["one"], usage={"prompt_tokens": 760, "completion_tokens": 1})
-    )
+    server.queue(StreamReply(deltas=["one"], usage={"prompt_tokens": 760, "completion_tokens": 1}))
     await ask(session, "first " + "f" * 3000)
     server.queue(
         ErrorReply(
