@@ -205,3 +205,18 @@ async def test_the_server_saying_the_window_is_full_offers_the_same_ways_out(
     assert [m["content"] for m in sent] == ["second"]
     assert session.conversation.messages[-1].content == "short enough"
     await session.close()
+
+
+def test_pipe_mode_refuses_a_prompt_longer_than_the_window_with_exit_status_2(
+    server: OpenAIStyleServer, tmp_path
+) -> None:
+    from tests.cli_helpers import run_cli
+
+    server.json_routes[("GET", "/models")] = {"data": [{"id": "m", "max_model_len": 4096}]}
+    result = run_cli(server.base_url, "-p", "-m", "m", stdin="word " * 20_000)
+    assert result.returncode == 2
+    assert "more than the model's context window of 4,096" in result.stderr
+    assert server.requests == []
+    server.queue(StreamReply(deltas=["ok"]))
+    result = run_cli(server.base_url, "-p", "-m", "m", stdin="word " * 2_000)
+    assert result.returncode == 0 and result.stdout == "ok"

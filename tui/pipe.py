@@ -18,6 +18,7 @@ from tui.chat.session_events import ReplyEnded, ReplyProgress, SessionEvent, Too
 from tui.config import Settings
 from tui.error_words import tell, tell_retry, tell_skipped
 from tui.session import ChatSession
+from tui.session_context import Fit
 from tui.tool_calls import Approval, make_tool_caller
 from tui.tools.labels import call_label
 
@@ -57,7 +58,16 @@ async def answer_once(
     session = ChatSession(settings, None, tools=caller)
     session.subscribe(printer)
     try:
-        await session.send(prompt)
+        if not session.surely_fits(prompt):
+            fill = await session.context_fill(prompt)
+            if fill is not None and fill.tokens > fill.window:
+                printer.err.write(
+                    f"tui-chat: the prompt is about {fill.tokens:,} tokens, more than the "
+                    f"model's context window of {fill.window:,}: shorten it\n"
+                )
+                return EXIT_USAGE
+        # No history here, so nothing to leave out: the server judges what remains.
+        await session.send(prompt, fit=Fit.RECENT)
         await session.wait_for_reply()
     finally:
         await session.close()

@@ -23,11 +23,14 @@ from tui.attachments import Attachment
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, Role
 from tui.chat.safe_text import make_safe
+from tui.chat.session_events import ContextTooLong
 from tui.commands import Scope
 from tui.export import export_to_file
 from tui.local_probe import USUAL_LOCAL_SERVERS, FoundServer, LocalServer
 from tui.session import ChatSession, SendOutcome
+from tui.session_context import Fit
 from tui.ui.bindings import bindings_for
+from tui.ui.context_full_screen import ContextFullScreen
 from tui.ui.conversations_screen import ConversationsScreen, OpenConversation
 from tui.ui.frames import next_frame
 from tui.ui.help_screen import HelpScreen
@@ -143,6 +146,7 @@ class ChatScreen(Screen[None]):
             self._presenter,
             queued,
             self._details_changed,
+            self._offer_fitting,
         )
         self.session.subscribe(self._follower)
         self.session.reply_end_barrier = lambda: next_frame(self)
@@ -230,11 +234,34 @@ class ChatScreen(Screen[None]):
             await self.session.edit_and_resend(editing, text)
             return
         outcome = await self.session.send(text)
+        if outcome is SendOutcome.TOO_LONG:
+            fill = await self.session.context_fill(text)
+            if fill is None:  # the window is known, or the send would not have been refused
+                return
+            choice = await self.app.push_screen_wait(ContextFullScreen(fill, from_server=False))
+            if choice is None:
+                self._give_back(*typed)
+                return
+            outcome = await self.session.send(text, fit=Fit(choice))
+            if outcome is SendOutcome.NOT_SENT:
+                self._give_back(*typed)
         if outcome is SendOutcome.QUEUED:
             self._waiting = typed  # as typed: Esc gives back the words and the chips apart
         elif outcome is SendOutcome.BUSY:
             self._give_back(*typed)
             self.notify("A prompt is already waiting for this reply; this one stays in the box.")
+
+    def _offer_fitting(self, event: ContextTooLong) -> None:
+        """The server refused the last prompt as too long: the same choice as before
+        sending, then the prompt goes again."""
+
+        async def offer() -> None:
+            screen = ContextFullScreen(event.fill, from_server=True)
+            choice = await self.app.push_screen_wait(screen)
+            if choice is not None:
+                await self.session.retry_fitting(Fit(choice))
+
+        self.run_worker(offer(), group="send")
 
     def _give_back(self, typed: str, attachments: list[Attachment]) -> None:
         """A prompt that was not sent goes back as it was typed: its words in the box, its

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from time import monotonic
 
 from textual.content import Content
 from textual.screen import Screen
@@ -19,6 +20,8 @@ from textual.worker import Worker
 
 from tui.chat.safe_text import make_safe
 from tui.chat.session_events import (
+    Compacting,
+    ContextTooLong,
     ConversationOpened,
     DetailsChanged,
     MessageAdded,
@@ -31,7 +34,9 @@ from tui.chat.session_events import (
     SessionEvent,
     ToolsChanged,
     ToolServersChanged,
+    TurnsLeftOut,
 )
+from tui.error_words import tell as tell_error
 from tui.session import ChatSession
 from tui.ui.prompt_commands import tell
 from tui.ui.reply_presenter import ReplyPresenter
@@ -55,6 +60,7 @@ class SessionFollower:
         presenter: ReplyPresenter,
         queued: Static,
         on_details: Callable[[], None],
+        on_context_full: Callable[[ContextTooLong], None],
     ) -> None:
         self.screen = screen
         self.prompt = prompt
@@ -63,6 +69,8 @@ class SessionFollower:
         self.presenter = presenter
         self.queued = queued
         self.on_details = on_details
+        self.on_context_full = on_context_full
+        """Called when the server refused a prompt as too long: the screen offers what to do."""
         """Called when the title, model or system prompt (or the whole conversation)
         changed: the header follows."""
         self._events: deque[SessionEvent] = deque()
@@ -88,6 +96,8 @@ class SessionFollower:
 
     async def _apply(self, event: SessionEvent) -> None:
         await self._show(event)
+        if isinstance(event, ReplyEnded | ConversationOpened):
+            self.screen.run_worker(self._show_context(), group="context", exclusive=True)
         if isinstance(event, ReplyEnded):
             # What Esc does has changed, and the footer rebuilds itself to say so (tens of
             # milliseconds): not in the frame that shows the reply's end, which it held up.
@@ -128,6 +138,41 @@ class SessionFollower:
                 found.show_tools(event.running, event.asking)
         elif isinstance(event, ToolServersChanged):
             self._show_failed_tool_servers()
+        elif isinstance(event, TurnsLeftOut):
+            for message in event.messages:
+                left_out = log.view_of(message)
+                if left_out is not None:
+                    left_out.add_class("-not-sent")
+                    left_out.border_subtitle = "not sent"
+            count = len(event.messages)
+            tell(self.screen, f"{count} earlier messages left out of this request to fit.")
+        elif isinstance(event, Compacting):
+            self._show_compacting(event)
+        elif isinstance(event, ContextTooLong) and event.from_server:
+            self.on_context_full(event)
+
+    async def _show_context(self) -> None:
+        """How full the window is, once a reply has ended (or a conversation opened): the
+        window may have to be asked of the server, never on the first frame's path."""
+        fill = await self.session.context_fill()
+        status = self.presenter.status
+        status.context = fill.label() if fill is not None else ""
+        status.context_warning = fill is not None and fill.warning
+
+    def _show_compacting(self, event: Compacting) -> None:
+        status = self.presenter.status
+        if not event.done:
+            status.wait("Compacting: the model is summarising the conversation…", monotonic())
+        elif event.error is not None:
+            told = tell_error(event.error, in_app=True)
+            status.show("Compacting failed")
+            tell(
+                self.screen,
+                f"Could not compact: {told.title}. The prompt was not sent.",
+                error=True,
+            )
+        else:
+            status.show("Compacted: a new branch starts from the summary (Alt+Left: the full one)")
 
     def _show_failed_tool_servers(self) -> None:
         """A server that failed is said once, with why (F4 shows them all)."""

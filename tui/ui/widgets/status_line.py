@@ -28,6 +28,9 @@ class StatusLine(Widget):
     """
 
     text: reactive[str] = reactive("", layout=False)
+    context: reactive[str] = reactive("", layout=False)
+    """How full the model's context window is (`ctx 41% of 128k`), after the reply."""
+    context_warning: reactive[bool] = reactive(False, layout=False)
     alert: reactive[str] = reactive("", layout=False)
     """Shown first and in the warning colour until cleared: something the user must know
     whatever the reply is doing ("not saved yet")."""
@@ -62,7 +65,16 @@ class StatusLine(Widget):
             self._ticker = None
 
     def render(self) -> Content:
-        if not self.alert:
-            return Content(self.text)
+        """The alert, then the window's fill (first: the reply's figures can run past the
+        width), then the text."""
         style = self.get_visual_style("status-line--alert", partial=True)
-        return Content.assemble((self.alert, style), "  ", self.text)
+        pieces: list[str | tuple[str, object]] = []
+        if self.alert:
+            pieces += [(self.alert, style), "  "]
+        if self.context:
+            if self.context_warning:
+                pieces += [(f"⚠ {self.context}", style), " · "]
+            else:
+                pieces += [self.context, " · "]
+        pieces.append(self.text)
+        return Content.assemble(*pieces)  # type: ignore[arg-type]
