@@ -9,6 +9,7 @@ from tests.ui_helpers import replies, screen_text, send_and_settle, wait_until
 from tui.chat.message import MessageStatus
 from tui.config import Settings
 from tui.ui.app import ChatApp
+from tui.ui.context_full_screen import ContextFullScreen
 
 
 async def test_rate_limit_quotes_retry_after(server: OpenAIStyleServer, settings: Settings):
@@ -46,6 +47,10 @@ async def test_each_http_error_is_explained_and_ctrl_r_recovers(
     server.queue(ErrorReply(status, body), StreamReply(deltas=["Recovered."]))
     async with ChatApp(settings).run_test(size=(120, 34)) as pilot:
         await send_and_settle(pilot, "Question")
+        if "context length" in body:  # the ways on are offered; Esc keeps to the error
+            await wait_until(pilot, lambda: isinstance(pilot.app.screen, ContextFullScreen))
+            await pilot.press("escape")
+            await pilot.pause()
         text = screen_text(pilot)
         for fragment in expected:
             assert fragment in text

@@ -49,9 +49,9 @@ async def test_without_a_model_list_a_typed_name_is_used(
         assert "no model list (404)" in screen_text(pilot)
         await pilot.press(*"my-own-model", "enter")
         await wait_until(pilot, lambda: not isinstance(pilot.app.screen, ModelPickerScreen))
+        assert server.model_list_requests == 1, "the picker asked once"
         await send_and_settle(pilot, "Hi")
     assert server.requests[-1]["model"] == "my-own-model"
-    assert server.model_list_requests == 1
 
 
 async def test_the_system_prompt_is_edited_or_taken_from_a_preset_and_sent_next(

@@ -75,13 +75,13 @@ async def test_file_attachments_go_as_fenced_blocks_and_bad_files_are_refused(
 ) -> None:
     source = tmp_path / "snippet.py"
     source.write_text("print('```tricky```')\n")
-    binary = tmp_path / "image.png"
-    binary.write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0")
+    binary = tmp_path / "program.bin"
+    binary.write_bytes(b"\x7fELF\x02\x01\x01\0\0\0")
     huge = tmp_path / "huge.txt"
     huge.write_text("x" * 300_000)
     async with ChatApp(settings).run_test(size=(120, 30), notifications=True) as pilot:
         await type_and_send(pilot, f"/file {binary}")
-        await wait_until(pilot, lambda: "looks binary" in screen_text(pilot))
+        await wait_until(pilot, lambda: "neither text nor a PNG" in screen_text(pilot))
         await type_and_send(pilot, f"/file {huge}")
         await wait_until(pilot, lambda: "huge.txt is over 256 KB" in screen_text(pilot))
         await type_and_send(pilot, f"/file {tmp_path / 'missing.txt'}")

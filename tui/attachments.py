@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui.chat.images import ImagePart, image_part, sniff
+
 MAX_BYTES = 256 * 1024
 LANGUAGES = {
     ".py": "python", ".js": "javascript", ".ts": "typescript", ".rs": "rust", ".go": "go",
@@ -19,6 +21,10 @@ LANGUAGES = {
     ".yml": "yaml", ".c": "c", ".h": "c", ".cpp": "cpp", ".java": "java", ".rb": "ruby",
     ".html": "html", ".css": "css", ".sql": "sql",
 }  # fmt: skip
+
+
+IMAGE_MAX_BYTES = 20 * 1024 * 1024
+"""The default limit for an image (`image_max_mb` in the config): what the big APIs take."""
 
 
 class AttachmentRefused(Exception):
@@ -29,9 +35,13 @@ class AttachmentRefused(Exception):
 class Attachment:
     name: str
     text: str
+    image: ImagePart | None = None
+    """An image goes to the model as an image part, not in the prompt's text."""
 
     @property
     def size_label(self) -> str:
+        if self.image is not None:
+            return self.image.label().removeprefix(f"{self.image.name} (").removesuffix(")")
         size = len(self.text.encode())
         return f"{size / 1024:.1f} KB" if size >= 1024 else f"{size} B"
 
@@ -46,9 +56,9 @@ class Attachment:
         return f"{self.name}:\n{fence}{language}\n{body}{fence}"
 
 
-def read_attachment(path_text: str) -> Attachment:
-    """Reads a text file to attach. The size is judged by reading, never by what the file
-    system says: /proc files and pipes say 0 bytes whatever they hold."""
+def read_attachment(path_text: str, image_limit: int = IMAGE_MAX_BYTES) -> Attachment:
+    """Reads a text file or an image to attach. The size is judged by reading, never by
+    what the file system says: /proc files and pipes say 0 bytes whatever they hold."""
     path = Path(path_text).expanduser()
     if not path.exists():
         raise AttachmentRefused(f"{path_text} does not exist")
@@ -56,16 +66,23 @@ def read_attachment(path_text: str) -> Attachment:
         raise AttachmentRefused(f"{path_text} is not a file")
     try:
         with path.open("rb") as file:
-            data = file.read(MAX_BYTES + 1)
+            data = file.read(max(MAX_BYTES, image_limit) + 1)
     except OSError as error:
         raise AttachmentRefused(f"cannot read {path_text}: {error.strerror or error}") from error
+    if sniff(data) is not None:
+        if len(data) > image_limit:
+            raise AttachmentRefused(
+                f"{path.name} is {len(data) / 1024 / 1024:.1f} MB, over the limit of "
+                f"{image_limit / 1024 / 1024:.1f} MB (image_max_mb in the config file sets it)"
+            )
+        return Attachment(path.name, "", image_part(path.name, data))
     if len(data) > MAX_BYTES:
         raise AttachmentRefused(
             f"{path.name} is over {MAX_BYTES // 1024} KB; larger files are refused (too big "
             "for most context windows)"
         )
     if b"\0" in data[:8192]:
-        raise AttachmentRefused(f"{path.name} looks binary; only text files can be attached")
+        raise AttachmentRefused(f"{path.name} is neither text nor a PNG, JPEG, GIF or WebP image")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -73,8 +90,13 @@ def read_attachment(path_text: str) -> Attachment:
     return Attachment(path.name, text)
 
 
+def images_of(attachments: list[Attachment]) -> list[ImagePart]:
+    return [attachment.image for attachment in attachments if attachment.image is not None]
+
+
 def with_attachments(prompt: str, attachments: list[Attachment]) -> str:
-    if not attachments:
+    texts = [attachment for attachment in attachments if attachment.image is None]
+    if not texts:
         return prompt
-    blocks = "\n\n".join(attachment.as_markdown() for attachment in attachments)
+    blocks = "\n\n".join(attachment.as_markdown() for attachment in texts)
     return f"{prompt}\n\n{blocks}" if prompt.strip() else blocks

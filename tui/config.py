@@ -64,6 +64,8 @@ class Settings:
     """Command id -> keys, from the config file's [keymap] (checked against tui.commands)."""
     config_path: Path | None = None
     """The config file that was read, if any."""
+    image_max_bytes: int = 20 * 1024 * 1024
+    """Images larger than this are refused (the config's `image_max_mb`)."""
     context_window: int | None = None
     """The model's context window in tokens, when the server does not say (or says wrong)."""
     tool_servers: tuple[ToolServerConfig, ...] = ()

@@ -34,6 +34,7 @@ TOP_LEVEL_KEYS = {
     "profiles": dict,
     "keymap": dict,
     "mcp_servers": dict,
+    "image_max_mb": (int, float),
     "tools": dict,
 }
 PROFILE_KEYS = {
@@ -243,6 +244,13 @@ def _check(config: ConfigFile) -> None:
             _line_of(config, command_id, "keymap"),
         )
     _check_tools(config)
+    image_max = data.get("image_max_mb", 20)
+    if not (isinstance(image_max, int | float) and 0 < image_max <= 1024):
+        raise ConfigError(
+            config.path,
+            f"image_max_mb = {image_max}: use a size in megabytes, up to 1024",
+            _line_of(config, "image_max_mb"),
+        )
     default = data.get("default_profile")
     if default is not None and default not in profiles:
         raise ConfigError(
@@ -366,6 +374,8 @@ def _apply_file(
         system_prompts=dict(data.get("system_prompts", {})),
         keymap=flat_keymap(data.get("keymap", {})),
     )
+    if "image_max_mb" in data:
+        settings = replace(settings, image_max_bytes=int(data["image_max_mb"] * 1024 * 1024))
     if "mcp_servers" in data or "tools" in data:
         from tui.tools.config import read_tool_limits, read_tool_servers
 

@@ -104,6 +104,13 @@ def _words(error: ChatError, in_app: bool) -> tuple[str, str]:
                 f"The conversation is too long for the model{code}",
                 f"Delete or shorten earlier messages, or {new_chat}.",
             )
+        case ErrorKind.BAD_REQUEST if error.images_sent:
+            model = f"The model {error.model!r}" if error.model else "This model"
+            pick = "pick a model that sees images (F2)" if in_app else "use a vision model (-m)"
+            return (
+                "The server refused the request (400)",
+                f"{model} may not accept images: {pick}, or send the prompt without them.",
+            )
         case ErrorKind.BAD_REQUEST if error.tools_offered:
             switch_off = "switch tools off with F4" if in_app else "leave out --tools"
             return (

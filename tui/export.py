@@ -6,6 +6,7 @@ terminal or an editor; JSON keeps the exact text, since its escaping is already 
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.chat.conversation import Conversation
+from tui.chat.images import EXTENSIONS, ImagePart
 from tui.chat.message import Message, MessageStatus, Role
 from tui.chat.safe_text import BIDI_CONTROLS, make_safe
 from tui.private_files import make_private_folder
@@ -58,7 +60,25 @@ def _message_dict(message: Message) -> dict[str, Any]:
         "duration": message.duration,
         "created_at": message.created_at,
         **({"tool_calls": _tool_calls(message)} if message.tool_calls else {}),
+        **({"images": [_image(image) for image in message.images]} if message.images else {}),
     }
+
+
+def _image(image: ImagePart) -> dict[str, Any]:
+    return {
+        "name": image.name,
+        "media_type": image.media_type,
+        "sha256": image.digest,
+        "width": image.width,
+        "height": image.height,
+        "data_base64": base64.b64encode(image.data).decode(),
+    }
+
+
+def image_file_name(image: ImagePart) -> str:
+    """Where the Markdown export puts an image, beside the `.md` (one file per image,
+    named by its content, so the same image is written once)."""
+    return f"image-{image.digest[:16]}.{EXTENSIONS.get(image.media_type, 'bin')}"
 
 
 def _tool_calls(message: Message) -> list[dict[str, Any]]:
@@ -118,6 +138,8 @@ def to_markdown(conversation: Conversation) -> str:
         if message.status not in (MessageStatus.DONE, MessageStatus.STREAMING):
             heading += f" ({message.status.value})"
         lines += [f"## {heading}", "", message.content, ""]
+        for image in message.images:
+            lines += [f"![{image.name}]({image_file_name(image)})", ""]
         lines += _tool_calls_markdown(message)
         if message.error:
             lines += [f"> {message.error}", ""]
@@ -133,4 +155,17 @@ def export_to_file(conversation: Conversation, folder: Path, format: str) -> Pat
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
         file.write(text)
+    if format != "json":
+        write_images(conversation, exports)
     return path
+
+
+def write_images(conversation: Conversation, folder: Path) -> None:
+    """The images the Markdown links to, beside it (readable by the user alone)."""
+    for message in conversation.messages:
+        for image in message.images:
+            target = folder / image_file_name(image)
+            if image.data and not target.exists():
+                descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(descriptor, "wb") as file:
+                    file.write(image.data)

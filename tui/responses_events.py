@@ -163,8 +163,17 @@ def responses_input(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                     }
                 )
             continue
+        content = message.get("content")
+        if isinstance(content, list):  # text and images
+            message = {**message, "content": [_input_part(part) for part in content]}
         items.append(message)
     return items
+
+
+def _input_part(part: dict[str, Any]) -> dict[str, Any]:
+    if part.get("type") == "image_url":
+        return {"type": "input_image", "image_url": part["image_url"]["url"]}
+    return {"type": "input_text", "text": part.get("text", "")}
 
 
 def responses_tools(tools: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

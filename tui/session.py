@@ -16,10 +16,10 @@ import asyncio
 import contextlib
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tui.backend import ChatBackend
 from tui.chat.conversation import Conversation
@@ -27,6 +27,7 @@ from tui.chat.events import (
     ChatError,
     ErrorKind,
 )
+from tui.chat.images import ImagePart
 from tui.chat.message import Message, MessageStatus, Role
 from tui.chat.session_events import (
     ContextTooLong,
@@ -98,6 +99,7 @@ class ChatSession(ContextKeeping):
         self._streaming: Message | None = None
         self._queued_task: asyncio.Task[None] | None = None
         self._init_context()
+        self._queued_images: list[ImagePart] = []
         self.tools = tools
         """Tool calls through MCP servers, when any are configured."""
         if tools is not None:
@@ -133,7 +135,9 @@ class ChatSession(ContextKeeping):
 
     # Sending and stopping ------------------------------------------------------------
 
-    async def send(self, text: str, fit: Fit = Fit.ALL) -> SendOutcome:
+    async def send(
+        self, text: str, fit: Fit = Fit.ALL, images: Sequence[ImagePart] = ()
+    ) -> SendOutcome:
         """Adds the user's prompt at the end and streams the answer; while a reply streams
         the prompt is queued (one at most). A prompt that would overflow a known context
         window is not sent unless `fit` says how (see `tui.session_context`)."""
@@ -141,7 +145,7 @@ class ChatSession(ContextKeeping):
             if self.is_streaming:
                 if self.queued is not None:
                     return SendOutcome.BUSY
-                self.queued = text
+                self.queued, self._queued_images = text, list(images)
                 self._emit(QueueChanged(text))
                 return SendOutcome.QUEUED
             if fit is Fit.ALL and not self.surely_fits(text):
@@ -151,7 +155,7 @@ class ChatSession(ContextKeeping):
                     return SendOutcome.TOO_LONG
             if fit is Fit.COMPACT:
                 return await self._compact_and_send(text)
-            await self._send_now(text, recent_only=fit is Fit.RECENT)
+            await self._send_now(text, recent_only=fit is Fit.RECENT, images=images)
             return SendOutcome.SENT
 
     async def retry_fitting(self, fit: Fit) -> bool:
@@ -188,9 +192,14 @@ class ChatSession(ContextKeeping):
         return SendOutcome.SENT
 
     async def _send_now(
-        self, text: str, parent: Message | None = None, recent_only: bool = False
+        self,
+        text: str,
+        parent: Message | None = None,
+        recent_only: bool = False,
+        images: Sequence[ImagePart] = (),
     ) -> Message:
         message = self.conversation.add_user_message(text, parent=parent)
+        message.parts.extend(images)
         # Stored before the request goes out: never lost.
         await self.saver.message_off_the_loop(self.conversation, message)
         if parent is None:
@@ -241,7 +250,8 @@ class ChatSession(ContextKeeping):
             if not self.conversation.contains(message):  # deleted meanwhile: send it anew
                 await self._send_now(text)
                 return
-            await self._send_now(text, parent=self.conversation.parent_of(message))
+            parent = self.conversation.parent_of(message)
+            await self._send_now(text, parent=parent, images=message.images)
 
     def _start_reply(self, prompt: Message, recent_only: bool = False) -> None:
         reply = self.conversation.start_reply(self.conversation.model, parent=prompt)
@@ -328,6 +338,8 @@ class ChatSession(ContextKeeping):
         error = await read_round(events, reply, started, self._emit, self._persist)
         if error is not None and error.kind is ErrorKind.BAD_REQUEST and definitions:
             error = replace(error, tools_offered=len(definitions))  # the hint names tools
+        if error is not None and error.kind is ErrorKind.BAD_REQUEST and _has_images(history):
+            error = replace(error, images_sent=True, model=error.model or (reply.model or ""))
         return error
 
     async def switch_tool(self, key: str, on: bool) -> None:
@@ -346,8 +358,9 @@ class ChatSession(ContextKeeping):
             if self.is_streaming or self.queued is None:
                 return
             text, self.queued = self.queued, None
+            images, self._queued_images = self._queued_images, []
             self._emit(QueueChanged(None))
-            await self._send_now(text)
+            await self._send_now(text, images=images)
 
     # Changing the tree ---------------------------------------------------------------
 
@@ -490,3 +503,7 @@ class ChatSession(ContextKeeping):
 
     def _persist(self, message: Message) -> None:
         self.saver.message(self.conversation, message)
+
+
+def _has_images(history: list[dict[str, Any]]) -> bool:
+    return any(isinstance(message.get("content"), list) for message in history)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.chat.conversation import Conversation
+from tui.chat.images import ImagePart
 from tui.chat.message import Message
 from tui.chat.parts import APPENDED_KINDS
 from tui.store_file import StoreUnavailable, open_history
@@ -275,6 +276,11 @@ class Store:
                 continue
             if part.kind not in APPENDED_KINDS:
                 record.whole = text
+            if isinstance(part, ImagePart) and part.data:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO blobs (digest, media_type, data) VALUES (?, ?, ?)",
+                    (part.digest, part.media_type, part.data),
+                )
             self._db.execute(
                 "INSERT INTO message_parts (message_id, position, kind, text) VALUES (?, ?, ?, ?)",
                 (message.id, position, part.kind, text[record.length :]),

@@ -219,7 +219,16 @@ def _has_table(connection: sqlite3.Connection, name: str) -> bool:
     return row is not None
 
 
-MIGRATIONS: list[Migration] = [V1, V2, _v3_tree_and_parts, V4, _v5_search_tool_parts]
+V6 = """
+CREATE TABLE blobs (
+    digest TEXT PRIMARY KEY,
+    media_type TEXT NOT NULL,
+    data BLOB NOT NULL
+)
+"""
+"""Image bytes, once each however many messages carry them (by SHA-256)."""
+
+MIGRATIONS: list[Migration] = [V1, V2, _v3_tree_and_parts, V4, _v5_search_tool_parts, V6]
 
 
 def migrate(connection: sqlite3.Connection) -> None:

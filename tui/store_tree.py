@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from tui.chat.conversation import Conversation
+from tui.chat.images import ImagePart
 from tui.chat.message import Message, MessageStatus, Role, Usage
 from tui.chat.parts import Part, ToolOutcome, ToolResultPart, part_of_kind
 from tui.chat.tool_choices import ToolChoices
@@ -42,6 +43,7 @@ def read_conversation(db: sqlite3.Connection, conversation_id: int) -> Conversat
     )
     conversation.tools = ToolChoices.from_text(row[6])
     parts = _parts_by_message(part_rows)
+    _load_images(db, parts)
     by_id: dict[int, Message] = {}
     chosen_ids: dict[int, int | None] = {}
     for m in message_rows:
@@ -78,6 +80,14 @@ def read_conversation(db: sqlite3.Connection, conversation_id: int) -> Conversat
             chosen = by_id.get(chosen_id) if chosen_id is not None else None
             parent.chosen = chosen if chosen in parent.children else parent.children[-1]
     return conversation
+
+
+def _load_images(db: sqlite3.Connection, parts: dict[int, list[Part]]) -> None:
+    """Gives each image part its bytes (stored once, by digest)."""
+    images = [p for found in parts.values() for p in found if isinstance(p, ImagePart)]
+    for image in images:
+        row = db.execute("SELECT data FROM blobs WHERE digest = ?", (image.digest,)).fetchone()
+        image.data = bytes(row[0]) if row is not None else b""
 
 
 def _parts_by_message(rows: list[tuple[int, int, str, str]]) -> dict[int, list[Part]]:

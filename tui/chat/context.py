@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tui.chat.images import ImagePart
 from tui.chat.message import Message, Role
 from tui.chat.parts import ToolCallPart, ToolResultPart
 
@@ -18,6 +19,8 @@ DEFAULT_CHARS_PER_TOKEN = 4.0
 """For a conversation with no usage figures yet (English prose and code average ~4)."""
 MESSAGE_OVERHEAD = 4
 """Tokens a chat template adds around each message (role markers, separators)."""
+IMAGE_CHARS = 4 * 1000
+"""An image counts as about a thousand tokens (vision models take 85 to ~1,500)."""
 WARN_FROM = 0.8
 ANSWER_RESERVE = 1024
 """Tokens kept free for the answer, unless the profile's `max_tokens` says otherwise."""
@@ -60,6 +63,8 @@ def message_chars(message: Message) -> int:
             total += len(part.name) + len(part.arguments) + 20
         elif isinstance(part, ToolResultPart):
             total += len(part.output) + 20
+        elif isinstance(part, ImagePart):
+            total += IMAGE_CHARS
         elif part.kind == "text":
             total += len(part.text)
     return total

@@ -94,6 +94,8 @@ class ChatError:
     """The timeout that ran out, or the wait a server asked for."""
     retryable: bool = True
     tools_offered: int = 0
+    images_sent: bool = False
+    """The refused request carried images (the model may not take them)."""
     """How many tool definitions the refused request carried (a schema may be the cause)."""
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
 
+from tui.chat.images import ImagePart
 from tui.chat.parts import Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
 
 _Growing = TypeVar("_Growing", TextPart, ReasoningPart)
@@ -176,6 +177,10 @@ class Message:
         return None
 
     @property
+    def images(self) -> list[ImagePart]:
+        return [part for part in self.parts if isinstance(part, ImagePart)]
+
+    @property
     def tool_calls(self) -> list[ToolCallPart]:
         return [part for part in self.parts if isinstance(part, ToolCallPart)]
 
@@ -198,5 +203,6 @@ class Message:
     def is_empty(self) -> bool:
         """Nothing arrived: a reply that failed or was stopped before its first word."""
         return not any(
-            isinstance(part, ToolCallPart | ToolResultPart) or part.text for part in self.parts
+            isinstance(part, ToolCallPart | ToolResultPart | ImagePart) or part.text
+            for part in self.parts
         )

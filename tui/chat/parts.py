@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass
 from enum import StrEnum
 
+from tui.chat.images import ImagePart
+
 
 @dataclass(slots=True)
 class TextPart:
@@ -89,7 +91,7 @@ class ToolResultPart:
         )
 
 
-Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart
+Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart | ImagePart
 APPENDED_KINDS = frozenset({TextPart.kind, ReasoningPart.kind})
 """Kinds whose text only grows while a reply streams (saved as appended pieces)."""
 
@@ -107,6 +109,8 @@ def part_of_kind(kind: str, text: str) -> Part | None:
             return ToolCallPart.from_text(text)
         if kind == ToolResultPart.kind:
             return ToolResultPart.from_text(text)
+        if kind == ImagePart.kind:
+            return ImagePart.from_text(text)
     except (ValueError, KeyError, TypeError):
         return None
     return None

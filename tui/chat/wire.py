@@ -36,12 +36,25 @@ def wire_messages(
         wire.append({"role": Role.SYSTEM.value, "content": system_prompt})
     for message in history:
         if message.role is not Role.ASSISTANT:
-            wire.append({"role": message.role.value, "content": message.content})
+            wire.append({"role": message.role.value, "content": _content(message)})
         elif any(isinstance(part, ToolCallPart) for part in message.parts):
             wire.extend(_rounds(message, result_limit))
         elif content := message.content:
             wire.append({"role": Role.ASSISTANT.value, "content": content})
     return wire
+
+
+def _content(message: Message) -> str | list[dict[str, Any]]:
+    """A prompt's text, or its text and images as content parts (data URLs)."""
+    images = message.images
+    if not images:
+        return message.content
+    parts: list[dict[str, Any]] = []
+    if message.content:
+        parts.append({"type": "text", "text": message.content})
+    for image in images:
+        parts.append({"type": "image_url", "image_url": {"url": image.data_url()}})
+    return parts
 
 
 def _rounds(message: Message, result_limit: int) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from textual.widgets import Footer, Header, Static
 
 from tui.attachments import Attachment
 from tui.chat.conversation import Conversation
+from tui.chat.images import ImagePart
 from tui.chat.message import Message, Role
 from tui.chat.safe_text import make_safe
 from tui.chat.session_events import ContextTooLong
@@ -136,6 +137,7 @@ class ChatScreen(Screen[None]):
             self, self.prompt, self.query_one("#attachments", Static)
         )
         self.prompt_commands.show([])
+        self.prompt_commands.image_limit = self.session.settings.image_max_bytes
         queued = self.query_one("#queued", Static)
         queued.display = False
         self._follower = SessionFollower(
@@ -207,6 +209,11 @@ class ChatScreen(Screen[None]):
         """Typing while a reply streams: the keys come first, the reply a moment later."""
         self._presenter.yield_to_typing()
 
+    @on(PromptInput.PastedImagePath)
+    def _pasted_image(self, event: PromptInput.PastedImagePath) -> None:
+        """A pasted path to an image is attached (the path is not typed in)."""
+        self.prompt_commands.attach(event.path)
+
     @on(PromptInput.LargePaste)
     def _large_paste(self, event: PromptInput.LargePaste) -> None:
         self.prompt_commands.attach_text("pasted text", event.text)
@@ -223,17 +230,21 @@ class ChatScreen(Screen[None]):
         text = command if isinstance(command, str) else typed
         self.prompt.remember(typed)
         typed_and_attached = (typed, list(self.prompt_commands.attachments))
-        text = self.prompt_commands.with_attachments(text)
+        text, images = self.prompt_commands.with_attachments(text)
         editing, self.message_keys.editing = self.message_keys.editing, None
-        self.run_worker(self._send(text, typed_and_attached, editing), group="send")
+        self.run_worker(self._send(text, images, typed_and_attached, editing), group="send")
 
     async def _send(
-        self, text: str, typed: tuple[str, list[Attachment]], editing: Message | None
+        self,
+        text: str,
+        images: list[ImagePart],
+        typed: tuple[str, list[Attachment]],
+        editing: Message | None,
     ) -> None:
         if editing is not None and editing in self.conversation.messages:
             await self.session.edit_and_resend(editing, text)
             return
-        outcome = await self.session.send(text)
+        outcome = await self.session.send(text, images=images)
         if outcome is SendOutcome.TOO_LONG:
             fill = await self.session.context_fill(text)
             if fill is None:  # the window is known, or the send would not have been refused
@@ -242,7 +253,7 @@ class ChatScreen(Screen[None]):
             if choice is None:
                 self._give_back(*typed)
                 return
-            outcome = await self.session.send(text, fit=Fit(choice))
+            outcome = await self.session.send(text, fit=Fit(choice), images=images)
             if outcome is SendOutcome.NOT_SENT:
                 self._give_back(*typed)
         if outcome is SendOutcome.QUEUED:

@@ -9,7 +9,15 @@ from textual.content import Content
 from textual.notifications import SeverityLevel
 from textual.widgets import Static
 
-from tui.attachments import Attachment, AttachmentRefused, read_attachment, with_attachments
+from tui.attachments import (
+    IMAGE_MAX_BYTES,
+    Attachment,
+    AttachmentRefused,
+    images_of,
+    read_attachment,
+    with_attachments,
+)
+from tui.chat.images import ImagePart
 from tui.chat.safe_text import make_safe
 from tui.commands import slash_command, slash_names
 from tui.ui.slash_commands import SlashCommand
@@ -26,6 +34,7 @@ class PromptCommands:
         self.prompt = prompt
         self.chips = chips
         self.attachments: list[Attachment] = []
+        self.image_limit = IMAGE_MAX_BYTES
 
     def run(self, typed: SlashCommand) -> None:
         """Runs a slash command as the screen action the command table names."""
@@ -45,11 +54,12 @@ class PromptCommands:
         else:
             self.screen.call_later(self.screen.run_action, command.action)
 
-    def with_attachments(self, text: str) -> str:
-        """The prompt with the attached files in it; the chips go."""
-        text = with_attachments(text, self.attachments)
+    def with_attachments(self, text: str) -> tuple[str, list[ImagePart]]:
+        """The prompt with the attached text files in it, and the attached images; the
+        chips go."""
+        text, images = with_attachments(text, self.attachments), images_of(self.attachments)
         self.show([])
-        return text
+        return text, images
 
     def attach(self, path: str) -> None:
         if not path:
@@ -57,7 +67,7 @@ class PromptCommands:
             self.screen.notify("Attachments removed.", timeout=2)
             return
         try:
-            attachment = read_attachment(path)
+            attachment = read_attachment(path, self.image_limit)
         except AttachmentRefused as error:
             tell(self.screen, f"Not attached: {error}", warning=True)
             return
@@ -70,7 +80,10 @@ class PromptCommands:
     def show(self, attachments: list[Attachment]) -> None:
         self.attachments = attachments
         self.chips.display = bool(attachments)
-        chips = "  ".join(f"📎 {make_safe(a.name)} ({a.size_label})" for a in attachments)
+        chips = "  ".join(
+            f"{'🖼' if a.image is not None else '📎'} {make_safe(a.name)} ({a.size_label})"
+            for a in attachments
+        )
         self.chips.update(Content(f"{chips}   — sent with your next message · /file removes"))
 
     def give_back(self, text: str) -> None:

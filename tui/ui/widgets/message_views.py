@@ -33,7 +33,10 @@ class UserMessageView(SelectableMessage, Static):
     BINDINGS = bindings_for(Scope.PROMPT)
 
     def __init__(self, message: Message) -> None:
-        super().__init__(Content(make_safe(shown_part(message.content))), classes="message user")
+        text = shown_part(message.content)
+        for image in message.images:
+            text += f"\n🖼 {image.label()}"
+        super().__init__(Content(make_safe(text.strip("\n"))), classes="message user")
         self.message = message
         self.border_title = "You"
 

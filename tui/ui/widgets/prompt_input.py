@@ -5,6 +5,7 @@ reports it) inserts a newline, Up on the first line walks back through earlier p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from textual import events
 from textual.message import Message
@@ -20,6 +21,24 @@ LARGE_PASTE = 100_000
 15 s to take it and every key after it lagged. It becomes an attachment instead."""
 
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+
+
+def image_path(pasted: str) -> str | None:
+    """The path in a paste that is nothing but the path of an existing image file (quoted,
+    or with escaped spaces, as terminals paste a dropped file)."""
+    text = pasted.strip()
+    if not text or "\n" in text or len(text) > 4096:
+        return None
+    if text[0] == text[-1] and text[0] in "'\"" and len(text) > 1:
+        text = text[1:-1]
+    text = text.replace("\\ ", " ").removeprefix("file://")
+    if not text.lower().endswith(IMAGE_SUFFIXES):
+        return None
+    path = Path(text).expanduser()
+    return str(path) if path.is_file() else None
+
+
 class PromptInput(TextArea):
     @dataclass
     class Submitted(Message):
@@ -33,6 +52,13 @@ class PromptInput(TextArea):
 
         text: str
 
+    @dataclass
+    class PastedImagePath(Message):
+        """A paste that is the path of an image file (as terminals paste a dropped file):
+        the screen offers it as an attachment."""
+
+        path: str
+
     async def _on_paste(self, event: events.Paste) -> None:
         """Textual runs TextArea's own handler after this one unless the default is
         prevented: a small paste goes on to be typed in as usual."""
@@ -40,6 +66,10 @@ class PromptInput(TextArea):
             event.prevent_default()
             event.stop()
             self.post_message(self.LargePaste(event.text))
+        elif (path := image_path(event.text)) is not None:
+            event.prevent_default()
+            event.stop()
+            self.post_message(self.PastedImagePath(path))
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
