@@ -14,6 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.image_helpers import png  # noqa: E402
 from tests.openai_server import (  # noqa: E402
     ErrorReply,
     OpenAIStyleServer,
@@ -24,6 +25,7 @@ from tests.ui_helpers import (  # noqa: E402
     last_reply_settled,
     replies,
     screen_text,
+    send_and_settle,
     type_and_send,
     wait_until,
 )
@@ -150,6 +152,19 @@ async def shoot() -> None:
             await wait_until(pilot, lambda: last_reply_settled(pilot), 10)
             await pilot.press("ctrl+up", "t")
 
+        async def image_chip(pilot) -> None:
+            await type_and_send(pilot, f"/file {picture}")
+            await wait_until(pilot, lambda: "🖼 architecture.png" in screen_text(pilot), 10)
+            await send_and_settle(pilot, "What does this diagram show?")
+            await type_and_send(pilot, f"/file {picture}")
+            await wait_until(pilot, lambda: "sent with your next" in screen_text(pilot), 10)
+
+        async def context_full(pilot) -> None:
+            for index in range(3):
+                await send_and_settle(pilot, f"Chapter {index + 1}: " + "lorem ipsum " * 150)
+            await type_and_send(pilot, "And now the whole appendix: " + "dolor sit " * 400)
+            await wait_until(pilot, lambda: "would not fit" in screen_text(pilot), 10)
+
         async def branches(pilot) -> None:
             await type_and_send(pilot, "Name a sorting algorithm")
             await wait_until(pilot, lambda: last_reply_settled(pilot), 10)
@@ -206,6 +221,22 @@ async def shoot() -> None:
         await scene("tool-approval", counting[:1], tool_approval, ChatApp(tool_settings))
         server.queue(*counting)  # the first scene's reply was stopped by its exit
         await scene("tool-call", [], tool_call, ChatApp(tool_settings))
+        picture = Path(home) / "architecture.png"
+        picture.write_bytes(png(640, 360, seed=90))
+        await scene(
+            "image-chip",
+            [StreamReply(deltas=chunk("Three services behind a load balancer, one database."))],
+            image_chip,
+        )
+        small_window = replace(settings, context_window=2048)
+        chapters = [
+            StreamReply(
+                deltas=[f"Noted chapter {index + 1}."],
+                usage={"prompt_tokens": 480 * (index + 1), "completion_tokens": 4},
+            )
+            for index in range(3)
+        ]
+        await scene("context-full", chapters, context_full, ChatApp(small_window))
         welcome_settings = replace(
             settings, api_key=None, base_url=None, config_path=Path(home) / "none.toml"
         )

@@ -7,12 +7,12 @@ import base64
 import json
 import sqlite3
 import struct
-import zlib
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from tests.image_helpers import png
 from tests.openai_server import ErrorReply, OpenAIStyleServer, StreamReply
 from tests.ui_helpers import chat_screen, screen_text, send_and_settle, type_and_send, wait_until
 from tui.attachments import AttachmentRefused, read_attachment
@@ -23,24 +23,6 @@ from tui.export import export_to_file
 from tui.session import ChatSession
 from tui.store import Store
 from tui.ui.app import ChatApp
-
-
-def png(width: int, height: int, seed: int = 0) -> bytes:
-    """A real PNG (valid chunks and CRCs) of the given size."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    rows = b"".join(b"\0" + bytes([seed % 256, 0, 0]) * width for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
-
 
 GIF = b"GIF89a" + struct.pack("<HH", 7, 5) + b"\0" * 20
 JPEG = (
@@ -175,3 +157,20 @@ async def test_an_image_attached_in_the_app_shows_as_a_chip_and_goes_with_the_pr
         prompt = chat_screen(pilot).conversation.messages[0]
         assert prompt.images[0].width == 120
     assert server.requests[0]["messages"][-1]["content"][1]["type"] == "image_url"
+
+
+async def test_f5_picks_an_image_from_a_tree_that_shows_only_folders_and_images(
+    server: OpenAIStyleServer,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / "notes.txt").write_text("not an image")
+    (tmp_path / "photo.png").write_bytes(png(10, 10))
+    monkeypatch.chdir(tmp_path)
+    async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: "photo.png" in screen_text(pilot))
+        assert "notes.txt" not in screen_text(pilot)
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: "🖼 photo.png (" in screen_text(pilot))

@@ -280,6 +280,16 @@ class ChatScreen(Screen[None]):
         self.prompt_commands.give_back(typed)
         self.prompt_commands.show([*attachments, *self.prompt_commands.attachments])
 
+    def action_pick_image(self) -> None:
+        """F5: an image to attach, picked from the folders (only images are shown)."""
+        from tui.ui.image_picker_screen import ImagePickerScreen  # only when asked for
+
+        def attach(path: str | None) -> None:
+            if path:
+                self.prompt_commands.attach(path)
+
+        self.app.push_screen(ImagePickerScreen(), attach)
+
     def action_attach(self, path: str = "") -> None:
         """/file PATH: attach a text file to the next prompt (alone: remove them)."""
         self.prompt_commands.attach(path)
