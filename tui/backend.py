@@ -221,7 +221,8 @@ class ChatBackend:
         """The model's context window as the server states it (see
         `tui.context_window` for where each kind of server says it); None when none does.
         Asked in turn, each with a short timeout; errors mean "not this kind"."""
-        import httpx2
+        # Off the event loop: this may run before the client library has been loaded.
+        httpx2 = await asyncio.to_thread(importlib.import_module, "httpx2")
 
         from tui import context_window as read
 

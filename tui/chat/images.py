@@ -4,7 +4,6 @@ headers (never by the file name). PNG, JPEG, GIF and WebP: what vision models ta
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import struct
 from dataclasses import dataclass, field
@@ -74,6 +73,8 @@ def image_part(name: str, data: bytes) -> ImagePart:
     kind = sniff(data)
     if kind is None:
         raise ImageRefused(f"{name} is not a PNG, JPEG, GIF or WebP image")
+    import hashlib  # only when an image is attached: start-up time
+
     width, height = dimensions(kind, data)
     digest = hashlib.sha256(data).hexdigest()
     return ImagePart(digest, MEDIA_TYPES[kind], name, len(data), width, height, data)

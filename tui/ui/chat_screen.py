@@ -31,7 +31,6 @@ from tui.local_probe import USUAL_LOCAL_SERVERS, FoundServer, LocalServer
 from tui.session import ChatSession, SendOutcome
 from tui.session_context import Fit
 from tui.ui.bindings import bindings_for
-from tui.ui.context_full_screen import ContextFullScreen
 from tui.ui.conversations_screen import ConversationsScreen, OpenConversation
 from tui.ui.frames import next_frame
 from tui.ui.help_screen import HelpScreen
@@ -249,6 +248,8 @@ class ChatScreen(Screen[None]):
             fill = await self.session.context_fill(text)
             if fill is None:  # the window is known, or the send would not have been refused
                 return
+            from tui.ui.context_full_screen import ContextFullScreen  # rarely needed
+
             choice = await self.app.push_screen_wait(ContextFullScreen(fill, from_server=False))
             if choice is None:
                 self._give_back(*typed)
@@ -267,6 +268,8 @@ class ChatScreen(Screen[None]):
         sending, then the prompt goes again."""
 
         async def offer() -> None:
+            from tui.ui.context_full_screen import ContextFullScreen  # rarely needed
+
             screen = ContextFullScreen(event.fill, from_server=True)
             choice = await self.app.push_screen_wait(screen)
             if choice is not None:

@@ -154,8 +154,11 @@ class SessionFollower:
     async def _show_context(self) -> None:
         """How full the window is, once a reply has ended (or a conversation opened): the
         window may have to be asked of the server, never on the first frame's path."""
-        fill = await self.session.context_fill()
         status = self.presenter.status
+        if not self.session.conversation.messages:  # nothing sent yet: nothing to show
+            status.context, status.context_warning = "", False
+            return
+        fill = await self.session.context_fill()
         status.context = fill.label() if fill is not None else ""
         status.context_warning = fill is not None and fill.warning
 
