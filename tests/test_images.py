@@ -174,3 +174,17 @@ async def test_f5_picks_an_image_from_a_tree_that_shows_only_folders_and_images(
         assert "notes.txt" not in screen_text(pilot)
         await pilot.press("down", "enter")
         await wait_until(pilot, lambda: "🖼 photo.png (" in screen_text(pilot))
+
+
+async def test_an_image_goes_from_the_store_with_the_last_message_that_carried_it(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    session = ChatSession(settings, Store.open(settings.db_path))
+    picture = image_part("p.png", png(8, 8))
+    await session.send("Look", images=[picture])
+    await session.wait_for_reply()
+    conversation_id = session.conversation.id or 0
+    await session.delete_conversation(conversation_id)
+    await session.close()
+    with sqlite3.connect(settings.db_path) as db:
+        assert db.execute("SELECT COUNT(*) FROM blobs").fetchone()[0] == 0

@@ -348,6 +348,7 @@ class Store:
                         "UPDATE messages SET parent_id = ? WHERE id = ?", (parent_id, child.id)
                     )
             self._db.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+            self._forget_unused_images()
             self._saved.pop(message_id, None)
 
     def delete_messages(self, message_ids: list[int]) -> None:
@@ -356,12 +357,23 @@ class Store:
             self._db.executemany(
                 "DELETE FROM messages WHERE id = ?", [(message_id,) for message_id in message_ids]
             )
+            self._forget_unused_images()
         for message_id in message_ids:
             self._saved.pop(message_id, None)
 
     def delete_conversation(self, conversation_id: int) -> None:
         with self._lock, self._db:
             self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+            self._forget_unused_images()
+
+    def _forget_unused_images(self) -> None:
+        """An image no message carries any more goes too: deleting is deleting."""
+        if self._db.execute("SELECT 1 FROM blobs LIMIT 1").fetchone() is None:
+            return  # no images at all: no scan of every part
+        self._db.execute(
+            "DELETE FROM blobs WHERE digest NOT IN (SELECT json_extract(text, '$.digest')"
+            " FROM message_parts WHERE kind = 'image')"
+        )
 
     # Reading -----------------------------------------------------------------------------
 
