@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui import __version__
 from tui.chat.safe_text import make_safe
@@ -15,7 +16,10 @@ from tui.config import Settings, apply_flags, default_config_path, settings_from
 from tui.gc_tuning import collect_nothing_until_started
 from tui.pipe import EXIT_INTERRUPTED, EXIT_USAGE, answer_once
 
-HISTORY_COMMANDS = ("list", "export")
+if TYPE_CHECKING:
+    from tui.store import Store
+
+HISTORY_COMMANDS = ("list", "export", "import")
 LIST_BUSY_TIMEOUT = 1.0
 """Seconds `list`/`export` wait for another process's lock (only a pending migration
 needs one) before saying so."""
@@ -111,6 +115,10 @@ def build_history_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="print one conversation")
     export.add_argument("id", type=int)
     export.add_argument("--format", choices=("md", "json"), default="md")
+    source = commands.add_parser(
+        "import", help="import conversations from another client (read, never modified)"
+    )
+    source.add_argument("source", help="a ChatGPT export: conversations.json or its zip")
     return parser
 
 
@@ -130,6 +138,8 @@ def history_command(argv: Sequence[str]) -> int:
     if store.notice:
         print(f"tui-chat: {store.notice}", file=sys.stderr)
     try:
+        if args.command == "import":
+            return _import(store, args.source)
         if args.command == "list":
             for item in store.list_conversations():
                 when = time.strftime("%Y-%m-%d %H:%M", time.localtime(item.updated_at))
@@ -147,6 +157,18 @@ def history_command(argv: Sequence[str]) -> int:
         return 0
     finally:
         store.close()
+
+
+def _import(store: Store, source: str) -> int:
+    from tui.imports.found import ImportFailed
+    from tui.imports.run import import_into
+
+    try:
+        print(make_safe(import_into(store, Path(source).expanduser())))
+    except ImportFailed as error:
+        print(f"tui-chat: {make_safe(str(error))}", file=sys.stderr)
+        return 1
+    return 0
 
 
 OPTIONS_WITH_VALUES = frozenset(

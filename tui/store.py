@@ -209,6 +209,32 @@ class Store:
                 conversation.id = None
             raise
 
+    def import_conversation(
+        self, conversation: Conversation, source: str, source_id: str, updated_at: float
+    ) -> bool:
+        """Stores a conversation read from another client, whole, in one transaction;
+        False (and nothing written) when that source's conversation was imported before."""
+        with self._lock, self._db:
+            known = self._db.execute(
+                "SELECT 1 FROM imports WHERE source = ? AND source_id = ?", (source, source_id)
+            ).fetchone()
+            if known is not None:
+                return False
+            self._write_conversation(conversation, None)
+            for message in conversation.all_messages():
+                self._write_message(conversation, message)
+            for parent in (conversation.root, *conversation.all_messages()):
+                self._write_choice(conversation, parent)
+            self._db.execute(
+                "UPDATE conversations SET updated_at = ? WHERE id = ?",
+                (updated_at, conversation.id),
+            )
+            self._db.execute(
+                "INSERT INTO imports (source, source_id, conversation_id) VALUES (?, ?, ?)",
+                (source, source_id, conversation.id),
+            )
+        return True
+
     def _write_message(self, conversation: Conversation, message: Message) -> None:
         parent = message.parent
         parent_id = None if parent is None or parent is conversation.root else parent.id

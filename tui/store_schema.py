@@ -228,7 +228,26 @@ CREATE TABLE blobs (
 """
 """Image bytes, once each however many messages carry them (by SHA-256)."""
 
-MIGRATIONS: list[Migration] = [V1, V2, _v3_tree_and_parts, V4, _v5_search_tool_parts, V6]
+V7 = """
+CREATE TABLE imports (
+    source TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    conversation_id INTEGER REFERENCES conversations(id) ON DELETE SET NULL,
+    PRIMARY KEY (source, source_id)
+)
+"""
+"""What `tui-chat import` brought in, by the source's own ids: running it twice imports
+nothing new (a conversation deleted since is not brought back either)."""
+
+MIGRATIONS: list[Migration] = [
+    V1,
+    V2,
+    _v3_tree_and_parts,
+    V4,
+    _v5_search_tool_parts,
+    V6,
+    V7,
+]
 
 
 def migrate(connection: sqlite3.Connection) -> None:

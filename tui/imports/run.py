@@ -1,0 +1,44 @@
+"""`tui-chat import SOURCE`: finds the format, reads all of it, then stores each
+conversation whole; says what it found, imported and skipped (and why)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tui.imports.chatgpt import looks_like_chatgpt, read_chatgpt
+from tui.imports.found import Found, ImportFailed
+from tui.store import Store
+
+SOURCES = "a ChatGPT data export (conversations.json, or its zip)"
+
+
+def read_source(path: Path) -> Found:
+    """Everything the source holds, read before anything is written: a malformed file
+    stops here, naming the place, with nothing stored."""
+    if not path.exists():
+        raise ImportFailed(f"{path} does not exist")
+    if looks_like_chatgpt(path):
+        return read_chatgpt(path)
+    raise ImportFailed(f"{path}: not a format tui-chat can import ({SOURCES})")
+
+
+def import_into(store: Store, path: Path) -> str:
+    """Imports `path` into `store`; returns the report."""
+    found = read_source(path)
+    imported = messages = 0
+    already = 0
+    for source_id, conversation, updated in found.conversations:
+        if store.import_conversation(conversation, found.format, source_id, updated):
+            imported += 1
+            messages += sum(1 for _ in conversation.all_messages())
+        else:
+            already += 1
+    lines = [
+        f"{path}: {found.format}, {len(found.conversations)} conversations found",
+        f"imported {imported} conversations ({messages} messages, every branch kept)",
+    ]
+    if already:
+        lines.append(f"skipped {already} conversations imported before")
+    for why, count in sorted(found.skipped.items()):
+        lines.append(f"skipped {count} {why}")
+    return "\n".join(lines)
