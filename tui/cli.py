@@ -59,6 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--base-url", help="API base URL, e.g. http://127.0.0.1:11434/v1")
     parser.add_argument("-s", "--system", help="system prompt")
     parser.add_argument(
+        "-i",
+        "--inline",
+        action="store_true",
+        help="run under the shell prompt instead of the full screen; the conversation "
+        "stays in the scrollback on exit",
+    )
+    parser.add_argument(
         "-c",
         "--continue",
         dest="continue_last",
@@ -250,10 +257,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     collect_nothing_until_started()
     from tui.ui.app import ChatApp  # Textual only loads for the interactive app.
 
-    ChatApp(
+    app = ChatApp(
         settings,
         initial_prompt=args.prompt,
         resume_id=args.resume,
         continue_last=args.continue_last,
-    ).run()
+    )
+    app.run(inline=args.inline)
+    if args.inline and app.session is not None:
+        # Inline, the conversation stays in the terminal's scrollback after the app.
+        from tui.transcript import transcript
+
+        sys.stdout.write(transcript(app.session.conversation))
+        sys.stdout.flush()
     return 0

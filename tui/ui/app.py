@@ -55,6 +55,9 @@ class ChatApp(App[None]):
         self._initial_prompt = initial_prompt
         self._resume_id = resume_id
         self._continue_last = continue_last
+        self.session: ChatSession | None = None
+        """The chat's session, once the screen is made (inline mode prints its
+        conversation after the app has gone)."""
 
     def _handle_exception(self, error: Exception) -> None:
         """Textual prints a traceback with local variables (the API key among them) for an
@@ -117,6 +120,7 @@ class ChatApp(App[None]):
             reopen_store=lambda: Store.open(path, busy_timeout=APP_BUSY_TIMEOUT),
             tools=make_tool_caller(self.settings),
         )
+        self.session = session
         return ChatScreen(
             session,
             initial_prompt=self._initial_prompt,

@@ -1,0 +1,83 @@
+"""`tui-chat -i`: the app under the shell prompt in a real pseudo-terminal; after Ctrl+Q
+the conversation is left as plain text in the terminal (its scrollback)."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import TEST_KEY
+from tests.openai_server import OpenAIStyleServer, StreamReply
+from tui.chat.conversation import Conversation
+from tui.chat.message import Message, Role
+from tui.transcript import transcript
+
+
+def read_until(primary: int, wanted: bytes, seen: bytearray, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while wanted not in seen:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{wanted!r} never appeared; last output: {bytes(seen[-400:])!r}")
+        ready, _, _ = select.select([primary], [], [], 0.1)
+        if ready:
+            try:
+                seen += os.read(primary, 65536)
+            except OSError:
+                return
+
+
+def test_inline_mode_leaves_the_conversation_in_the_scrollback(
+    server: OpenAIStyleServer, tmp_path: Path
+) -> None:
+    server.queue(StreamReply(deltas=["Inline ", "answer ", "here."]))
+    primary, secondary = pty.openpty()
+    env = {
+        **os.environ,
+        "OPENAI_BASE_URL": server.base_url,
+        "OPENAI_API_KEY": TEST_KEY,
+        "TUI_CHAT_DB": str(tmp_path / "h.sqlite3"),
+        "TERM": "xterm-256color",
+        "COLUMNS": "100",
+        "LINES": "30",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui", "-i", "-m", "test-model"],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(secondary)
+    seen = bytearray()
+    try:
+        read_until(primary, b"Message (Enter", seen)
+        os.write(primary, b"Hello from a pty\r")
+        read_until(primary, b"here.", seen)
+        time.sleep(0.3)
+        os.write(primary, b"\x11")  # Ctrl+Q
+        read_until(primary, "── test-model".encode(), seen)
+        assert process.wait(timeout=20) == 0
+        read_until(primary, b"Inline answer here.\n", seen, timeout=2)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(primary)
+    after_exit = bytes(seen).split("── You".encode())[-1].decode(errors="replace")
+    assert "Hello from a pty" in after_exit
+    assert "Inline answer here." in after_exit
+
+
+def test_the_transcript_is_plain_safe_text_in_order() -> None:
+    conversation = Conversation()
+    prompt = conversation.add_user_message("What is \x1b[2J this?")
+    conversation.attach(Message(Role.ASSISTANT, "An escape.", model="m"), prompt)
+    text = transcript(conversation)
+    assert text.index("── You") < text.index("What is ␛[2J this?") < text.index("── m")
+    assert "\x1b" not in text and text.endswith("An escape.\n\n")
+    assert transcript(Conversation()) == ""
