@@ -125,7 +125,9 @@ def build_history_parser() -> argparse.ArgumentParser:
     source = commands.add_parser(
         "import", help="import conversations from another client (read, never modified)"
     )
-    source.add_argument("source", help="a ChatGPT export: conversations.json or its zip")
+    source.add_argument(
+        "source", help="ChatGPT's conversations.json (or its zip), elia.sqlite or oterm's store.db"
+    )
     return parser
 
 

@@ -3,13 +3,17 @@ conversation whole; says what it found, imported and skipped (and why)."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from tui.imports.chatgpt import looks_like_chatgpt, read_chatgpt
 from tui.imports.found import Found, ImportFailed
+from tui.imports.sqlite_sources import is_sqlite, kind_of, open_read_only, read_elia, read_oterm
 from tui.store import Store
 
-SOURCES = "a ChatGPT data export (conversations.json, or its zip)"
+SOURCES = (
+    "a ChatGPT data export (conversations.json, or its zip), elia's elia.sqlite or oterm's store.db"
+)
 
 
 def read_source(path: Path) -> Found:
@@ -19,6 +23,13 @@ def read_source(path: Path) -> Found:
         raise ImportFailed(f"{path} does not exist")
     if looks_like_chatgpt(path):
         return read_chatgpt(path)
+    if is_sqlite(path):
+        with contextlib.closing(open_read_only(path)) as db:
+            kind = kind_of(db)
+            if kind == "elia":
+                return read_elia(path, db)
+            if kind == "oterm":
+                return read_oterm(path, db)
     raise ImportFailed(f"{path}: not a format tui-chat can import ({SOURCES})")
 
 
