@@ -8,11 +8,13 @@ from pathlib import Path
 
 from tui.imports.chatgpt import looks_like_chatgpt, read_chatgpt
 from tui.imports.found import Found, ImportFailed
+from tui.imports.llm_logs import is_llm_logs, read_llm
 from tui.imports.sqlite_sources import is_sqlite, kind_of, open_read_only, read_elia, read_oterm
 from tui.store import Store
 
 SOURCES = (
-    "a ChatGPT data export (conversations.json, or its zip), elia's elia.sqlite or oterm's store.db"
+    "a ChatGPT data export (conversations.json, or its zip), llm's logs.db, elia's "
+    "elia.sqlite or oterm's store.db"
 )
 
 
@@ -25,6 +27,9 @@ def read_source(path: Path) -> Found:
         return read_chatgpt(path)
     if is_sqlite(path):
         with contextlib.closing(open_read_only(path)) as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+            if is_llm_logs(tables):
+                return read_llm(path, db, tables)
             kind = kind_of(db)
             if kind == "elia":
                 return read_elia(path, db)
