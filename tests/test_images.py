@@ -159,7 +159,7 @@ async def test_an_image_attached_in_the_app_shows_as_a_chip_and_goes_with_the_pr
     assert server.requests[0]["messages"][-1]["content"][1]["type"] == "image_url"
 
 
-async def test_f5_picks_an_image_from_a_tree_that_shows_only_folders_and_images(
+async def test_f8_picks_an_image_from_a_tree_that_shows_only_folders_and_images(
     server: OpenAIStyleServer,
     settings: Settings,
     tmp_path: Path,
@@ -169,7 +169,7 @@ async def test_f5_picks_an_image_from_a_tree_that_shows_only_folders_and_images(
     (tmp_path / "photo.png").write_bytes(png(10, 10))
     monkeypatch.chdir(tmp_path)
     async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
-        await pilot.press("f5")
+        await pilot.press("f8")
         await wait_until(pilot, lambda: "photo.png" in screen_text(pilot))
         assert "notes.txt" not in screen_text(pilot)
         await pilot.press("down", "enter")

@@ -79,7 +79,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("chat.file", "attach", "", "Attach a file",
             "Attach a text file to the next prompt (alone: remove attachments)",
             slash=("/file",), argument="[PATH]", palette=False),
-    Command("chat.image", "pick_image", "f5", "Attach image",
+    Command("chat.image", "pick_image", "f8", "Attach image",
             "Pick an image file to attach to the next prompt (or /file PATH, or paste its path)",
             footer=False),
     Command("chat.tools", "tools", "f4", "Tools",

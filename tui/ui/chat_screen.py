@@ -284,7 +284,7 @@ class ChatScreen(Screen[None]):
         self.prompt_commands.show([*attachments, *self.prompt_commands.attachments])
 
     def action_pick_image(self) -> None:
-        """F5: an image to attach, picked from the folders (only images are shown)."""
+        """F8: an image to attach, picked from the folders (only images are shown)."""
         from tui.ui.image_picker_screen import ImagePickerScreen  # only when asked for
 
         def attach(path: str | None) -> None:
