@@ -24,6 +24,7 @@ LIST_BUSY_TIMEOUT = 1.0
 """Seconds `list`/`export` wait for another process's lock (only a pending migration
 needs one) before saying so."""
 CONFIG_COMMAND = "config"
+SERVE_COMMAND = "serve"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -229,6 +230,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     index, word = first_word(argv)
     if word == CONFIG_COMMAND:
         return config_command([*argv[:index], *argv[index + 1 :]])
+    if word == SERVE_COMMAND:
+        from tui.serve import serve_command
+
+        return serve_command([*argv[:index], *argv[index + 1 :]])
     args = build_parser().parse_args(argv)
     from tui.config_file import ConfigError
 
