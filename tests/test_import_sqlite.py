@@ -142,3 +142,18 @@ def test_an_unknown_sqlite_file_is_refused_by_name(
     result = run_cli(server.base_url, "--db", str(tmp_path / "h.sqlite3"), "import", str(source))
     assert result.returncode == 1
     assert "not a format tui-chat can import" in result.stderr
+
+
+def test_a_truncated_history_is_refused_by_name_with_nothing_stored(
+    server: OpenAIStyleServer, tmp_path: Path
+) -> None:
+    whole = tmp_path / "whole.sqlite"
+    make_db(whole, ELIA_SCHEMA, [])
+    source = tmp_path / "elia.sqlite"
+    source.write_bytes(whole.read_bytes()[:1500])  # the header survives, the pages do not
+    db = tmp_path / "h.sqlite3"
+    result = run_cli(server.base_url, "--db", str(db), "import", str(source))
+    assert result.returncode == 1
+    assert f"{source}: a damaged SQLite file" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert Store.open(db).list_conversations() == []

@@ -4,6 +4,7 @@ conversation whole; says what it found, imported and skipped (and why)."""
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from pathlib import Path
 
 from tui.imports.chatgpt import looks_like_chatgpt, read_chatgpt
@@ -26,15 +27,23 @@ def read_source(path: Path) -> Found:
     if looks_like_chatgpt(path):
         return read_chatgpt(path)
     if is_sqlite(path):
-        with contextlib.closing(open_read_only(path)) as db:
-            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-            if is_llm_logs(tables):
-                return read_llm(path, db, tables)
-            kind = kind_of(db)
-            if kind == "elia":
-                return read_elia(path, db)
-            if kind == "oterm":
-                return read_oterm(path, db)
+        try:
+            return _read_sqlite(path)
+        except sqlite3.Error as error:  # truncated or damaged
+            raise ImportFailed(f"{path}: a damaged SQLite file ({error})") from error
+    raise ImportFailed(f"{path}: not a format tui-chat can import ({SOURCES})")
+
+
+def _read_sqlite(path: Path) -> Found:
+    with contextlib.closing(open_read_only(path)) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        if is_llm_logs(tables):
+            return read_llm(path, db, tables)
+        kind = kind_of(db)
+        if kind == "elia":
+            return read_elia(path, db)
+        if kind == "oterm":
+            return read_oterm(path, db)
     raise ImportFailed(f"{path}: not a format tui-chat can import ({SOURCES})")
 
 
