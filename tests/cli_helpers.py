@@ -24,3 +24,18 @@ def run_cli(server_url: str, *args: str, stdin: str | None = None) -> subprocess
         env=env,
         timeout=60,
     )
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    """Returns once something listens on 127.0.0.1:`port` (a server started as a process)."""
+    import socket
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listened on port {port} within {timeout:g} s")

@@ -10,23 +10,13 @@ from dataclasses import replace
 import pytest
 
 from tests.openai_server import ErrorReply, OpenAIStyleServer, StreamReply
+from tests.test_session import Recorder
 from tui.chat.context import Counter, first_kept
 from tui.chat.message import Message, Role, Usage
-from tui.chat.session_events import ContextTooLong, SessionEvent, TurnsLeftOut
+from tui.chat.session_events import ContextTooLong, TurnsLeftOut
 from tui.config import Settings
 from tui.session import ChatSession, Fit, SendOutcome
 from tui.store import Store
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[SessionEvent] = []
-
-    def __call__(self, event: SessionEvent) -> None:
-        self.events.append(event)
-
-    def of(self, kind: type) -> list:
-        return [event for event in self.events if isinstance(event, kind)]
 
 
 @pytest.fixture

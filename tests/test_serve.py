@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_helpers import wait_for_port
 from tests.conftest import TEST_KEY
 from tests.openai_server import OpenAIStyleServer, StreamReply
 
@@ -59,13 +60,7 @@ def test_the_app_served_to_a_browser_streams_a_reply(
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]

@@ -6,11 +6,11 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import pytest
 
+from tests.cli_helpers import wait_for_port
 from tests.openai_server import OpenAIStyleServer, StreamReply, tool_call_chunks
 from tests.tool_helpers import TOOL_SERVER, ScriptedApprover, with_tools
 from tui.chat.parts import ToolResultPart
@@ -35,13 +35,7 @@ def http_tool_server() -> Iterator[int]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        wait_for_port(port)
         yield port
     finally:
         process.terminate()

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, datetime
 from pathlib import Path
 
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, Role
-from tui.imports.found import Found, ImportFailed
+from tui.imports.found import Found, ImportFailed, utc_timestamp
 
 ROLES = {"user": Role.USER, "assistant": Role.ASSISTANT}
 
@@ -54,8 +53,8 @@ def _read_responses(db: sqlite3.Connection, found: Found) -> None:
             conversation = conversations[key] = Conversation(
                 model=model, title=str(names.get(conversation_id) or ""), system_prompt=system
             )
-            conversation.created_at = _time(when) or 0.0
-        moment = _time(when) or conversation.created_at
+            conversation.created_at = utc_timestamp(when) or 0.0
+        moment = utc_timestamp(when) or conversation.created_at
         if prompt:
             conversation.append(Message(Role.USER, str(prompt), created_at=moment))
         if answer:
@@ -79,7 +78,7 @@ def _read_threads(db: sqlite3.Connection, found: Found, fragments: bool, turns: 
         for tip, model, when in db.execute(
             "SELECT tip_message_hash, model, datetime_utc FROM turns"
         ):
-            answers[tip] = (model, _time(when))
+            answers[tip] = (model, utc_timestamp(when))
     threads = db.execute(
         "SELECT id, name, tip_message_hash, forked_from, datetime_utc FROM threads"
         " ORDER BY datetime_utc, id"
@@ -97,7 +96,9 @@ def _read_threads(db: sqlite3.Connection, found: Found, fragments: bool, turns: 
     for thread_id, name, tip, _, when in threads:
         top = family[thread_id]
         if top not in trees:
-            conversation = Conversation(title=str(name or ""), created_at=_time(when) or 0.0)
+            conversation = Conversation(
+                title=str(name or ""), created_at=utc_timestamp(when) or 0.0
+            )
             trees[top] = (conversation, {})
         conversation, made = trees[top]
         path: list[str] = []
@@ -153,13 +154,3 @@ def _texts(db: sqlite3.Connection, fragments: bool, found: Found) -> dict[str, s
             )
         pieces.setdefault(message_hash, []).append(str(text or ""))
     return {key: "".join(value) for key, value in pieces.items()}
-
-
-def _time(value: object) -> float | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()

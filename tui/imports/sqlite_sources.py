@@ -11,12 +11,11 @@ file is never written, not even a journal).
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
 from pathlib import Path
 
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, Role
-from tui.imports.found import Found, ImportFailed
+from tui.imports.found import Found, ImportFailed, utc_timestamp
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 ROLES = {"user": Role.USER, "assistant": Role.ASSISTANT}
@@ -66,7 +65,7 @@ def read_elia(path: Path, db: sqlite3.Connection) -> Found:
     for row in rows:
         by_chat.setdefault(row[1], []).append(row)
     for chat_id, model, title, started_at in chats:
-        started = _time(started_at)
+        started = utc_timestamp(started_at)
         conversation = Conversation(model=model, title=str(title or ""), created_at=started or 0.0)
         made: dict[int, Message] = {}
         for message_id, _chat, role, content, timestamp, parent_id, reply_model in by_chat.get(
@@ -89,7 +88,7 @@ def read_elia(path: Path, db: sqlite3.Connection) -> Found:
                 kind,
                 str(content),
                 model=reply_model if kind is Role.ASSISTANT else None,
-                created_at=_time(timestamp) or conversation.created_at,
+                created_at=utc_timestamp(timestamp) or conversation.created_at,
             )
             made[message_id] = conversation.attach(message, parent)
         if not conversation.root.children:
@@ -134,16 +133,3 @@ def read_oterm(path: Path, db: sqlite3.Connection) -> Found:
             continue
         found.conversations.append((f"{chat_id}/{first_id}", conversation, modified))
     return found
-
-
-def _time(value: object) -> float | None:
-    """elia writes SQLite's CURRENT_TIMESTAMP: UTC, `YYYY-MM-DD HH:MM:SS[.ffffff]`."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
