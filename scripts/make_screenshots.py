@@ -154,7 +154,7 @@ async def shoot() -> None:
 
         async def image_chip(pilot) -> None:
             await type_and_send(pilot, f"/file {picture}")
-            await wait_until(pilot, lambda: "🖼 architecture.png" in screen_text(pilot), 10)
+            await wait_until(pilot, lambda: "📷 architecture.png" in screen_text(pilot), 10)
             await send_and_settle(pilot, "What does this diagram show?")
             await type_and_send(pilot, f"/file {picture}")
             await wait_until(pilot, lambda: "sent with your next" in screen_text(pilot), 10)

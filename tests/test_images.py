@@ -150,10 +150,10 @@ async def test_an_image_attached_in_the_app_shows_as_a_chip_and_goes_with_the_pr
     path.write_bytes(png(120, 80))
     async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
         await type_and_send(pilot, f"/file {path}")
-        await wait_until(pilot, lambda: "🖼 diagram.png" in screen_text(pilot))
+        await wait_until(pilot, lambda: "📷 diagram.png" in screen_text(pilot))
         assert "120x80" in screen_text(pilot)
         await send_and_settle(pilot, "Explain the diagram")
-        assert "🖼 diagram.png" in screen_text(pilot)
+        assert "📷 diagram.png" in screen_text(pilot)
         prompt = chat_screen(pilot).conversation.messages[0]
         assert prompt.images[0].width == 120
     assert server.requests[0]["messages"][-1]["content"][1]["type"] == "image_url"
@@ -173,7 +173,7 @@ async def test_f8_picks_an_image_from_a_tree_that_shows_only_folders_and_images(
         await wait_until(pilot, lambda: "photo.png" in screen_text(pilot))
         assert "notes.txt" not in screen_text(pilot)
         await pilot.press("down", "enter")
-        await wait_until(pilot, lambda: "🖼 photo.png (" in screen_text(pilot))
+        await wait_until(pilot, lambda: "📷 photo.png (" in screen_text(pilot))
 
 
 async def test_an_image_goes_from_the_store_with_the_last_message_that_carried_it(

@@ -18,7 +18,7 @@ def transcript(conversation: Conversation) -> str:
     for message in conversation.messages:
         who = "You" if message.role is Role.USER else (message.model or "Assistant")
         lines += [f"── {who} " + "─" * max(0, width - len(who) - 4), message.content]
-        lines += [f"🖼 {image.label()}" for image in message.images]
+        lines += [f"📷 {image.label()}" for image in message.images]
         if message.error:
             lines.append(f"✖ {message.error}")
         lines.append("")

@@ -17,6 +17,10 @@ from tui.chat.parts import ToolCallPart, ToolResultPart
 
 DEFAULT_CHARS_PER_TOKEN = 4.0
 """For a conversation with no usage figures yet (English prose and code average ~4)."""
+FEWEST_CHARS, MOST_CHARS = 1.5, 6.0
+"""Characters per token measured from usage are kept within what tokenizers give (CJK
+text near 1.5, plain English near 4, long words and code up to ~6): a server whose usage
+figures are off (a proxy, a cache) must not make a huge prompt look small."""
 MESSAGE_OVERHEAD = 4
 """Tokens a chat template adds around each message (role markers, separators)."""
 IMAGE_CHARS = 4 * 1000
@@ -100,7 +104,11 @@ class Counter:
         chars = self._chars(self.path[: anchor + 1], with_system=True)
         tokens = usage.prompt_tokens + usage.completion_tokens
         tokens -= MESSAGE_OVERHEAD * (anchor + 1)
-        return max(1.0, min(12.0, chars / tokens)) if tokens > 0 else DEFAULT_CHARS_PER_TOKEN
+        return (
+            max(FEWEST_CHARS, min(MOST_CHARS, chars / tokens))
+            if tokens > 0
+            else DEFAULT_CHARS_PER_TOKEN
+        )
 
     def tokens(self, extra_text: str = "") -> ContextFill:
         """What a request for the whole path (and a new prompt of `extra_text`) would

@@ -33,8 +33,9 @@ class ContextFullScreen(ModalScreen[str | None]):
             title = f"The server says the conversation is too long for the model ({window} tokens)."
         else:
             title = (
-                f"This prompt would not fit: about {short_count(self.fill.tokens)} tokens "
-                f"for a context window of {window}."
+                f"This prompt would not fit: with it the conversation is about "
+                f"{short_count(self.fill.tokens)} tokens, and the answer needs room too, in "
+                f"a context window of {window}."
             )
         with Vertical(id="context-panel"):
             yield Static(Content(title), id="context-title")

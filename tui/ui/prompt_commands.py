@@ -81,7 +81,7 @@ class PromptCommands:
         self.attachments = attachments
         self.chips.display = bool(attachments)
         chips = "  ".join(
-            f"{'🖼' if a.image is not None else '📎'} {make_safe(a.name)} ({a.size_label})"
+            f"{'📷' if a.image is not None else '📎'} {make_safe(a.name)} ({a.size_label})"
             for a in attachments
         )
         self.chips.update(Content(f"{chips}   — sent with your next message · /file removes"))

@@ -35,7 +35,7 @@ class UserMessageView(SelectableMessage, Static):
     def __init__(self, message: Message) -> None:
         text = shown_part(message.content)
         for image in message.images:
-            text += f"\n🖼 {image.label()}"
+            text += f"\n📷 {image.label()}"
         super().__init__(Content(make_safe(text.strip("\n"))), classes="message user")
         self.message = message
         self.border_title = "You"
