@@ -4,6 +4,7 @@ fit: the recent turns only, or a summary on a new branch. Real client, real test
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -26,8 +27,10 @@ async def session(settings: Settings) -> AsyncIterator[ChatSession]:
     await running.close()
 
 
-async def ask(session: ChatSession, prompt: str, fit: Fit = Fit.ALL) -> SendOutcome:
-    outcome = await session.send(prompt, fit=fit)
+async def ask(
+    session: ChatSession, prompt: str, fit: Fit = Fit.ALL, images: list | None = None
+) -> SendOutcome:
+    outcome = await session.send(prompt, fit=fit, images=images or [])
     await session.wait_for_reply()
     return outcome
 
@@ -210,3 +213,45 @@ def test_pipe_mode_refuses_a_prompt_longer_than_the_window_with_exit_status_2(
     server.queue(StreamReply(deltas=["ok"]))
     result = run_cli(server.base_url, "-p", "-m", "m", stdin="word " * 2_000)
     assert result.returncode == 0 and result.stdout == "ok"
+
+
+async def test_after_leaving_turns_out_the_next_prompts_leave_them_out_too(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    session = ChatSession(replace(settings, context_window=3000), None)
+    for index in range(4):
+        server.queue(StreamReply(deltas=[f"answer {index}"], usage=None))
+        await ask(session, f"question {index} " + "q" * 2000)
+    server.queue(StreamReply(deltas=["fits"], usage=None), StreamReply(deltas=["still"]))
+    await ask(session, "last " + "z" * 2000, fit=Fit.RECENT)
+    assert await ask(session, "and one more") is SendOutcome.SENT
+    sent = server.requests[-1]["messages"]
+    assert not any(m["content"].startswith("question 0") for m in sent)
+    assert sent[-1]["content"] == "and one more"
+    fill = await session.context_fill()
+    assert fill is not None and fill.tokens < 3000
+    await session.close()
+
+
+async def test_compacting_keeps_the_prompts_image_and_esc_stops_it(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    from tests.image_helpers import png
+    from tui.chat.images import image_part
+
+    session = ChatSession(replace(settings, context_window=3000), None)
+    server.queue(StreamReply(deltas=["one"], usage=None))
+    await ask(session, "first " + "f" * 2000)
+    picture = image_part("p.png", png(4, 4))
+    server.queue(StreamReply(deltas=["Summary."]), StreamReply(deltas=["Seen."]))
+    assert await ask(session, "look", fit=Fit.COMPACT, images=[picture]) is SendOutcome.SENT
+    assert session.conversation.messages[0].images[0].digest == picture.digest
+    assert server.requests[-1]["messages"][-1]["content"][1]["type"] == "image_url"
+    server.queue(StreamReply(deltas=["slow", " summary"], delay=5))
+    sending = asyncio.create_task(session.send("again", fit=Fit.COMPACT))
+    await asyncio.sleep(0.3)
+    assert session.is_compacting
+    await session.cancel()
+    assert await sending is SendOutcome.NOT_SENT
+    assert len(session.conversation.root.children) == 2, "no third branch"
+    await session.close()

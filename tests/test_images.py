@@ -188,3 +188,14 @@ async def test_an_image_goes_from_the_store_with_the_last_message_that_carried_i
     await session.close()
     with sqlite3.connect(settings.db_path) as db:
         assert db.execute("SELECT COUNT(*) FROM blobs").fetchone()[0] == 0
+
+
+def test_a_paste_that_only_looks_like_an_image_path_is_left_as_text(tmp_path: Path) -> None:
+    from tui.ui.widgets.prompt_input import image_path
+
+    real = tmp_path / "shot.png"
+    real.write_bytes(png(2, 2))
+    assert image_path(f"'{real}'") == str(real)
+    assert image_path("~nosuchuser/x.png") is None
+    assert image_path("/" + "a" * 300 + ".png") is None
+    assert image_path(f"{real}\nand more text") is None

@@ -147,3 +147,17 @@ def test_a_malformed_export_names_the_place_and_stores_nothing(
     other.write_text("hello")
     result = import_cli(server, db, other)
     assert result.returncode == 1 and "not a format tui-chat can import" in result.stderr
+
+
+def test_odd_shapes_in_an_export_are_refused_or_skipped_without_a_traceback(
+    server: OpenAIStyleServer, tmp_path: Path
+) -> None:
+    odd = export()
+    odd[0]["mapping"]["a1"]["parent"] = ["u1"]  # a list where an id belongs
+    odd[0]["mapping"]["u1"]["children"] = [{"id": "a1"}]
+    odd[1]["create_time"] = 10**400
+    source = write_export(tmp_path, odd)
+    result = import_cli(server, tmp_path / "h.sqlite3", source)
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "imported 2 conversations" in result.stdout

@@ -417,3 +417,34 @@ async def test_a_tool_schema_the_server_refuses_is_said_with_what_to_do(
     told = tell(error, in_app=True)
     assert "Invalid schema" in told.detail and "switch tools off with F4" in told.hint
     assert "leave out --tools" in tell(error, in_app=False).hint
+
+
+async def test_a_server_that_reuses_call_ids_in_every_round_gets_each_call_run(
+    server: OpenAIStyleServer, settings: Settings, approver: ScriptedApprover
+) -> None:
+    session = await ready_session(
+        with_tools(settings, tool_server(allowed=frozenset({"add"}))), approver
+    )
+    try:
+        server.queue(
+            calls_reply(("call_0", "t__add", {"a": 1, "b": 1})),
+            calls_reply(("call_0", "t__add", {"a": 2, "b": 3})),
+            StreamReply(deltas=["2 then 5."]),
+        )
+        reply = await ask(session, "Twice")
+    finally:
+        await session.close()
+    assert [r.output for r in results(reply)] == ["2", "5"]
+    assert len(server.requests) == 3
+    sent = server.requests[2]["messages"]
+    pairs = [(m["tool_call_id"], m["content"]) for m in sent if m["role"] == "tool"]
+    assert pairs == [("call_0", "2"), ("call_0~2", "5")]
+    ids = [call["id"] for m in sent if m.get("tool_calls") for call in m["tool_calls"]]
+    assert ids == ["call_0", "call_0~2"]
+
+
+async def test_a_placeholder_api_key_does_not_refuse_every_server(
+    settings: Settings, approver: ScriptedApprover
+) -> None:
+    session = await ready_session(with_tools(replace(settings, api_key="k")), approver)
+    await session.close()

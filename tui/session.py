@@ -30,6 +30,7 @@ from tui.chat.events import (
 from tui.chat.images import ImagePart
 from tui.chat.message import Message, MessageStatus, Role
 from tui.chat.session_events import (
+    Compacting,
     ContextTooLong,
     ConversationOpened,
     DetailsChanged,
@@ -100,6 +101,7 @@ class ChatSession(ContextKeeping):
         self._queued_task: asyncio.Task[None] | None = None
         self._init_context()
         self._queued_images: list[ImagePart] = []
+        self._summary_task: asyncio.Task[str | ChatError] | None = None
         self.tools = tools
         """Tool calls through MCP servers, when any are configured."""
         if tools is not None:
@@ -154,7 +156,7 @@ class ChatSession(ContextKeeping):
                     self._emit(ContextTooLong(text, fill))
                     return SendOutcome.TOO_LONG
             if fit is Fit.COMPACT:
-                return await self._compact_and_send(text)
+                return await self._compact_and_send(text, images)
             await self._send_now(text, recent_only=fit is Fit.RECENT, images=images)
             return SendOutcome.SENT
 
@@ -171,7 +173,8 @@ class ChatSession(ContextKeeping):
             if reply.is_empty and not reply.children:
                 self._delete(reply)
             if fit is Fit.COMPACT:
-                return await self._compact_and_send(prompt.content) is SendOutcome.SENT
+                compacted = await self._compact_and_send(prompt.content, prompt.images)
+                return compacted is SendOutcome.SENT
             new_reply = self.conversation.start_reply(self.conversation.model, parent=prompt)
             self._persist(new_reply)
             self._emit(PathChanged(self.conversation.messages.index(new_reply), new_reply))
@@ -179,13 +182,21 @@ class ChatSession(ContextKeeping):
             self._begin_streaming(new_reply)
             return True
 
-    async def _compact_and_send(self, text: str) -> SendOutcome:
-        summary = await self._summary()
+    async def _compact_and_send(self, text: str, images: Sequence[ImagePart] = ()) -> SendOutcome:
+        self._summary_task = asyncio.get_running_loop().create_task(self._summary())
+        try:
+            summary = await self._summary_task
+        except asyncio.CancelledError:
+            self._emit(Compacting(done=True, stopped=True))
+            return SendOutcome.NOT_SENT
+        finally:
+            self._summary_task = None
         if isinstance(summary, ChatError):
             return SendOutcome.NOT_SENT
         message = self.conversation.add_user_message(
             compacted_prompt(summary, text), parent=self.conversation.root
         )
+        message.parts.extend(images)
         await self.saver.message_off_the_loop(self.conversation, message)
         self._emit(PathChanged(0, message))
         self._start_reply(message)
@@ -210,9 +221,16 @@ class ChatSession(ContextKeeping):
         self._start_reply(message, recent_only)
         return message
 
+    @property
+    def is_compacting(self) -> bool:
+        return self._summary_task is not None and not self._summary_task.done()
+
     async def cancel(self) -> str | None:
         """Stops the streaming reply (its text so far stays, marked stopped) and returns
-        the prompt that was waiting for it, if any, so it is not lost."""
+        the prompt that was waiting for it, if any, so it is not lost. Stops compacting
+        too (nothing is sent then)."""
+        if self._summary_task is not None:
+            self._summary_task.cancel()
         waiting, self.queued = self.queued, None
         if waiting is not None:
             self._emit(QueueChanged(None))
@@ -329,7 +347,7 @@ class ChatSession(ContextKeeping):
         """One request: its text, thinking and tool calls go into `reply`."""
         limit = self.tools.servers.limits.result_limit if self.tools else RESULT_LIMIT
         history = self.conversation.request_messages(
-            until=reply, result_limit=limit, start=self._start_of.get(id(reply))
+            until=reply, result_limit=limit, start=self.request_start(reply)
         )
         history += wire_messages(None, [reply], limit)  # this reply's earlier rounds
         catalog = self.tools.catalog(self.conversation.tools) if self.tools else None

@@ -66,6 +66,9 @@ class ContextKeeping:
         self._windows: dict[str, int | None] = {}
         self._start_of: dict[int, Message] = {}
         """id(reply) -> the first message its request carries (when turns were left out)."""
+        self._cut: tuple[Conversation, Message] | None = None
+        """Where this conversation's requests start since turns were left out: the later
+        prompts of the branch leave them out too (and are counted without them)."""
 
     async def context_window(self) -> int | None:
         """The model's window in tokens: the profile's `context_window`, else what the
@@ -88,8 +91,25 @@ class ContextKeeping:
         window = await self.context_window()
         if not window:
             return None
-        counted = Counter(self.conversation.system_prompt, self.conversation.messages)
+        counted = Counter(
+            self.conversation.system_prompt, self._sent_part(self.conversation.messages)
+        )
         return replace(counted.tokens(prompt), window=window)
+
+    def _sent_part(self, history: list[Message]) -> list[Message]:
+        """`history` from where requests start (all of it unless turns were left out)."""
+        if self._cut is not None and self._cut[0] is self.conversation and self._cut[1] in history:
+            return history[history.index(self._cut[1]) :]
+        return history
+
+    def request_start(self, reply: Message) -> Message | None:
+        """The first message `reply`'s request carries, when earlier ones are left out."""
+        start = self._start_of.get(id(reply))
+        if start is not None:
+            return start
+        history = self.conversation.history_before(reply)
+        sent = self._sent_part(history)
+        return sent[0] if sent and len(sent) < len(history) else None
 
     def surely_fits(self, prompt: str) -> bool:
         """A short conversation fits any model's window: checking it would only cost a
@@ -130,7 +150,9 @@ class ContextKeeping:
         else:
             start = len(history) // 2
         if start:
-            self._start_of[id(reply)] = history[start] if start < len(history) else prompt
+            first = history[start] if start < len(history) else prompt
+            self._start_of[id(reply)] = first
+            self._cut = (self.conversation, first)
             self._emit(TurnsLeftOut(reply, history[:start]))
 
     def _note_stated_window(self, error: ChatError) -> int | None:

@@ -52,13 +52,23 @@ class StreamedCalls:
     def add(self, delta: ToolCallDelta) -> None:
         call = self._by_index.get(delta.index)
         if call is None or (delta.call_id and call.call_id != delta.call_id and call.arguments):
-            call_id = delta.call_id or f"call_{len(self.reply.tool_calls) + 1}"
+            call_id = self._unique(delta.call_id or f"call_{len(self.reply.tool_calls) + 1}")
             call = self._by_index[delta.index] = ToolCallPart(call_id)
             self.reply.parts.append(call)
         elif delta.call_id and call.call_id.startswith("call_") and not call.arguments:
-            call.call_id = delta.call_id
+            call.call_id = self._unique(delta.call_id, call)
         call.name += delta.name
         call.arguments += delta.arguments
+
+    def _unique(self, call_id: str, this: ToolCallPart | None = None) -> str:
+        """Servers that number calls per response (`call_0` in every round) would pair a
+        later call with an earlier result: a repeated id gets a suffix, the same one in the
+        call and its result on the wire, so the pair still matches."""
+        taken = {call.call_id for call in self.reply.tool_calls if call is not this}
+        unique, number = call_id, 2
+        while unique in taken:
+            unique, number = f"{call_id}~{number}", number + 1
+        return unique
 
 
 def make_tool_caller(settings: Settings) -> ToolCaller | None:

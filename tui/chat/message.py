@@ -185,15 +185,25 @@ class Message:
         return [part for part in self.parts if isinstance(part, ToolCallPart)]
 
     def result_of(self, call: ToolCallPart) -> ToolResultPart | None:
+        """The first result with the call's id after the call itself."""
+        after = self.parts[next(i for i, p in enumerate(self.parts) if p is call) :]
         return next(
-            (p for p in self.parts if isinstance(p, ToolResultPart) and p.call_id == call.call_id),
+            (p for p in after if isinstance(p, ToolResultPart) and p.call_id == call.call_id),
             None,
         )
 
     def unanswered_calls(self) -> list[ToolCallPart]:
-        """Calls of the last round with no result yet."""
-        answered = {p.call_id for p in self.parts if isinstance(p, ToolResultPart)}
-        return [call for call in self.tool_calls if call.call_id not in answered]
+        """Calls with no result after them yet (a result answers the earliest waiting
+        call with its id)."""
+        waiting: list[ToolCallPart] = []
+        for part in self.parts:
+            if isinstance(part, ToolCallPart):
+                waiting.append(part)
+            elif isinstance(part, ToolResultPart):
+                answered = next((c for c in waiting if c.call_id == part.call_id), None)
+                if answered is not None:
+                    waiting.remove(answered)
+        return waiting
 
     @property
     def is_final(self) -> bool:

@@ -119,6 +119,8 @@ class Compacting:
 
     done: bool = False
     error: ChatError | None = None
+    stopped: bool = False
+    """Esc stopped it: nothing was sent."""
 
 
 @dataclass(frozen=True, slots=True)

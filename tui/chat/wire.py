@@ -81,6 +81,7 @@ def _rounds(message: Message, result_limit: int) -> list[dict[str, Any]]:
             wire.append({"role": Role.ASSISTANT.value, "content": text})
         texts.clear()
         calls.clear()
+        results.clear()
 
     for part in message.parts:
         if isinstance(part, ToolResultPart):

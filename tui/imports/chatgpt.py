@@ -62,7 +62,10 @@ def read_chatgpt(path: Path) -> Found:
         if not isinstance(item, dict) or not isinstance(item.get("mapping"), dict):
             raise ImportFailed(f"{where}: no 'mapping' of messages")
         source_id = str(item.get("conversation_id") or item.get("id") or f"#{index + 1}")
-        conversation = _conversation(item, where, found)
+        try:
+            conversation = _conversation(item, where, found)
+        except (TypeError, AttributeError, ValueError) as error:
+            raise ImportFailed(f"{where}: an unexpected shape ({error})") from error
         if not conversation.root.children:
             found.skipped["conversations with no messages"] += 1
             continue
@@ -82,7 +85,7 @@ def _conversation(item: dict[str, Any], where: str, found: Found) -> Conversatio
     roots = [
         node_id
         for node_id, node in mapping.items()
-        if not isinstance(node, dict) or node.get("parent") not in mapping
+        if not isinstance(node, dict) or _id(node.get("parent")) not in mapping
     ]
     stack: list[tuple[str, Message]] = [(node_id, conversation.root) for node_id in reversed(roots)]
     seen: set[str] = set()
@@ -104,7 +107,7 @@ def _conversation(item: dict[str, Any], where: str, found: Found) -> Conversatio
         children = node.get("children") or []
         if not isinstance(children, list):
             raise ImportFailed(f"{where}: node {node_id!r} has children that are not a list")
-        stack.extend((child, here) for child in reversed(children) if child in mapping)
+        stack.extend((child, here) for child in reversed(children) if _id(child) in mapping)
     _choose_path(conversation, made.get(str(item.get("current_node"))))
     return conversation
 
@@ -148,4 +151,12 @@ def _choose_path(conversation: Conversation, end: Message | None) -> None:
 
 
 def _time(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) and value > 0 else None
+    """Seconds since 1970, as the export writes them; anything else (or absurd) is None."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1e11:
+        return float(value)
+    return None
+
+
+def _id(value: object) -> str | None:
+    """A node id as the mapping keys it; a list or object in its place is no id."""
+    return value if isinstance(value, str) else None

@@ -34,7 +34,7 @@ def read_llm(path: Path, db: sqlite3.Connection, tables: set[str]) -> Found:
         _read_responses(db, found)
         if {"messages", "parts", "threads"} <= tables:
             _read_threads(db, found, "fragments" in tables, "turns" in tables)
-    except (sqlite3.Error, ValueError, KeyError, TypeError) as error:
+    except (sqlite3.Error, ValueError, KeyError, TypeError, AttributeError) as error:
         raise ImportFailed(f"{path}: not a logs.db this release can read ({error})") from error
     return found
 
@@ -145,7 +145,8 @@ def _texts(db: sqlite3.Connection, fragments: bool, found: Found) -> dict[str, s
                 found.skipped[f"{kind} parts"] += 1
             continue
         if text is None and payload:
-            refs = json.loads(payload).get("text_ref", [])
+            decoded = json.loads(payload)
+            refs = decoded.get("text_ref", []) if isinstance(decoded, dict) else []
             text = "".join(
                 str(piece["literal"])
                 if "literal" in piece

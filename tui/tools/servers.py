@@ -66,7 +66,8 @@ class ToolServers:
         self.statuses = {config.name: ServerStatus(config) for config in configs}
         self.listeners: list[Callable[[], None]] = []
         """Called whenever a server's state or tools change."""
-        self._secrets = [secret for secret in secrets if secret]
+        self._secrets = [secret for secret in secrets if secret and len(secret) >= 12]
+        """Only real-length keys: a placeholder such as "x" is in every command line."""
         self._sessions: dict[str, ClientSession] = {}
         self._stops: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task[None]] = []

@@ -305,6 +305,7 @@ class ChatScreen(Screen[None]):
         if action == "cancel":
             return (
                 self._presenter.view is not None  # a reply shown streaming
+                or self.session.is_compacting
                 or self.session.queued is not None
                 or self.message_keys.editing is not None
             )
@@ -313,7 +314,8 @@ class ChatScreen(Screen[None]):
     def action_cancel(self) -> None:
         """Escape: stop the reply (its text stays) and take back a waiting prompt, or give
         up editing an earlier prompt."""
-        if self.session.is_streaming or self.session.queued is not None:
+        busy = self.session.is_streaming or self.session.is_compacting
+        if busy or self.session.queued is not None:
             self.run_worker(self._cancel(), group="send")
         elif self.message_keys.editing is not None:
             self.message_keys.editing = None

@@ -166,6 +166,8 @@ class SessionFollower:
         status = self.presenter.status
         if not event.done:
             status.wait("Compacting: the model is summarising the conversation…", monotonic())
+        elif event.stopped:
+            status.show("Compacting stopped: the prompt was not sent")
         elif event.error is not None:
             told = tell_error(event.error, in_app=True)
             status.show("Compacting failed")

@@ -38,7 +38,7 @@ class DialogApprover:
         try:
             return await answered
         except asyncio.CancelledError:
-            if dialog in self.app.screen_stack:
+            if self.app.screen is dialog:
                 dialog.dismiss(Approval.DENY)
             raise
 

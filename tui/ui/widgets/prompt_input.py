@@ -35,8 +35,11 @@ def image_path(pasted: str) -> str | None:
     text = text.replace("\\ ", " ").removeprefix("file://")
     if not text.lower().endswith(IMAGE_SUFFIXES):
         return None
-    path = Path(text).expanduser()
-    return str(path) if path.is_file() else None
+    try:
+        path = Path(text).expanduser()
+        return str(path) if path.is_file() else None
+    except (OSError, RuntimeError, ValueError):  # ~nosuchuser, a name too long, a NUL
+        return None
 
 
 class PromptInput(TextArea):
