@@ -127,7 +127,9 @@ def build_history_parser() -> argparse.ArgumentParser:
         "import", help="import conversations from another client (read, never modified)"
     )
     source.add_argument(
-        "source", help="ChatGPT's conversations.json (or its zip), elia.sqlite or oterm's store.db"
+        "source",
+        help="ChatGPT's conversations.json (or its zip), llm's logs.db, elia.sqlite or "
+        "oterm's store.db",
     )
     return parser
 
