@@ -102,7 +102,7 @@ class SessionFollower:
             # What Esc does has changed, and the footer rebuilds itself to say so (tens of
             # milliseconds): not in the frame that shows the reply's end, which it held up.
             self.screen.set_timer(FOOTER_AFTER_END, self.screen.refresh_bindings)
-        elif isinstance(event, ReplyStarted | QueueChanged):
+        elif isinstance(event, ReplyStarted | QueueChanged | Compacting):
             self.screen.refresh_bindings()
         if isinstance(event, ReplyStarted | ReplyEnded):
             # A blinking cursor is a frame of its own twice a second, beside the reply's.
