@@ -448,3 +448,20 @@ async def test_a_placeholder_api_key_does_not_refuse_every_server(
 ) -> None:
     session = await ready_session(with_tools(replace(settings, api_key="k")), approver)
     await session.close()
+
+
+async def test_a_crashed_server_can_be_restarted_and_its_tools_work_again(
+    server: OpenAIStyleServer, session: ChatSession, approver: ScriptedApprover
+) -> None:
+    approver.answers = [Approval.ONCE, Approval.ONCE]
+    server.queue(calls_reply(("c1", "t__crash", {})), StreamReply(deltas=["Down."]))
+    await ask(session, "Crash it")
+    assert session.tools is not None
+    servers = session.tools.servers
+    assert servers.statuses["t"].state is ServerState.FAILED
+    assert servers.restart_failed() == ["t"]
+    await servers.wait_ready()
+    assert servers.statuses["t"].state is ServerState.READY
+    server.queue(calls_reply(("c2", "t__add", {"a": 4, "b": 4})), StreamReply(deltas=["8."]))
+    reply = await ask(session, "Add now")
+    assert results(reply)[0].output == "8"

@@ -80,6 +80,18 @@ class ToolServers:
             self._stops[status.config.name] = asyncio.Event()
             self._tasks.append(asyncio.get_running_loop().create_task(self._run(status)))
 
+    def restart_failed(self) -> list[str]:
+        """Connects the failed servers again (one that crashed, or was started before its
+        program was installed); returns their names."""
+        again = [s for s in self.statuses.values() if s.state is ServerState.FAILED]
+        for status in again:
+            status.state, status.reason, status.tools = ServerState.CONNECTING, "", []
+            self._stops[status.config.name] = asyncio.Event()
+            self._tasks.append(asyncio.get_running_loop().create_task(self._run(status)))
+        if again:
+            self._changed()
+        return [status.config.name for status in again]
+
     @property
     def connecting(self) -> bool:
         return any(s.state is ServerState.CONNECTING for s in self.statuses.values())

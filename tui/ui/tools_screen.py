@@ -42,7 +42,10 @@ def describe_servers(servers: ToolServers | None) -> str:
 
 
 class ToolsScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape", "dismiss", "Close", id="tools.close")]
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close", id="tools.close"),
+        Binding("r", "restart", "Restart failed servers", id="tools.restart"),
+    ]
 
     def __init__(self, session: ChatSession) -> None:
         super().__init__()
@@ -54,7 +57,8 @@ class ToolsScreen(ModalScreen[None]):
             yield Static("", id="tools-servers")
             yield SelectionList[str](id="tools-list")
             yield Static(
-                "Space switches a tool on or off for this conversation · Esc closes",
+                "Space switches a tool on or off for this conversation · r restarts the "
+                "failed servers · Esc closes",
                 id="tools-keys",
             )
 
@@ -90,6 +94,11 @@ class ToolsScreen(ModalScreen[None]):
         tools.display = tools.option_count > 0
         if tools.option_count:  # Space works at once, on the first tool
             tools.highlighted = min(highlighted or 0, tools.option_count - 1)
+
+    def action_restart(self) -> None:
+        servers = self.servers
+        if servers is not None and not servers.restart_failed():
+            self.notify("No server has failed.", timeout=2)
 
     @on(SelectionList.SelectionToggled)
     def _switch(self, event: SelectionList.SelectionToggled[str]) -> None:
