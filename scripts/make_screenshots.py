@@ -162,6 +162,7 @@ async def shoot() -> None:
         async def context_full(pilot) -> None:
             for index in range(3):
                 await send_and_settle(pilot, f"Chapter {index + 1}: " + "lorem ipsum " * 150)
+            await wait_until(pilot, lambda: "⚠ ctx 83%" in screen_text(pilot), 10)
             await type_and_send(pilot, "And now the whole appendix: " + "dolor sit " * 400)
             await wait_until(pilot, lambda: "would not fit" in screen_text(pilot), 10)
 
@@ -232,7 +233,10 @@ async def shoot() -> None:
         chapters = [
             StreamReply(
                 deltas=[f"Noted chapter {index + 1}."],
-                usage={"prompt_tokens": 480 * (index + 1), "completion_tokens": 4},
+                usage={
+                    "prompt_tokens": 480 * (index + 1),
+                    "completion_tokens": 4 + 256 * (index == 2),
+                },
             )
             for index in range(3)
         ]
