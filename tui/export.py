@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tui.attachments import fence_for
 from tui.chat.conversation import Conversation
 from tui.chat.images import EXTENSIONS, ImagePart
 from tui.chat.message import Message, MessageStatus, Role
@@ -110,17 +111,8 @@ def _tool_calls_markdown(message: Message) -> list[str]:
 
 
 def _fenced(text: str, language: str) -> list[str]:
-    """A code fence longer than any run of backticks in `text`, so it cannot close early."""
-    fence = "`" * max(3, _longest_backticks(text) + 1)
+    fence = fence_for(text)
     return [f"{fence}{language}", text, fence]
-
-
-def _longest_backticks(text: str) -> int:
-    longest = run = 0
-    for char in text:
-        run = run + 1 if char == "`" else 0
-        longest = max(longest, run)
-    return longest
 
 
 def to_markdown(conversation: Conversation) -> str:

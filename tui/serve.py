@@ -13,7 +13,8 @@ import shlex
 import sys
 from collections.abc import Sequence
 
-EXIT_USAGE = 2
+from tui.pipe import EXIT_USAGE
+
 PASSED_ON = ("--config", "--profile", "--db", "--model", "--base-url")
 
 

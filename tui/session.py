@@ -178,7 +178,7 @@ class ChatSession(ContextKeeping):
             new_reply = self.conversation.start_reply(self.conversation.model, parent=prompt)
             self._persist(new_reply)
             self._emit(PathChanged(self.conversation.messages.index(new_reply), new_reply))
-            self._leave_out_early_turns(prompt, new_reply, await self.context_window())
+            await self._leave_out_early_turns(prompt, new_reply)
             self._begin_streaming(new_reply)
             return True
 
@@ -199,7 +199,7 @@ class ChatSession(ContextKeeping):
         message.parts.extend(images)
         await self.saver.message_off_the_loop(self.conversation, message)
         self._emit(PathChanged(0, message))
-        self._start_reply(message)
+        await self._start_reply(message)
         return SendOutcome.SENT
 
     async def _send_now(
@@ -218,7 +218,7 @@ class ChatSession(ContextKeeping):
         else:
             index = self.conversation.messages.index(message)
             self._emit(PathChanged(index, message))
-        self._start_reply(message, recent_only)
+        await self._start_reply(message, recent_only)
         return message
 
     @property
@@ -271,12 +271,11 @@ class ChatSession(ContextKeeping):
             parent = self.conversation.parent_of(message)
             await self._send_now(text, parent=parent, images=message.images)
 
-    def _start_reply(self, prompt: Message, recent_only: bool = False) -> None:
+    async def _start_reply(self, prompt: Message, recent_only: bool = False) -> None:
         reply = self.conversation.start_reply(self.conversation.model, parent=prompt)
         self._persist(reply)
         if recent_only:
-            window = self._windows.get(self.conversation.model or self.settings.model)
-            self._leave_out_early_turns(prompt, reply, self.settings.context_window or window)
+            await self._leave_out_early_turns(prompt, reply)
         self._begin_streaming(reply)
 
     def _begin_streaming(self, reply: Message) -> None:
@@ -320,7 +319,6 @@ class ChatSession(ContextKeeping):
                         reply.status = MessageStatus.STREAMING
                         await self.tools.answer(
                             reply,
-                            self.tools.catalog(self.conversation.tools),
                             self.conversation.tools,
                             self._emit,
                             lambda: self._persist(reply),

@@ -75,7 +75,7 @@ class ContextKeeping:
         server says (asked once per model), else None (unknown: nothing is guessed)."""
         if self.settings.context_window:
             return self.settings.context_window
-        model = self.conversation.model or self.settings.model
+        model = self._model
         if model not in self._windows:
             try:
                 window = await asyncio.wait_for(
@@ -85,6 +85,10 @@ class ContextKeeping:
                 window = None
             self._windows.setdefault(model, window)
         return self._windows[model]
+
+    @property
+    def _model(self) -> str:
+        return self.conversation.model or self.settings.model
 
     async def context_fill(self, prompt: str = "") -> ContextFill | None:
         """How full the window is (with `prompt` added); None when the window is unknown."""
@@ -132,22 +136,25 @@ class ContextKeeping:
     def _would_overflow(self, fill: ContextFill) -> bool:
         return fill.tokens + self.answer_reserve(fill.window) > fill.window
 
-    def _leave_out_early_turns(self, prompt: Message, reply: Message, window: int | None) -> None:
+    def _fitting_start(self, history: list[Message], tail: str, window: int | None) -> int | None:
+        """Where `history` must start for it and `tail` after it to fit the window with
+        room for the answer (`len(history)`: not even the tail alone); None: unknown."""
+        if not window:
+            return None
+        system = self.conversation.system_prompt
+        room = window - self.answer_reserve(window)
+        ratio = Counter(system, history).chars_per_token()
+        kept = first_kept(system, history, tail, room, ratio)
+        return len(history) if kept is None else kept
+
+    async def _leave_out_early_turns(self, prompt: Message, reply: Message) -> None:
         """Sends `reply`'s request with only the recent turns that fit, and says which
         were left out. An unknown window keeps the later half of the turns."""
         history = self.conversation.history_before(prompt)
-        counter = Counter(self.conversation.system_prompt, history)
-        if window:
-            room = window - self.answer_reserve(window)
-            start = first_kept(
-                self.conversation.system_prompt,
-                history,
-                prompt.content,
-                room,
-                counter.chars_per_token(),
-            )
-            start = len(history) if start is None else start
-        else:
+        if not history:  # nothing to leave out (and no need to ask the server anything)
+            return
+        start = self._fitting_start(history, prompt.content, await self.context_window())
+        if start is None:
             start = len(history) // 2
         if start:
             first = history[start] if start < len(history) else prompt
@@ -161,36 +168,22 @@ class ContextKeeping:
         if found is None:
             return None
         window = int(found.group(1).replace(",", ""))
-        self._windows[self.conversation.model or self.settings.model] = window
+        self._windows[self._model] = window
         return window
 
     def _context_refused(self, reply: Message, error: ChatError | None) -> None:
         """The server refused the request as too long: offer the same ways on."""
         if error is None or error.kind is not ErrorKind.CONTEXT_LENGTH or reply.parent is None:
             return
-        window = self._note_stated_window(error) or self._windows.get(
-            self.conversation.model or self.settings.model
-        )
+        window = self._note_stated_window(error) or self._windows.get(self._model)
         counted = Counter(self.conversation.system_prompt, self.conversation.history_before(reply))
         fill = replace(counted.tokens(), window=window or 0)
         self._emit(ContextTooLong(reply.parent.content, fill, from_server=True))
 
     async def _summary(self) -> str | ChatError:
         """The model's summary of the conversation (as much of it as fits, newest first)."""
-        window = await self.context_window()
         path = self.conversation.messages
-        counter = Counter(self.conversation.system_prompt, path)
-        start = 0
-        if window:
-            room = window - self.answer_reserve(window)
-            kept = first_kept(
-                self.conversation.system_prompt,
-                path,
-                SUMMARY_REQUEST,
-                room,
-                counter.chars_per_token(),
-            )
-            start = len(path) if kept is None else kept
+        start = self._fitting_start(path, SUMMARY_REQUEST, await self.context_window()) or 0
         history = wire_messages(self.conversation.system_prompt, path[start:])
         history.append({"role": "user", "content": SUMMARY_REQUEST})
         self._emit(Compacting())

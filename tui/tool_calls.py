@@ -96,13 +96,14 @@ class ToolCaller:
     async def answer(
         self,
         reply: Message,
-        catalog: Catalog,
         choices: ToolChoices,
         emit: Callable[[ToolsChanged], None],
         save: Callable[[], None],
         choices_changed: Callable[[], None],
     ) -> None:
+        """Answers the reply's waiting calls, with the tools on offer now (`choices`)."""
         calls = reply.unanswered_calls()
+        catalog = self.catalog(choices)
         save()  # the calls are stored before any runs: a crash mid-call leaves them on record
         try:
             for call in calls:

@@ -58,11 +58,15 @@ class ImagePart:
 
     def label(self) -> str:
         """The chip: `photo.png (84 KB, 1280x720)`."""
+        return f"{self.name} ({self.size_text()})"
+
+    def size_text(self) -> str:
+        """`84 KB, 1280x720`: bytes, and pixels when the header says."""
         size = f"{self.size / 1024:.0f} KB" if self.size >= 1024 else f"{self.size} B"
         if self.size >= 1024 * 1024:
             size = f"{self.size / 1024 / 1024:.1f} MB"
         pixels = f", {self.width}x{self.height}" if self.width and self.height else ""
-        return f"{self.name} ({size}{pixels})"
+        return f"{size}{pixels}"
 
     def data_url(self) -> str:
         return f"data:{self.media_type};base64,{base64.b64encode(self.data).decode()}"

@@ -17,10 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from tui.chat.conversation import Conversation
-from tui.chat.message import Message, Role
-from tui.imports.found import Found, ImportFailed
-
-ROLES = {"user": Role.USER, "assistant": Role.ASSISTANT}
+from tui.chat.message import Message
+from tui.imports.found import ROLES, Found, ImportFailed
 
 
 def looks_like_chatgpt(path: Path) -> bool:
@@ -66,11 +64,8 @@ def read_chatgpt(path: Path) -> Found:
             conversation = _conversation(item, where, found)
         except (TypeError, AttributeError, ValueError) as error:
             raise ImportFailed(f"{where}: an unexpected shape ({error})") from error
-        if not conversation.root.children:
-            found.skipped["conversations with no messages"] += 1
-            continue
         updated = _time(item.get("update_time")) or conversation.created_at
-        found.conversations.append((source_id, conversation, updated))
+        found.add(source_id, conversation, updated)
     return found
 
 

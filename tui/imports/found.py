@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tui.chat.conversation import Conversation
+from tui.chat.message import Role
+
+ROLES = {"user": Role.USER, "assistant": Role.ASSISTANT}
+"""The roles every source's text messages come in; others (system, tool) are skipped."""
 
 
 class ImportFailed(Exception):
@@ -20,6 +24,16 @@ class Found:
     """(the source's own id, the conversation, when it was last updated)."""
     skipped: Counter[str] = field(default_factory=Counter)
     """Why messages (or conversations) were left out, and how many."""
+
+    def add(self, source_id: str, conversation: Conversation, updated: float | None = None) -> None:
+        """Keeps a conversation read from the source (one with no messages is counted as
+        skipped); `updated` defaults to its latest message's time."""
+        if not conversation.root.children:
+            self.skipped["conversations with no messages"] += 1
+            return
+        if updated is None:
+            updated = max(message.created_at for message in conversation.all_messages())
+        self.conversations.append((source_id, conversation, updated))
 
 
 def utc_timestamp(value: object) -> float | None:

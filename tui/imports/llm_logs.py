@@ -19,9 +19,7 @@ from pathlib import Path
 
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, Role
-from tui.imports.found import Found, ImportFailed, utc_timestamp
-
-ROLES = {"user": Role.USER, "assistant": Role.ASSISTANT}
+from tui.imports.found import ROLES, Found, ImportFailed, utc_timestamp
 
 
 def is_llm_logs(tables: set[str]) -> bool:
@@ -62,16 +60,16 @@ def _read_responses(db: sqlite3.Connection, found: Found) -> None:
                 Message(Role.ASSISTANT, str(answer), model=model, created_at=moment)
             )
     for key, conversation in conversations.items():
-        if not conversation.root.children:
-            found.skipped["conversations with no messages"] += 1
-            continue
-        last = max(m.created_at for m in conversation.all_messages())
-        found.conversations.append((f"responses:{key}", conversation, last))
+        found.add(f"responses:{key}", conversation)
 
 
 def _read_threads(db: sqlite3.Connection, found: Found, fragments: bool, turns: bool) -> None:
-    parents = dict(db.execute("SELECT hash, parent_hash FROM messages").fetchall())
-    roles = dict(db.execute("SELECT hash, role FROM messages").fetchall())
+    parents: dict[str, str | None] = {}
+    roles: dict[str, str] = {}
+    for message_hash, parent_hash, role in db.execute(
+        "SELECT hash, parent_hash, role FROM messages"
+    ):
+        parents[message_hash], roles[message_hash] = parent_hash, role
     texts = _texts(db, fragments, found)
     answers: dict[str, tuple[str | None, float | None]] = {}
     if turns:
@@ -126,11 +124,7 @@ def _read_threads(db: sqlite3.Connection, found: Found, fragments: bool, turns: 
             made[message_hash] = parent = conversation.attach(message, parent)
             conversation.model = conversation.model or model
     for top, (conversation, _) in trees.items():
-        if not conversation.root.children:
-            found.skipped["conversations with no messages"] += 1
-            continue
-        last = max(m.created_at for m in conversation.all_messages())
-        found.conversations.append((f"thread:{top}", conversation, last))
+        found.add(f"thread:{top}", conversation)
 
 
 def _texts(db: sqlite3.Connection, fragments: bool, found: Found) -> dict[str, str]:

@@ -15,10 +15,9 @@ from pathlib import Path
 
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, Role
-from tui.imports.found import Found, ImportFailed, utc_timestamp
+from tui.imports.found import ROLES, Found, ImportFailed, utc_timestamp
 
 SQLITE_HEADER = b"SQLite format 3\x00"
-ROLES = {"user": Role.USER, "assistant": Role.ASSISTANT}
 
 
 def is_sqlite(path: Path) -> bool:
@@ -61,9 +60,7 @@ def read_elia(path: Path, db: sqlite3.Connection) -> Found:
         ).fetchall()
     except sqlite3.Error as error:
         raise ImportFailed(f"{path}: not a readable elia history ({error})") from error
-    by_chat: dict[int, list[tuple]] = {}
-    for row in rows:
-        by_chat.setdefault(row[1], []).append(row)
+    by_chat = _by_chat(rows)
     for chat_id, model, title, started_at in chats:
         started = utc_timestamp(started_at)
         conversation = Conversation(model=model, title=str(title or ""), created_at=started or 0.0)
@@ -91,11 +88,7 @@ def read_elia(path: Path, db: sqlite3.Connection) -> Found:
                 created_at=utc_timestamp(timestamp) or conversation.created_at,
             )
             made[message_id] = conversation.attach(message, parent)
-        if not conversation.root.children:
-            found.skipped["conversations with no messages"] += 1
-            continue
-        last = max((m.created_at for m in conversation.all_messages()), default=started or 0.0)
-        found.conversations.append((f"{chat_id}@{started_at}", conversation, last))
+        found.add(f"{chat_id}@{started_at}", conversation)
     return found
 
 
@@ -108,9 +101,7 @@ def read_oterm(path: Path, db: sqlite3.Connection) -> Found:
         ).fetchall()
     except sqlite3.Error as error:
         raise ImportFailed(f"{path}: not a readable oterm history ({error})") from error
-    by_chat: dict[int, list[tuple]] = {}
-    for row in rows:
-        by_chat.setdefault(row[1], []).append(row)
+    by_chat = _by_chat(rows)
     modified = path.stat().st_mtime
     for chat_id, name, model, system in chats:
         conversation = Conversation(
@@ -123,13 +114,17 @@ def read_oterm(path: Path, db: sqlite3.Connection) -> Found:
             if kind is None or not text:
                 found.skipped["messages with no text" if kind else "system and tool messages"] += 1
                 continue
-            if images and images not in ("[]", ""):
+            if images and images != "[]":
                 found.skipped["images and files (not imported)"] += 1
-            message = Message(kind, str(text), model=model if kind is Role.ASSISTANT else None)
-            message.created_at = modified
-            conversation.append(message)
-        if not conversation.root.children:
-            found.skipped["conversations with no messages"] += 1
-            continue
-        found.conversations.append((f"{chat_id}/{first_id}", conversation, modified))
+            model_of = model if kind is Role.ASSISTANT else None
+            conversation.append(Message(kind, str(text), model=model_of, created_at=modified))
+        found.add(f"{chat_id}/{first_id}", conversation, modified)
     return found
+
+
+def _by_chat(rows: list[tuple]) -> dict[int, list[tuple]]:
+    """Message rows (chat id second) grouped by chat, in their order."""
+    grouped: dict[int, list[tuple]] = {}
+    for row in rows:
+        grouped.setdefault(row[1], []).append(row)
+    return grouped

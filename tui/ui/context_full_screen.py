@@ -48,6 +48,3 @@ class ContextFullScreen(ModalScreen[str | None]):
                 "Esc  keep the prompt in the box and do neither",
                 id="context-choices",
             )
-
-    async def action_dismiss(self, result: str | None = None) -> None:
-        self.dismiss(result)

@@ -47,6 +47,3 @@ class ImagePickerScreen(ModalScreen[str | None]):
     @on(DirectoryTree.FileSelected)
     def _picked(self, event: DirectoryTree.FileSelected) -> None:
         self.dismiss(str(event.path))
-
-    async def action_dismiss(self, result: str | None = None) -> None:
-        self.dismiss(result)

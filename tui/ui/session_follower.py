@@ -69,10 +69,10 @@ class SessionFollower:
         self.presenter = presenter
         self.queued = queued
         self.on_details = on_details
-        self.on_context_full = on_context_full
-        """Called when the server refused a prompt as too long: the screen offers what to do."""
         """Called when the title, model or system prompt (or the whole conversation)
         changed: the header follows."""
+        self.on_context_full = on_context_full
+        """Called when the server refused a prompt as too long: the screen offers what to do."""
         self._events: deque[SessionEvent] = deque()
         self._worker: Worker[None] | None = None
         self._told_failed: set[str] = set()
@@ -91,6 +91,8 @@ class SessionFollower:
             event = self._events.popleft()
             if isinstance(event, ReplyProgress):
                 self.presenter.progress(event)  # no await on the hot path
+            elif isinstance(event, ToolsChanged) and self._later_tools_change(event):
+                continue  # each carries the whole state: only the last needs drawing
             else:
                 await self._apply(event)
 
@@ -150,6 +152,14 @@ class SessionFollower:
             self._show_compacting(event)
         elif isinstance(event, ContextTooLong) and event.from_server:
             self.on_context_full(event)
+
+    def _later_tools_change(self, event: ToolsChanged) -> bool:
+        """A call's arguments stream in one event per piece: drawing each would cost the
+        square of their length."""
+        return any(
+            isinstance(later, ToolsChanged) and later.reply is event.reply
+            for later in self._events
+        )
 
     async def _show_context(self) -> None:
         """How full the window is, once a reply has ended (or a conversation opened): the

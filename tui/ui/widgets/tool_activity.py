@@ -37,9 +37,8 @@ class ToolCallBlock(Vertical, can_focus=True):
 
     BINDINGS = [Binding("enter", "open_or_close", "Show or hide the call", id="tool.toggle")]
 
-    def __init__(self, call_id: str) -> None:
+    def __init__(self) -> None:
         super().__init__(classes="tool-call")
-        self.call_id = call_id
         self.header = Static("", classes="tool-header")
         self.details = Static("", classes="tool-details")
         self.details.display = False
@@ -90,7 +89,7 @@ class ToolActivity(Vertical):
         for call in calls:
             block = self._blocks.get(call.call_id)
             if block is None:
-                block = self._blocks[call.call_id] = ToolCallBlock(call.call_id)
+                block = self._blocks[call.call_id] = ToolCallBlock()
                 self.mount(block)
             if call.call_id == asking:
                 state = "? waiting for your approval"
