@@ -7,6 +7,7 @@ import asyncio
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -264,6 +265,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
 
     collect_nothing_until_started()
+    from tui.ui.terminal_graphics import prepare
+
+    if graphics_notice := prepare(settings.thumbnails):  # before Textual owns the terminal
+        settings = replace(settings, notices=(*settings.notices, graphics_notice))
     from tui.ui.app import ChatApp  # Textual only loads for the interactive app.
 
     app = ChatApp(

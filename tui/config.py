@@ -66,6 +66,8 @@ class Settings:
     """The config file that was read, if any."""
     image_max_bytes: int = 20 * 1024 * 1024
     """Images larger than this are refused (the config's `image_max_mb`)."""
+    thumbnails: str = "auto"
+    """Thumbnails of a prompt's images: "auto", "on" or "off" (`tui.ui.terminal_graphics`)."""
     context_window: int | None = None
     """The model's context window in tokens, when the server does not say (or says wrong)."""
     tool_servers: tuple[ToolServerConfig, ...] = ()

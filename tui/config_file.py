@@ -35,6 +35,7 @@ TOP_LEVEL_KEYS = {
     "keymap": dict,
     "mcp_servers": dict,
     "image_max_mb": (int, float),
+    "thumbnails": str,
     "tools": dict,
 }
 PROFILE_KEYS = {
@@ -53,6 +54,9 @@ PROFILE_KEYS = {
     "context_window": int,
 }
 APIS = ("chat", "responses")
+THUMBNAILS = ("auto", "on", "off")
+"""`thumbnails`: auto draws them where the terminal names itself as one that draws
+pictures, on asks any terminal, off never (`tui.ui.terminal_graphics`)."""
 KEY_COMMAND_TIMEOUT = 15.0
 
 EXAMPLE = """\
@@ -62,6 +66,7 @@ EXAMPLE = """\
 # default_profile = "local"
 # theme = "textual-dark"
 # system_prompt = "You are a concise assistant."
+# thumbnails = "auto"         # of a prompt's images, in kitty, WezTerm, foot... ("on", "off")
 
 # [keymap]                    # command id = keys (F1 lists the ids; README has them all)
 # "chat.retry" = "ctrl+r,f5"
@@ -251,6 +256,13 @@ def _check(config: ConfigFile) -> None:
             f"image_max_mb = {image_max}: use a size in megabytes, up to 1024",
             _line_of(config, "image_max_mb"),
         )
+    thumbnails = data.get("thumbnails", "auto")
+    if thumbnails not in THUMBNAILS:
+        raise ConfigError(
+            config.path,
+            f"thumbnails = {thumbnails!r}: use one of {', '.join(map(repr, THUMBNAILS))}",
+            _line_of(config, "thumbnails"),
+        )
     default = data.get("default_profile")
     if default is not None and default not in profiles:
         raise ConfigError(
@@ -376,6 +388,8 @@ def _apply_file(
     )
     if "image_max_mb" in data:
         settings = replace(settings, image_max_bytes=int(data["image_max_mb"] * 1024 * 1024))
+    if "thumbnails" in data:
+        settings = replace(settings, thumbnails=data["thumbnails"])
     if "mcp_servers" in data or "tools" in data:
         from tui.tools.config import read_tool_limits, read_tool_servers
 

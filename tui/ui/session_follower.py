@@ -157,8 +157,7 @@ class SessionFollower:
         """A call's arguments stream in one event per piece: drawing each would cost the
         square of their length."""
         return any(
-            isinstance(later, ToolsChanged) and later.reply is event.reply
-            for later in self._events
+            isinstance(later, ToolsChanged) and later.reply is event.reply for later in self._events
         )
 
     async def _show_context(self) -> None:

@@ -18,8 +18,14 @@ from textual.widget import Widget
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, MessageStatus, Role
 from tui.ui.frames import next_frame
+from tui.ui.terminal_graphics import thumbnail
 from tui.ui.widgets.message_log import MessageLog
-from tui.ui.widgets.message_views import AssistantMessageView, NoticeView, UserMessageView
+from tui.ui.widgets.message_views import (
+    AssistantMessageView,
+    NoticeView,
+    UserImagesView,
+    UserMessageView,
+)
 
 RESUMED_MESSAGES_SHOWN = 12
 SCROLL_BATCH = 4
@@ -44,11 +50,19 @@ def branch_label(conversation: Conversation, message: Message) -> str:
 
 
 def message_view(conversation: Conversation, message: Message) -> Widget:
-    view: UserMessageView | AssistantMessageView = (
-        UserMessageView(message) if message.role is Role.USER else AssistantMessageView(message)
-    )
+    view: UserMessageView | UserImagesView | AssistantMessageView
+    if message.role is not Role.USER:
+        view = AssistantMessageView(message)
+    elif message.images and (pictures := _thumbnails(message)):
+        view = UserImagesView(message, pictures)
+    else:
+        view = UserMessageView(message)
     view.border_subtitle = branch_label(conversation, message)
     return view
+
+
+def _thumbnails(message: Message) -> list[Widget]:
+    return [picture for image in message.images if (picture := thumbnail(image)) is not None]
 
 
 class ConversationLog(MessageLog):

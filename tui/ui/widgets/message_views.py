@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.chat.code_blocks import code_blocks
@@ -33,12 +34,36 @@ class UserMessageView(SelectableMessage, Static):
     BINDINGS = bindings_for(Scope.PROMPT)
 
     def __init__(self, message: Message) -> None:
-        text = shown_part(message.content)
-        for image in message.images:
-            text += f"\n📷 {image.label()}"
-        super().__init__(Content(make_safe(text.strip("\n"))), classes="message user")
+        super().__init__(prompt_content(message), classes="message user")
         self.message = message
         self.border_title = "You"
+
+
+class UserImagesView(SelectableMessage, Vertical):
+    """A prompt with images, in a terminal that draws pictures: its text and chips, then a
+    row of thumbnails. A container of its own, made only for such prompts: the plain view
+    stays one widget, which a long conversation's opening time counts."""
+
+    BINDINGS = bindings_for(Scope.PROMPT)
+
+    def __init__(self, message: Message, thumbnails: list[Widget]) -> None:
+        super().__init__(classes="message user")
+        self.message = message
+        self.border_title = "You"
+        self.thumbnails = thumbnails
+
+    def compose(self) -> ComposeResult:
+        yield Static(prompt_content(self.message), classes="prompt-text")
+        with Horizontal(classes="thumbnails"):
+            yield from self.thumbnails
+
+
+def prompt_content(message: Message) -> Content:
+    """The prompt's text as typed, then a chip per image: `📷 name (size, WxH)`."""
+    text = shown_part(message.content)
+    for image in message.images:
+        text += f"\n📷 {image.label()}"
+    return Content(make_safe(text.strip("\n")))
 
 
 class NoticeView(Static):
