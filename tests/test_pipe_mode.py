@@ -7,6 +7,8 @@ import pty
 import subprocess
 import sys
 
+import pytest
+
 from tests.cli_helpers import run_cli
 from tests.conftest import TEST_KEY
 from tests.openai_server import ErrorReply, OpenAIStyleServer, StreamReply
@@ -125,3 +127,16 @@ def test_pipe_says_on_stderr_when_it_retries(server: OpenAIStyleServer) -> None:
     result = run_cli(server.base_url, "-p", "-m", "test-model", "Hi")
     assert result.returncode == 0 and result.stdout == "Later."
     assert "Service unavailable (503); retrying in 0 s (attempt 2 of 3)" in result.stderr
+
+
+def test_the_client_library_loads_without_the_aiohttp_transport_nothing_uses() -> None:
+    """openai imports its aiohttp transport whenever aiohttp is installed (the serve extra
+    brings it): a tenth of a second before pipe mode's first byte, for nothing. The client
+    still works on its own transport (every other test here)."""
+    from importlib.util import find_spec
+
+    if find_spec("aiohttp") is None:
+        pytest.skip("aiohttp is not installed here, so openai cannot import it anyway")
+    code = "import sys, tui.backend, openai; print('aiohttp' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.split() == ["False"], result.stderr

@@ -15,6 +15,7 @@ import importlib
 import random
 import socket
 import ssl
+import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
@@ -39,6 +40,14 @@ from tui.stream_reading import ReplyReader
 
 if TYPE_CHECKING:
     import openai
+
+UNUSED_TRANSPORT = "openai._vendor.httpx_aiohttp"
+"""openai's optional aiohttp transport, which it imports whenever aiohttp is installed
+(textual-serve brings it): 0.1-0.2 s of `import openai` for a transport tui-chat never
+uses. Marked absent before openai loads, openai takes the fallback it has for aiohttp
+missing; aiohttp itself stays importable for whoever needs it."""
+if "openai" not in sys.modules:
+    sys.modules.setdefault(UNUSED_TRANSPORT, None)
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 WINDOW_ASK_TIMEOUT = 2.0
