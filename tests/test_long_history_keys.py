@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+from textual import events
 from textual.pilot import Pilot
 
 from benchmarks.long_conversation import build_history
@@ -90,3 +92,23 @@ async def test_a_message_opened_far_back_in_a_long_conversation_is_on_screen(
         [hit] = session.store.search("Question 100")
         await session.open(hit.conversation_id, hit.message_id)
         await wait_until(pilot, lambda: "Question 100: how does part 100" in screen_text(pilot))
+
+
+async def test_end_pressed_as_soon_as_home_shows_the_top_goes_to_the_end(
+    tmp_path: Path,
+) -> None:
+    """Found by the benchmark: End pressed on seeing the first question (before Home had
+    finished its work) went to the prompt, and the log stayed at the top."""
+    path = tmp_path / "h.sqlite3"
+    long_history(path, 150, lines=8)
+    async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "End of answer 149." in screen_text(pilot))
+        log = chat_screen(pilot).log_view
+        await pilot.press("ctrl+up")
+        # Keys as a person presses them: no waiting for the app to settle in between.
+        pilot.app.post_message(events.Key("home", None))
+        while "Question 0" not in screen_text(pilot):
+            await asyncio.sleep(0.002)  # as soon as a person could see it
+        pilot.app.post_message(events.Key("end", None))
+        await wait_until(pilot, lambda: "End of answer 149." in screen_text(pilot))
+        assert selected(pilot) is log.messages[-1]

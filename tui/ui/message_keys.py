@@ -127,7 +127,7 @@ class MessageKeys:
             return
         target = messages[0] if first else messages[-1]
         if log.view_of(target) is None:
-            await log.show(log.conversation, target if first else None)
+            await log.show(log.conversation, target if first else None, select=target)
         view = log.view_of(target)
         if view is not None:
             view.focus(scroll_visible=False)

@@ -138,12 +138,25 @@ class ConversationLog(MessageLog):
 
     # Showing another part of the path ---------------------------------------------------
 
-    async def show(self, conversation: Conversation, focus: Message | None = None) -> None:
-        """Shows `conversation` afresh, at its end or at `focus` (scrolled to the top)."""
+    async def show(
+        self,
+        conversation: Conversation,
+        focus: Message | None = None,
+        *,
+        select: Message | None = None,
+    ) -> None:
+        """Shows `conversation` afresh, at its end or at `focus` (scrolled to the top), with
+        `select`'s view focused as soon as it is mounted."""
         async with self._changing:
-            await self._show(conversation, focus)
+            await self._show(conversation, focus, select=select)
 
-    async def _show(self, conversation: Conversation, focus: Message | None = None) -> None:
+    async def _show(
+        self,
+        conversation: Conversation,
+        focus: Message | None = None,
+        *,
+        select: Message | None = None,
+    ) -> None:
         self.conversation = conversation
         # At the top before the old views go, without telling anyone: the drop to 0 that
         # emptying the log causes is not the user reaching the top (it loaded earlier
@@ -154,6 +167,10 @@ class ConversationLog(MessageLog):
         views = self.window_views(focus)
         self.anchor(self.end_shown is None)
         await self.mount_all(views)
+        if select is not None and (selected := self.view_of(select)) is not None:
+            # Before anything new is painted: a key pressed on seeing it (End right after
+            # Home) reaches the message, not whatever held focus after the old views went.
+            selected.focus(scroll_visible=False)
         target = next((v for v in views if getattr(v, "message", None) is focus), None)
         if focus is not None and target is not None:
             # Laid out first: scrolled before that, the log had no height to scroll, and
