@@ -47,7 +47,7 @@ UNUSED_TRANSPORT = "openai._vendor.httpx_aiohttp"
 uses. Marked absent before openai loads, openai takes the fallback it has for aiohttp
 missing; aiohttp itself stays importable for whoever needs it."""
 if "openai" not in sys.modules:
-    sys.modules.setdefault(UNUSED_TRANSPORT, None)
+    sys.modules.setdefault(UNUSED_TRANSPORT, None)  # type: ignore[arg-type]  # None: absent
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 WINDOW_ASK_TIMEOUT = 2.0
