@@ -55,9 +55,7 @@ def main() -> None:
     args = parser.parse_args()
     server = ServerProcess()
     home = Path(tempfile.mkdtemp(prefix="first-byte-"))
-    env = {
-        key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"
-    }
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     env |= {
         "OPENAI_BASE_URL": server.base_url,
         "OPENAI_API_KEY": "sk-bench",
@@ -94,8 +92,7 @@ def _set_up_llm(folder: Path, base_url: str) -> None:
     """llm's way to reach an OpenAI-compatible server: a model in extra-openai-models.yaml."""
     folder.mkdir(parents=True)
     (folder / "extra-openai-models.yaml").write_text(
-        f'- model_id: bench\n  model_name: m\n  api_base: "{base_url}"\n'
-        "  api_key_name: bench\n"
+        f'- model_id: bench\n  model_name: m\n  api_base: "{base_url}"\n  api_key_name: bench\n'
     )
     (folder / "keys.json").write_text('{"bench": "sk-bench"}\n')
 
