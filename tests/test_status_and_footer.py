@@ -3,8 +3,17 @@ keys that do something now."""
 
 from __future__ import annotations
 
+from textual import events
+
 from tests.openai_server import OpenAIStyleServer, StreamReply
-from tests.ui_helpers import chat_screen, replies, screen_text, type_and_send, wait_until
+from tests.ui_helpers import (
+    chat_screen,
+    replies,
+    screen_text,
+    send_and_settle,
+    type_and_send,
+    wait_until,
+)
 from tui.chat.message import Message, MessageStatus, Role, Usage
 from tui.config import Settings
 from tui.ui.app import ChatApp
@@ -42,3 +51,22 @@ async def test_the_footer_offers_stop_only_while_there_is_something_to_stop(
         await wait_until(pilot, lambda: "Stop reply" not in footer())
         assert replies(pilot)[-1].message.status is MessageStatus.STOPPED
         assert prompt.cursor_blink
+
+
+async def test_after_a_run_of_quick_moves_the_footer_shows_the_keys_of_where_focus_ended(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    """The footer is rebuilt once per frame at most, however often focus moves meanwhile
+    (a held key): what it shows in the end must be the keys of the last move."""
+    server.queue(StreamReply(deltas=["A reply."]))
+    async with ChatApp(settings).run_test(size=(120, 30)) as pilot:
+        footer = lambda: screen_text(pilot).splitlines()[-1]  # noqa: E731
+        await send_and_settle(pilot, "A prompt")
+        await pilot.press("ctrl+up")  # the reply
+        await wait_until(pilot, lambda: "Regenerate" in footer())
+        for key in ("up", "down", "up"):  # ends on the prompt: no Regenerate there
+            pilot.app.post_message(events.Key(key, None))
+        await wait_until(pilot, lambda: "Edit & resend" in footer())
+        assert "Regenerate" not in footer()
+        prompt = chat_screen(pilot).conversation.messages[0]
+        assert getattr(pilot.app.focused, "message", None) is prompt

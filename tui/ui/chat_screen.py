@@ -17,7 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from tui.attachments import Attachment
 from tui.chat.conversation import Conversation
@@ -46,6 +46,7 @@ from tui.ui.tool_approvals import attach_tools
 from tui.ui.warm_up import warm_up
 from tui.ui.welcome_screen import WelcomeScreen, settings_for_found_server
 from tui.ui.widgets.conversation_log import ConversationLog
+from tui.ui.widgets.key_footer import KeyFooter
 from tui.ui.widgets.message_views import NoticeView
 from tui.ui.widgets.prompt_input import PromptInput
 from tui.ui.widgets.selectable_message import SelectableMessage
@@ -104,7 +105,7 @@ class ChatScreen(Screen[None]):
         yield Static("", id="queued")
         yield Static("", id="attachments")
         yield PromptInput(id="prompt")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def log_view(self) -> ConversationLog:
