@@ -70,3 +70,34 @@ async def test_after_a_run_of_quick_moves_the_footer_shows_the_keys_of_where_foc
         assert "Regenerate" not in footer()
         prompt = chat_screen(pilot).conversation.messages[0]
         assert getattr(pilot.app.focused, "message", None) is prompt
+
+
+async def test_the_keys_of_old_footers_are_let_go(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    """Each footer key binds the footer's `compact`, a watcher Textual keeps on the footer
+    until `compact` changes (Textual#6666): without pruning, every key of every rebuild
+    stayed in memory (1,400 after holding Up for five seconds in a long conversation)."""
+    import gc
+
+    from textual.widgets._footer import FooterKey
+
+    server.queue(StreamReply(deltas=["A reply."]))
+    async with ChatApp(settings).run_test(size=(120, 30)) as pilot:
+        footer = lambda: screen_text(pilot).splitlines()[-1]  # noqa: E731
+        await send_and_settle(pilot, "A prompt")
+        await pilot.press("ctrl+up")
+
+        async def rebuilds_then_keys_alive(rounds: int) -> int:
+            for _ in range(rounds):  # prompt, reply, prompt...: a rebuild each time
+                await pilot.press("up")
+                await wait_until(pilot, lambda: "Regenerate" not in footer())
+                await pilot.press("down")
+                await wait_until(pilot, lambda: "Regenerate" in footer())
+            gc.collect()
+            return sum(isinstance(o, FooterKey) for o in gc.get_objects())
+
+        after_a_few = await rebuilds_then_keys_alive(3)
+        after_many = await rebuilds_then_keys_alive(6)
+        # (Textual's layout cache keeps the last few footers' keys: a few, never more.)
+        assert after_many <= after_a_few
