@@ -267,7 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     collect_nothing_until_started()
     from tui.ui.terminal_graphics import prepare
 
-    if graphics_notice := prepare(settings.thumbnails):  # before Textual owns the terminal
+    # Before Textual owns the terminal. Not inline: pictures are placed by absolute screen
+    # position, and inline the app is not at the top of the screen.
+    if graphics_notice := prepare("off" if args.inline else settings.thumbnails):
         settings = replace(settings, notices=(*settings.notices, graphics_notice))
     from tui.ui.app import ChatApp  # Textual only loads for the interactive app.
 
