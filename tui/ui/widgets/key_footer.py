@@ -16,36 +16,46 @@ scanned by every new key's binding.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Hashable
 
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 SETTLE_SECONDS = 0.08
 """The footer follows focus once it has stayed put this long: a held key (30 moves a
-second) rebuilds it once, when released, not at every step."""
+second) rebuilds it once, when released, not at every step. Keys that change where focus
+stays (a reply starts or ends) show in the next frame."""
 
 
 class KeyFooter(Footer):
     def __init__(self) -> None:
         super().__init__()
         self._keys_shown: tuple[Hashable, ...] | None = None
+        self._focus_shown: weakref.ref[Widget] | None = None
+        """Where focus was when the keys were last shown (weakly: a removed widget must
+        not live on for the footer's sake)."""
         self._settled: Timer | None = None
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         self._bindings_ready = True
         if not screen.app.app_focus or not self.is_attached or screen is not self.screen:
             return
-        if self._settled is None:
-            self._settled = self.set_timer(SETTLE_SECONDS, self._rebuild_if_keys_changed)
-        else:
+        if self._settled is not None:
             self._settled.reset()
+        elif self._focus_shown is not None and screen.focused is self._focus_shown():
+            self.call_after_refresh(self._rebuild_if_keys_changed)
+        else:
+            self._settled = self.set_timer(SETTLE_SECONDS, self._rebuild_if_keys_changed)
 
     async def _rebuild_if_keys_changed(self) -> None:
         self._settled = None
+        focused = self.screen.focused
+        self._focus_shown = weakref.ref(focused) if focused is not None else None
         shown = self._keys()
         if shown != self._keys_shown:
             self._keys_shown = shown
