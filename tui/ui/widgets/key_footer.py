@@ -4,8 +4,9 @@ Textual's `Footer` recomposes after every focus change, whatever the keys, and e
 keys restyles itself twice while mounting: its `compact` starts True (a class added, a
 restyle), then the footer's False is bound in (the class removed, another restyle). Holding
 Up in a long conversation moves focus 30 times a second, and those restyles were a sixth of
-the app's CPU meanwhile (py-spy). Here a rebuild waits for focus to settle, is skipped when
-the keys shown are the same, and each key starts with the footer's own `compact`.
+the app's CPU meanwhile (py-spy). Here a burst of changes makes two rebuilds (its first
+and its last), a rebuild is skipped when the keys shown are the same, and each key starts
+with the footer's own `compact`.
 
 And the old keys are let go. Each key binds the footer's `compact`, which stores a watcher
 *on the footer*; Textual prunes those only when `compact` changes, which it never does
@@ -16,46 +17,47 @@ scanned by every new key's binding.
 
 from __future__ import annotations
 
-import weakref
+import time
 from collections.abc import Hashable
 
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 SETTLE_SECONDS = 0.08
-"""The footer follows focus once it has stayed put this long: a held key (30 moves a
-second) rebuilds it once, when released, not at every step. Keys that change where focus
-stays (a reply starts or ends) show in the next frame."""
+"""Keys change in the footer at once, unless it was rebuilt less than this ago: then once
+changes stop for this long. A held key (30 moves a second) rebuilds it at the first move
+and when released, not at every step; a single move or a reply starting shows at once."""
 
 
 class KeyFooter(Footer):
     def __init__(self) -> None:
         super().__init__()
         self._keys_shown: tuple[Hashable, ...] | None = None
-        self._focus_shown: weakref.ref[Widget] | None = None
-        """Where focus was when the keys were last shown (weakly: a removed widget must
-        not live on for the footer's sake)."""
-        self._settled: Timer | None = None
+        self._last_rebuild = -SETTLE_SECONDS
+        self._settling: Timer | None = None
+        """The rebuild waiting for changes to stop, if one is."""
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         self._bindings_ready = True
         if not screen.app.app_focus or not self.is_attached or screen is not self.screen:
             return
-        if self._settled is not None:
-            self._settled.reset()
-        elif self._focus_shown is not None and screen.focused is self._focus_shown():
+        if self._settling is not None:
+            self._settling.reset()
+        elif time.monotonic() - self._last_rebuild >= SETTLE_SECONDS:
+            self._last_rebuild = time.monotonic()
             self.call_after_refresh(self._rebuild_if_keys_changed)
         else:
-            self._settled = self.set_timer(SETTLE_SECONDS, self._rebuild_if_keys_changed)
+            self._settling = self.set_timer(SETTLE_SECONDS, self._settled)
+
+    async def _settled(self) -> None:
+        self._settling = None
+        self._last_rebuild = time.monotonic()
+        await self._rebuild_if_keys_changed()
 
     async def _rebuild_if_keys_changed(self) -> None:
-        self._settled = None
-        focused = self.screen.focused
-        self._focus_shown = weakref.ref(focused) if focused is not None else None
         shown = self._keys()
         if shown != self._keys_shown:
             self._keys_shown = shown
