@@ -54,7 +54,8 @@ def main() -> None:
     parser.add_argument("--llm", help="the llm program, to compare with in the same run")
     args = parser.parse_args()
     server = ServerProcess()
-    home = Path(tempfile.mkdtemp(prefix="first-byte-"))
+    scratch = tempfile.TemporaryDirectory(prefix="first-byte-")
+    home = Path(scratch.name)
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     env |= {
         "OPENAI_BASE_URL": server.base_url,
@@ -86,6 +87,7 @@ def main() -> None:
             )
     finally:
         server.stop()
+        scratch.cleanup()
 
 
 def _set_up_llm(folder: Path, base_url: str) -> None:

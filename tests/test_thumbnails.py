@@ -4,14 +4,18 @@ protocol), the chip alone elsewhere; the terminal is asked before the app starts
 from __future__ import annotations
 
 import fcntl
+import io
 import os
 import pty
 import re
+import select
 import struct
 import subprocess
 import sys
 import termios
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,6 +44,16 @@ def no_drawer_after() -> Iterator[None]:
     terminal_graphics.use(None)
 
 
+@pytest.fixture
+def cells_of_10_by_20(monkeypatch: pytest.MonkeyPatch) -> None:
+    """textual-image asks the terminal its cell size once; under `pytest -s` in a real
+    terminal the answer would be that terminal's. The tests' cells are 10x20 pixels."""
+    pytest.importorskip("textual_image", reason="thumbnails need the images extra")
+    from textual_image._terminal import CellSize, get_cell_size
+
+    monkeypatch.setattr(get_cell_size, "_result", CellSize(10, 20), raising=False)
+
+
 async def send_image(pilot, path: Path) -> None:  # type: ignore[no-untyped-def]
     await type_and_send(pilot, f"/file {path}")
     await wait_until(pilot, lambda: f"📷 {path.name}" in screen_text(pilot))
@@ -58,7 +72,7 @@ async def test_where_the_terminal_draws_no_pictures_the_prompt_shows_the_chip_al
 
 
 async def test_a_sixel_terminal_gets_a_thumbnail_that_leaves_the_cursor_on_its_last_row(
-    server: OpenAIStyleServer, settings: Settings, tmp_path: Path
+    server: OpenAIStyleServer, settings: Settings, tmp_path: Path, cells_of_10_by_20: None
 ) -> None:
     from tui.ui.widgets.sixel_thumbnail import SixelThumbnail, _SixelCells
 
@@ -83,6 +97,8 @@ async def test_a_sixel_terminal_gets_a_thumbnail_that_leaves_the_cursor_on_its_l
         # After the picture the cursor is on its own last row, just right of it: a full
         # repaint then writes the rest of that row where it belongs (textual-image#146).
         assert last.endswith(f"\x1b[{region.bottom};{region.right + 1}H")
+        # Written to the terminal, never into a screenshot (an SVG with raw ESC bytes).
+        assert "\x1b" not in pilot.app.export_screenshot()
 
 
 async def test_a_kitty_terminal_gets_the_picture_by_its_graphics_protocol(
@@ -90,6 +106,7 @@ async def test_a_kitty_terminal_gets_the_picture_by_its_graphics_protocol(
     settings: Settings,
     tmp_path: Path,
     capfd: pytest.CaptureFixture[str],
+    cells_of_10_by_20: None,
 ) -> None:
     from textual_image.widget import TGPImage
 
@@ -109,18 +126,56 @@ async def test_a_kitty_terminal_gets_the_picture_by_its_graphics_protocol(
         assert "\x1b_G" in transmitted and "f=100" in transmitted  # a PNG, in APC
 
 
-async def test_an_image_whose_body_does_not_decode_keeps_just_its_chip(
-    server: OpenAIStyleServer, settings: Settings, tmp_path: Path
+def cmyk_jpeg() -> bytes:
+    """A JPEG in CMYK, as print and Adobe workflows write them (kitty's PNG cannot hold it)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("CMYK", (120, 60), (0, 255, 255, 0)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def truncated_png() -> bytes:
+    """A half-downloaded PNG: the header (and so the chip) is right, the pixels stop."""
+    data = png(300, 300, seed=5)
+    return data[: len(data) // 2]
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "drawn"),
+    [
+        ("header.png", lambda: png(32, 32)[:40] + b"not the rest of a png" * 4, False),
+        ("half.png", truncated_png, False),
+        ("print.jpg", cmyk_jpeg, True),
+    ],
+)
+@pytest.mark.parametrize("kind", ["sixel", "kitty"])
+async def test_a_picture_that_only_partly_decodes_keeps_the_chip_and_the_app(
+    server: OpenAIStyleServer,
+    settings: Settings,
+    tmp_path: Path,
+    cells_of_10_by_20: None,
+    name: str,
+    make: Callable[[], bytes],
+    drawn: bool,
+    kind: str,
 ) -> None:
+    """Decoded whole before any widget sees it: what fails there keeps just its chip; a
+    CMYK JPEG is drawn (converted). Before, a truncated PNG or a CMYK JPEG failed inside
+    Textual's rendering and crashed the app, again at every resume."""
+    from textual_image.widget import TGPImage
+
     from tui.ui.widgets.sixel_thumbnail import SixelThumbnail
 
-    terminal_graphics.use(SixelThumbnail)
-    path = tmp_path / "broken.png"
-    path.write_bytes(png(32, 32)[:40] + b"not the rest of a png" * 4)
+    terminal_graphics.use(SixelThumbnail if kind == "sixel" else TGPImage)
+    path = tmp_path / name
+    path.write_bytes(make())
     async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
         await send_image(pilot, path)
-        assert not chat_screen(pilot).query(UserImagesView)
-        assert "📷 broken.png (" in screen_text(pilot)
+        await pilot.press("ctrl+up", "up")  # the prompt in full view: drawn, if at all
+        await pilot.pause()
+        assert bool(chat_screen(pilot).query(UserImagesView)) is drawn
+        assert f"📷 {name} (" in screen_text(pilot)
 
 
 @pytest.mark.parametrize(
@@ -141,6 +196,16 @@ def test_auto_asks_only_terminals_whose_environment_says_they_draw(
     assert terminal_graphics.terminal_may_draw(env) is draws
 
 
+def test_auto_does_not_ask_inside_tmux_which_passes_on_the_outer_terminals_variables() -> None:
+    """tmux keeps KITTY_WINDOW_ID from the kitty it runs in, but draws no kitty pictures and
+    never answers kitty's question: asking would cost its timeout at every start."""
+    outside = {"TERM": "xterm-kitty", "KITTY_WINDOW_ID": "1"}
+    inside = {**outside, "TERM": "tmux-256color", "TMUX": "/tmp/tmux-0/default,1,0"}
+    assert terminal_graphics.asks("auto", outside)
+    assert not terminal_graphics.asks("auto", inside)
+    assert terminal_graphics.asks("on", inside)  # tmux built with sixel: the user says so
+
+
 def test_the_app_starting_in_a_sixel_terminal_draws_the_thumbnail(
     server: OpenAIStyleServer, tmp_path: Path
 ) -> None:
@@ -148,6 +213,7 @@ def test_the_app_starting_in_a_sixel_terminal_draws_the_thumbnail(
     before Textual starts) that it draws sixels: the prompt's picture reaches it as sixel
     data. With `thumbnails = "off"` the same terminal gets none; "on" in a terminal that
     draws nothing says so on screen."""
+    pytest.importorskip("textual_image", reason="thumbnails need the images extra")
     picture = tmp_path / "red.png"
     picture.write_bytes(png(200, 100, seed=220))
     for setting, answer, expect_sixels in (
@@ -159,29 +225,79 @@ def test_the_app_starting_in_a_sixel_terminal_draws_the_thumbnail(
         config = tmp_path / setting / "config.toml"
         config.parent.mkdir()
         config.write_text(f'thumbnails = "{setting}"\n')
-        output = run_in_terminal(server, tmp_path / setting, config, picture, answer)
-        assert bool(SIXEL_START.search(output)) is expect_sixels, setting
-        assert b"red.png" in output
-        assert (b"did not say it draws pictures" in output) is (setting == "on")
+        # Its answers to both "what are you" questions (textual-image's, then the one
+        # that catches late answers), waiting in its input before they are asked, so
+        # that no timing decides the test.
+        with terminal(server, tmp_path / setting, config, answer * 2) as (primary, seen):
+            read_until(primary, b"Message (Enter", seen)
+            os.write(primary, f"/file {picture}\r".encode())
+            read_until(primary, b"red.png", seen)
+            os.write(primary, b"What is it?\r")
+            read_until(primary, b"square.", seen)
+            read_until(primary, b"What is it?", seen)  # the prompt's view, drawn whole
+            if expect_sixels:
+                read_until(primary, b'q"1;1;', seen)  # sixel data: raster attributes
+        assert bool(SIXEL_START.search(seen)) is expect_sixels, setting
+        assert (b"did not say it draws pictures" in seen) is (setting == "on")
 
 
-def run_in_terminal(
-    server: OpenAIStyleServer, home: Path, config: Path, picture: Path, answer: bytes
-) -> bytes:
+def test_a_terminal_answering_late_types_nothing_into_the_prompt(
+    server: OpenAIStyleServer, tmp_path: Path
+) -> None:
+    """Over ssh, kitty's answer to textual-image's question comes after its 0.1 s wait:
+    it used to land in the prompt as typed text. Now it is read and dropped."""
+    pytest.importorskip("textual_image", reason="thumbnails need the images extra")
+    server.queue(StreamReply(deltas=["Hi."]))
+    config = tmp_path / "config.toml"
+    config.write_text('thumbnails = "auto"\n')
+    with terminal(server, tmp_path, config, TEXT_TERMINAL, term="xterm-kitty") as (
+        primary,
+        seen,
+    ):
+        read_until(primary, b"\x1b_G", seen)  # kitty's question
+        time.sleep(0.3)
+        os.write(primary, b"\x1b_Gi=1;OK\x1b\\")  # answered late
+        if seen_twice(primary, b"\x1b[c", seen):  # "what are you", asked to catch it
+            os.write(primary, TEXT_TERMINAL)
+        read_until(primary, b"Message (Enter", seen)
+        os.write(primary, b"hello\r")
+        read_until(primary, b"Hi.", seen)
+    assert server.requests[-1]["messages"][-1]["content"] == "hello"
+    assert b"^[_G" not in seen, "echoed over the screen as typed text"
+
+
+def seen_twice(primary: int, wanted: bytes, seen: bytearray) -> bool:
+    """Whether the app writes `wanted` a second time within a second."""
+    deadline = time.monotonic() + 1
+    while seen.count(wanted) < 2 and time.monotonic() < deadline:
+        if select.select([primary], [], [], 0.05)[0]:
+            seen += os.read(primary, 65536)
+    return seen.count(wanted) >= 2
+
+
+@contextmanager
+def terminal(
+    server: OpenAIStyleServer,
+    home: Path,
+    config: Path,
+    answers: bytes,
+    term: str = "xterm-256color",
+) -> Iterator[tuple[int, bytearray]]:
+    """The app in a pseudo-terminal of 100x30 cells of 10x20 pixels, with `answers`
+    already typed by the terminal; yields the terminal's side and what the app wrote."""
     primary, secondary = pty.openpty()
-    # 100x30 cells of 10x20 pixels: the cell size comes from the terminal's own size.
     fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 1000, 600))
-    # The terminal's answer to "what are you", waiting in its input before the question
-    # is asked, so that no timing decides the test.
-    os.write(primary, answer)
-    env = {
-        **os.environ,
+    os.write(primary, answers)
+    outer = ("TMUX", "KITTY_WINDOW_ID", "WT_SESSION", "KONSOLE_VERSION", "TERM_PROGRAM")
+    env = {key: value for key, value in os.environ.items() if key not in outer}
+    env |= {
         "OPENAI_BASE_URL": server.base_url,
         "OPENAI_API_KEY": TEST_KEY,
         "TUI_CHAT_DB": str(home / "h.sqlite3"),
-        "TERM": "xterm-256color",
-        "TERM_PROGRAM": "WezTerm",
+        "TERM": term,
     }
+    if term == "xterm-256color":
+        env["TERM_PROGRAM"] = "WezTerm"
     process = subprocess.Popen(
         [sys.executable, "-m", "tui", "--config", str(config), "-m", "test-model"],
         stdin=secondary,
@@ -193,15 +309,10 @@ def run_in_terminal(
     os.close(secondary)
     seen = bytearray()
     try:
-        read_until(primary, b"Message (Enter", seen)
-        os.write(primary, f"/file {picture}\r".encode())
-        read_until(primary, b"red.png", seen)
-        os.write(primary, b"What is it?\r")
-        read_until(primary, b"square.", seen)
+        yield primary, seen
         os.write(primary, b"\x11")  # Ctrl+Q
         process.wait(timeout=20)
     finally:
         if process.poll() is None:
             process.kill()
         os.close(primary)
-    return bytes(seen)

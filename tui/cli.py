@@ -269,7 +269,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Before Textual owns the terminal. Not inline: pictures are placed by absolute screen
     # position, and inline the app is not at the top of the screen.
-    if graphics_notice := prepare("off" if args.inline else settings.thumbnails):
+    try:
+        graphics_notice = prepare("off" if args.inline else settings.thumbnails)
+    except KeyboardInterrupt:  # Ctrl+C while the terminal is asked: a quiet exit
+        return EXIT_INTERRUPTED
+    if graphics_notice:
         settings = replace(settings, notices=(*settings.notices, graphics_notice))
     from tui.ui.app import ChatApp  # Textual only loads for the interactive app.
 

@@ -15,10 +15,14 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from importlib.util import find_spec
 from typing import TYPE_CHECKING
 
+from tui.ui.terminal_queries import quiet_terminal, swallow_late_answers
+
 if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
     from textual.widget import Widget
 
     from tui.chat.images import ImagePart
@@ -32,6 +36,10 @@ EXTRA_MISSING = (
     "thumbnails = \"on\" needs the images extra: pip install 'tui-chat[images]' "
     "(images are shown as their names meanwhile)"
 )
+
+THUMBNAIL_PIXELS = (640, 320)
+"""The box a picture is shrunk into before drawing: eight rows of the tallest usual cells
+(40 px), 48 columns of the widest (13 px); the widget scales it to the cells it has."""
 
 _DRAWING_TERMS = ("kitty", "foot", "mlterm", "wezterm", "ghostty", "contour", "rio")
 _DRAWING_PROGRAMS = ("WezTerm", "ghostty", "iTerm.app", "mintty", "contour", "rio", "konsole")
@@ -59,30 +67,48 @@ def prepare(setting: str, env: Mapping[str, str] | None = None) -> str | None:
     draws pictures; "on" asks any (tmux built with sixel, xterm -ti vt340); "off" never.
     Returns a notice for the user when they asked for thumbnails that cannot be had."""
     env = os.environ if env is None else env
-    if setting == "off" or not _both_ends_are_a_terminal():
-        return None
-    if setting == "auto" and not terminal_may_draw(env):
+    if not asks(setting, env) or not _both_ends_are_a_terminal():
         return None
     if find_spec("textual_image") is None:
         return EXTRA_MISSING if setting == "on" else None
     # Its warnings (a terminal that does not tell its cell size) would print a traceback
     # over the user's shell before the app starts: they go nowhere instead.
     logging.getLogger("textual_image").addHandler(logging.NullHandler())
-    try:
-        # The import itself asks the terminal (its capabilities and its cell size).
-        from textual_image.renderable import Image as best
-        from textual_image.renderable.sixel import Image as SixelRenderable
-        from textual_image.renderable.tgp import Image as TGPRenderable
-        from textual_image.widget import SixelImage, TGPImage
-    except Exception:  # a terminal that answers nonsense: no pictures, never no app
-        return NO_ANSWER if setting == "on" else None
+    drawer = _ask_the_terminal()
+    use(drawer)
+    return NO_ANSWER if drawer is None and setting == "on" else None
+
+
+def asks(setting: str, env: Mapping[str, str]) -> bool:
+    """Whether the terminal is asked at all: "on" always, "off" never, "auto" where the
+    environment names a terminal that draws and no multiplexer stands in between."""
+    if setting == "auto":
+        return terminal_may_draw(env) and not _inside_a_multiplexer(env)
+    return setting == "on"
+
+
+def _ask_the_terminal() -> Callable[..., Widget] | None:
+    with quiet_terminal():
+        try:
+            # The import itself asks the terminal (its capabilities and its cell size).
+            from textual_image.renderable import Image as best
+            from textual_image.renderable.sixel import Image as SixelRenderable
+            from textual_image.renderable.tgp import Image as TGPRenderable
+            from textual_image.widget import SixelImage, TGPImage
+        except Exception:  # a terminal that answers nonsense: no pictures, never no app
+            return None
+        finally:
+            swallow_late_answers()
     if best is SixelRenderable:
-        use(_sixel_widget(SixelImage))
-    elif best is TGPRenderable:
-        use(TGPImage)
-    else:
-        return NO_ANSWER if setting == "on" else None
-    return None
+        return _sixel_widget(SixelImage)
+    return TGPImage if best is TGPRenderable else None
+
+
+def _inside_a_multiplexer(env: Mapping[str, str]) -> bool:
+    """tmux and screen pass on the outer terminal's variables (KITTY_WINDOW_ID...) but not
+    its pictures, nor kitty's question: "auto" would wait for an answer at every start."""
+    term = env.get("TERM", "")
+    return "TMUX" in env or term.startswith(("screen", "tmux"))
 
 
 def _sixel_widget(stock: Callable[..., Widget]) -> Callable[..., Widget]:
@@ -113,6 +139,21 @@ def thumbnail(image: ImagePart) -> Widget | None:
     if _drawer is None or not image.data:
         return None
     try:
-        return _drawer(io.BytesIO(image.data), classes="thumbnail")
+        return _drawer(_small_picture(image.digest, image.data), classes="thumbnail")
     except Exception:  # the header looked right, the body did not decode: the chip says
         return None
+
+
+@lru_cache(maxsize=32)
+def _small_picture(digest: str, data: bytes) -> PILImage:
+    """The picture decoded whole, in RGBA, at thumbnail size, once per image: what the
+    widgets are given. Given the file, they decoded it again at every repaint (0.2 s for
+    a 6-megapixel photo) and failed mid-frame on what decodes only partly (a truncated
+    PNG) or cannot be written as PNG (a CMYK JPEG), which crashed the app there."""
+    from PIL import Image
+
+    opened = Image.open(io.BytesIO(data))
+    opened.draft("RGB", THUMBNAIL_PIXELS)  # a JPEG decodes straight at a smaller scale
+    picture = opened.convert("RGBA")  # (reads every pixel: a broken body raises here)
+    picture.thumbnail(THUMBNAIL_PIXELS)
+    return picture

@@ -34,11 +34,21 @@ def shapes_present() -> bool:
 class _SixelCells(_ImageSixelImpl):
     def _get_sixel_segments(self, sixel_data: str) -> Iterable[Segment]:
         region = self.screen.find_widget(self).visible_region
+        # All three are control segments: written to the terminal, left out of a text or
+        # SVG screenshot (plain text, the cursor moves put raw ESC bytes into the SVG).
         return [
-            Segment(Control.move_to(region.x, region.y).segment.text, style=_NO_STYLE),
+            _move_to(region.x, region.y),
             Segment(sixel_data, style=_NO_STYLE, control=((ControlType.CURSOR_FORWARD, 0),)),
-            Segment(Control.move_to(region.right, region.bottom - 1).segment.text, style=_NO_STYLE),
+            _move_to(region.right, region.bottom - 1),
         ]
+
+
+def _move_to(x: int, y: int) -> Segment:
+    return Segment(
+        Control.move_to(x, y).segment.text,
+        style=_NO_STYLE,
+        control=((ControlType.CURSOR_MOVE_TO, x, y),),
+    )
 
 
 class SixelThumbnail(SixelImage, Renderable=SixelImage._Renderable):
