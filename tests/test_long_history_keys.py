@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 from textual import events
@@ -107,8 +108,10 @@ async def test_end_pressed_as_soon_as_home_shows_the_top_goes_to_the_end(
         await pilot.press("ctrl+up")
         # Keys as a person presses them: no waiting for the app to settle in between.
         pilot.app.post_message(events.Key("home", None))
-        while "Question 0" not in screen_text(pilot):
-            await asyncio.sleep(0.002)  # as soon as a person could see it
+        deadline = time.monotonic() + 10
+        while "Question 0" not in screen_text(pilot):  # as soon as a person could see it
+            assert time.monotonic() < deadline, "Home never showed the top"
+            await asyncio.sleep(0.002)
         pilot.app.post_message(events.Key("end", None))
         await wait_until(pilot, lambda: "End of answer 149." in screen_text(pilot))
         assert selected(pilot) is log.messages[-1]
