@@ -15,6 +15,7 @@ from tests.conftest import TEST_KEY
 from tests.openai_server import OpenAIStyleServer, StreamReply
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, Role
+from tui.store import Store
 from tui.transcript import transcript
 
 
@@ -81,3 +82,45 @@ def test_the_transcript_is_plain_safe_text_in_order() -> None:
     assert text.index("── You") < text.index("What is ␛[2J this?") < text.index("── m")
     assert "\x1b" not in text and text.endswith("An escape.\n\n")
     assert transcript(Conversation()) == ""
+
+
+def test_the_app_quits_when_its_terminal_goes_away_without_a_hang_up_signal(
+    server: OpenAIStyleServer, tmp_path: Path
+) -> None:
+    """A terminal gone without SIGHUP (the app detached from it, as here) left stdin at end
+    of file, and Textual's input thread read nothing in a loop: a full core, for good.
+    Found as three orphans of a killed test run, still spinning 50 minutes later."""
+    server.queue(StreamReply(deltas=["Kept."]))
+    primary, secondary = pty.openpty()
+    env = {
+        **os.environ,
+        "OPENAI_BASE_URL": server.base_url,
+        "OPENAI_API_KEY": TEST_KEY,
+        "TUI_CHAT_DB": str(tmp_path / "h.sqlite3"),
+        "TERM": "xterm-256color",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui", "-m", "test-model"],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+        start_new_session=True,  # no controlling terminal: no SIGHUP when it closes
+    )
+    os.close(secondary)
+    seen = bytearray()
+    try:
+        read_until(primary, b"Message (Enter", seen)
+        os.write(primary, b"Remember this\r")
+        read_until(primary, b"Kept.", seen)
+    finally:
+        os.close(primary)  # the terminal window closes
+    try:
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    store = Store.open(tmp_path / "h.sqlite3")
+    conversation = store.load_conversation(store.latest_conversation_id() or 0)
+    assert conversation is not None
+    assert [m.content for m in conversation.messages] == ["Remember this", "Kept."]

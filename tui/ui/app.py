@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
@@ -19,6 +20,7 @@ from tui.session import ChatSession
 from tui.store import Store, StoreUnavailable
 from tui.tool_calls import make_tool_caller
 from tui.ui.chat_screen import ChatScreen
+from tui.ui.hangup_watch import watch_for_hang_up
 from tui.ui.help_screen import readable_key
 from tui.ui.textual_workarounds import (
     index_tall_regions_once,
@@ -83,6 +85,22 @@ class ChatApp(App[None]):
         elif configured:
             self.notify(f"Unknown theme {configured!r} in the config file.", severity="warning")
         self.theme_changed_signal.subscribe(self, lambda theme: remember(folder, theme=theme.name))
+        if not self.is_headless:
+            watch_for_hang_up(self._quit_on_hang_up)
+
+    def _quit_on_hang_up(self) -> None:
+        """From the watch's thread."""
+        with contextlib.suppress(RuntimeError):  # the app already ended
+            self.call_from_thread(lambda: self.run_worker(self._hang_up(), group="hang-up"))
+
+    async def _hang_up(self) -> None:
+        """The terminal is gone: one more try at anything unsaved, then quit (nobody is
+        there to answer the dialog Ctrl+Q would show)."""
+        with contextlib.suppress(LookupError):  # no conversation open yet (welcome)
+            saver = self.chat.session.saver
+            if saver.unsaved:
+                await saver.flush()
+        self.exit()
 
     async def action_quit(self) -> None:
         """Quits, unless changes have not reached the history file: then one more try, and

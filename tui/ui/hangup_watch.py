@@ -1,0 +1,35 @@
+"""Quits when the terminal goes away without telling the app.
+
+A terminal that closes normally sends SIGHUP. One that goes away otherwise (the app
+started detached from it, `setsid`, a harness, some ssh set-ups) leaves stdin at end of
+file, and Textual's input thread then reads nothing in a tight loop: the app spun at a
+full core for as long as nobody killed it (found with three orphans of a killed test
+run, 50 minutes each). A thread here waits, at no cost, for the hang-up the kernel
+reports on the terminal, then quits the app the normal way (what is unsaved is saved).
+"""
+
+from __future__ import annotations
+
+import select
+import sys
+import threading
+from collections.abc import Callable
+
+_HANG_UP = select.POLLHUP | select.POLLERR | select.POLLNVAL if hasattr(select, "poll") else 0
+
+
+def watch_for_hang_up(quit_app: Callable[[], None]) -> None:
+    """Calls `quit_app` (from another thread) once the terminal on stdin hangs up."""
+    stdin = sys.__stdin__
+    if not hasattr(select, "poll") or stdin is None or not stdin.isatty():
+        return
+    fileno = stdin.fileno()
+
+    def wait() -> None:
+        poller = select.poll()
+        poller.register(fileno, 0)  # no input wanted: hang-ups are reported regardless
+        while not any(events & _HANG_UP for _, events in poller.poll()):
+            pass
+        quit_app()
+
+    threading.Thread(target=wait, name="hang-up watch", daemon=True).start()
