@@ -15,21 +15,26 @@ import sys
 import threading
 from collections.abc import Callable
 
-_HANG_UP = select.POLLHUP | select.POLLERR | select.POLLNVAL if hasattr(select, "poll") else 0
-
 
 def watch_for_hang_up(quit_app: Callable[[], None]) -> None:
-    """Calls `quit_app` (from another thread) once the terminal on stdin hangs up."""
+    """Calls `quit_app` (from another thread) once the terminal on stdin hangs up. Linux
+    only: macOS's poll() does not work on terminals (it answers POLLNVAL at once)."""
     stdin = sys.__stdin__
-    if not hasattr(select, "poll") or stdin is None or not stdin.isatty():
+    if not sys.platform.startswith("linux") or stdin is None or not stdin.isatty():
         return
     fileno = stdin.fileno()
 
     def wait() -> None:
         poller = select.poll()
         poller.register(fileno, 0)  # no input wanted: hang-ups are reported regardless
-        while not any(events & _HANG_UP for _, events in poller.poll()):
-            pass
-        quit_app()
+        while True:
+            events = 0
+            for _fd, happened in poller.poll():
+                events |= happened
+            if events & select.POLLNVAL:  # not a descriptor poll can watch: stop watching
+                return
+            if events & (select.POLLHUP | select.POLLERR):
+                quit_app()
+                return
 
     threading.Thread(target=wait, name="hang-up watch", daemon=True).start()
