@@ -4,57 +4,33 @@ the conversation is left as plain text in the terminal (its scrollback)."""
 from __future__ import annotations
 
 import os
-import pty
-import select
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from tests.conftest import TEST_KEY
 from tests.openai_server import OpenAIStyleServer, StreamReply
+from tests.pty_helpers import read_until, start_in_terminal
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, Role
 from tui.store import Store
 from tui.transcript import transcript
 
 
-def read_until(primary: int, wanted: bytes, seen: bytearray, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while wanted not in seen:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{wanted!r} never appeared; last output: {bytes(seen[-400:])!r}")
-        ready, _, _ = select.select([primary], [], [], 0.1)
-        if ready:
-            try:
-                seen += os.read(primary, 65536)
-            except OSError:
-                return
+def app_env(server: OpenAIStyleServer, home: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "OPENAI_BASE_URL": server.base_url,
+        "OPENAI_API_KEY": TEST_KEY,
+        "TUI_CHAT_DB": str(home / "h.sqlite3"),
+        "TERM": "xterm-256color",
+    }
 
 
 def test_inline_mode_leaves_the_conversation_in_the_scrollback(
     server: OpenAIStyleServer, tmp_path: Path
 ) -> None:
     server.queue(StreamReply(deltas=["Inline ", "answer ", "here."]))
-    primary, secondary = pty.openpty()
-    env = {
-        **os.environ,
-        "OPENAI_BASE_URL": server.base_url,
-        "OPENAI_API_KEY": TEST_KEY,
-        "TUI_CHAT_DB": str(tmp_path / "h.sqlite3"),
-        "TERM": "xterm-256color",
-        "COLUMNS": "100",
-        "LINES": "30",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tui", "-i", "-m", "test-model"],
-        stdin=secondary,
-        stdout=secondary,
-        stderr=secondary,
-        env=env,
-        start_new_session=True,
-    )
-    os.close(secondary)
+    process, primary = start_in_terminal(["-i", "-m", "test-model"], app_env(server, tmp_path))
     seen = bytearray()
     try:
         read_until(primary, b"Message (Enter", seen)
@@ -91,23 +67,8 @@ def test_the_app_quits_when_its_terminal_goes_away_without_a_hang_up_signal(
     of file, and Textual's input thread read nothing in a loop: a full core, for good.
     Found as three orphans of a killed test run, still spinning 50 minutes later."""
     server.queue(StreamReply(deltas=["Kept."]))
-    primary, secondary = pty.openpty()
-    env = {
-        **os.environ,
-        "OPENAI_BASE_URL": server.base_url,
-        "OPENAI_API_KEY": TEST_KEY,
-        "TUI_CHAT_DB": str(tmp_path / "h.sqlite3"),
-        "TERM": "xterm-256color",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tui", "-m", "test-model"],
-        stdin=secondary,
-        stdout=secondary,
-        stderr=secondary,
-        env=env,
-        start_new_session=True,  # no controlling terminal: no SIGHUP when it closes
-    )
-    os.close(secondary)
+    # (No controlling terminal: no SIGHUP when it closes.)
+    process, primary = start_in_terminal(["-m", "test-model"], app_env(server, tmp_path))
     seen = bytearray()
     try:
         read_until(primary, b"Message (Enter", seen)

@@ -3,16 +3,10 @@ protocol), the chip alone elsewhere; the terminal is asked before the app starts
 
 from __future__ import annotations
 
-import fcntl
 import io
 import os
-import pty
 import re
 import select
-import struct
-import subprocess
-import sys
-import termios
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,7 +18,7 @@ from textual.geometry import Region
 from tests.conftest import TEST_KEY
 from tests.image_helpers import png
 from tests.openai_server import OpenAIStyleServer, StreamReply
-from tests.test_inline import read_until
+from tests.pty_helpers import read_until, start_in_terminal
 from tests.ui_helpers import chat_screen, screen_text, send_and_settle, type_and_send, wait_until
 from tui.config import Settings
 from tui.ui import terminal_graphics
@@ -285,9 +279,6 @@ def terminal(
 ) -> Iterator[tuple[int, bytearray]]:
     """The app in a pseudo-terminal of 100x30 cells of 10x20 pixels, with `answers`
     already typed by the terminal; yields the terminal's side and what the app wrote."""
-    primary, secondary = pty.openpty()
-    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 1000, 600))
-    os.write(primary, answers)
     outer = ("TMUX", "KITTY_WINDOW_ID", "WT_SESSION", "KONSOLE_VERSION", "TERM_PROGRAM")
     env = {key: value for key, value in os.environ.items() if key not in outer}
     env |= {
@@ -298,15 +289,9 @@ def terminal(
     }
     if term == "xterm-256color":
         env["TERM_PROGRAM"] = "WezTerm"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tui", "--config", str(config), "-m", "test-model"],
-        stdin=secondary,
-        stdout=secondary,
-        stderr=secondary,
-        env=env,
-        start_new_session=True,
+    process, primary = start_in_terminal(
+        ["--config", str(config), "-m", "test-model"], env, pixels=(1000, 600), typed=answers
     )
-    os.close(secondary)
     seen = bytearray()
     try:
         yield primary, seen

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import select
-import struct
-import subprocess
-import sys
-import termios
 import time
 from dataclasses import replace
 
 from tests.conftest import TEST_KEY
 from tests.openai_server import OpenAIStyleServer, StreamReply
+from tests.pty_helpers import start_in_terminal
 from tests.ui_helpers import (
     last_reply_settled,
     replies,
@@ -73,8 +68,6 @@ def test_the_app_in_a_real_terminal_writes_none_of_the_models_escapes(
 ) -> None:
     """Runs the full-screen app on a pseudo-terminal and inspects every byte it writes."""
     server.queue(StreamReply(deltas=["Clear\x1b[2J", " clip\x1b]52;c;ZXZpbA==\x07", " FINISHED"]))
-    primary, secondary = pty.openpty()
-    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     env = {
         **os.environ,
         "OPENAI_BASE_URL": server.base_url,
@@ -82,15 +75,7 @@ def test_the_app_in_a_real_terminal_writes_none_of_the_models_escapes(
         "TERM": "xterm-256color",
         "TUI_CHAT_DB": str(tmp_path / "h.sqlite3"),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tui", "-m", "m", "hostile"],
-        stdin=secondary,
-        stdout=secondary,
-        stderr=secondary,
-        env=env,
-        start_new_session=True,
-    )
-    os.close(secondary)
+    process, primary = start_in_terminal(["-m", "m", "hostile"], env)
     written = bytearray()
     deadline = time.monotonic() + 20
     quit_sent = False

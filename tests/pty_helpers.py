@@ -1,0 +1,55 @@
+"""The real program in a pseudo-terminal: what the tests that need a terminal share."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
+from collections.abc import Mapping, Sequence
+
+
+def start_in_terminal(
+    args: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    size: tuple[int, int] = (100, 30),
+    pixels: tuple[int, int] = (0, 0),
+    typed: bytes = b"",
+) -> tuple[subprocess.Popen[bytes], int]:
+    """`python -m tui *args` in a new pseudo-terminal of `size` cells (`pixels` wide and
+    high, if the terminal tells), with `typed` already waiting in its input; returns the
+    process and the terminal's side. The app gets no controlling terminal (no SIGHUP)."""
+    primary, secondary = pty.openpty()
+    columns, rows = size
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, *pixels))
+    if typed:
+        os.write(primary, typed)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui", *args],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=dict(env),
+        start_new_session=True,
+    )
+    os.close(secondary)
+    return process, primary
+
+
+def read_until(primary: int, wanted: bytes, seen: bytearray, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while wanted not in seen:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{wanted!r} never appeared; last output: {bytes(seen[-400:])!r}")
+        ready, _, _ = select.select([primary], [], [], 0.1)
+        if ready:
+            try:
+                seen += os.read(primary, 65536)
+            except OSError:
+                return
