@@ -129,10 +129,6 @@ def use(drawer: Callable[..., Widget] | None) -> None:
     _drawer = drawer
 
 
-def draws_pictures() -> bool:
-    return _drawer is not None
-
-
 def thumbnail(image: ImagePart) -> Widget | None:
     """A thumbnail of `image`, or None when this terminal shows chips only or the bytes
     are not a picture the decoder can read (the chip still names it)."""
