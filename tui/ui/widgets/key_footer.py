@@ -47,7 +47,8 @@ class KeyFooter(Footer):
         if self._settling is not None:
             self._settling.reset()
         elif time.monotonic() - self._last_rebuild >= SETTLE_SECONDS:
-            self._last_rebuild = time.monotonic()
+            if self._keys_shown is not None:  # the first build opens no window: a key
+                self._last_rebuild = time.monotonic()  # pressed at once shows at once
             self.call_after_refresh(self._rebuild_if_keys_changed)
         else:
             self._settling = self.set_timer(SETTLE_SECONDS, self._settled)
