@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual._compositor import Compositor
 from textual._styles_cache import StylesCache
 from textual.app import App, ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -80,3 +83,35 @@ async def test_text_that_grows_is_laid_out_in_one_frame_and_the_log_follows_it()
         # One per growth, and one more when the scrollbar appears (it narrows the log);
         # without the workaround, 11.
         assert len(reflows) <= 6, f"one reflow per growth, not {len(reflows)}"
+
+
+async def test_the_scrollbar_of_a_growing_log_is_painted_in_the_growth_s_frame() -> None:
+    """The log's scrollbar moves at every growth; before the workaround its refresh
+    arrived after the frame and drew a second one (re-rendering the log under it)."""
+    lay_out_once_per_frame()
+    app = GrowingApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        body = app.query_one("#body", Static)
+        body.update("\n".join(f"line {n}" for n in range(20)))  # the scrollbar appears
+        await pilot.pause(0.1)
+        painted: list[str] = []
+        render_update = Compositor.render_update
+
+        def counted(compositor: Compositor, *args: Any, **kwargs: Any) -> Any:
+            update = render_update(compositor, *args, **kwargs)
+            if update is not None:
+                painted.append(type(update).__name__)
+            return update
+
+        Compositor.render_update = counted  # type: ignore[method-assign]
+        try:
+            for step in range(3, 8):
+                body.update("\n".join(f"line {n}" for n in range(step * 10)))
+                await pilot.pause(0.1)
+        finally:
+            Compositor.render_update = render_update  # type: ignore[method-assign]
+        log = app.query_one("#log", VerticalScroll)
+        assert log.scroll_y == log.max_scroll_y, "the log follows the end"
+        bar = log.vertical_scrollbar
+        assert (bar.position, bar.window_virtual_size) == (log.scroll_y, 71)
+        assert len(painted) == 5, f"one frame per growth, not {len(painted)}"

@@ -30,6 +30,8 @@ def private_shapes_present() -> bool:
         and callable(getattr(SpatialMap, "insert", None))
         and callable(getattr(StylesCache, "set_dirty", None))
         and callable(getattr(Screen, "_refresh_layout", None))
+        and callable(getattr(Screen, "_compositor_refresh", None))
+        and hasattr(Widget(), "_vertical_scrollbar")
         and "layout" in inspect.signature(Widget._size_updated).parameters
     )
 
@@ -133,11 +135,21 @@ def lay_out_once_per_frame() -> None:
     a fifth of the app's CPU (found here; see benchmarks/README.md). Textual itself passes
     `layout=False` when it reflows for a scroll, which stores the size without asking for
     more; this does the same during a full reflow. What does need another layout (a
-    scrollbar appearing, a widget's own `refresh(layout=True)`) still asks for it."""
+    scrollbar appearing, a widget's own `refresh(layout=True)`) still asks for it.
+
+    The log's scrollbar, which moves at each growth, is painted in that same frame too.
+    `Widget._scroll_update` refreshes it during the reflow, but a refresh reaches the
+    screen as a message, after the frame: every flush of a slow stream drew a second frame
+    for the scrollbar alone, and such a frame re-renders every widget under the
+    scrollbar's column (the screen and the log, whole): a sixth of the app's CPU at
+    100 tok/s. The scrollbars refreshed during the reflow are added to the frame's
+    repaint; their messages then find nothing left to paint."""
     if getattr(Screen._refresh_layout, "_tui_chat_patched", False) or not private_shapes_present():
         return
     reflowing = False
+    scrolled: list[Widget] = []
     refresh_layout = Screen._refresh_layout
+    compositor_refresh = Screen._compositor_refresh
     size_updated = Widget._size_updated
 
     def refresh_layout_once(
@@ -154,8 +166,24 @@ def lay_out_once_per_frame() -> None:
         self: Widget, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
     ) -> bool:
         layout = layout and not reflowing
-        return size_updated(self, size, virtual_size, container_size, layout=layout)
+        resized = size_updated(self, size, virtual_size, container_size, layout=layout)
+        if resized and reflowing and self.is_scrollable:
+            scrolled.append(self)
+        return resized
+
+    def compositor_refresh_with_scrollbars(self: Screen[Any]) -> None:
+        if scrolled:
+            bars = {
+                bar
+                for widget in scrolled
+                for bar in (widget._vertical_scrollbar, widget._horizontal_scrollbar)
+                if bar is not None
+            }
+            scrolled.clear()
+            self._compositor.update_widgets(bars)  # only those on this screen, shown
+        compositor_refresh(self)
 
     refresh_layout_once._tui_chat_patched = True  # type: ignore[attr-defined]
     Screen._refresh_layout = refresh_layout_once  # type: ignore[method-assign]
     Widget._size_updated = size_updated_quietly  # type: ignore[method-assign]
+    Screen._compositor_refresh = compositor_refresh_with_scrollbars  # type: ignore[method-assign]
