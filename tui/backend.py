@@ -37,6 +37,7 @@ from tui.error_words import tell
 from tui.redaction import Redactor, url_secrets
 from tui.responses_events import ResponsesEvents, responses_input, responses_tools
 from tui.stream_reading import ReplyReader
+from tui.tls_context import verified_tls_context
 
 if TYPE_CHECKING:
     import openai
@@ -70,9 +71,13 @@ class _AttemptFailure:
 
 
 def load_client_library() -> None:
-    """Imports openai (about 0.4 s); the app calls this in a thread after its first frame
-    so that start-up does not wait for it and the first request finds it loaded."""
+    """Imports openai (about 0.4 s), its chat resources (imported at a client's first
+    `.chat`, 16 ms) and the TLS context (20 ms); the app calls this in a thread after its
+    first frame so that start-up does not wait for it and the first message's request
+    leaves without doing any of it on the event loop."""
     importlib.import_module("openai")
+    importlib.import_module("openai.resources.chat")
+    verified_tls_context()
 
 
 class ChatBackend:
@@ -94,13 +99,18 @@ class ChatBackend:
             if not api_key and not self.settings.needs_key:
                 # Local servers ignore the key, but the SDK insists on having one.
                 api_key = "no-key-needed"
+            timeout = httpx2.Timeout(
+                self.settings.idle_timeout, connect=self.settings.connect_timeout
+            )
             self._client = openai.AsyncOpenAI(
                 api_key=api_key,
                 base_url=self.settings.base_url,
                 max_retries=0,  # retries are ours: see stream_reply
                 default_headers=dict(self.settings.headers) or None,
-                timeout=httpx2.Timeout(
-                    self.settings.idle_timeout, connect=self.settings.connect_timeout
+                timeout=timeout,
+                # The SDK's own default client, with the shared TLS context.
+                http_client=openai.DefaultAsyncHttpxClient(
+                    timeout=timeout, verify=verified_tls_context()
                 ),
             )
         return self._client
@@ -249,7 +259,9 @@ class ChatBackend:
                 ("GET", f"{root}/props", read.from_llama_cpp_props),
                 ("POST", f"{root}/api/show", read.from_ollama_show),
             ]
-        async with httpx2.AsyncClient(timeout=WINDOW_ASK_TIMEOUT, headers=headers) as http:
+        async with httpx2.AsyncClient(
+            timeout=WINDOW_ASK_TIMEOUT, headers=headers, verify=verified_tls_context()
+        ) as http:
             for method, url, reader in asks:
                 try:
                     if method == "GET":

@@ -196,7 +196,13 @@ class ToolServers:
                 import httpx2
                 from mcp.client.streamable_http import streamable_http_client
 
-                client = httpx2.AsyncClient(headers=dict(config.headers), timeout=CONNECT_TIMEOUT)
+                from tui.tls_context import verified_tls_context
+
+                client = httpx2.AsyncClient(
+                    headers=dict(config.headers),
+                    timeout=CONNECT_TIMEOUT,
+                    verify=verified_tls_context(),
+                )
                 await stack.enter_async_context(client)
                 streams = await stack.enter_async_context(
                     streamable_http_client(str(config.url), http_client=client)

@@ -173,7 +173,7 @@ def lay_out_once_per_frame() -> None:
 
     def compositor_refresh_with_scrollbars(self: Screen[Any]) -> None:
         if scrolled:
-            bars = {
+            bars: set[Widget] = {
                 bar
                 for widget in scrolled
                 for bar in (widget._vertical_scrollbar, widget._horizontal_scrollbar)
