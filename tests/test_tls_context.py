@@ -4,6 +4,8 @@ built once, so the first message does not read the certificate store on the even
 from __future__ import annotations
 
 import ssl
+import subprocess
+import sys
 from pathlib import Path
 
 from tui.backend import ChatBackend, load_client_library
@@ -25,3 +27,14 @@ def test_clients_share_one_verifying_context_built_by_the_start_up_work(tmp_path
     )
     assert context_of(first) is built and context_of(second) is built
     assert built.verify_mode is ssl.CERT_REQUIRED and built.check_hostname
+
+
+def test_the_start_up_work_loads_what_the_first_request_would_import() -> None:
+    """`client.chat` imports openai's chat resources lazily (about 50 ms, on the event
+    loop, between Enter and the request); the start-up thread loads them first."""
+    probe = (
+        "import sys; from tui.backend import load_client_library; load_client_library(); "
+        "print('openai.resources.chat.completions.completions' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.stdout.strip() == "True", done.stderr

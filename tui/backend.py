@@ -72,11 +72,12 @@ class _AttemptFailure:
 
 def load_client_library() -> None:
     """Imports openai (about 0.4 s), its chat resources (imported at a client's first
-    `.chat`, 16 ms) and the TLS context (20 ms); the app calls this in a thread after its
+    `.chat`, 50 ms) and the TLS context (20 ms); the app calls this in a thread after its
     first frame so that start-up does not wait for it and the first message's request
     leaves without doing any of it on the event loop."""
     importlib.import_module("openai")
-    importlib.import_module("openai.resources.chat")
+    # `client.chat` imports this (and its pydantic models) through two lazy modules.
+    importlib.import_module("openai.resources.chat.chat")
     verified_tls_context()
 
 
