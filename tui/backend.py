@@ -10,6 +10,7 @@ as facts (`ChatError` with a kind); the words are chosen by whoever shows them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import importlib
 import random
@@ -34,6 +35,7 @@ from tui.chat.events import (
 from tui.completions_events import CompletionsEvents, is_about_context_length
 from tui.config import OPENAI_BASE_URL, Settings
 from tui.error_words import tell
+from tui.read_ahead import read_ahead
 from tui.redaction import Redactor, url_secrets
 from tui.responses_events import ResponsesEvents, responses_input, responses_tools
 from tui.stream_reading import ReplyReader
@@ -175,10 +177,11 @@ class ChatBackend:
                 reader = ReplyReader(
                     ResponsesEvents() if self.settings.api == "responses" else CompletionsEvents()
                 )
-                async for event in reader.events(response.iter_bytes()):
-                    if isinstance(event, ContentDelta | ReasoningDelta | ToolCallDelta):
-                        received_anything = True
-                    yield event
+                async with contextlib.aclosing(read_ahead(response.iter_bytes())) as body:
+                    async for event in reader.events(body):
+                        if isinstance(event, ContentDelta | ReasoningDelta | ToolCallDelta):
+                            received_anything = True
+                        yield event
         except openai.APIStatusError as error:
             described = self._describe_status_error(error, model)
             if error.status_code in RETRYABLE_STATUSES:

@@ -1,0 +1,56 @@
+"""Reading a body ahead: what has arrived comes at once, errors come after the data before
+them, and nothing keeps reading once the reader stops."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tui.read_ahead import LARGEST_BACKLOG, read_ahead
+
+
+async def test_pieces_that_arrive_together_come_as_one_and_a_pause_splits_them() -> None:
+    async def body() -> AsyncIterator[bytes]:
+        for piece in (b"a", b"b", b"c"):
+            yield piece
+        await asyncio.sleep(0.01)
+        yield b"d"
+
+    received = [data async for data in read_ahead(body())]
+    assert received == [b"abc", b"d"]
+
+
+async def test_an_error_comes_after_the_data_read_before_it() -> None:
+    async def body() -> AsyncIterator[bytes]:
+        yield b"partial"
+        raise ConnectionResetError("peer closed")
+
+    received: list[bytes] = []
+    with pytest.raises(ConnectionResetError, match="peer closed"):
+        async for data in read_ahead(body()):
+            received.append(data)
+    assert received == [b"partial"]
+
+
+async def test_closing_stops_the_reading_and_a_slow_reader_holds_the_rest_back() -> None:
+    read = 0
+    closed = asyncio.Event()
+
+    async def body() -> AsyncIterator[bytes]:
+        nonlocal read
+        try:
+            while True:
+                read += 65_536
+                yield b"x" * 65_536
+                await asyncio.sleep(0)
+        finally:
+            closed.set()
+
+    async with contextlib.aclosing(read_ahead(body())) as reading:
+        first = await anext(reading)
+        await asyncio.sleep(0.05)  # the reader is busy; the body must not run away
+        assert read <= len(first) + LARGEST_BACKLOG + 2 * 65_536
+    assert closed.is_set(), "the body is closed when the reading stops"
