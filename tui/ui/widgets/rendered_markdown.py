@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from rich.segment import Segment
 from rich.style import Style as RichStyle
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.selection import Selection
 from textual.strip import Strip
 from textual.style import Style
@@ -104,14 +104,32 @@ class RenderedMarkdown(Widget):
         self.refresh(layout=True)
 
     def set_tail(self, source: str) -> None:
-        """The open segment, as it stands: laid out again each time, it stays short."""
+        """The open segment, as it stands: laid out again each time, it stays short.
+
+        When it still has as many lines (the last line grew), only the lines that differ
+        are drawn again, with no layout: a refresh of the whole widget made every flush
+        of a slow stream repaint the whole screenful and reflow the screen."""
         if source == self._tail:
             return
         self._tail = source
         if self._lines_width and self._lines_look is not None:
+            before = self._lines[self._head_length :]
+            height = len(self._lines)
             self._tail_laid_out = lay_out(source, self._lines_width, self._lines_look)
             self._join_tail()
+            if len(self._lines) == height:
+                self._refresh_changed_lines(before)
+                return
         self.refresh(layout=True)
+
+    def _refresh_changed_lines(self, before: list[Strip]) -> None:
+        """Draws again the open segment's lines that differ from `before`, which were its
+        lines until now (as many as it has now)."""
+        start = self._head_length
+        changed = [y for y, line in enumerate(before) if line != self._lines[start + y]]
+        if changed:
+            top, bottom = start + changed[0], start + changed[-1] + 1
+            self.refresh(Region(0, top, self._lines_width, bottom - top))
 
     def _join(self) -> None:
         """Joins every segment's lines again (a new width or look)."""
