@@ -173,14 +173,19 @@ def lay_out_once_per_frame() -> None:
 
     def compositor_refresh_with_scrollbars(self: Screen[Any]) -> None:
         if scrolled:
+            # Only scrollbars already on screen: `update_widgets` takes any other for a new
+            # widget and invalidates the whole map; after that rebuild a reply that arrived
+            # in one piece was left out of its view's height (1 test run in 3).
+            shown = self._compositor.visible_widgets
             bars: set[Widget] = {
                 bar
                 for widget in scrolled
                 for bar in (widget._vertical_scrollbar, widget._horizontal_scrollbar)
-                if bar is not None
+                if bar is not None and bar in shown
             }
             scrolled.clear()
-            self._compositor.update_widgets(bars)  # only those on this screen, shown
+            if bars:
+                self._compositor.update_widgets(bars)
         compositor_refresh(self)
 
     refresh_layout_once._tui_chat_patched = True  # type: ignore[attr-defined]
