@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from textual._compositor import Compositor
@@ -17,6 +18,8 @@ from tui.ui.textual_workarounds import (
     lay_out_once_per_frame,
     mark_only_cached_lines_dirty,
     private_shapes_present,
+    release_drawn_lines,
+    strip_caches_without_self_cycles,
 )
 
 
@@ -115,3 +118,40 @@ async def test_the_scrollbar_of_a_growing_log_is_painted_in_the_growth_s_frame()
         bar = log.vertical_scrollbar
         assert (bar.position, bar.window_virtual_size) == (log.scroll_y, 71)
         assert len(painted) == 5, f"one frame per growth, not {len(painted)}"
+
+
+class ManyLinesApp(App[None]):
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="log"):
+            for index in range(12):
+                yield Static(f"turn {index}\n" + "a line of text\n" * 3, classes="turn")
+
+
+async def test_removed_turns_leave_no_drawn_lines_for_the_collector() -> None:
+    """A removed widget waits for a full collection (Textual's widgets refer to
+    themselves); its drawn lines must not wait with it, nor must lines the compositor
+    replaced: each full collection went through hundreds of thousands of them."""
+    strip_caches_without_self_cycles()
+    app = ManyLinesApp()
+    async with app.run_test(size=(40, 20)) as pilot:
+        log = app.query_one("#log", VerticalScroll)
+        for _ in range(3):  # frames that draw, and replace, every line
+            log.scroll_end(animate=False)
+            await pilot.pause()
+            log.scroll_home(animate=False)
+            await pilot.pause()
+        gc.collect()
+        gc.disable()
+        try:
+            turns = list(app.query(".turn"))
+            release_drawn_lines(turns)
+            await log.remove_children(turns)
+            await pilot.pause()
+            gc.set_debug(gc.DEBUG_SAVEALL)
+            gc.collect()
+            lines = [thing for thing in gc.garbage if isinstance(thing, Strip)]
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+            gc.enable()
+        assert lines == [], f"{len(lines)} drawn lines were left for a full collection"

@@ -26,11 +26,13 @@ from tui.ui.textual_workarounds import (
     index_tall_regions_once,
     lay_out_once_per_frame,
     mark_only_cached_lines_dirty,
+    strip_caches_without_self_cycles,
 )
 from tui.ui.unsaved_screen import UnsavedChangesScreen
 
 mark_only_cached_lines_dirty()
 index_tall_regions_once()
+strip_caches_without_self_cycles()
 lay_out_once_per_frame()
 
 

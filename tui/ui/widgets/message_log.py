@@ -8,7 +8,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
 
-from tui.ui.textual_workarounds import forget_removed_widgets
+from tui.ui.textual_workarounds import forget_removed_widgets, release_drawn_lines
 
 
 class MessageLog(VerticalScroll, can_focus=True):
@@ -34,5 +34,7 @@ class MessageLog(VerticalScroll, can_focus=True):
     async def drop(self, views: Sequence[Widget] | None = None) -> None:
         """Removes `views` (all of them if None) and lets their rendered lines go: turns
         come and go all the time while a long history is scrolled."""
-        await self.remove_children(views if views is not None else "*")
+        going = list(views) if views is not None else list(self.children)
+        release_drawn_lines(going)
+        await self.remove_children(going)
         forget_removed_widgets()

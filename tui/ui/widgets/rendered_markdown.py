@@ -276,6 +276,12 @@ class RenderedMarkdown(Widget):
 
         self.call_after_refresh(highlight)
 
+    def on_unmount(self) -> None:
+        """Its lines go with it, now, not at the next full collection (the widget refers
+        to itself, the lines do not): see `release_drawn_lines`."""
+        self._lines, self._laid_out, self._tail_laid_out = [], [], LaidOut([])
+        self._lines_width = 0  # nothing is laid out for a widget that is gone
+
     def notify_style_update(self) -> None:
         """A new theme may change any colour; a class change on the message (when a reply
         ends) usually changes none, and re-rendering a long reply for it cost 0.4 s."""
