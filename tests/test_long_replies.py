@@ -6,11 +6,11 @@ import re
 
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 
 from tests.openai_server import OpenAIStyleServer, StreamReply
 from tests.ui_helpers import (
     chat_screen,
+    counting_reflows,
     last_reply_settled,
     replies,
     screen_text,
@@ -131,15 +131,7 @@ async def test_a_tail_that_grows_within_its_lines_repaints_them_without_a_layout
         markdown = app.query_one(RenderedMarkdown)
         markdown.set_tail("First paragraph.\n\nThe second one")
         await pilot.pause()
-        reflows: list[int] = []
-        refresh_layout = Screen._refresh_layout
-
-        def counted(screen: Screen[object], *args: object, **kwargs: object) -> None:
-            reflows.append(1)
-            refresh_layout(screen, *args, **kwargs)  # type: ignore[arg-type]
-
-        Screen._refresh_layout = counted  # type: ignore[method-assign]
-        try:
+        with counting_reflows() as reflows:
             markdown.set_tail("First paragraph.\n\nThe second one grows")
             await pilot.pause()
             assert reflows == [], "the same height needs no layout"
@@ -147,8 +139,6 @@ async def test_a_tail_that_grows_within_its_lines_repaints_them_without_a_layout
             markdown.set_tail("First paragraph.\n\nThe second one grows onto a line of its own")
             await pilot.pause()
             assert reflows, "a taller tail is laid out"
-        finally:
-            Screen._refresh_layout = refresh_layout  # type: ignore[method-assign]
         lines = [strip.text.rstrip() for strip in app.screen._compositor.render_strips()]
         assert lines[:4] == [
             "First paragraph.",

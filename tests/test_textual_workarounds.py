@@ -10,10 +10,10 @@ from textual._styles_cache import StylesCache
 from textual.app import App, ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.geometry import Region
-from textual.screen import Screen
 from textual.strip import Strip
 from textual.widgets import Static
 
+from tests.ui_helpers import counting_reflows
 from tui.ui.textual_workarounds import (
     lay_out_once_per_frame,
     mark_only_cached_lines_dirty,
@@ -64,21 +64,11 @@ async def test_text_that_grows_is_laid_out_in_one_frame_and_the_log_follows_it()
     app = GrowingApp()
     async with app.run_test(size=(40, 10)) as pilot:
         await pilot.pause()
-        reflows: list[int] = []
-        refresh_layout = Screen._refresh_layout
-
-        def counted(screen: Screen[object], *args: object, **kwargs: object) -> None:
-            reflows.append(1)
-            refresh_layout(screen, *args, **kwargs)  # type: ignore[arg-type]
-
-        Screen._refresh_layout = counted  # type: ignore[method-assign]
-        try:
+        with counting_reflows() as reflows:
             for step in range(1, 6):
                 text = "\n".join(f"line {n}" for n in range(step * 10))
                 app.query_one("#body", Static).update(text)
                 await pilot.pause(0.1)
-        finally:
-            Screen._refresh_layout = refresh_layout  # type: ignore[method-assign]
         log = app.query_one("#log", VerticalScroll)
         assert app.query_one("#reply").size.height == 50
         assert log.virtual_size.height == 51
@@ -106,7 +96,7 @@ async def test_the_scrollbar_of_a_growing_log_is_painted_in_the_growth_s_frame()
                 painted.append(type(update).__name__)
             return update
 
-        Compositor.render_update = counted  # type: ignore[method-assign]
+        Compositor.render_update = counted  # type: ignore[method-assign,assignment]
         try:
             for step in range(3, 8):
                 body.update("\n".join(f"line {n}" for n in range(step * 10)))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from textual.pilot import Pilot
+from textual.screen import Screen
 
 from tui.chat.message import MessageStatus
 from tui.ui.chat_screen import ChatScreen
@@ -64,3 +66,21 @@ async def send_and_wait_for_text(pilot: Pilot, prompt: str, text: str) -> None:
     """Sends a prompt and waits until `text` has been rendered in the reply (mid-stream)."""
     await type_and_send(pilot, prompt)
     await wait_until(pilot, lambda: text in replies(pilot)[-1].body.rendered_text)
+
+
+@contextlib.contextmanager
+def counting_reflows() -> Iterator[list[int]]:
+    """Counts the screen's full reflows (layouts) while the block runs, in the list it
+    gives: a frame that needs no layout must not cost one."""
+    reflows: list[int] = []
+    refresh_layout = Screen._refresh_layout
+
+    def counted(screen: Screen[object], *args: object, **kwargs: object) -> None:
+        reflows.append(1)
+        refresh_layout(screen, *args, **kwargs)  # type: ignore[arg-type]
+
+    Screen._refresh_layout = counted  # type: ignore[method-assign,assignment]
+    try:
+        yield reflows
+    finally:
+        Screen._refresh_layout = refresh_layout  # type: ignore[method-assign]
