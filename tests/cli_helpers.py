@@ -9,11 +9,14 @@ import sys
 from tests.conftest import TEST_KEY
 
 
-def run_cli(server_url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    server_url: str, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "OPENAI_BASE_URL": server_url,
         "OPENAI_API_KEY": TEST_KEY,
+        **(env or {}),
     }
     return subprocess.run(
         [sys.executable, "-m", "tui", *args],

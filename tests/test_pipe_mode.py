@@ -140,3 +140,22 @@ def test_the_client_library_loads_without_the_aiohttp_transport_nothing_uses() -
     code = "import sys, tui.backend, openai; print('aiohttp' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.split() == ["False"], result.stderr
+
+
+def test_unreadable_certificates_are_said_in_words(server: OpenAIStyleServer) -> None:
+    """The TLS context is built once, ahead of the first request; a certificate file that
+    cannot be read is a clear failure of the request, not a traceback (in the app, the
+    start-up thread that builds it must not stop the app either)."""
+    server.queue(StreamReply())
+    result = run_cli(
+        server.base_url,
+        "-p",
+        "-m",
+        "test-model",
+        "Hi",
+        env={"SSL_CERT_FILE": "/nonexistent/ca-bundle.pem"},
+    )
+    assert result.returncode != 0
+    assert "certificates" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert server.requests == [], "nothing was sent without a way to verify servers"

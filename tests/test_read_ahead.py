@@ -54,3 +54,32 @@ async def test_closing_stops_the_reading_and_a_slow_reader_holds_the_rest_back()
         await asyncio.sleep(0.05)  # the reader is busy; the body must not run away
         assert read <= len(first) + LARGEST_BACKLOG + 2 * 65_536
     assert closed.is_set(), "the body is closed when the reading stops"
+
+
+async def test_a_stop_while_the_reading_winds_down_still_stops_the_reader() -> None:
+    """Esc cancels the task reading the reply; if that lands while the read-ahead waits
+    for its own task to end (a body slow to close), the reader must stop, not carry on
+    to the next round as if the cancel had been the read-ahead's own."""
+    closing = asyncio.Event()
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            yield b"first"
+            await asyncio.Event().wait()  # a body that stays open
+        finally:
+            closing.set()
+            await asyncio.sleep(0.05)  # and is slow to close
+
+    carried_on: list[bool] = []
+
+    async def reader() -> None:
+        async with contextlib.aclosing(read_ahead(body())) as reading:
+            await anext(reading)
+        carried_on.append(True)
+
+    task = asyncio.create_task(reader())
+    await closing.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert carried_on == []

@@ -18,9 +18,9 @@ from tui.ui.textual_workarounds import (
     lay_out_once_per_frame,
     mark_only_cached_lines_dirty,
     private_shapes_present,
-    release_drawn_lines,
     strip_caches_without_self_cycles,
 )
+from tui.ui.widgets.message_log import MessageLog
 
 
 def test_refreshing_a_tall_widget_marks_only_the_lines_it_has_drawn() -> None:
@@ -112,9 +112,11 @@ async def test_the_scrollbar_of_a_growing_log_is_painted_in_the_growth_s_frame()
 
 class ManyLinesApp(App[None]):
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="log"):
-            for index in range(12):
-                yield Static(f"turn {index}\n" + "a line of text\n" * 3, classes="turn")
+        yield MessageLog(id="log")
+
+    async def on_mount(self) -> None:
+        turns = [Static(f"turn {n}\n" + "a line of text\n" * 3, classes="turn") for n in range(12)]
+        await self.query_one(MessageLog).mount_all(turns)
 
 
 async def test_removed_turns_leave_no_drawn_lines_for_the_collector() -> None:
@@ -124,7 +126,7 @@ async def test_removed_turns_leave_no_drawn_lines_for_the_collector() -> None:
     strip_caches_without_self_cycles()
     app = ManyLinesApp()
     async with app.run_test(size=(40, 20)) as pilot:
-        log = app.query_one("#log", VerticalScroll)
+        log = app.query_one(MessageLog)
         for _ in range(3):  # frames that draw, and replace, every line
             log.scroll_end(animate=False)
             await pilot.pause()
@@ -133,15 +135,16 @@ async def test_removed_turns_leave_no_drawn_lines_for_the_collector() -> None:
         gc.collect()
         gc.disable()
         try:
-            turns = list(app.query(".turn"))
-            release_drawn_lines(turns)
-            await log.remove_children(turns)
+            await log.drop()  # as turns scrolled far out of view go, and others come
+            await log.mount(Static("a later turn"))
             await pilot.pause()
             gc.set_debug(gc.DEBUG_SAVEALL)
             gc.collect()
             lines = [thing for thing in gc.garbage if isinstance(thing, Strip)]
+            turns_collected = sum(isinstance(thing, Static) for thing in gc.garbage)
         finally:
             gc.set_debug(0)
             gc.garbage.clear()
             gc.enable()
+        assert turns_collected, "the removed turns themselves wait for a full collection"
         assert lines == [], f"{len(lines)} drawn lines were left for a full collection"

@@ -30,11 +30,13 @@ def test_clients_share_one_verifying_context_built_by_the_start_up_work(tmp_path
 
 
 def test_the_start_up_work_loads_what_the_first_request_would_import() -> None:
-    """`client.chat` imports openai's chat resources lazily (about 50 ms, on the event
-    loop, between Enter and the request); the start-up thread loads them first."""
+    """`client.chat` and `client.responses` import openai's resources lazily (about 50 ms
+    each, on the event loop, between Enter and the request); the start-up thread loads
+    them first."""
     probe = (
         "import sys; from tui.backend import load_client_library; load_client_library(); "
-        "print('openai.resources.chat.completions.completions' in sys.modules)"
+        "print('openai.resources.chat.completions.completions' in sys.modules"
+        " and 'openai.resources.responses.responses' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.stdout.strip() == "True", done.stderr

@@ -70,8 +70,9 @@ async def send_and_wait_for_text(pilot: Pilot, prompt: str, text: str) -> None:
 
 @contextlib.contextmanager
 def counting_reflows() -> Iterator[list[int]]:
-    """Counts the screen's full reflows (layouts) while the block runs, in the list it
-    gives: a frame that needs no layout must not cost one."""
+    """Counts the screen's layouts (`Screen._refresh_layout`: full reflows and scroll
+    reflows) while the block runs, in the list it gives: a frame that needs no layout
+    must not cost one."""
     reflows: list[int] = []
     refresh_layout = Screen._refresh_layout
 

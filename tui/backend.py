@@ -73,14 +73,18 @@ class _AttemptFailure:
 
 
 def load_client_library() -> None:
-    """Imports openai (about 0.4 s), its chat resources (imported at a client's first
-    `.chat`, 50 ms) and the TLS context (20 ms); the app calls this in a thread after its
+    """Imports openai (about 0.4 s), its chat and responses resources (imported at a
+    client's first `.chat` or `.responses`, about 50 ms each) and the TLS context (20 ms);
+    the app calls this in a thread after its
     first frame so that start-up does not wait for it and the first message's request
     leaves without doing any of it on the event loop."""
     importlib.import_module("openai")
-    # `client.chat` imports this (and its pydantic models) through two lazy modules.
+    # `client.chat` and `client.responses` import these (and their pydantic models)
+    # through lazy modules.
     importlib.import_module("openai.resources.chat.chat")
-    verified_tls_context()
+    importlib.import_module("openai.resources.responses.responses")
+    with contextlib.suppress(OSError):  # unreadable certificates: said at the first request
+        verified_tls_context()
 
 
 class ChatBackend:
@@ -143,6 +147,13 @@ class ChatBackend:
             client = self._get_client()
         except openai.OpenAIError:
             yield Failed(ChatError(ErrorKind.NO_KEY, retryable=False))
+            return
+        except OSError as error:  # the certificates (SSL_CERT_FILE, SSL_CERT_DIR) unreadable
+            detail = (
+                f"the certificates to verify servers cannot be read ({error}); check "
+                "SSL_CERT_FILE and SSL_CERT_DIR"
+            )
+            yield Failed(ChatError(ErrorKind.REQUEST_FAILED, self._scrub(detail), retryable=False))
             return
         attempts = max(0, self.settings.max_retries) + 1
         for attempt in range(1, attempts + 1):
@@ -263,8 +274,12 @@ class ChatBackend:
                 ("GET", f"{root}/props", read.from_llama_cpp_props),
                 ("POST", f"{root}/api/show", read.from_ollama_show),
             ]
+        try:
+            tls = verified_tls_context()
+        except OSError:  # unreadable certificates: the reply's request says so
+            return None
         async with httpx2.AsyncClient(
-            timeout=WINDOW_ASK_TIMEOUT, headers=headers, verify=verified_tls_context()
+            timeout=WINDOW_ASK_TIMEOUT, headers=headers, verify=tls
         ) as http:
             for method, url, reader in asks:
                 try:
@@ -297,7 +312,7 @@ class ChatBackend:
         except openai.APIConnectionError as error:
             told = tell(self.describe_connection_error(error), in_app=False)
             raise ModelListUnavailable(told.title) from error
-        except (openai.OpenAIError, ValueError, TypeError) as error:
+        except (openai.OpenAIError, ValueError, TypeError, OSError) as error:
             raise ModelListUnavailable(self._scrub(str(error)) or "no model list") from error
         if not names:
             raise ModelListUnavailable("the server listed no models")

@@ -4,9 +4,12 @@ httpx2 builds a new context for each client it creates, reading the system's cer
 store each time (about 20 ms here, more on a busy machine): the first message paid it on
 the event loop before its request left, and so did the context-window question beside it.
 Built once (in the start-up thread when the app runs, see `tui.backend.load_client_library`)
-and shared: an `SSLContext` is safe to share between clients. It is httpx2's own default
-context (`create_ssl_context()`: the system's store, `SSL_CERT_FILE`/`SSL_CERT_DIR`
-honoured), so verification is exactly what each client would have done itself.
+and shared between clients, which is safe while they all speak HTTP/1.1, as every client
+here does (httpcore sets the context's ALPN protocols at each connection: one client asking
+for HTTP/2 would change them for all; then it needs a context of its own). It is httpx2's
+own default context (`create_ssl_context()`: the system's store, `SSL_CERT_FILE` and
+`SSL_CERT_DIR` honoured), so verification is exactly what each client would have done.
+A store that cannot be read raises `OSError` here, which the callers say in words.
 """
 
 from __future__ import annotations
