@@ -75,9 +75,9 @@ class _AttemptFailure:
 def load_client_library() -> None:
     """Imports openai (about 0.4 s), its chat and responses resources (imported at a
     client's first `.chat` or `.responses`, about 50 ms each) and the TLS context (20 ms);
-    the app calls this in a thread after its
-    first frame so that start-up does not wait for it and the first message's request
-    leaves without doing any of it on the event loop."""
+    the app calls this in a thread after its first frame so that start-up does not wait
+    for it and the first message's request leaves without doing any of it on the event
+    loop."""
     importlib.import_module("openai")
     # `client.chat` and `client.responses` import these (and their pydantic models)
     # through lazy modules.

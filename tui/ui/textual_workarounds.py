@@ -26,12 +26,12 @@ from textual.widget import Widget
 @functools.cache
 def private_shapes_present() -> bool:
     """Whether the private attributes the patches read exist in the installed Textual."""
-    spatial, styles = SpatialMap[object](), StylesCache()
+    spatial, styles, widget = SpatialMap[object](), StylesCache(), Widget()
     return (
         all(hasattr(spatial, name) for name in ("_fixed", "_map", "_grid_size", "total_region"))
         and all(hasattr(styles, name) for name in ("_cache", "_dirty_lines", "clear"))
         and all(
-            hasattr(Widget(), name)
+            hasattr(widget, name)
             for name in ("_styles_cache", "_arrangement_cache", "_vertical_scrollbar")
         )
         and callable(getattr(SpatialMap, "insert", None))
@@ -221,8 +221,8 @@ def lay_out_once_per_frame() -> None:
     ) -> bool:
         layout = layout and not reflowing
         resized = size_updated(self, size, virtual_size, container_size, layout=layout)
-        if resized and reflowing and self.is_scrollable:
-            scrolled.append(self)
+        if resized and reflowing and (self._vertical_scrollbar or self._horizontal_scrollbar):
+            scrolled.append(self)  # every container is "scrollable": only those with bars
         return resized
 
     def compositor_refresh_with_scrollbars(self: Screen[Any]) -> None:
