@@ -15,12 +15,14 @@ from textual.widgets import Static
 
 from tests.ui_helpers import counting_reflows
 from tui.ui.textual_workarounds import (
+    keep_drawn_lines_when_height_changes,
     lay_out_once_per_frame,
     mark_only_cached_lines_dirty,
     private_shapes_present,
     strip_caches_without_self_cycles,
 )
 from tui.ui.widgets.message_log import MessageLog
+from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 
 
 def test_refreshing_a_tall_widget_marks_only_the_lines_it_has_drawn() -> None:
@@ -148,3 +150,58 @@ async def test_removed_turns_leave_no_drawn_lines_for_the_collector() -> None:
             gc.enable()
         assert turns_collected, "the removed turns themselves wait for a full collection"
         assert lines == [], f"{len(lines)} drawn lines were left for a full collection"
+
+
+class FramedReply(Vertical):
+    """A bordered, padded view around a reply, as the log's messages are."""
+
+    DEFAULT_CSS = "FramedReply { height: auto; border: round white; padding: 0 1; }"
+
+
+class FramedReplyApp(App[None]):
+    CSS = "RenderedMarkdown { height: auto; } #log { scrollbar-size-vertical: 0; }"
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="log"), FramedReply():
+            yield RenderedMarkdown()
+
+    def on_mount(self) -> None:
+        self.query_one("#log", VerticalScroll).anchor()
+
+
+async def test_a_reply_that_grows_a_line_draws_again_only_its_lines_that_changed() -> None:
+    """Textual draws a widget whole again when its height changes; a streaming reply's
+    view, body and text grow at every flush, so each frame drew every visible line of
+    all three (a quarter of the CPU at 100 tok/s), though only the end had changed."""
+    keep_drawn_lines_when_height_changes(FramedReply, RenderedMarkdown)
+    app = FramedReplyApp()
+    async with app.run_test(size=(30, 12)) as pilot:
+        markdown = app.query_one(RenderedMarkdown)
+        text = "\n".join(f"- item {n}" for n in range(12))
+        markdown.set_tail(text)
+        await pilot.pause()
+        drawn: list[str] = []
+        render_line = StylesCache.render_line
+
+        def counted(cache: StylesCache, styles: Any, y: int, *args: Any) -> Strip:
+            owner = getattr(args[5], "__self__", None)  # the widget's render_line
+            drawn.append(type(owner).__name__)
+            return render_line(cache, styles, y, *args)
+
+        StylesCache.render_line = counted  # type: ignore[method-assign]
+        try:
+            for n in range(12, 15):
+                text += f"\n- item {n}"
+                markdown.set_tail(text)
+                await pilot.pause()
+            markdown.extend(text + "\n\n")  # the segment ends; the next one starts
+            markdown.set_tail("After the list.")
+            await pilot.pause()
+        finally:
+            StylesCache.render_line = render_line  # type: ignore[method-assign]
+        lines = [strip.text.rstrip() for strip in app.screen._compositor.render_strips()]
+        shown = [line[2:].strip(" │") for line in lines[:-1]]
+        assert shown == [*(f"• item {n}" for n in range(7, 15)), "", "After the list.", ""]
+        assert lines[-1].startswith("╰") and lines[-1].endswith("╯"), "the border closes it"
+        for name in ("FramedReply", "RenderedMarkdown"):
+            assert drawn.count(name) <= 4 * 3, f"{name} drew {drawn.count(name)} lines again"

@@ -24,16 +24,21 @@ from tui.ui.hangup_watch import watch_for_hang_up
 from tui.ui.help_screen import readable_key
 from tui.ui.textual_workarounds import (
     index_tall_regions_once,
+    keep_drawn_lines_when_height_changes,
     lay_out_once_per_frame,
     mark_only_cached_lines_dirty,
     strip_caches_without_self_cycles,
 )
 from tui.ui.unsaved_screen import UnsavedChangesScreen
+from tui.ui.widgets.message_views import AssistantMessageView
+from tui.ui.widgets.rendered_markdown import RenderedMarkdown
+from tui.ui.widgets.reply_body import ReplyBody
 
 mark_only_cached_lines_dirty()
 index_tall_regions_once()
 strip_caches_without_self_cycles()
 lay_out_once_per_frame()
+keep_drawn_lines_when_height_changes(AssistantMessageView, ReplyBody, RenderedMarkdown)
 
 
 class ChatApp(App[None]):

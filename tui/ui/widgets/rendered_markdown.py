@@ -98,9 +98,16 @@ class RenderedMarkdown(Widget):
         self._segments[index:index] = new
         if self._lines_width and self._lines_look is not None:
             width, look = self._lines_width, self._lines_look
+            height = len(self._lines)
+            if index < len(self._marks):  # a backlog's start: every line below it moves
+                start, before = self._marks[index][0], []
+            else:  # at the end: the open segment's lines may stay as they were
+                start, before = self._head_length, self._lines[self._head_length :]
             self._laid_out[index:index] = [lay_out(segment, width, look) for segment in new]
             if not self._splice(index, len(new)):
                 self._rejoin_from(index)
+            self._refresh_changes(start, before, height)
+            return
         self.refresh(layout=True)
 
     def set_tail(self, source: str) -> None:
@@ -108,28 +115,37 @@ class RenderedMarkdown(Widget):
 
         When it still has as many lines (the last line grew), only the lines that differ
         are drawn again, with no layout: a refresh of the whole widget made every flush
-        of a slow stream repaint the whole screenful and reflow the screen."""
+        of a slow stream repaint the whole screenful and reflow the screen. When its
+        height changed, it is laid out, and drawn again from its first changed line."""
         if source == self._tail:
             return
         self._tail = source
         if self._lines_width and self._lines_look is not None:
-            before = self._lines[self._head_length :]
-            height = len(self._lines)
+            before, height = self._lines[self._head_length :], len(self._lines)
             self._tail_laid_out = lay_out(source, self._lines_width, self._lines_look)
             self._join_tail()
-            if len(self._lines) == height:
-                self._refresh_changed_lines(before)
-                return
+            self._refresh_changes(self._head_length, before, height)
+            return
         self.refresh(layout=True)
 
-    def _refresh_changed_lines(self, before: list[Strip]) -> None:
-        """Draws again the open segment's lines that differ from `before`, which were its
-        lines until now (as many as it has now)."""
-        start = self._head_length
-        changed = [y for y, line in enumerate(before) if line != self._lines[start + y]]
-        if changed:
-            top, bottom = start + changed[0], start + changed[-1] + 1
-            self.refresh(Region(0, top, self._lines_width, bottom - top))
+    def _refresh_changes(self, start: int, before: list[Strip], height: int) -> None:
+        """Draws again the lines from `start` on that differ from `before` (what they were,
+        of `height` lines in all), and only those: a refresh of the whole widget drew
+        every visible line of a streaming reply again at each flush. At the same height
+        that needs no layout; otherwise the lines from the first that differs to the end
+        are drawn again, once laid out (the lines above stay as drawn: see
+        `keep_drawn_lines_when_height_changes`)."""
+        after = self._lines[start:]
+        differ = (y for y in range(min(len(before), len(after))) if before[y] != after[y])
+        if len(self._lines) == height:
+            changed = list(differ)
+            if changed:
+                top, bottom = start + changed[0], start + changed[-1] + 1
+                self.refresh(Region(0, top, self._lines_width, bottom - top))
+            return
+        top = start + next(differ, min(len(before), len(after)))
+        bottom = max(height, len(self._lines))
+        self.refresh(Region(0, top, self._lines_width, bottom - top), layout=True)
 
     def _join(self) -> None:
         """Joins every segment's lines again (a new width or look)."""
