@@ -23,6 +23,31 @@ async def test_pieces_that_arrive_together_come_as_one_and_a_pause_splits_them()
     assert received == [b"abc", b"d"]
 
 
+async def test_a_trickling_body_is_taken_a_few_pieces_at_a_time() -> None:
+    """A server at 100-200 tok/s sends a piece every 5-10 ms; each one read and passed on
+    alone woke the socket, the HTTP stack, the session and the screen for one token.
+    Once the reading has caught up with the server, it waits a moment before reading
+    again, and takes what came meanwhile at once."""
+
+    sent: asyncio.Queue[bytes | None] = asyncio.Queue()  # what the socket holds
+
+    async def server() -> None:
+        for index in range(60):
+            await asyncio.sleep(0.005)
+            sent.put_nowait(b"%d " % index)
+        sent.put_nowait(None)
+
+    async def body() -> AsyncIterator[bytes]:
+        while (piece := await sent.get()) is not None:
+            yield piece  # one HTTP chunk at a time, as httpx2 hands them over
+
+    sending = asyncio.create_task(server())
+    received = [data async for data in read_ahead(body())]
+    await sending
+    assert b"".join(received) == b"".join(b"%d " % index for index in range(60))
+    assert len(received) <= 45, f"{len(received)} pieces for 60 that trickled in"
+
+
 async def test_an_error_comes_after_the_data_read_before_it() -> None:
     async def body() -> AsyncIterator[bytes]:
         yield b"partial"
