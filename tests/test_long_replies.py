@@ -81,6 +81,27 @@ async def test_resizing_after_a_long_reply_rewraps_its_text(
         assert all(len(line.rstrip()) <= 60 for line in lines)
 
 
+async def test_a_reply_resized_narrower_and_back_is_wrapped_at_its_width_again(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    """Back at a width it had been laid out at before, a container reuses its arrangement
+    without asking the text its height again: the text kept the narrower wrapping."""
+    words = " ".join(f"w{n:02d}" for n in range(60))
+    server.queue(StreamReply(deltas=[words]))
+    async with ChatApp(settings).run_test(size=(80, 24)) as pilot:
+        await type_and_send(pilot, "Words")
+        await wait_until(pilot, lambda: last_reply_settled(pilot))
+        await pilot.pause(0.3)
+        await pilot.resize_terminal(50, 24)
+        await pilot.pause(0.3)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.3)
+        markdown = replies(pilot)[-1].body.query_one(RenderedMarkdown)
+        first = markdown.line_text(0).rstrip()
+        assert len(first) > 60, f"wrapped at the old width: {first!r}"
+        assert "w00" in screen_text(pilot) and "w59" in screen_text(pilot)
+
+
 async def test_a_burst_shows_its_end_first_then_fills_in_everything_above_in_order(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:

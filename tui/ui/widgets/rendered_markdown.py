@@ -340,10 +340,15 @@ class RenderedMarkdown(Widget):
         self.refresh()
 
     def _drawn_width(self) -> int:
-        """The width the last layout gave: `self.size` asks the compositor's map, which
-        right after a layout change is rebuilt on first use (a tenth of the CPU while
-        scrolling back through history, when asked for every line)."""
-        return self._layout_width or self.size.width
+        """The width the last layout gave: the size Textual stored with it (`_size`), not
+        `self.size`, which asks the compositor's map, rebuilt on first use right after a
+        layout change (a tenth of the CPU while scrolling back through history, when
+        asked for every line). Nor only the width its height was last asked for: back at
+        a width seen before, a container reuses its arrangement without asking, and the
+        text kept the narrower wrapping of a resize in between."""
+        stored: Size | None = getattr(self, "_size", None)  # private: checked by a test
+        drawn = stored.width - self.styles.gutter.width if stored is not None else 0
+        return drawn if drawn > 0 else (self._layout_width or self.size.width)
 
     def line_text(self, y: int) -> str:
         """The plain text of one rendered line, to find what a click landed on."""
