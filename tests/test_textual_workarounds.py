@@ -11,10 +11,12 @@ from textual.app import App, ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.geometry import Region
 from textual.strip import Strip
+from textual.visual import Visual
 from textual.widgets import Static
 
 from tests.ui_helpers import counting_reflows
 from tui.ui.textual_workarounds import (
+    BlankBehindChildren,
     keep_drawn_lines_when_height_changes,
     lay_out_once_per_frame,
     mark_only_cached_lines_dirty,
@@ -152,7 +154,7 @@ async def test_removed_turns_leave_no_drawn_lines_for_the_collector() -> None:
         assert lines == [], f"{len(lines)} drawn lines were left for a full collection"
 
 
-class FramedReply(Vertical):
+class FramedReply(BlankBehindChildren, Vertical):
     """A bordered, padded view around a reply, as the log's messages are."""
 
     DEFAULT_CSS = "FramedReply { height: auto; border: round white; padding: 0 1; }"
@@ -188,7 +190,18 @@ async def test_a_reply_that_grows_a_line_draws_again_only_its_lines_that_changed
             drawn.append(type(owner).__name__)
             return render_line(cache, styles, y, *args)
 
+        to_strips = Visual.to_strips
+        rows_rendered: list[int] = []
+
+        def measured(
+            widget: Any, visual: Visual, width: int, height: int | None, *a: Any, **k: Any
+        ) -> Any:
+            if isinstance(widget, FramedReply):
+                rows_rendered.append(height or 0)
+            return to_strips(widget, visual, width, height, *a, **k)
+
         StylesCache.render_line = counted  # type: ignore[method-assign]
+        Visual.to_strips = measured  # type: ignore[method-assign,assignment]
         try:
             for n in range(12, 15):
                 text += f"\n- item {n}"
@@ -199,7 +212,11 @@ async def test_a_reply_that_grows_a_line_draws_again_only_its_lines_that_changed
             await pilot.pause()
         finally:
             StylesCache.render_line = render_line  # type: ignore[method-assign]
+            Visual.to_strips = to_strips  # type: ignore[method-assign]
         lines = [strip.text.rstrip() for strip in app.screen._compositor.render_strips()]
+        # The view's own content is blank behind the text: drawing it for every row of
+        # its height at each growth made a frame's cost grow with the reply.
+        assert sum(rows_rendered) <= 4, f"{rows_rendered}: the view's blank drawn whole"
         shown = [line[2:].strip(" │") for line in lines[:-1]]
         assert shown == [*(f"• item {n}" for n in range(7, 15)), "", "After the list.", ""]
         assert lines[-1].startswith("╰") and lines[-1].endswith("╯"), "the border closes it"

@@ -20,6 +20,7 @@ from textual._styles_cache import StylesCache
 from textual.geometry import Offset, Region, Size
 from textual.screen import Screen
 from textual.strip import Strip
+from textual.visual import Visual
 from textual.widget import Widget
 
 
@@ -295,3 +296,25 @@ def keep_drawn_lines_when_height_changes(*classes: type[Widget]) -> None:
 
     size_updated_keeping_lines._tui_chat_keeps_lines = True  # type: ignore[attr-defined]
     Widget._size_updated = size_updated_keeping_lines  # type: ignore[method-assign]
+
+
+class BlankBehindChildren(Widget):
+    """A container whose own content (blank, behind its children) is drawn one row at a
+    time, not whole at each size change.
+
+    Textual renders a widget's content for its whole height whenever the widget is
+    refreshed or resized (`Widget._render_content`), and a container's content is a
+    `Blank`: a streaming reply's view and body grew at nearly every flush, so each frame
+    drew a blank row for every row of the reply, a cost that grew with its length. Every
+    row of a blank is the same: one is drawn, for the width, and given for each row.
+    Listed after a base that sets `can_focus`: Textual takes it from the first base that
+    has it, and this one (a plain widget) says False."""
+
+    _blank_row: Strip | None = None
+
+    def render_line(self, y: int) -> Strip:
+        if self._blank_row is None or self._dirty_regions:
+            self._dirty_regions.clear()  # what `_render_content` would have cleared
+            rows = Visual.to_strips(self, self._render(), self.size.width, 1, self.visual_style)
+            self._blank_row = rows[0] if rows else Strip.blank(self.size.width)
+        return self._blank_row

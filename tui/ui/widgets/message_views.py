@@ -19,6 +19,7 @@ from tui.chat.safe_text import make_safe
 from tui.commands import Scope
 from tui.error_words import tell, tell_skipped
 from tui.ui.bindings import bindings_for
+from tui.ui.textual_workarounds import BlankBehindChildren
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 from tui.ui.widgets.reply_body import ReplyBody
 from tui.ui.widgets.selectable_message import SelectableMessage
@@ -73,7 +74,7 @@ class NoticeView(Static):
         super().__init__(Content(text), classes=f"notice {classes}".strip())
 
 
-class AssistantMessageView(SelectableMessage, Vertical):
+class AssistantMessageView(SelectableMessage, BlankBehindChildren, Vertical):
     """An assistant reply: its Markdown body and, under it, how it ended if not cleanly."""
 
     BINDINGS = [

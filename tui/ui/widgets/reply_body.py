@@ -17,12 +17,12 @@ import time
 from collections.abc import Callable
 
 from textual.app import ComposeResult
-from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.chat.safe_text import make_safe
 from tui.ui.frames import next_frame
 from tui.ui.segment_splitter import SegmentSplitter
+from tui.ui.textual_workarounds import BlankBehindChildren
 from tui.ui.widgets.plain_lines import PlainLines
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 
@@ -52,7 +52,7 @@ the next line break on, is shown as plain text by `PlainLines`. A 50 MB reply la
 whole took minutes and a gigabyte; no real answer comes near this."""
 
 
-class ReplyBody(Widget):
+class ReplyBody(BlankBehindChildren):
     """The Markdown body of one assistant reply, fed by `feed` and closed by `finish`."""
 
     def __init__(self, text: str = "", *, id: str | None = None, classes: str | None = None):
