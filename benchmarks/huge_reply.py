@@ -91,7 +91,7 @@ async def app_run(server: ServerProcess, deltas: list[str], stop_after: int | No
                 await asyncio.sleep(0.01)
             view = replies(pilot)[-1]
             if stop_after is not None:
-                while view.body.deltas_fed < stop_after:
+                while view.body.characters_fed < stop_after * len(PARAGRAPHS):
                     await asyncio.sleep(0.01)
                 pressed = time.perf_counter()
                 # Not awaited: `press` returns only once every widget is idle, long after.

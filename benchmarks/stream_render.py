@@ -97,9 +97,12 @@ async def run_tui_chat(server: ServerProcess, tokens: list[str], rate: float) ->
                         found.append(views.last())
                 return found[0] if found else None
 
+            characters_per_token = sum(map(len, tokens)) / len(tokens)
+
             def received() -> int:
+                """Tokens so far, from the text fed: deltas arrive merged, a read at a time."""
                 current = view()
-                return current.body.deltas_fed if current else 0
+                return int(current.body.characters_fed / characters_per_token) if current else 0
 
             sampler = asyncio.create_task(sample(samples, received, stop))
             cpu0 = time.process_time()

@@ -76,6 +76,9 @@ class ReplyBody(BlankBehindChildren):
         self._plain: PlainLines | None = None
         """The text past `MARKDOWN_LIMIT`, once there is some."""
         self.deltas_fed = 0
+        self.characters_fed = 0
+        """How much text has come (deltas arrive merged, so their count is not), for
+        benchmarks that watch a reply's progress."""
         self.on_flush: Callable[[], None] | None = None
         """Called after each flush while streaming: what else changes with the reply (the
         status line's figures) changes in the same frame, not in one of its own."""
@@ -106,6 +109,7 @@ class ReplyBody(BlankBehindChildren):
         """Queues a delta; it shows on the next flush, never blocking the caller."""
         self._pending.append(make_safe(text))
         self.deltas_fed += 1
+        self.characters_fed += len(text)
         if self._render_task is None:
             self._render_task = asyncio.create_task(self._render_loop())
         self._wake.set()
