@@ -48,6 +48,32 @@ async def test_a_trickling_body_is_taken_a_few_pieces_at_a_time() -> None:
     assert len(received) <= 45, f"{len(received)} pieces for 60 that trickled in"
 
 
+async def test_a_first_piece_after_a_long_wait_does_not_hold_the_next_back() -> None:
+    """A wait as long as the pacing's window (the first token, a pause to think, a
+    stalled event loop) says nothing of the rate: taking it for a trickle held what came
+    next back by a pacing wait, in streams of any speed."""
+    sent: asyncio.Queue[bytes | None] = asyncio.Queue()
+
+    async def server() -> None:
+        await asyncio.sleep(0.1)  # the time to the first token
+        sent.put_nowait(b"first ")
+        await asyncio.sleep(0.005)
+        sent.put_nowait(b"second")
+        sent.put_nowait(None)
+
+    async def body() -> AsyncIterator[bytes]:
+        while (piece := await sent.get()) is not None:
+            yield piece
+
+    sending = asyncio.create_task(server())
+    clock = asyncio.get_running_loop().time
+    arrivals = [(clock(), data) async for data in read_ahead(body())]
+    await sending
+    assert [data for _, data in arrivals] == [b"first ", b"second"]
+    gap = arrivals[1][0] - arrivals[0][0]
+    assert gap < 0.015, f"the second piece came {gap * 1000:.0f} ms after the first"
+
+
 async def test_an_error_comes_after_the_data_read_before_it() -> None:
     async def body() -> AsyncIterator[bytes]:
         yield b"partial"

@@ -17,6 +17,7 @@ from textual.widgets import Static
 from tests.ui_helpers import counting_reflows
 from tui.ui.textual_workarounds import (
     BlankBehindChildren,
+    forget_removed_widgets,
     keep_drawn_lines_when_height_changes,
     lay_out_once_per_frame,
     mark_only_cached_lines_dirty,
@@ -128,6 +129,10 @@ async def test_removed_turns_leave_no_drawn_lines_for_the_collector() -> None:
     themselves); its drawn lines must not wait with it, nor must lines the compositor
     replaced: each full collection went through hundreds of thousands of them."""
     strip_caches_without_self_cycles()
+    # What earlier tests' apps left (some drawn before the patch) goes first: the
+    # `get_inner_outer` cache the drop below clears still holds their lines.
+    forget_removed_widgets()
+    gc.collect()
     app = ManyLinesApp()
     async with app.run_test(size=(40, 20)) as pilot:
         log = app.query_one(MessageLog)
@@ -222,3 +227,21 @@ async def test_a_reply_that_grows_a_line_draws_again_only_its_lines_that_changed
         assert lines[-1].startswith("╰") and lines[-1].endswith("╯"), "the border closes it"
         for name in ("FramedReply", "RenderedMarkdown"):
             assert drawn.count(name) <= 4 * 3, f"{name} drew {drawn.count(name)} lines again"
+
+
+async def test_a_reply_that_keeps_growing_keeps_about_a_screenful_of_drawn_lines() -> None:
+    """Kept lines must not pile up: emptied at every size change before, the caches of a
+    long streaming reply's view and text would otherwise hold every line ever drawn."""
+    keep_drawn_lines_when_height_changes(FramedReply, RenderedMarkdown)
+    app = FramedReplyApp()
+    async with app.run_test(size=(30, 12)) as pilot:
+        markdown = app.query_one(RenderedMarkdown)
+        text = ""
+        for n in range(60):
+            text += f"- item {n}\n"
+            markdown.set_tail(text)
+            await pilot.pause()
+        assert "• item 59" in app.screen._compositor.render_strips()[-3].text
+        for widget in (markdown, app.query_one(FramedReply)):
+            drawn = len(widget._styles_cache._cache)
+            assert drawn <= 2 * 12, f"{type(widget).__name__} keeps {drawn} drawn lines"

@@ -29,9 +29,11 @@ screen shows a reply's text five times a second, so the wait is not seen; the fi
 piece is never held back."""
 TRICKLE = 20
 """Pieces per `TRICKLE_WINDOW` under which a stream trickles (400 a second). A faster
-one is never paced: when a busy event loop (a frame, a big layout) delays a read, that
-read looks waited for, and pacing a stream that pours held its end back (8,000 tokens at
-full speed: 0.13 s after the server's last byte became 0.20-0.34 s)."""
+one is not paced: when a busy event loop (a frame, a big layout) delays a read, that
+read looks waited for, and pacing every such read of a stream that pours held its end
+back (8,000 tokens at full speed: 0.13 s after the server's last byte became
+0.20-0.34 s). A stall shorter than a window can still end one with few pieces in it:
+then one wait of `PACE`, while what arrived meanwhile is read after it."""
 TRICKLE_WINDOW = 0.05
 
 
@@ -61,7 +63,11 @@ async def read_ahead(body: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
                 backlog += len(data)
                 ready.set()
                 now, window_pieces = clock(), window_pieces + 1
-                if now - window_start >= TRICKLE_WINDOW:
+                if now - asked >= TRICKLE_WINDOW:
+                    # A wait as long as a window (the first token, a pause to think, a
+                    # stalled loop) says nothing of the rate: a new window starts.
+                    window_start, window_pieces = now, 0
+                elif now - window_start >= TRICKLE_WINDOW:
                     trickling = window_pieces < TRICKLE
                     window_start, window_pieces = now, 0
                 if backlog > LARGEST_BACKLOG:

@@ -33,7 +33,14 @@ def private_shapes_present() -> bool:
         and all(hasattr(styles, name) for name in ("_cache", "_dirty_lines", "clear"))
         and all(
             hasattr(widget, name)
-            for name in ("_styles_cache", "_arrangement_cache", "_vertical_scrollbar", "_size")
+            for name in (
+                "_styles_cache",
+                "_arrangement_cache",
+                "_vertical_scrollbar",
+                "_size",
+                "_dirty_regions",
+                "_render",
+            )
         )
         and callable(getattr(SpatialMap, "insert", None))
         and callable(getattr(StylesCache, "set_dirty", None))
@@ -263,7 +270,9 @@ def keep_drawn_lines_when_height_changes(*classes: type[Widget]) -> None:
     In a widget whose lines do not depend on its height (text laid out top-down, a
     bordered box), a height change moves only the bottom border and padding: those lines,
     and the ones below the old or new height, are marked to be drawn again; the rest are
-    kept. What the widget's content changed, it marks itself, with its own refresh."""
+    kept, up to a screenful above them (a long reply's every line, kept, would have been
+    garbage for the collector to go through). What the widget's content changed, it marks
+    itself, with its own refresh."""
     _KEEPING_LINES.extend(classes)
     if (
         getattr(Widget._size_updated, "_tui_chat_keeps_lines", False)
@@ -293,6 +302,11 @@ def keep_drawn_lines_when_height_changes(*classes: type[Widget]) -> None:
             kept = max(0, min(before.height, size.height) - self.styles.gutter.bottom)
             taller = max(before.height, size.height)
             cache.set_dirty(Region(0, kept, size.width, taller - kept))
+            screenful = self.app.size.height
+            if len(drawn) > 2 * screenful:  # not every line ever drawn: those near the end
+                for y in [y for y in drawn if y < kept - screenful]:
+                    del drawn[y]
+                dirty.intersection_update(drawn)  # a line not kept is drawn when needed
 
     size_updated_keeping_lines._tui_chat_keeps_lines = True  # type: ignore[attr-defined]
     Widget._size_updated = size_updated_keeping_lines  # type: ignore[method-assign]
@@ -313,6 +327,8 @@ class BlankBehindChildren(Widget):
     _blank_row: Strip | None = None
 
     def render_line(self, y: int) -> Strip:
+        if not private_shapes_present():
+            return super().render_line(y)
         if self._blank_row is None or self._dirty_regions:
             self._dirty_regions.clear()  # what `_render_content` would have cleared
             rows = Visual.to_strips(self, self._render(), self.size.width, 1, self.visual_style)

@@ -135,16 +135,19 @@ class RenderedMarkdown(Widget):
         that needs no layout; otherwise the lines from the first that differs to the end
         are drawn again, once laid out (the lines above stay as drawn: see
         `keep_drawn_lines_when_height_changes`)."""
-        after = self._lines[start:]
-        differ = (y for y in range(min(len(before), len(after))) if before[y] != after[y])
-        if len(self._lines) == height:
+        lines = self._lines  # indexed, not copied: `start` may be near a long reply's top
+        same = min(len(before), len(lines) - start)
+        differ = (y for y in range(same) if before[y] != lines[start + y])
+        if len(lines) == height:
             changed = list(differ)
+            if len(before) != len(lines) - start:  # lines past the shorter one changed too
+                changed += [same, max(len(before), len(lines) - start) - 1]
             if changed:
                 top, bottom = start + changed[0], start + changed[-1] + 1
                 self.refresh(Region(0, top, self._lines_width, bottom - top))
             return
-        top = start + next(differ, min(len(before), len(after)))
-        bottom = max(height, len(self._lines))
+        top = start + next(differ, same)
+        bottom = max(height, len(lines))
         self.refresh(Region(0, top, self._lines_width, bottom - top), layout=True)
 
     def _join(self) -> None:

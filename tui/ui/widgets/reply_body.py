@@ -37,8 +37,9 @@ BLOCKS_PER_SEGMENT = 2
 """While a reply streams: the open segment is laid out again at every flush, and its
 finished blocks with it (2,000 tok @ 100: 8% less CPU than with 8)."""
 STORED_BLOCKS_PER_SEGMENT = 8
-"""For a reply shown at once, where nothing is laid out again: fewer, longer segments
-parse faster (history scrolled back mounts replies all the time)."""
+"""For a reply shown at once, and a flush longer than `BACKLOG_CHARS`, where little is
+laid out again: fewer, longer segments parse faster (history scrolled back mounts
+replies all the time) and are fewer to lay out again after a resize."""
 BACKLOG_CHARS = 24_000
 """A flush longer than this (a burst from a fast server, a 1 MB delta, a long stored
 reply: ~85 ms of layout) shows a screenful of its end first and the rest above
@@ -241,11 +242,14 @@ class ReplyBody(BlankBehindChildren):
         `offsets` are the block starts the splitter found; those beyond `text` are ignored."""
         pieces: list[tuple[str, bool]] = []
         start = 0
+        per_segment = self._blocks_per_segment
+        if len(text) > BACKLOG_CHARS:  # a burst: its segments are mostly finished at once
+            per_segment = STORED_BLOCKS_PER_SEGMENT
         for offset in offsets:
             if offset >= len(text):
                 break
             self._blocks_in_segment += 1
-            if self._blocks_in_segment >= self._blocks_per_segment:
+            if self._blocks_in_segment >= per_segment:
                 self._blocks_in_segment = 0
                 pieces.append((text[start:offset], True))
                 start = offset
