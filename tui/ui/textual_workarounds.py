@@ -265,8 +265,9 @@ def keep_drawn_lines_when_height_changes(*classes: type[Widget]) -> None:
 
     Textual empties a widget's drawn lines whenever its size changes
     (`Widget._size_updated`). A streaming reply's text, body and view all grow at nearly
-    every flush, so every frame drew again every visible line of each (a third of the
-    lines drawn at 100 tok/s, and a quarter of the frame), though only the end changed.
+    every flush, so every frame drew again every visible line of each (three quarters of
+    the lines drawn at 100 tok/s, and nearly a third of the frame's time), though only
+    the end changed.
     In a widget whose lines do not depend on its height (text laid out top-down, a
     bordered box), a height change moves only the bottom border and padding: those lines,
     and the ones below the old or new height, are marked to be drawn again; the rest are
