@@ -173,11 +173,14 @@ def describe(result: Result) -> str:
     )
 
 
-async def main(quick: bool, repeat: int, skip_baseline: bool) -> None:
+async def main(
+    quick: bool, repeat: int, skip_baseline: bool, only: tuple[int, float] | None = None
+) -> None:
     server = ServerProcess()
     try:
         print(f"stream render, headless {SIZE[0]}x{SIZE[1]}, medians of {repeat}")
-        for count, rate in WORKLOADS[:2] if quick else WORKLOADS:
+        workloads = [only] if only else WORKLOADS[:2] if quick else WORKLOADS
+        for count, rate in workloads:
             tokens = markdown_tokens(count)
             label = f"{count} tok @ {'max' if not rate else f'{rate:.0f}/s'}"
             runs = [await run_tui_chat(server, tokens, rate) for _ in range(repeat)]
@@ -207,5 +210,14 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--workload",
+        metavar="TOKENS@RATE",
+        help="only this workload, e.g. 50000@2000 (rate 0: as fast as possible)",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.quick, args.repeat, args.no_baseline))
+    only = None
+    if args.workload:
+        count, _, rate = args.workload.partition("@")
+        only = (int(count), float(rate or 0))
+    asyncio.run(main(args.quick, args.repeat, args.no_baseline, only))
