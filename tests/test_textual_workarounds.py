@@ -10,6 +10,7 @@ from textual._styles_cache import StylesCache
 from textual.app import App, ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.geometry import Region
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.visual import Visual
 from textual.widgets import Static
@@ -17,6 +18,7 @@ from textual.widgets import Static
 from tests.ui_helpers import counting_reflows
 from tui.ui.textual_workarounds import (
     BlankBehindChildren,
+    draw_only_changed_scrollbar_rows,
     forget_removed_widgets,
     keep_drawn_lines_when_height_changes,
     lay_out_once_per_frame,
@@ -245,3 +247,36 @@ async def test_a_reply_that_keeps_growing_keeps_about_a_screenful_of_drawn_lines
         for widget in (markdown, app.query_one(FramedReply)):
             drawn = len(widget._styles_cache._cache)
             assert drawn <= 2 * 12, f"{type(widget).__name__} keeps {drawn} drawn lines"
+
+
+async def test_a_moving_scrollbar_draws_again_only_its_rows_that_changed() -> None:
+    """The log's scrollbar moves at every flush of a streaming reply, and Textual drew
+    every row of it again each time: the costliest widget of a slow stream's frames."""
+    draw_only_changed_scrollbar_rows()
+    app = GrowingApp()
+    async with app.run_test(size=(40, 20)) as pilot:
+        body = app.query_one("#body", Static)
+        body.update("\n".join(f"line {n}" for n in range(40)))  # the scrollbar appears
+        await pilot.pause()
+        drawn: list[int] = []
+        render_line = StylesCache.render_line
+
+        def counted(cache: StylesCache, styles: Any, y: int, *args: Any) -> Strip:
+            if isinstance(getattr(args[5], "__self__", None), ScrollBar):
+                drawn.append(y)
+            return render_line(cache, styles, y, *args)
+
+        StylesCache.render_line = counted  # type: ignore[method-assign]
+        try:
+            for step in range(41, 46):
+                body.update("\n".join(f"line {n}" for n in range(step)))
+                await pilot.pause()
+        finally:
+            StylesCache.render_line = render_line  # type: ignore[method-assign]
+        shown = app.screen._compositor.render_strips()
+        bar = app.query_one("#log", VerticalScroll).vertical_scrollbar
+        bar._styles_cache.clear()  # drawn whole, as Textual would
+        bar.refresh()
+        await pilot.pause()
+        assert app.screen._compositor.render_strips() == shown, "the same rows, drawn whole"
+        assert len(drawn) <= 5 * 4, f"{len(drawn)} scrollbar rows drawn for 5 moves of 20"

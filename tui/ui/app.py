@@ -23,6 +23,7 @@ from tui.ui.chat_screen import ChatScreen
 from tui.ui.hangup_watch import watch_for_hang_up
 from tui.ui.help_screen import readable_key
 from tui.ui.textual_workarounds import (
+    draw_only_changed_scrollbar_rows,
     index_tall_regions_once,
     keep_drawn_lines_when_height_changes,
     lay_out_once_per_frame,
@@ -39,6 +40,7 @@ index_tall_regions_once()
 strip_caches_without_self_cycles()
 lay_out_once_per_frame()
 keep_drawn_lines_when_height_changes(AssistantMessageView, ReplyBody, RenderedMarkdown)
+draw_only_changed_scrollbar_rows()
 
 
 class ChatApp(App[None]):

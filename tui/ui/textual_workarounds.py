@@ -40,6 +40,8 @@ def private_shapes_present() -> bool:
                 "_size",
                 "_dirty_regions",
                 "_render",
+                "_render_cache",
+                "_render_content",
             )
         )
         and callable(getattr(SpatialMap, "insert", None))
@@ -335,3 +337,41 @@ class BlankBehindChildren(Widget):
             rows = Visual.to_strips(self, self._render(), self.size.width, 1, self.visual_style)
             self._blank_row = rows[0] if rows else Strip.blank(self.size.width)
         return self._blank_row
+
+
+def draw_only_changed_scrollbar_rows() -> None:
+    """Makes a scrollbar that moved draw again only the rows that look different.
+
+    A scrollbar is refreshed whole whenever its position or size changes, and Textual then
+    draws every row of it again. A streaming reply moves the log's scrollbar at nearly
+    every flush, so each frame drew its whole height, though only the rows at the thumb's
+    ends changed: the costliest widget left in a slow stream's frames. Before the refresh
+    empties the drawn rows, they are remembered with what they showed; when the scrollbar
+    is next drawn, a row that shows the same again is taken back as drawn."""
+    from textual.scrollbar import ScrollBar
+
+    if getattr(ScrollBar.render_lines, "_tui_chat_patched", False) or not private_shapes_present():
+        return
+    set_dirty, render_lines = ScrollBar._set_dirty, ScrollBar.render_lines
+
+    def set_dirty_remembering(self: ScrollBar, *regions: Region) -> None:
+        if not regions and "_tui_chat_rows" not in self.__dict__:
+            cache = self._styles_cache
+            self.__dict__["_tui_chat_rows"] = (self._render_cache.lines, dict(cache._cache))
+        set_dirty(self, *regions)
+
+    def render_lines_reusing_rows(self: ScrollBar, crop: Region) -> list[Strip]:
+        remembered = self.__dict__.pop("_tui_chat_rows", None)
+        if remembered is not None and self._dirty_regions:
+            shown, drawn = remembered
+            self._render_content()  # what Textual does at the first row it draws
+            cache = self._styles_cache
+            for y, row in enumerate(self._render_cache.lines):
+                if y < len(shown) and y in drawn and row == shown[y]:
+                    cache._cache[y] = drawn[y]
+                    cache._dirty_lines.discard(y)
+        return render_lines(self, crop)
+
+    render_lines_reusing_rows._tui_chat_patched = True  # type: ignore[attr-defined]
+    ScrollBar._set_dirty = set_dirty_remembering  # type: ignore[method-assign,assignment]
+    ScrollBar.render_lines = render_lines_reusing_rows  # type: ignore[method-assign,assignment]
