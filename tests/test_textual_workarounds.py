@@ -280,3 +280,14 @@ async def test_a_moving_scrollbar_draws_again_only_its_rows_that_changed() -> No
         await pilot.pause()
         assert app.screen._compositor.render_strips() == shown, "the same rows, drawn whole"
         assert len(drawn) <= 5 * 4, f"{len(drawn)} scrollbar rows drawn for 5 moves of 20"
+        # A faded ancestor (a message not sent is drawn at 60%) changes how every row is
+        # drawn, not what it shows: no row drawn before may come back.
+        app.query_one("#log", VerticalScroll).styles.opacity = 0.5
+        await pilot.pause()
+        body.update("\n".join(f"line {n}" for n in range(46)))
+        await pilot.pause()
+        faded = app.screen._compositor.render_strips()
+        bar._styles_cache.clear()
+        bar.refresh()
+        await pilot.pause()
+        assert app.screen._compositor.render_strips() == faded, "every row at the new opacity"

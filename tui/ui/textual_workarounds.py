@@ -347,30 +347,53 @@ def draw_only_changed_scrollbar_rows() -> None:
     every flush, so each frame drew its whole height, though only the rows at the thumb's
     ends changed: the costliest widget left in a slow stream's frames. Before the refresh
     empties the drawn rows, they are remembered with what they showed; when the scrollbar
-    is next drawn, a row that shows the same again is taken back as drawn."""
+    is next drawn, a row that shows the same again is taken back as drawn, if it would be
+    drawn the same way (opacity, tint, width...)."""
     from textual.scrollbar import ScrollBar
 
     if getattr(ScrollBar.render_lines, "_tui_chat_patched", False) or not private_shapes_present():
         return
     set_dirty, render_lines = ScrollBar._set_dirty, ScrollBar.render_lines
 
+    def drawn_with(bar: ScrollBar) -> tuple[object, ...]:
+        """What a row's drawing depends on besides what it shows. An ancestor's opacity
+        changes it without refreshing the bar (a message not sent is faded)."""
+        styles = bar.styles
+        return (
+            bar.opacity,
+            bar.size.width,
+            styles.tint,
+            styles.text_opacity,
+            styles.hatch,
+            styles.padding,
+            styles.border,
+            styles.outline,
+        )
+
     def set_dirty_remembering(self: ScrollBar, *regions: Region) -> None:
         if not regions and "_tui_chat_rows" not in self.__dict__:
             cache = self._styles_cache
-            self.__dict__["_tui_chat_rows"] = (self._render_cache.lines, dict(cache._cache))
+            drawn = {y: row for y, row in cache._cache.items() if y not in cache._dirty_lines}
+            look = self.__dict__.get("_tui_chat_drawn_with")
+            self.__dict__["_tui_chat_rows"] = (self._render_cache.lines, drawn, look)
         set_dirty(self, *regions)
 
     def render_lines_reusing_rows(self: ScrollBar, crop: Region) -> list[Strip]:
         remembered = self.__dict__.pop("_tui_chat_rows", None)
-        if remembered is not None and self._dirty_regions:
-            shown, drawn = remembered
+        look = drawn_with(self)
+        refreshed = bool(self._dirty_regions)  # else the rows given are those drawn before
+        if remembered is not None and refreshed and remembered[2] == look:
+            shown, drawn, _ = remembered
             self._render_content()  # what Textual does at the first row it draws
             cache = self._styles_cache
             for y, row in enumerate(self._render_cache.lines):
                 if y < len(shown) and y in drawn and row == shown[y]:
                     cache._cache[y] = drawn[y]
                     cache._dirty_lines.discard(y)
-        return render_lines(self, crop)
+        rows = render_lines(self, crop)
+        if refreshed:
+            self.__dict__["_tui_chat_drawn_with"] = look
+        return rows
 
     render_lines_reusing_rows._tui_chat_patched = True  # type: ignore[attr-defined]
     ScrollBar._set_dirty = set_dirty_remembering  # type: ignore[method-assign,assignment]
