@@ -16,11 +16,13 @@ from textual.visual import Visual
 from textual.widgets import Static
 
 from tests.ui_helpers import counting_reflows
-from tui.ui.textual_workarounds import (
+from tui.ui.kept_lines import (
     BlankBehindChildren,
     draw_only_changed_scrollbar_rows,
-    forget_removed_widgets,
     keep_drawn_lines_when_height_changes,
+)
+from tui.ui.textual_workarounds import (
+    forget_removed_widgets,
     lay_out_once_per_frame,
     mark_only_cached_lines_dirty,
     private_shapes_present,

@@ -22,15 +22,17 @@ from tui.tool_calls import make_tool_caller
 from tui.ui.chat_screen import ChatScreen
 from tui.ui.hangup_watch import watch_for_hang_up
 from tui.ui.help_screen import readable_key
+from tui.ui.kept_lines import draw_only_changed_scrollbar_rows, keep_drawn_lines_when_height_changes
+from tui.ui.terminal_scrolling import scroll_with_the_terminal
 from tui.ui.textual_workarounds import (
-    draw_only_changed_scrollbar_rows,
     index_tall_regions_once,
-    keep_drawn_lines_when_height_changes,
     lay_out_once_per_frame,
     mark_only_cached_lines_dirty,
+    render_only_the_rows_drawn,
     strip_caches_without_self_cycles,
 )
 from tui.ui.unsaved_screen import UnsavedChangesScreen
+from tui.ui.widgets.conversation_log import ConversationLog
 from tui.ui.widgets.message_views import AssistantMessageView
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 from tui.ui.widgets.reply_body import ReplyBody
@@ -41,6 +43,8 @@ strip_caches_without_self_cycles()
 lay_out_once_per_frame()
 keep_drawn_lines_when_height_changes(AssistantMessageView, ReplyBody, RenderedMarkdown)
 draw_only_changed_scrollbar_rows()
+scroll_with_the_terminal(ConversationLog)
+render_only_the_rows_drawn()
 
 
 class ChatApp(App[None]):

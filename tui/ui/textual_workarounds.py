@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import product
-from typing import Any
+from typing import Any, cast
 
+from textual._compositor import Compositor
 from textual._spatial_map import SpatialMap
 from textual._styles_cache import StylesCache
 from textual.geometry import Offset, Region, Size
 from textual.screen import Screen
 from textual.strip import Strip
-from textual.visual import Visual
 from textual.widget import Widget
 
 
@@ -42,6 +42,7 @@ def private_shapes_present() -> bool:
                 "_render",
                 "_render_cache",
                 "_render_content",
+                "_repaint_regions",
             )
         )
         and callable(getattr(SpatialMap, "insert", None))
@@ -258,143 +259,64 @@ def lay_out_once_per_frame() -> None:
     Screen._compositor_refresh = compositor_refresh_with_scrollbars  # type: ignore[method-assign]
 
 
-_KEEPING_LINES: list[type[Widget]] = []
+def render_only_the_rows_drawn() -> None:
+    """Makes a frame ask each widget for the lines of the rows it draws, not all of its
+    visible lines.
 
-
-def keep_drawn_lines_when_height_changes(*classes: type[Widget]) -> None:
-    """Makes a widget of `classes` that only grew or shrank draw again its last lines, not
-    all of them.
-
-    Textual empties a widget's drawn lines whenever its size changes
-    (`Widget._size_updated`). A streaming reply's text, body and view all grow at nearly
-    every flush, so every frame drew again every visible line of each (three quarters of
-    the lines drawn at 100 tok/s, and nearly a third of the frame's time), though only
-    the end changed.
-    In a widget whose lines do not depend on its height (text laid out top-down, a
-    bordered box), a height change moves only the bottom border and padding: those lines,
-    and the ones below the old or new height, are marked to be drawn again; the rest are
-    kept, up to a screenful above them (a long reply's every line, kept, would have been
-    garbage for the collector to go through). What the widget's content changed, it marks
-    itself, with its own refresh."""
-    _KEEPING_LINES.extend(classes)
+    Textual's compositor asks every widget whose clip meets the frame's dirty area for all
+    of its visible lines (`Compositor._get_renders`), then drops those of rows that are
+    not drawn. Every widget inside the log has the log as its clip, so a frame that draws
+    two rows of a reply asked the reply's view, body and text for a screenful each; with
+    the log moved by the terminal (`terminal_scrolling`) that was most of what was
+    left of a frame. Here each widget is asked for the runs of drawn rows it covers; the
+    chops made from them are the same."""
     if (
-        getattr(Widget._size_updated, "_tui_chat_keeps_lines", False)
+        getattr(Compositor._render_chops, "_tui_chat_patched", False)
         or not private_shapes_present()
     ):
         return
-    size_updated = Widget._size_updated
 
-    def size_updated_keeping_lines(
-        self: Widget, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
-    ) -> bool:
-        before = self._size
-        if (
-            size.width != before.width
-            or size.height == before.height
-            or not before.height
-            or not isinstance(self, tuple(_KEEPING_LINES))
-        ):
-            return size_updated(self, size, virtual_size, container_size, layout=layout)
-        cache = self._styles_cache
-        drawn, dirty = cache._cache, cache._dirty_lines
-        cache._cache, cache._dirty_lines = {}, set()  # what Textual empties: a stand-in
-        try:
-            return size_updated(self, size, virtual_size, container_size, layout=layout)
-        finally:
-            cache._cache, cache._dirty_lines = drawn, dirty
-            kept = max(0, min(before.height, size.height) - self.styles.gutter.bottom)
-            taller = max(before.height, size.height)
-            cache.set_dirty(Region(0, kept, size.width, taller - kept))
-            screenful = self.app.size.height
-            if len(drawn) > 2 * screenful:  # not every line ever drawn: those near the end
-                for y in [y for y in drawn if y < kept - screenful]:
-                    del drawn[y]
-                dirty.intersection_update(drawn)  # a line not kept is drawn when needed
+    def render_chops(
+        self: Compositor, crop: Region, is_rendered_line: Callable[[int], bool]
+    ) -> Sequence[Mapping[int, Strip]]:
+        cuts = self.cuts
+        chops: list[dict[int, Strip | None]] = [dict.fromkeys(line[:-1]) for line in cuts]
+        runs = _runs(y for y in crop.line_range if is_rendered_line(y))
+        crop_overlaps = crop.overlaps
+        for widget, (region, clip) in self.visible_widgets.items():  # front first
+            if not crop_overlaps(clip):
+                continue
+            visible = region.intersection(clip)
+            if not visible:
+                continue
+            render_x = visible.x
+            first_cut, last_cut = visible.column_span
+            for top, bottom in runs:
+                top, bottom = max(top, visible.y), min(bottom, visible.bottom)
+                if top >= bottom:
+                    continue
+                strips = widget.render_lines(
+                    Region(render_x - region.x, top - region.y, visible.width, bottom - top)
+                )
+                for y, strip in zip(range(top, bottom), strips, strict=False):
+                    chops_line = chops[y]
+                    line_cuts = [cut for cut in cuts[y] if last_cut >= cut >= first_cut]
+                    pieces = strip.divide([cut - render_x for cut in line_cuts[1:]])
+                    for cut, piece in zip(line_cuts, pieces, strict=False):
+                        if chops_line.get(cut) is None:  # front to back: the first one wins
+                            chops_line[cut] = piece
+        return cast("Sequence[Mapping[int, Strip]]", chops)
 
-    size_updated_keeping_lines._tui_chat_keeps_lines = True  # type: ignore[attr-defined]
-    Widget._size_updated = size_updated_keeping_lines  # type: ignore[method-assign]
-
-
-class BlankBehindChildren(Widget):
-    """A container whose own content (blank, behind its children) is drawn one row at a
-    time, not whole at each size change.
-
-    Textual renders a widget's content for its whole height whenever the widget is
-    refreshed or resized (`Widget._render_content`), and a container's content is a
-    `Blank`: a streaming reply's view and body grew at nearly every flush, so each frame
-    drew a blank row for every row of the reply, a cost that grew with its length. Every
-    row of a blank is the same: one is drawn, for the width, and given for each row.
-    Listed after a base that sets `can_focus`: Textual takes it from the first base that
-    has it, and this one (a plain widget) says False."""
-
-    _blank_row: Strip | None = None
-
-    def render_line(self, y: int) -> Strip:
-        if not private_shapes_present():
-            return super().render_line(y)
-        if self._blank_row is None or self._dirty_regions:
-            self._dirty_regions.clear()  # what `_render_content` would have cleared
-            rows = Visual.to_strips(self, self._render(), self.size.width, 1, self.visual_style)
-            self._blank_row = rows[0] if rows else Strip.blank(self.size.width)
-        return self._blank_row
+    render_chops._tui_chat_patched = True  # type: ignore[attr-defined]
+    Compositor._render_chops = render_chops  # type: ignore[method-assign]
 
 
-def draw_only_changed_scrollbar_rows() -> None:
-    """Makes a scrollbar that moved draw again only the rows that look different.
-
-    A scrollbar is refreshed whole whenever its position or size changes, and Textual then
-    draws every row of it again. A streaming reply moves the log's scrollbar at nearly
-    every flush, so each frame drew its whole height, though only the rows at the thumb's
-    ends changed: the costliest widget left in a slow stream's frames. Before the refresh
-    empties the drawn rows, they are remembered with what they showed; when the scrollbar
-    is next drawn, a row that shows the same again is taken back as drawn, if it would be
-    drawn the same way (opacity, tint, width...)."""
-    from textual.scrollbar import ScrollBar
-
-    if getattr(ScrollBar.render_lines, "_tui_chat_patched", False) or not private_shapes_present():
-        return
-    set_dirty, render_lines = ScrollBar._set_dirty, ScrollBar.render_lines
-
-    def drawn_with(bar: ScrollBar) -> tuple[object, ...]:
-        """What a row's drawing depends on besides what it shows. An ancestor's opacity
-        changes it without refreshing the bar (a message not sent is faded)."""
-        styles = bar.styles
-        return (
-            bar.opacity,
-            bar.size.width,
-            styles.tint,
-            styles.text_opacity,
-            styles.hatch,
-            styles.padding,
-            styles.border,
-            styles.outline,
-        )
-
-    def set_dirty_remembering(self: ScrollBar, *regions: Region) -> None:
-        if not regions and "_tui_chat_rows" not in self.__dict__:
-            cache = self._styles_cache
-            drawn = {y: row for y, row in cache._cache.items() if y not in cache._dirty_lines}
-            look = self.__dict__.get("_tui_chat_drawn_with")
-            self.__dict__["_tui_chat_rows"] = (self._render_cache.lines, drawn, look)
-        set_dirty(self, *regions)
-
-    def render_lines_reusing_rows(self: ScrollBar, crop: Region) -> list[Strip]:
-        remembered = self.__dict__.pop("_tui_chat_rows", None)
-        look = drawn_with(self)
-        refreshed = bool(self._dirty_regions)  # else the rows given are those drawn before
-        if remembered is not None and refreshed and remembered[2] == look:
-            shown, drawn, _ = remembered
-            self._render_content()  # what Textual does at the first row it draws
-            cache = self._styles_cache
-            for y, row in enumerate(self._render_cache.lines):
-                if y < len(shown) and y in drawn and row == shown[y]:
-                    cache._cache[y] = drawn[y]
-                    cache._dirty_lines.discard(y)
-        rows = render_lines(self, crop)
-        if refreshed:
-            self.__dict__["_tui_chat_drawn_with"] = look
-        return rows
-
-    render_lines_reusing_rows._tui_chat_patched = True  # type: ignore[attr-defined]
-    ScrollBar._set_dirty = set_dirty_remembering  # type: ignore[method-assign,assignment]
-    ScrollBar.render_lines = render_lines_reusing_rows  # type: ignore[method-assign,assignment]
+def _runs(rows: Iterable[int]) -> list[tuple[int, int]]:
+    """Consecutive rows as (first, after last) pairs."""
+    runs: list[tuple[int, int]] = []
+    for y in rows:
+        if runs and runs[-1][1] == y:
+            runs[-1] = (runs[-1][0], y + 1)
+        else:
+            runs.append((y, y + 1))
+    return runs

@@ -19,7 +19,7 @@ from tui.chat.safe_text import make_safe
 from tui.commands import Scope
 from tui.error_words import tell, tell_skipped
 from tui.ui.bindings import bindings_for
-from tui.ui.textual_workarounds import BlankBehindChildren
+from tui.ui.kept_lines import BlankBehindChildren
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 from tui.ui.widgets.reply_body import ReplyBody
 from tui.ui.widgets.selectable_message import SelectableMessage

@@ -21,8 +21,8 @@ from textual.widgets import Static
 
 from tui.chat.safe_text import make_safe
 from tui.ui.frames import next_frame
+from tui.ui.kept_lines import BlankBehindChildren
 from tui.ui.segment_splitter import SegmentSplitter
-from tui.ui.textual_workarounds import BlankBehindChildren
 from tui.ui.widgets.plain_lines import PlainLines
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 

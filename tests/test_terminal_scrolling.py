@@ -1,0 +1,141 @@
+"""The log's lines are moved by the terminal when it scrolls, and the terminal still shows
+exactly what a full redraw would: checked on an emulated terminal (pyte) fed with every
+update the app sends."""
+
+from __future__ import annotations
+
+import re
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Static
+
+from tests.emulated_terminal import DrawsToEmulatedTerminal, differences
+from tests.openai_server import OpenAIStyleServer, StreamReply
+from tests.ui_helpers import chat_screen, last_reply_settled, type_and_send, wait_until
+from tui.config import Settings
+from tui.ui.app import ChatApp
+from tui.ui.kept_lines import (
+    BlankBehindChildren,
+    draw_only_changed_scrollbar_rows,
+    keep_drawn_lines_when_height_changes,
+)
+from tui.ui.terminal_scrolling import scroll_with_the_terminal
+from tui.ui.textual_workarounds import lay_out_once_per_frame, render_only_the_rows_drawn
+from tui.ui.widgets.rendered_markdown import RenderedMarkdown
+
+MOVE = "\x1b[r"
+"""Ends every terminal move of the log's rows (the scrolling region is reset)."""
+
+
+def rows_drawn(update: str) -> set[int]:
+    """The screen rows an update writes to (each piece starts with a cursor position)."""
+    return {int(row) for row in re.findall(r"\x1b\[(\d+);\d+H", update.split(MOVE)[-1])}
+
+
+class Log(VerticalScroll):
+    pass
+
+
+class FramedReply(BlankBehindChildren, Vertical):
+    DEFAULT_CSS = "FramedReply { height: auto; border: round white; padding: 0 1; }"
+
+
+class ScrolledReplyApp(DrawsToEmulatedTerminal):
+    """A title row, a log with a bordered, growing reply and its scrollbar, a status row."""
+
+    CSS = "Static { height: 1; } #log { height: 1fr; } RenderedMarkdown { height: auto; }"
+
+    def compose(self) -> ComposeResult:
+        yield Static("a title above the log")
+        with Log(id="log"), FramedReply():
+            yield RenderedMarkdown()
+        yield Static("a status line below it")
+
+    def on_mount(self) -> None:
+        self.query_one(Log).anchor()
+
+
+def install() -> None:
+    lay_out_once_per_frame()
+    keep_drawn_lines_when_height_changes(FramedReply, RenderedMarkdown)
+    draw_only_changed_scrollbar_rows()
+    scroll_with_the_terminal(Log)
+    render_only_the_rows_drawn()
+
+
+async def test_a_growing_reply_moves_the_log_in_the_terminal_and_draws_only_its_end() -> None:
+    """Before, every frame of a streaming reply drew the log's every row again (its
+    content had moved up a line); now the terminal moves them, and the frame draws the
+    new end. What the terminal shows stays what a full redraw shows, frame after frame,
+    while it grows, scrolls back by keys, and a notification covers part of the log."""
+    install()
+    app = ScrolledReplyApp()
+    async with app.run_test(size=(40, 16)) as pilot:
+        markdown = app.query_one(RenderedMarkdown)
+        text = ""
+        sent_before = len(app.terminal.updates)
+        for n in range(30):
+            text += f"- item {n} of a list that wraps at this width\n"
+            markdown.set_tail(text)
+            await pilot.pause()
+            assert differences(app, app.terminal) == [], f"after item {n}"
+        moved = [update for update in app.terminal.updates[sent_before:] if MOVE in update]
+        assert len(moved) >= 22, f"{len(moved)} of 30 growths moved the log in the terminal"
+        # 14 rows of log: a growth by one item (two rows) draws those, the bottom border
+        # and the scrollbar's rows that changed (a few, a row wide), not the 14 rows. The
+        # frame in which the scrollbar appears narrows everything: that one is drawn whole.
+        drawn = sorted(len(rows_drawn(update)) for update in moved)
+        assert drawn[-2] <= 8, f"rows drawn by the frames that moved the log: {drawn}"
+        sent_before = len(app.terminal.updates)
+        for key in ("pageup", "up", "up", "pageup", "down", "end"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert differences(app, app.terminal) == [], f"after {key}"
+        inserted = re.findall(r"\x1b\[(\d+)L", "".join(app.terminal.updates[sent_before:]))
+        assert inserted, "scrolling back moved the rows down in the terminal"
+        app.notify("a notification over the log", timeout=0.3)
+        for n in range(30, 33):
+            text += f"- item {n}\n"
+            markdown.set_tail(text)
+            await pilot.pause()
+            assert differences(app, app.terminal) == [], f"with a notification, item {n}"
+        await pilot.pause(0.6)  # it goes
+        text += "- the last item\n"
+        markdown.set_tail(text)
+        await pilot.pause()
+        assert differences(app, app.terminal) == []
+        assert "• the last item" in "\n".join(app.terminal.screen.display)
+
+
+class TerminalChatApp(DrawsToEmulatedTerminal, ChatApp):
+    pass
+
+
+async def test_a_streamed_reply_in_the_app_shows_the_same_as_a_full_redraw(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    """The real app, a reply streamed by the test server: the log was moved by the
+    terminal as it grew, and after the reply and after scrolling it with keys the terminal
+    shows what a full redraw shows."""
+    words = [
+        f"word{n} "
+        + ("\n\n" if n % 9 == 8 else "")
+        + ("\n```python\nx = 1\n```\n\n" if n % 40 == 39 else "")
+        for n in range(160)
+    ]
+    server.queue(StreamReply(deltas=words, delay=0.01))
+    app = TerminalChatApp(settings)
+    async with app.run_test(size=(60, 24)) as pilot:
+        await type_and_send(pilot, "A long answer, please")
+        await wait_until(pilot, lambda: last_reply_settled(pilot), timeout=15)
+        await pilot.pause(0.3)
+        moved = sum(MOVE in update for update in app.terminal.updates)
+        assert moved >= 5, f"the log was moved by the terminal {moved} times"
+        assert differences(app, app.terminal) == []
+        assert "word159" in "\n".join(app.terminal.screen.display)
+        chat_screen(pilot).log_view.focus()
+        for key in ("pageup", "up", "down", "end"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert differences(app, app.terminal) == [], f"after {key}"
