@@ -139,3 +139,43 @@ async def test_a_streamed_reply_in_the_app_shows_the_same_as_a_full_redraw(
             await pilot.press(key)
             await pilot.pause()
             assert differences(app, app.terminal) == [], f"after {key}"
+
+
+class PictureReplyApp(ScrolledReplyApp):
+    """The same, with a picture drawn by textual-image above the reply."""
+
+    CSS = ScrolledReplyApp.CSS + " .picture { height: 6; width: 8; }"
+
+    def compose(self) -> ComposeResult:
+        from PIL import Image
+        from textual_image.widget import HalfcellImage
+
+        yield Static("a title above the log")
+        with Log(id="log"):
+            yield HalfcellImage(Image.new("RGB", (8, 8), "red"), classes="picture")
+            with FramedReply():
+                yield RenderedMarkdown()
+        yield Static("a status line below it")
+
+
+async def test_a_log_showing_a_terminal_picture_is_drawn_as_textual_draws_it() -> None:
+    """Terminals differ in whether a sixel or kitty picture moves with the lines: while
+    one is on screen in the log, nothing is left for the terminal to move."""
+    install()
+    app = PictureReplyApp()
+    async with app.run_test(size=(40, 16)) as pilot:
+        markdown = app.query_one(RenderedMarkdown)
+        text = ""
+        for n in range(6):
+            text += f"- item {n}\n"
+            markdown.set_tail(text)
+            await pilot.pause()
+        sent_before = len(app.terminal.updates)
+        for n in range(6, 10):  # the log scrolls; the picture's top goes out of sight
+            text += f"- item {n}\n"
+            markdown.set_tail(text)
+            await pilot.pause()
+        assert not any(MOVE in update for update in app.terminal.updates[sent_before:])
+        assert differences(app, app.terminal) == []
+        assert "item 9" in "\n".join(app.terminal.screen.display)
+        assert app.query_one(Log).scroll_y > 0, "the log scrolled while the picture showed"

@@ -182,6 +182,8 @@ def _plan(compositor: Compositor, stash: _Stash) -> str | None:
     inside_old = _inside(stash.visible, log, band)
     if inside_new is None or inside_old is None:
         return None  # something else covers part of the log
+    if any(_terminal_picture(type(widget)) for widget in inside_new.keys() | inside_old.keys()):
+        return None  # whether a terminal moves its pictures with the lines varies
     rows = _shift(inside_old, inside_new)
     if rows is None or abs(rows) >= band.height:
         return None
@@ -231,6 +233,13 @@ def _forget_bars_drawn_over(compositor: Compositor) -> None:
             placed[0].overlaps(waiting) for waiting in compositor._dirty_regions
         ):
             del _BAR_ROWS[bar]
+
+
+@functools.cache
+def _terminal_picture(widget_class: type[Widget]) -> bool:
+    """Whether the class draws with terminal graphics (textual-image's sixel or kitty
+    pictures, the prompt's thumbnails), which not every terminal moves with the lines."""
+    return any(base.__module__.startswith("textual_image") for base in widget_class.__mro__)
 
 
 def _inside(visible: Visible, log: Widget, band: Region) -> Visible | None:
