@@ -113,25 +113,30 @@ def scroll_with_the_terminal(*classes: type[Widget]) -> None:
 
     def stash_then(original: Any) -> Any:
         def reflow_remembering(self: Compositor, parent: Widget, size: Any) -> Any:
+            # The places the last laid-out frame was drawn with, not the compositor's
+            # current ones: it rebuilds its map when asked where a widget is, and the
+            # rebuilt places may already be the new ones.
+            drawn = self.__dict__.get("_tui_chat_drawn")
             if "_tui_chat_stash" in self.__dict__:
                 # Two reflows before a frame: what the second one's refreshes said is
                 # not told apart from the first reflow's moves. Drawn as Textual does.
                 self.__dict__["_tui_chat_stash"] = None
-            elif self.size.region not in self._dirty_regions:
-                self.__dict__["_tui_chat_stash"] = _Stash(
-                    dict(self.visible_widgets), set(self._dirty_regions)
-                )
+            elif drawn is not None and self.size.region not in self._dirty_regions:
+                self.__dict__["_tui_chat_stash"] = _Stash(drawn, set(self._dirty_regions))
             return original(self, parent, size)
 
         reflow_remembering._tui_chat_patched = True  # type: ignore[attr-defined]
         return reflow_remembering
 
     def render_partial_moving(self: Compositor) -> Any:
+        laid_out = "_tui_chat_stash" in self.__dict__
         stash: _Stash | None = self.__dict__.pop("_tui_chat_stash", None)
         moves = _plan(self, stash) if stash is not None else None
         if moves is None:
             _forget_bars_drawn_over(self)
         update = render_partial_update(self)
+        if laid_out:  # every place that changed was drawn
+            _remember_drawn(self)
         if not moves:
             return update
         if update is None:  # nothing to draw but the move: an update with no spans
@@ -141,12 +146,26 @@ def scroll_with_the_terminal(*classes: type[Widget]) -> None:
     def render_full_forgetting(self: Compositor, simplify: bool = False) -> Any:
         self.__dict__.pop("_tui_chat_stash", None)  # everything is drawn anew
         _BAR_ROWS.clear()
-        return render_full_update(self, simplify=simplify)
+        update = render_full_update(self, simplify=simplify)
+        _remember_drawn(self)
+        return update
 
     Compositor.reflow = stash_then(reflow)  # type: ignore[method-assign]
     Compositor.reflow_visible = stash_then(reflow_visible)  # type: ignore[method-assign]
     Compositor.render_partial_update = render_partial_moving  # type: ignore[method-assign]
     Compositor.render_full_update = render_full_forgetting  # type: ignore[method-assign]
+
+
+def _remember_drawn(compositor: Compositor) -> None:
+    """Keeps the places the frame just rendered was drawn with: the next plan's "before".
+    A frame the app will not send (inside a batch of updates) leaves it unknown."""
+    from textual._context import active_app
+
+    app = active_app.get(None)
+    if app is None or app._batch_count:
+        compositor.__dict__.pop("_tui_chat_drawn", None)
+    else:
+        compositor.__dict__["_tui_chat_drawn"] = dict(compositor.visible_widgets)
 
 
 def _plan(compositor: Compositor, stash: _Stash) -> str | None:
@@ -175,6 +194,7 @@ def _plan(compositor: Compositor, stash: _Stash) -> str | None:
         or not clip.contains_region(region)
         or log.styles.gutter.top
         or log.styles.gutter.bottom
+        or log.show_horizontal_scrollbar  # it stays while the rows above it move
     ):
         return None
     band = region
@@ -287,11 +307,12 @@ def _changed_parts(
         old[0].intersection(old[1]).translate((0, -rows)).intersection(kept) if old else Region()
     )
     new_visible = new[0].intersection(new[1]).intersection(kept) if new else Region()
+    if isinstance(widget, ScrollBar):
+        bar_rows = _changed_bar_rows(widget, old, new, rows, kept)
+        return (moved_old, new_visible) if bar_rows is None else bar_rows
     if old is None or new is None:
         return (moved_old, new_visible)
     (old_region, old_clip), (new_region, new_clip) = old, new
-    if isinstance(widget, ScrollBar):
-        return _changed_bar_rows(widget, old, new, rows, kept)
     if old_region.x != new_region.x or old_region.width != new_region.width:
         return (moved_old, new_visible)
     if old_region.y - rows != new_region.y:
@@ -318,22 +339,23 @@ def _changed_parts(
 
 def _changed_bar_rows(
     bar: ScrollBar,
-    old: tuple[Region, Region],
-    new: tuple[Region, Region],
+    old: tuple[Region, Region] | None,
+    new: tuple[Region, Region] | None,
     rows: int,
     kept: Region,
-) -> list[Region]:
+) -> list[Region] | None:
     """A scrollbar stays in place while the rows under it move: each of its rows is drawn
-    again unless the row moved onto it shows the same."""
-    region = new[0]
+    again unless the row moved onto it shows the same. None: drawn whole (it appeared,
+    went, moved, or what it showed is not known)."""
+    before = _BAR_ROWS.pop(bar, None)
+    if new is None:
+        return None
     now = _bar_rows(bar)
-    before = _BAR_ROWS.get(bar)
-    if now is None:
-        _BAR_ROWS.pop(bar, None)
-        return [old[0].intersection(old[1]), region.intersection(new[1])]
-    _BAR_ROWS[bar] = now
-    if before is None or old[0] != region or len(before) != len(now):
-        return [old[0].intersection(old[1]), region.intersection(new[1])]
+    if now is not None:
+        _BAR_ROWS[bar] = now  # what the terminal shows once this frame is drawn
+    region = new[0]
+    if now is None or before is None or old is None or old[0] != region or len(before) != len(now):
+        return None
     changed: list[Region] = []
     for y, row in enumerate(now):
         source = y + rows
