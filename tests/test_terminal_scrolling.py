@@ -5,9 +5,11 @@ update the app sends."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from tests.emulated_terminal import DrawsToEmulatedTerminal, differences
@@ -54,6 +56,15 @@ class ScrolledReplyApp(DrawsToEmulatedTerminal):
 
     def on_mount(self) -> None:
         self.query_one(Log).anchor()
+
+
+async def grow(pilot: Pilot[Any], markdown: RenderedMarkdown, text: str, items: list[str]) -> str:
+    """Adds list items to the reply one frame at a time, as a stream's flushes do."""
+    for item in items:
+        text += f"- {item}\n"
+        markdown.set_tail(text)
+        await pilot.pause()
+    return text
 
 
 def install() -> None:
@@ -103,13 +114,8 @@ async def test_a_growing_reply_moves_the_log_in_the_terminal_and_draws_only_its_
         await pilot.pause(0.6)  # it goes
         # A check draws every line itself (marking them drawn): growths with none between
         # them take the path a real session takes.
-        for n in range(33, 43):
-            text += f"- item {n}, growing unchecked\n"
-            markdown.set_tail(text)
-            await pilot.pause()
-        text += "- the last item\n"
-        markdown.set_tail(text)
-        await pilot.pause()
+        text = await grow(pilot, markdown, text, [f"item {n}, unchecked" for n in range(33, 43)])
+        await grow(pilot, markdown, text, ["the last item"])
         assert differences(app, app.terminal) == []
         assert "• the last item" in "\n".join(app.terminal.screen.display)
 
@@ -171,16 +177,10 @@ async def test_a_log_showing_a_terminal_picture_is_drawn_as_textual_draws_it() -
     app = PictureReplyApp()
     async with app.run_test(size=(40, 16)) as pilot:
         markdown = app.query_one(RenderedMarkdown)
-        text = ""
-        for n in range(6):
-            text += f"- item {n}\n"
-            markdown.set_tail(text)
-            await pilot.pause()
+        text = await grow(pilot, markdown, "", [f"item {n}" for n in range(6)])
         sent_before = len(app.terminal.updates)
-        for n in range(6, 10):  # the log scrolls; the picture's top goes out of sight
-            text += f"- item {n}\n"
-            markdown.set_tail(text)
-            await pilot.pause()
+        # The log scrolls; the picture's top goes out of sight.
+        await grow(pilot, markdown, text, [f"item {n}" for n in range(6, 10)])
         assert not any(MOVE in update for update in app.terminal.updates[sent_before:])
         assert differences(app, app.terminal) == []
         assert "item 9" in "\n".join(app.terminal.screen.display)
