@@ -221,3 +221,28 @@ async def test_a_turn_hidden_after_scrolling_moves_the_rest_right() -> None:
         app.query_one("#turn-50").display = False
         await pilot.pause()
         assert differences(app, app.terminal) == []
+
+
+class NarrowLinesApp(LinesApp):
+    """The log leaves a column beside it: the terminal cannot move its rows alone."""
+
+    CSS = LinesApp.CSS + " #log { width: 39; }"
+
+
+async def test_a_turn_hidden_after_scrolling_moves_the_rest_when_drawn_as_textual_does() -> None:
+    """The same in a log the terminal cannot move (narrower than the screen): Textual's
+    own reflow compared with its rebuilt map and found nothing changed; its second
+    reflow, which the app saves (`lay_out_once_per_frame`), used to catch it by chance."""
+    install()
+    app = NarrowLinesApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        log = app.query_one(Log)
+        await pilot.pause()
+        for y in (20, 24):
+            log.scroll_to(y=y, animate=False)
+            await pilot.pause()
+        app.query_one("#turn-5").display = False
+        await pilot.pause()
+        assert not any(MOVE in update for update in app.terminal.updates)
+        assert differences(app, app.terminal) == []
+        assert "turn 25" in app.terminal.screen.display[1], "the turns below moved up one"

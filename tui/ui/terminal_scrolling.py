@@ -123,7 +123,17 @@ def scroll_with_the_terminal(*classes: type[Widget]) -> None:
                 self.__dict__["_tui_chat_stash"] = None
             elif drawn is not None and self.size.region not in self._dirty_regions:
                 self.__dict__["_tui_chat_stash"] = _Stash(drawn, set(self._dirty_regions))
-            return original(self, parent, size)
+            result = original(self, parent, size)
+            if drawn is not None:
+                # Textual marks what changed since its map, which may have been rebuilt
+                # after the last frame: what changed since that frame is marked too (a
+                # turn hidden after a scroll left the rows below it one turn behind).
+                self._dirty_regions.update(
+                    region.intersection(clip)
+                    for _, (region, clip) in drawn.items() ^ self.visible_widgets.items()
+                )
+                self._dirty_regions.discard(Region())
+            return result
 
         reflow_remembering._tui_chat_patched = True  # type: ignore[attr-defined]
         return reflow_remembering
