@@ -200,6 +200,20 @@ class LinesApp(DrawsToEmulatedTerminal):
         yield Static("a status line below it")
 
 
+async def hide_a_turn_after_scrolling(pilot: Pilot[Any], app: LinesApp) -> None:
+    """Two scroll frames, then a turn above the view is hidden: the rows below move up."""
+    log = app.query_one(Log)
+    await pilot.pause()
+    for y in (20, 24):
+        log.scroll_to(y=y, animate=False)
+        await pilot.pause()
+    assert differences(app, app.terminal) == []
+    app.query_one("#turn-5").display = False
+    await pilot.pause()
+    assert differences(app, app.terminal) == []
+    assert "turn 25" in app.terminal.screen.display[1], "the turns below moved up one"
+
+
 async def test_a_turn_hidden_after_scrolling_moves_the_rest_right() -> None:
     """After a scroll, the compositor rebuilds its map of places when asked where a
     widget is, and the rebuilt places can already be the next frame's: taken for what the
@@ -208,16 +222,7 @@ async def test_a_turn_hidden_after_scrolling_moves_the_rest_right() -> None:
     install()
     app = LinesApp()
     async with app.run_test(size=(40, 12)) as pilot:
-        log = app.query_one(Log)
-        await pilot.pause()
-        for y in (20, 24):
-            log.scroll_to(y=y, animate=False)
-            await pilot.pause()
-        assert differences(app, app.terminal) == []
-        app.query_one("#turn-5").display = False
-        await pilot.pause()
-        assert differences(app, app.terminal) == []
-        assert "turn 25" in app.terminal.screen.display[1], "the turns below moved up one"
+        await hide_a_turn_after_scrolling(pilot, app)
         app.query_one("#turn-50").display = False
         await pilot.pause()
         assert differences(app, app.terminal) == []
@@ -236,13 +241,5 @@ async def test_a_turn_hidden_after_scrolling_moves_the_rest_when_drawn_as_textua
     install()
     app = NarrowLinesApp()
     async with app.run_test(size=(40, 12)) as pilot:
-        log = app.query_one(Log)
-        await pilot.pause()
-        for y in (20, 24):
-            log.scroll_to(y=y, animate=False)
-            await pilot.pause()
-        app.query_one("#turn-5").display = False
-        await pilot.pause()
+        await hide_a_turn_after_scrolling(pilot, app)
         assert not any(MOVE in update for update in app.terminal.updates)
-        assert differences(app, app.terminal) == []
-        assert "turn 25" in app.terminal.screen.display[1], "the turns below moved up one"
