@@ -65,10 +65,11 @@ def keep_drawn_lines_when_height_changes(*classes: type[Widget]) -> None:
             cache._cache, cache._dirty_lines = drawn, dirty
             kept = max(0, min(before.height, size.height) - self.styles.gutter.bottom)
             taller = max(before.height, size.height)
-            cache.set_dirty(Region(0, kept, size.width, taller - kept))
+            end = Region(0, kept, size.width, taller - kept)
+            cache.set_dirty(end)
             self._repaint_regions.clear()
             self._repaint_regions.update(repaint)
-            self._repaint_regions.add(Region(0, kept, size.width, taller - kept))
+            self._repaint_regions.add(end)
             screenful = self.app.size.height
             if len(drawn) > 2 * screenful:  # not every line ever drawn: those near the end
                 for y in [y for y in drawn if y < kept - screenful]:

@@ -31,7 +31,7 @@ import functools
 import weakref
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rich.color import Color as RichColor
 from rich.style import Style
@@ -42,6 +42,9 @@ from textual.widget import Widget
 
 from tui.ui.kept_lines import kept_lines_classes
 from tui.ui.textual_workarounds import private_shapes_present
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 _SCROLLED: list[type[Widget]] = []
 Visible = dict[Widget, tuple[Region, Region]]
@@ -70,13 +73,12 @@ def scrolling_shapes_present() -> bool:
     )
 
 
-class _Stash:
+class _Stash(NamedTuple):
     """What was on the terminal before a reflow: the widgets' places, and the regions
     already waiting to be drawn (in the places they had then)."""
 
-    def __init__(self, visible: Visible, dirty: set[Region]) -> None:
-        self.visible = visible
-        self.dirty = dirty
+    visible: Visible
+    dirty: set[Region]
 
 
 class ScrollingUpdate(ChopsUpdate):
@@ -166,13 +168,18 @@ def scroll_with_the_terminal(*classes: type[Widget]) -> None:
     Compositor.render_full_update = render_full_forgetting  # type: ignore[method-assign]
 
 
-def _remember_drawn(compositor: Compositor) -> None:
-    """Keeps the places the frame just rendered was drawn with: the next plan's "before".
-    A frame the app will not send (inside a batch of updates) leaves it unknown."""
+def _app_sending_frames() -> App[Any] | None:
+    """The running app, unless it holds its frames back (inside a batch of updates)."""
     from textual._context import active_app
 
     app = active_app.get(None)
-    if app is None or app._batch_count:
+    return None if app is None or app._batch_count else app
+
+
+def _remember_drawn(compositor: Compositor) -> None:
+    """Keeps the places the frame just rendered was drawn with: the next plan's "before".
+    A frame the app will not send leaves it unknown."""
+    if _app_sending_frames() is None:
         compositor.__dict__.pop("_tui_chat_drawn", None)
     else:
         compositor.__dict__["_tui_chat_drawn"] = dict(compositor.visible_widgets)
@@ -182,18 +189,16 @@ def _plan(compositor: Compositor, stash: _Stash) -> str | None:
     """Replaces the frame's regions to draw in the log's rows by the smaller set a terminal
     move allows; returns the move's escape sequence ("" when nothing moved), or None when
     this frame is drawn as Textual draws it."""
-    from textual._context import active_app
-
-    app = active_app.get(None)
-    root = compositor.root
-    if app is None or app.is_inline or app._batch_count or root is not app.screen:
+    app = _app_sending_frames()
+    if app is None or app.is_inline or compositor.root is not app.screen:
         return None
     screen_region = compositor.size.region
     dirty = compositor._dirty_regions
     if screen_region in dirty:
         return None
     new = compositor.visible_widgets
-    log = next((w for w in new if isinstance(w, tuple(_SCROLLED))), None)
+    scrolled = tuple(_SCROLLED)
+    log = next((widget for widget in new if isinstance(widget, scrolled)), None)
     if log is None or log not in stash.visible:
         return None
     region, clip = new[log]
