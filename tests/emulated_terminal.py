@@ -7,12 +7,21 @@ terminal shows with what a full redraw of the same screen would show.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pyte
 from textual._compositor import CompositorUpdate, LayoutUpdate
 from textual.app import App
 from textual.screen import Screen
+
+MOVE = "\x1b[r"
+"""Ends every terminal move of the log's rows (the scrolling region is reset)."""
+
+
+def rows_drawn(update: str) -> set[int]:
+    """The screen rows an update writes to (each piece starts with a cursor position)."""
+    return {int(row) for row in re.findall(r"\x1b\[(\d+);\d+H", update.split(MOVE)[-1])}
 
 
 class EmulatedTerminal:

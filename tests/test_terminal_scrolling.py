@@ -12,7 +12,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from tests.emulated_terminal import DrawsToEmulatedTerminal, differences
+from tests.emulated_terminal import MOVE, DrawsToEmulatedTerminal, differences, rows_drawn
 from tests.openai_server import OpenAIStyleServer, StreamReply
 from tests.ui_helpers import chat_screen, last_reply_settled, type_and_send, wait_until
 from tui.config import Settings
@@ -25,14 +25,6 @@ from tui.ui.kept_lines import (
 from tui.ui.terminal_scrolling import scroll_with_the_terminal
 from tui.ui.textual_workarounds import lay_out_once_per_frame, render_only_the_rows_drawn
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
-
-MOVE = "\x1b[r"
-"""Ends every terminal move of the log's rows (the scrolling region is reset)."""
-
-
-def rows_drawn(update: str) -> set[int]:
-    """The screen rows an update writes to (each piece starts with a cursor position)."""
-    return {int(row) for row in re.findall(r"\x1b\[(\d+);\d+H", update.split(MOVE)[-1])}
 
 
 class Log(VerticalScroll):

@@ -10,11 +10,14 @@ from textual._styles_cache import StylesCache
 from textual.app import App, ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.geometry import Region
+from textual.reactive import Reactive
+from textual.screen import Screen
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.visual import Visual
 from textual.widgets import Static
 
+from tests.emulated_terminal import DrawsToEmulatedTerminal, differences, rows_drawn
 from tests.ui_helpers import counting_reflows
 from tui.ui.kept_lines import (
     BlankBehindChildren,
@@ -22,6 +25,7 @@ from tui.ui.kept_lines import (
     keep_drawn_lines_when_height_changes,
 )
 from tui.ui.textual_workarounds import (
+    focus_without_repainting_the_screen,
     forget_removed_widgets,
     lay_out_once_per_frame,
     mark_only_cached_lines_dirty,
@@ -49,6 +53,8 @@ def test_the_private_shapes_the_workarounds_rely_on_are_in_the_installed_textual
     """If a Textual release changes them, the patches switch themselves off; this says so
     loudly instead, so the bound in pyproject.toml is moved on purpose."""
     assert private_shapes_present()
+    focused = Screen.__dict__["focused"]
+    assert isinstance(focused, Reactive) and isinstance(focused._repaint, bool)
 
 
 class GrowingApp(App[None]):
@@ -293,3 +299,42 @@ async def test_a_moving_scrollbar_draws_again_only_its_rows_that_changed() -> No
         bar.refresh()
         await pilot.pause()
         assert app.screen._compositor.render_strips() == faded, "every row at the new opacity"
+
+
+class Choice(Static, can_focus=True):
+    pass
+
+
+class ChoicesApp(DrawsToEmulatedTerminal):
+    """A title, four bordered choices whose border shows focus, a status line."""
+
+    CSS = """
+    Static { height: 1; }
+    Choice { height: 3; border: round $secondary; }
+    Choice:focus { border: round $accent; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static("a title above the choices")
+        for number in range(4):
+            yield Choice(f"choice {number}")
+        yield Static("a status line below them")
+
+
+async def test_moving_focus_draws_the_widgets_it_moved_between_not_the_screen() -> None:
+    """Every focus change drew the whole screen again (the screen's `focused` repaints):
+    holding Up through a long history drew 40 rows of Markdown 30 times a second, in
+    frames of 60-90 ms. Only the two choices' rows change, and only they are drawn."""
+    focus_without_repainting_the_screen()
+    app = ChoicesApp()
+    async with app.run_test(size=(30, 16)) as pilot:
+        choices = list(app.query(Choice))
+        choices[0].focus()
+        await pilot.pause()
+        for number in (1, 2, 1):
+            sent_before = len(app.terminal.updates)
+            choices[number].focus()
+            await pilot.pause()
+            assert differences(app, app.terminal) == [], f"after focusing choice {number}"
+            drawn = set().union(*map(rows_drawn, app.terminal.updates[sent_before:]))
+            assert len(drawn) <= 6 and 1 not in drawn, f"rows drawn: {sorted(drawn)}"

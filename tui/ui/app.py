@@ -25,6 +25,7 @@ from tui.ui.help_screen import readable_key
 from tui.ui.kept_lines import draw_only_changed_scrollbar_rows, keep_drawn_lines_when_height_changes
 from tui.ui.terminal_scrolling import scroll_with_the_terminal
 from tui.ui.textual_workarounds import (
+    focus_without_repainting_the_screen,
     index_tall_regions_once,
     lay_out_once_per_frame,
     mark_only_cached_lines_dirty,
@@ -45,6 +46,7 @@ keep_drawn_lines_when_height_changes(AssistantMessageView, ReplyBody, RenderedMa
 draw_only_changed_scrollbar_rows()
 scroll_with_the_terminal(ConversationLog)
 render_only_the_rows_drawn()
+focus_without_repainting_the_screen()
 
 
 class ChatApp(App[None]):

@@ -19,6 +19,7 @@ from textual._compositor import Compositor
 from textual._spatial_map import SpatialMap
 from textual._styles_cache import StylesCache
 from textual.geometry import Offset, Region, Size
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
@@ -320,3 +321,17 @@ def _runs(rows: Iterable[int]) -> list[tuple[int, int]]:
         else:
             runs.append((y, y + 1))
     return runs
+
+
+def focus_without_repainting_the_screen() -> None:
+    """Makes moving focus draw the widgets it moved between, not the whole screen.
+
+    `Screen.focused` is a reactive that repaints (Textual's default for reactives), so
+    every focus change marked the whole screen dirty and the next frame drew every row:
+    holding Up through a long history drew 40 rows of Markdown 30 times a second, in
+    frames of 60-90 ms. Textual refreshes the widgets that gain or lose focus itself (and
+    restyles them and their `:focus-within` ancestors), so the screen's repaint showed
+    nothing new. Found here; see benchmarks/README.md."""
+    focused = Screen.__dict__.get("focused")
+    if isinstance(focused, Reactive) and isinstance(getattr(focused, "_repaint", None), bool):
+        focused._repaint = False
