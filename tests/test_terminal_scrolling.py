@@ -235,3 +235,25 @@ async def test_a_turn_hidden_after_scrolling_moves_the_rest_when_drawn_as_textua
     async with app.run_test(size=(40, 12)) as pilot:
         await hide_a_turn_after_scrolling(pilot, app)
         assert not any(MOVE in update for update in app.terminal.updates)
+
+
+async def test_a_scroll_right_after_a_layout_moves_the_log_not_the_whole_screen() -> None:
+    """Textual compares a scroll's places with those of the last scroll, and a layout in
+    between forgets them: every widget then counts as changed, the whole screen is drawn
+    again. Holding Up through a history does exactly that at every key (the focus moves,
+    the log scrolls to it): 40 rows of Markdown a press."""
+    install()
+    app = LinesApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        log = app.query_one(Log)
+        await pilot.pause()
+        for turn in (30, 31, 32):
+            app.query_one(f"#turn-{turn}", Static).styles.height = 2  # a layout frame
+            await pilot.pause()
+            sent_before = len(app.terminal.updates)
+            log.scroll_relative(y=3, animate=False)  # then a frame that only scrolls
+            await pilot.pause()
+            assert differences(app, app.terminal) == [], f"after the scroll {turn}"
+            drawn = set().union(*map(rows_drawn, app.terminal.updates[sent_before:]))
+            assert 1 not in drawn and 12 not in drawn, f"rows drawn: {sorted(drawn)}"
+            assert any(MOVE in update for update in app.terminal.updates[sent_before:])

@@ -63,7 +63,10 @@ def scrolling_shapes_present() -> bool:
     compositor = Compositor()
     return (
         private_shapes_present()
-        and all(hasattr(compositor, name) for name in ("_dirty_regions", "root", "size"))
+        and all(
+            hasattr(compositor, name)
+            for name in ("_dirty_regions", "root", "size", "_visible_map", "_full_map")
+        )
         and all(
             callable(getattr(Compositor, name, None))
             for name in ("reflow", "reflow_visible", "render_partial_update", "render_full_update")
@@ -113,7 +116,7 @@ def scroll_with_the_terminal(*classes: type[Widget]) -> None:
         Compositor.render_full_update,
     )
 
-    def stash_then(original: Any) -> Any:
+    def stash_then(original: Any, *, scroll: bool = False) -> Any:
         def reflow_remembering(self: Compositor, parent: Widget, size: Any) -> Any:
             # The places the last laid-out frame was drawn with, not the compositor's
             # current ones: it rebuilds its map when asked where a widget is, and the
@@ -125,6 +128,12 @@ def scroll_with_the_terminal(*classes: type[Widget]) -> None:
                 self.__dict__["_tui_chat_stash"] = None
             elif drawn is not None and self.size.region not in self._dirty_regions:
                 self.__dict__["_tui_chat_stash"] = _Stash(drawn, set(self._dirty_regions))
+            if scroll and self._visible_map is None and drawn is not None:
+                # A scroll's places are compared with the last scroll's, which a layout
+                # forgets: every widget then counted as changed, and the whole screen was
+                # drawn again (holding Up: at every key). The last frame drawn is the
+                # "before"; what moved since its places is marked below.
+                self._visible_map = {w: at for w, at in self._full_map.items() if w in drawn}
             result = original(self, parent, size)
             if drawn is not None:
                 # Textual marks what changed since its map, which may have been rebuilt
@@ -163,7 +172,7 @@ def scroll_with_the_terminal(*classes: type[Widget]) -> None:
         return update
 
     Compositor.reflow = stash_then(reflow)  # type: ignore[method-assign]
-    Compositor.reflow_visible = stash_then(reflow_visible)  # type: ignore[method-assign]
+    Compositor.reflow_visible = stash_then(reflow_visible, scroll=True)  # type: ignore[method-assign]
     Compositor.render_partial_update = render_partial_moving  # type: ignore[method-assign]
     Compositor.render_full_update = render_full_forgetting  # type: ignore[method-assign]
 
