@@ -146,3 +146,40 @@ async def test_clicking_a_code_block_copies_it_while_streaming_or_finished(
         await pilot.pause(0.2)
         await pilot.click(frozen, offset=(8, row))
         assert pilot.app.clipboard == "print('frozen one')"
+
+
+FOCUS_DEPENDENT = {"", "*", "message", "Widget"} | {
+    cls.__name__ for view in (AssistantMessageView, UserMessageView) for cls in view.__mro__
+}
+"""Selector names that could match a message view (`SelectableMessage` restyles a view
+alone when its focus changes, so nothing inside it may be styled by that focus)."""
+
+
+async def test_a_selected_message_looks_as_restyling_every_widget_draws_it(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(StreamReply(deltas=["Some `inline code`, **bold** and a [link](x).\n\n"]))
+    server.queue(StreamReply(deltas=CODE_REPLY))
+    async with ChatApp(settings).run_test(size=(100, 34)) as pilot:
+        await send_and_settle(pilot, "Some text")
+        await send_and_settle(pilot, "Show code")
+        styled_inside_by_focus = [
+            rule.css
+            for rule in pilot.app.stylesheet.rules
+            for selectors in rule.selector_set
+            for selector in selectors.selectors[:-1]
+            if "focus" in selector.pseudo_classes and selector.name in FOCUS_DEPENDENT
+        ]
+        assert styled_inside_by_focus == []
+        compositor = pilot.app.screen._compositor
+        for key in ("ctrl+up", "up", "up", "down", "escape"):
+            await pilot.press(key)
+            await pilot.pause(0.2)  # the footer's keys follow the focus a few frames later
+            shown = compositor.render_strips()
+            pilot.app.stylesheet.update(pilot.app.screen)
+            for widget in pilot.app.screen.walk_children(with_self=True):
+                widget._styles_cache.clear()
+                widget.notify_style_update()
+                widget.refresh()
+            await pilot.pause()
+            assert compositor.render_strips() == shown, f"after {key}"

@@ -31,6 +31,14 @@ class SelectableMessage(Widget, can_focus=True):
 
     message: Message
 
+    def watch_has_focus(self, _has_focus: bool) -> None:
+        """Restyles this view alone. Textual restyles everything inside a widget whose focus
+        changes, in case a rule styles it by that focus; no rule here does (`.message:focus`
+        changes the view's border and tint, which Textual repaints the inside for itself),
+        and each reply's text has some twenty component classes to match again: about
+        3 ms a key while Up is held through a long history. A test keeps the rules so."""
+        self.app.stylesheet.update_nodes([self], animate=True)
+
     def action_select(self, step: int) -> None:
         """The message above or below; past the turns mounted now, the screen loads more
         (focusing the next focusable widget wrapped around from the top to the bottom)."""
