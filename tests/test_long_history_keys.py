@@ -15,7 +15,10 @@ from tui.chat.conversation import Conversation
 from tui.chat.message import Message, MessageStatus
 from tui.config import Settings
 from tui.store import Store
+from tui.ui import markdown_lines
 from tui.ui.app import ChatApp
+from tui.ui.markdown_lines import LaidOut, MarkdownLook
+from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 
 
 def long_history(path: Path, turns: int, lines: int = 1) -> None:
@@ -115,3 +118,45 @@ async def test_end_pressed_as_soon_as_home_shows_the_top_goes_to_the_end(
         pilot.app.post_message(events.Key("end", None))
         await wait_until(pilot, lambda: "End of answer 149." in screen_text(pilot))
         assert selected(pilot) is log.messages[-1]
+
+
+async def test_the_replies_above_are_laid_out_ahead_and_look_as_laid_out_afresh(
+    tmp_path: Path,
+) -> None:
+    """While the user reads, the replies the next scroll to the top will mount are laid
+    out, one per turn of the event loop: the frame that mounts them took 60-90 ms when it
+    laid them out itself. What it shows must be what laying them out afresh shows."""
+    path = tmp_path / "h.sqlite3"
+    long_history(path, 60, lines=6)
+    laid_out: list[str] = []
+    lay_out = markdown_lines.lay_out
+
+    def counted(source: str, width: int, look: MarkdownLook) -> LaidOut:
+        laid_out.append(source)
+        return lay_out(source, width, look)
+
+    async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "End of answer 59." in screen_text(pilot))
+        log = chat_screen(pilot).log_view
+        first_shown = log.first_shown
+        await pilot.app.workers.wait_for_complete(
+            [worker for worker in pilot.app.workers if worker.group == "ahead"]
+        )
+        markdown_lines.lay_out = counted
+        try:
+            log.scroll_home(animate=False)
+            await wait_until(pilot, lambda: log.first_shown < first_shown)
+            await pilot.pause()
+        finally:
+            markdown_lines.lay_out = lay_out
+        mounted = [m.content for m in log.messages[log.first_shown : first_shown]]
+        assert any(reply.startswith("Answer") for reply in mounted)
+        again = [source for source in laid_out if any(source in reply for reply in mounted)]
+        assert again == [], "the replies mounted were laid out in the frame"
+        shown = pilot.app.screen._compositor.render_strips()
+        markdown_lines.forget_kept_layouts()
+        for markdown in log.query(RenderedMarkdown):
+            markdown._lines_width = 0  # laid out again at the next frame
+            markdown.refresh()
+        await pilot.pause()
+        assert pilot.app.screen._compositor.render_strips() == shown

@@ -11,6 +11,7 @@ so a stored reply looks like the one that streamed.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -45,6 +46,8 @@ one). The first time costs 25-65 ms (Pygments compiles the language's rules), 13
 guess (it loads every lexer)."""
 
 _drawn_plain: set[str] = set()
+_plain_draws = 0
+"""How many fences have been drawn plain so far: a layout that drew one is not kept."""
 
 
 def take_languages_drawn_plain() -> set[str]:
@@ -96,6 +99,36 @@ def lay_out(source: str, width: int, look: MarkdownLook) -> LaidOut:
     blocks[0].top = blocks[-1].bottom = 0
     lines = _stack(blocks, width)
     return LaidOut([Strip(line.render_segments(look.text), width) for line in lines], top, bottom)
+
+
+LAID_OUT_KEPT = 32
+"""Finished runs kept laid out by `lay_out_kept`. Those laid out ahead of a scroll to the
+top are the latest, so they are found; runs no widget shows any more are kept alive by
+this only, and every full collection goes through their lines (a few thousand objects)."""
+_kept: OrderedDict[tuple[str, int, MarkdownLook], LaidOut] = OrderedDict()
+
+
+def lay_out_kept(source: str, width: int, look: MarkdownLook) -> LaidOut:
+    """`lay_out` for a finished run, remembering the last `LAID_OUT_KEPT` results. A run
+    whose code was drawn plain (its highlighter not built yet) is not kept: it is laid out
+    again, highlighted, once the highlighter is built."""
+    key = (source, width, look)
+    found = _kept.get(key)
+    if found is not None:
+        _kept.move_to_end(key)
+        return found
+    plain_draws = _plain_draws
+    laid_out = lay_out(source, width, look)
+    if _plain_draws == plain_draws:
+        _kept[key] = laid_out
+        if len(_kept) > LAID_OUT_KEPT:
+            _kept.popitem(last=False)
+    return laid_out
+
+
+def forget_kept_layouts() -> None:
+    """Empties what `lay_out_kept` remembers: what follows is laid out afresh."""
+    _kept.clear()
 
 
 def join_laid_out(runs: Iterable[LaidOut], width: int, look: MarkdownLook) -> list[Strip]:
@@ -234,6 +267,7 @@ def _fence(code: str, language: str, width: int, look: MarkdownLook) -> Block:
     right edge, as the widget (which scrolls sideways, its right padding past the end of
     the longest line) shows them. `language` is the info string as written, as Textual
     passes it (" python" finds no highlighter there either)."""
+    global _plain_draws
     code = code.rstrip()
     if look.highlight_unbuilt or language in _built_highlighters:
         highlighted = MarkdownFence.highlight(code, language, ansi=look.ansi, dark=look.dark)
@@ -241,6 +275,7 @@ def _fence(code: str, language: str, width: int, look: MarkdownLook) -> Block:
     else:
         highlighted = Content(code)
         _drawn_plain.add(language)
+        _plain_draws += 1
     code_lines = highlighted.split("\n")
     if "\t" in code:
         # Textual sizes the code (at least the width less its padding) by its lines with a

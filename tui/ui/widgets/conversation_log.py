@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 
 from textual.app import ComposeResult
 from textual.message import Message as TextualMessage
@@ -18,6 +19,7 @@ from textual.widget import Widget
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, MessageStatus, Role
 from tui.ui.frames import next_frame
+from tui.ui.markdown_lines import lay_out_kept
 from tui.ui.terminal_graphics import thumbnail
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import (
@@ -26,6 +28,8 @@ from tui.ui.widgets.message_views import (
     UserImagesView,
     UserMessageView,
 )
+from tui.ui.widgets.rendered_markdown import RenderedMarkdown
+from tui.ui.widgets.reply_body import stored_segments
 
 RESUMED_MESSAGES_SHOWN = 12
 SCROLL_BATCH = 4
@@ -249,6 +253,7 @@ class ConversationLog(MessageLog):
             self.run_worker(self._show_more_then_fill(earlier=False), group="history")
         else:
             self.post_message(self.Filled())
+            self._lay_out_ahead()
 
     async def _show_more_then_fill(self, *, earlier: bool) -> None:
         await self.show_more(earlier=earlier, keep_reading_position=False)
@@ -298,6 +303,25 @@ class ConversationLog(MessageLog):
 
         if keep_reading_position:
             self.screen.call_after_refresh(stay_at_the_same_turn)
+        self._lay_out_ahead()
+
+    def _lay_out_ahead(self) -> None:
+        """Lays out the replies the next scroll to the top will mount, while the user
+        reads: the frame that mounts them then takes their lines as they are (laying out a
+        batch's replies in that frame held the event loop 60-90 ms)."""
+        if self.first_shown:
+            self.run_worker(self._laying_out_ahead(), group="ahead", exclusive=True)
+
+    async def _laying_out_ahead(self) -> None:
+        shown = next((m.laid_out_at for m in self.query(RenderedMarkdown) if m.laid_out_at), None)
+        if shown is None:
+            return
+        width, look = shown[0], replace(shown[1], highlight_unbuilt=False)  # as stored ones
+        for message in self.messages[max(0, self.first_shown - SCROLL_BATCH) : self.first_shown]:
+            if message.role is Role.ASSISTANT and message.is_final:
+                await asyncio.sleep(0)  # a reply at a time: a key or a frame goes first
+                for segment in stored_segments(message.content) or []:
+                    lay_out_kept(segment, width, look)
 
     async def show_more(self, *, earlier: bool, keep_reading_position: bool = True) -> None:
         """A batch of the turns above (or below) those mounted, wherever the log is

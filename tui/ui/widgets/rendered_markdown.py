@@ -28,6 +28,7 @@ from tui.ui.markdown_lines import (
     blank_line,
     build_highlighters,
     lay_out,
+    lay_out_kept,
     take_languages_drawn_plain,
 )
 
@@ -85,6 +86,14 @@ class RenderedMarkdown(Widget):
         return "".join(self._segments) + self._tail
 
     @property
+    def laid_out_at(self) -> tuple[int, MarkdownLook] | None:
+        """The width and look its lines were last made for: a reply shown at once in the
+        same log will be laid out the same way (see `ConversationLog`'s turns ahead)."""
+        if not self._lines_width or self._lines_look is None:
+            return None
+        return self._lines_width, self._lines_look
+
+    @property
     def segment_count(self) -> int:
         return len(self._segments)
 
@@ -103,7 +112,7 @@ class RenderedMarkdown(Widget):
                 start, before = self._marks[index][0], []
             else:  # at the end: the open segment's lines may stay as they were
                 start, before = self._head_length, self._lines[self._head_length :]
-            self._laid_out[index:index] = [lay_out(segment, width, look) for segment in new]
+            self._laid_out[index:index] = [lay_out_kept(segment, width, look) for segment in new]
             if not self._splice(index, len(new)):
                 self._rejoin_from(index)
             self._refresh_changes(start, before, height)
@@ -276,7 +285,7 @@ class RenderedMarkdown(Widget):
         if width != self._lines_width and self._lines_look is not None:
             look = self._lines_look
             self._lines_width = width
-            self._laid_out = [lay_out(segment, width, look) for segment in self._segments]
+            self._laid_out = [lay_out_kept(segment, width, look) for segment in self._segments]
             self._tail_laid_out = lay_out(self._tail, width, look)
             self._join()
         return self._lines

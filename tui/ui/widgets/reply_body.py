@@ -240,21 +240,10 @@ class ReplyBody(BlankBehindChildren):
     def _pieces(self, text: str, offsets: list[int]) -> list[tuple[str, bool]]:
         """Cuts `text` where segments end: (fragment, whether the segment closes after it).
         `offsets` are the block starts the splitter found; those beyond `text` are ignored."""
-        pieces: list[tuple[str, bool]] = []
-        start = 0
         per_segment = self._blocks_per_segment
         if len(text) > BACKLOG_CHARS:  # a burst: its segments are mostly finished at once
             per_segment = STORED_BLOCKS_PER_SEGMENT
-        for offset in offsets:
-            if offset >= len(text):
-                break
-            self._blocks_in_segment += 1
-            if self._blocks_in_segment >= per_segment:
-                self._blocks_in_segment = 0
-                pieces.append((text[start:offset], True))
-                start = offset
-        if start < len(text):
-            pieces.append((text[start:], False))
+        pieces, self._blocks_in_segment = cut(text, offsets, per_segment, self._blocks_in_segment)
         return pieces
 
     def _add_pieces(self, pieces: list[tuple[str, bool]]) -> None:
@@ -267,3 +256,41 @@ class ReplyBody(BlankBehindChildren):
         if finished:
             self._markdown.extend(*finished)
         self._markdown.set_tail(self._tail)
+
+
+def cut(
+    text: str, offsets: list[int], per_segment: int, blocks_in_segment: int
+) -> tuple[list[tuple[str, bool]], int]:
+    """`text` cut where segments end, as (fragment, whether the segment closes after it),
+    and the blocks then in the open segment; `offsets` are the block starts a
+    `SegmentSplitter` found, `blocks_in_segment` those already in the open segment."""
+    pieces: list[tuple[str, bool]] = []
+    start = 0
+    for offset in offsets:
+        if offset >= len(text):
+            break
+        blocks_in_segment += 1
+        if blocks_in_segment >= per_segment:
+            blocks_in_segment = 0
+            pieces.append((text[start:offset], True))
+            start = offset
+    if start < len(text):
+        pieces.append((text[start:], False))
+    return pieces, blocks_in_segment
+
+
+def stored_segments(content: str) -> list[str] | None:
+    """The segments a stored reply of `content` is shown in (`ReplyBody(content)`), for
+    laying them out ahead; None for one shown another way (a backlog's start comes in
+    batches; past `MARKDOWN_LIMIT`, plain text)."""
+    text = make_safe(content)
+    if len(text) > BACKLOG_CHARS:
+        return None
+    pieces, _ = cut(text, SegmentSplitter().feed(text), STORED_BLOCKS_PER_SEGMENT, 0)
+    segments, open_segment = [], ""
+    for fragment, closes in pieces:
+        open_segment += fragment
+        if closes:
+            segments.append(open_segment)
+            open_segment = ""
+    return [*segments, open_segment] if open_segment else segments
