@@ -30,6 +30,7 @@ from tui.ui.textual_workarounds import (
     lay_out_once_per_frame,
     mark_only_cached_lines_dirty,
     render_only_the_rows_drawn,
+    strip_caches_made_when_first_used,
     strip_caches_without_self_cycles,
 )
 from tui.ui.unsaved_screen import UnsavedChangesScreen
@@ -41,6 +42,7 @@ from tui.ui.widgets.reply_body import ReplyBody
 mark_only_cached_lines_dirty()
 index_tall_regions_once()
 strip_caches_without_self_cycles()
+strip_caches_made_when_first_used()
 lay_out_once_per_frame()
 keep_drawn_lines_when_height_changes(AssistantMessageView, ReplyBody, RenderedMarkdown)
 draw_only_changed_scrollbar_rows()
