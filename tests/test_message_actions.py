@@ -3,6 +3,10 @@ regenerate, delete; the clipboard text asserted is exactly what the app emitted.
 
 from __future__ import annotations
 
+from textual.app import App, ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
 from tests.openai_server import OpenAIStyleServer, StreamReply
 from tests.ui_helpers import (
     chat_screen,
@@ -19,6 +23,7 @@ from tui.store import Store
 from tui.ui.app import ChatApp
 from tui.ui.widgets.message_views import AssistantMessageView, UserMessageView
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
+from tui.ui.widgets.selectable_message import SelectableMessage
 
 CODE_REPLY = [
     "Two snippets:\n\n```python\nprint('one')\nprint('two')\n```\n\n",
@@ -183,3 +188,43 @@ async def test_a_selected_message_looks_as_restyling_every_widget_draws_it(
                 widget.refresh()
             await pilot.pause()
             assert compositor.render_strips() == shown, f"after {key}"
+
+
+class ColouredView(SelectableMessage, Vertical):
+    """A message view whose focus changes the colour its text inherits."""
+
+    DEFAULT_CSS = """
+    ColouredView { height: auto; border: round $primary; }
+    ColouredView:focus { border: heavy $accent; color: red; }
+    ColouredView > Static { height: auto; }
+    """
+
+
+class ColouredViewApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Static("above")
+        with ColouredView():
+            yield Static("prompt text")
+
+
+async def test_text_inside_a_message_follows_what_its_focus_makes_it_inherit() -> None:
+    """A message view restyles itself alone when its focus changes, but its text inherits
+    what its focus sets (a colour, a tint): that text is drawn again with the new one
+    (found by a review: after the focus left, the text stayed red)."""
+    app = ColouredViewApp()
+    async with app.run_test(size=(30, 6)) as pilot:
+        view = app.query_one(ColouredView)
+
+        def text_colour() -> str | None:
+            row = app.screen._compositor.render_strips()[2]
+            segment = next(segment for segment in row if "prompt" in segment.text)
+            colour = segment.style.color if segment.style else None
+            return colour.name if colour else None
+
+        for focused in (True, False, True, False):
+            if focused:
+                view.focus()
+            else:
+                app.screen.set_focus(None)
+            await pilot.pause()
+            assert (text_colour() == "#ff0000") is focused, f"focused: {focused}"

@@ -33,11 +33,29 @@ class SelectableMessage(Widget, can_focus=True):
 
     def watch_has_focus(self, _has_focus: bool) -> None:
         """Restyles this view alone. Textual restyles everything inside a widget whose focus
-        changes, in case a rule styles it by that focus; no rule here does (`.message:focus`
-        changes the view's border and tint, which Textual repaints the inside for itself),
-        and each reply's text has some twenty component classes to match again: about
-        3 ms a key while Up is held through a long history. A test keeps the rules so."""
+        changes, in case a rule styles it by that focus; no rule here does (a test keeps
+        them so), and each reply's text has some twenty component classes to match again:
+        about 3 ms a key while Up is held through a long history. What the widgets inside
+        inherit from the view (its colour, tint) may change with its focus: then they
+        forget the styles they worked out from it, and are drawn again."""
+        before = self._handed_down()
         self.app.stylesheet.update_nodes([self], animate=True)
+        if self._handed_down() != before:
+            for widget in self.walk_children(Widget):
+                widget.notify_style_update()
+                widget.refresh()
+
+    def _handed_down(self) -> tuple[object, ...]:
+        """What of this view's style the widgets inside it draw with."""
+        styles = self.styles
+        return (
+            styles.color,
+            styles.text_style,
+            styles.background,
+            styles.background_tint,
+            styles.opacity,
+            styles.text_opacity,
+        )
 
     def action_select(self, step: int) -> None:
         """The message above or below; past the turns mounted now, the screen loads more
