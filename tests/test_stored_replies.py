@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from textual.app import App, ComposeResult
 from textual.geometry import Region
@@ -20,7 +21,7 @@ from tui.chat import Conversation
 from tui.chat.message import MessageStatus
 from tui.config import Settings
 from tui.ui.app import ChatApp
-from tui.ui.markdown_lines import MarkdownLook, render_markdown
+from tui.ui.markdown_lines import MarkdownLook, lay_out_kept, render_markdown
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import AssistantMessageView
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
@@ -320,3 +321,21 @@ async def test_segments_inserted_above_the_end_lay_out_as_if_added_in_order() ->
     expected = await lines_of(in_order)
     assert any("print('code')" in line for line in expected)
     assert await lines_of(end_first) == expected
+
+
+def test_short_runs_are_kept_laid_out_per_theme_and_long_ones_are_not() -> None:
+    """Kept layouts stay alive after their reply goes: a few long code blocks would hold
+    tens of megabytes (found by a review: 8 runs of 80 KB took 44 MB). And code is
+    highlighted in the theme's colours, which the other styles do not carry."""
+    none = Style()
+    look = MarkdownLook(
+        text=none, headings=(none,) * 6, em=none, strong=none, strike=none, code_inline=none,
+        link=none, bullet=none, fence=none, quote=none, quote_edge=none, rule=none,
+        table_lines=none, table_header=none, theme="textual-dark",
+    )  # fmt: skip
+    short, long = "Some *words*.\n\n", "```\n" + "code line\n" * 2000 + "```\n"
+    assert lay_out_kept(short, 60, look) is lay_out_kept(short, 60, look)
+    assert lay_out_kept(short, 60, replace(look, theme="gruvbox")) is not lay_out_kept(
+        short, 60, look
+    )
+    assert lay_out_kept(long, 60, look) is not lay_out_kept(long, 60, look)

@@ -35,6 +35,9 @@ class MarkdownLook:
     table_header: Style
     ansi: bool = False
     dark: bool = True
+    theme: str = ""
+    """The app's theme: code is highlighted in its colours, which the styles above do not
+    carry (two themes with the same text colours must not share a kept layout)."""
     highlight_unbuilt: bool = True
     """False: code in a language whose highlighter is not built yet is drawn plain (see
     `take_languages_drawn_plain`), so building it does not hold up the first frame."""

@@ -108,10 +108,17 @@ this only, and every full collection goes through their lines (a few thousand ob
 _kept: OrderedDict[tuple[str, int, MarkdownLook], LaidOut] = OrderedDict()
 
 
+KEPT_RUN_CHARS = 8000
+"""Longer runs are not kept: a few long code blocks kept alive after their reply went
+would hold tens of megabytes (8 runs of 80 KB: 44 MB)."""
+
+
 def lay_out_kept(source: str, width: int, look: MarkdownLook) -> LaidOut:
-    """`lay_out` for a finished run, remembering the last `LAID_OUT_KEPT` results. A run
-    whose code was drawn plain (its highlighter not built yet) is not kept: it is laid out
-    again, highlighted, once the highlighter is built."""
+    """`lay_out` for a finished run of a reply shown at once, remembering the last
+    `LAID_OUT_KEPT` results. A run whose code was drawn plain (its highlighter not built
+    yet) is not kept: it is laid out again, highlighted, once the highlighter is built."""
+    if len(source) > KEPT_RUN_CHARS:
+        return lay_out(source, width, look)
     key = (source, width, look)
     found = _kept.get(key)
     if found is not None:

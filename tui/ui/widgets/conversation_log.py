@@ -319,8 +319,8 @@ class ConversationLog(MessageLog):
         width, look = shown[0], replace(shown[1], highlight_unbuilt=False)  # as stored ones
         for message in self.messages[max(0, self.first_shown - SCROLL_BATCH) : self.first_shown]:
             if message.role is Role.ASSISTANT and message.is_final:
-                await asyncio.sleep(0)  # a reply at a time: a key or a frame goes first
                 for segment in stored_segments(message.content) or []:
+                    await asyncio.sleep(0)  # a run at a time: a key or a frame goes first
                     lay_out_kept(segment, width, look)
 
     async def show_more(self, *, earlier: bool, keep_reading_position: bool = True) -> None:
