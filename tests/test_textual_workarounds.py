@@ -27,14 +27,13 @@ from tui.ui.kept_lines import (
     draw_only_changed_scrollbar_rows,
     keep_drawn_lines_when_height_changes,
 )
+from tui.ui.strip_caches import strip_caches_made_when_first_used, strip_caches_without_self_cycles
 from tui.ui.textual_workarounds import (
     focus_without_repainting_the_screen,
     forget_removed_widgets,
     lay_out_once_per_frame,
     mark_only_cached_lines_dirty,
     private_shapes_present,
-    strip_caches_made_when_first_used,
-    strip_caches_without_self_cycles,
 )
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown

@@ -23,6 +23,7 @@ from tui.ui.chat_screen import ChatScreen
 from tui.ui.hangup_watch import watch_for_hang_up
 from tui.ui.help_screen import readable_key
 from tui.ui.kept_lines import draw_only_changed_scrollbar_rows, keep_drawn_lines_when_height_changes
+from tui.ui.strip_caches import strip_caches_made_when_first_used, strip_caches_without_self_cycles
 from tui.ui.terminal_scrolling import scroll_with_the_terminal
 from tui.ui.textual_workarounds import (
     focus_without_repainting_the_screen,
@@ -30,8 +31,6 @@ from tui.ui.textual_workarounds import (
     lay_out_once_per_frame,
     mark_only_cached_lines_dirty,
     render_only_the_rows_drawn,
-    strip_caches_made_when_first_used,
-    strip_caches_without_self_cycles,
 )
 from tui.ui.unsaved_screen import UnsavedChangesScreen
 from tui.ui.widgets.conversation_log import ConversationLog

@@ -18,7 +18,6 @@ from typing import Any, cast
 from textual._compositor import Compositor
 from textual._spatial_map import SpatialMap
 from textual._styles_cache import StylesCache
-from textual.cache import FIFOCache
 from textual.geometry import Offset, Region, Size
 from textual.reactive import Reactive
 from textual.screen import Screen
@@ -156,39 +155,6 @@ def index_tall_regions_once() -> None:
 
     insert._tui_chat_patched = True  # type: ignore[attr-defined]
     SpatialMap.insert = insert  # type: ignore[method-assign]
-
-
-def strip_caches_without_self_cycles() -> None:
-    """Lets a drawn line be freed as soon as nothing uses it, not at the next full collection.
-
-    A `Strip` caches what its methods make of it, in itself, and two of them can make the
-    strip itself: `divide` at its whole length (the result is `[self]`) and `crop_extend`
-    to exactly its length. The strip then refers to itself through its cache. The
-    compositor divides every line it draws, so every line on screen became cyclic garbage
-    once replaced, each with its seven caches and its segments, that only a full
-    collection frees: 60 presses of Up in a 2,000-message history left 256,000 such
-    objects, and each full collection (every half second) held a frame for 25-30 ms
-    (textual 8.2; recorded in benchmarks/README.md). Those two cases are answered without
-    the cache; the results are the same."""
-    if getattr(Strip.divide, "_tui_chat_patched", False):
-        return
-    divide, crop_extend = Strip.divide, Strip.crop_extend
-
-    def divide_whole_uncached(self: Strip, cuts: Iterable[int]) -> Sequence[Strip]:
-        length = self.cell_length
-        kept = [cut for cut in cuts if cut <= length]  # as `divide` itself does
-        if kept == [length]:
-            return [self]
-        return divide(self, kept)
-
-    def crop_extend_whole_uncached(self: Strip, start: int, end: int, style: Any) -> Strip:
-        if start <= 0 and end == self.cell_length:
-            return self
-        return crop_extend(self, start, end, style)
-
-    divide_whole_uncached._tui_chat_patched = True  # type: ignore[attr-defined]
-    Strip.divide = divide_whole_uncached  # type: ignore[method-assign]
-    Strip.crop_extend = crop_extend_whole_uncached  # type: ignore[method-assign]
 
 
 def lay_out_once_per_frame() -> None:
@@ -336,56 +302,3 @@ def focus_without_repainting_the_screen() -> None:
     focused = Screen.__dict__.get("focused")
     if isinstance(focused, Reactive) and isinstance(getattr(focused, "_repaint", None), bool):
         focused._repaint = False
-
-
-STRIP_CACHES = {
-    "divide": ("_divide_cache", 4),
-    "crop": ("_crop_cache", 16),
-    "apply_style": ("_style_cache", 16),
-    "apply_filter": ("_filter_cache", 4),
-    "adjust_cell_length": ("_line_length_cache", 4),
-    "crop_extend": ("_crop_extend_cache", 4),
-    "apply_offsets": ("_offsets_cache", 4),
-}
-"""Each cache a `Strip` keeps (its slot and size, as Textual 8.2 makes them), by the one
-method that uses it."""
-
-
-def strip_caches_made_when_first_used() -> None:
-    """Makes a `Strip`'s caches when one of its methods first needs them, not all seven
-    with every line.
-
-    While a long history scrolls, 39,000 of the 84,000 objects the collector tracks are
-    these caches, most never used, and the full collections that come every 0.6 s or so
-    (the unmounted turns are cyclic garbage) went through all of them: 24 ms each with
-    nothing to free. Found here; see benchmarks/README.md."""
-    if getattr(Strip.__init__, "_tui_chat_patched", False) or not all(
-        getattr(Strip, method, None) is not None for method in STRIP_CACHES
-    ):
-        return
-    if not all(slot in Strip.__slots__ for slot, _ in STRIP_CACHES.values()):
-        return
-
-    def init_without_caches(self: Strip, segments: Iterable[Any], cell_length: Any = None) -> None:
-        self._segments = list(segments)
-        self._cell_length = cell_length
-        self._divide_cache = self._crop_cache = self._style_cache = None  # type: ignore[assignment]
-        self._filter_cache = self._line_length_cache = None  # type: ignore[assignment]
-        self._crop_extend_cache = self._offsets_cache = None  # type: ignore[assignment]
-        self._render_cache = None
-        self._link_ids = None
-        self._cell_count = None
-
-    def caching(method: Callable[..., Any], slot: str, size: int) -> Callable[..., Any]:
-        @functools.wraps(method)
-        def with_cache(self: Strip, *args: Any, **kwargs: Any) -> Any:
-            if getattr(self, slot) is None:
-                setattr(self, slot, FIFOCache(size))
-            return method(self, *args, **kwargs)
-
-        return with_cache
-
-    for method, (slot, size) in STRIP_CACHES.items():
-        setattr(Strip, method, caching(getattr(Strip, method), slot, size))
-    init_without_caches._tui_chat_patched = True  # type: ignore[attr-defined]
-    Strip.__init__ = init_without_caches  # type: ignore[method-assign]
