@@ -15,6 +15,9 @@ from typing import Any
 from textual.cache import FIFOCache
 from textual.strip import Strip
 
+_PATCHED: set[str] = set()
+"""The patches applied: each wraps methods the other may have wrapped already."""
+
 
 def strip_caches_without_self_cycles() -> None:
     """Lets a drawn line be freed as soon as nothing uses it, not at the next full collection.
@@ -28,8 +31,9 @@ def strip_caches_without_self_cycles() -> None:
     objects, and each full collection (every half second) held a frame for 25-30 ms
     (textual 8.2; recorded in benchmarks/README.md). Those two cases are answered without
     the cache; the results are the same."""
-    if getattr(Strip.divide, "_tui_chat_patched", False):
+    if "self cycles" in _PATCHED:
         return
+    _PATCHED.add("self cycles")
     divide, crop_extend = Strip.divide, Strip.crop_extend
 
     def divide_whole_uncached(self: Strip, cuts: Iterable[int]) -> Sequence[Strip]:
@@ -44,7 +48,6 @@ def strip_caches_without_self_cycles() -> None:
             return self
         return crop_extend(self, start, end, style)
 
-    divide_whole_uncached._tui_chat_patched = True  # type: ignore[attr-defined]
     Strip.divide = divide_whole_uncached  # type: ignore[method-assign]
     Strip.crop_extend = crop_extend_whole_uncached  # type: ignore[method-assign]
 
@@ -70,12 +73,13 @@ def strip_caches_made_when_first_used() -> None:
     these caches, most never used, and the full collections that come every 0.6 s or so
     (the unmounted turns are cyclic garbage) went through all of them: 24 ms each with
     nothing to free. Found here; see benchmarks/README.md."""
-    if getattr(Strip.__init__, "_tui_chat_patched", False) or not all(
+    if "made when used" in _PATCHED or not all(
         getattr(Strip, method, None) is not None for method in STRIP_CACHES
     ):
         return
     if not all(slot in Strip.__slots__ for slot, _ in STRIP_CACHES.values()):
         return
+    _PATCHED.add("made when used")
 
     def init_without_caches(self: Strip, segments: Iterable[Any], cell_length: Any = None) -> None:
         self._segments = list(segments)
@@ -135,5 +139,4 @@ def strip_caches_made_when_first_used() -> None:
     Strip.adjust_cell_length = adjust_cell_length_caching  # type: ignore[method-assign]
     Strip.crop_extend = crop_extend_caching  # type: ignore[method-assign]
     Strip.apply_offsets = apply_offsets_caching  # type: ignore[method-assign]
-    init_without_caches._tui_chat_patched = True  # type: ignore[attr-defined]
     Strip.__init__ = init_without_caches  # type: ignore[method-assign]
