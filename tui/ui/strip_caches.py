@@ -53,16 +53,16 @@ def strip_caches_without_self_cycles() -> None:
 
 
 STRIP_CACHES = {
-    "divide": ("_divide_cache", 4),
-    "crop": ("_crop_cache", 16),
-    "apply_style": ("_style_cache", 16),
-    "apply_filter": ("_filter_cache", 4),
-    "adjust_cell_length": ("_line_length_cache", 4),
-    "crop_extend": ("_crop_extend_cache", 4),
-    "apply_offsets": ("_offsets_cache", 4),
+    "divide": "_divide_cache",
+    "crop": "_crop_cache",
+    "apply_style": "_style_cache",
+    "apply_filter": "_filter_cache",
+    "adjust_cell_length": "_line_length_cache",
+    "crop_extend": "_crop_extend_cache",
+    "apply_offsets": "_offsets_cache",
 }
-"""Each cache a `Strip` keeps (its slot and size, as Textual 8.2 makes them), by the one
-method that uses it."""
+"""Each cache slot a `Strip` has (Textual 8.2), by the one method that uses it; the
+wrappers below make each at the size Textual does."""
 
 
 def strip_caches_made_when_first_used() -> None:
@@ -74,10 +74,9 @@ def strip_caches_made_when_first_used() -> None:
     (the unmounted turns are cyclic garbage) went through all of them: 24 ms each with
     nothing to free. Found here; see benchmarks/README.md."""
     if "made when used" in _PATCHED or not all(
-        getattr(Strip, method, None) is not None for method in STRIP_CACHES
+        getattr(Strip, method, None) is not None and slot in Strip.__slots__
+        for method, slot in STRIP_CACHES.items()
     ):
-        return
-    if not all(slot in Strip.__slots__ for slot, _ in STRIP_CACHES.values()):
         return
     _PATCHED.add("made when used")
 
