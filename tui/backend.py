@@ -16,7 +16,6 @@ import importlib
 import random
 import socket
 import ssl
-import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
@@ -32,6 +31,7 @@ from tui.chat.events import (
     StreamEvent,
     ToolCallDelta,
 )
+from tui.client_library_loading import load_less_of_the_client_library
 from tui.completions_events import CompletionsEvents, is_about_context_length
 from tui.config import OPENAI_BASE_URL, Settings
 from tui.error_words import tell
@@ -44,13 +44,7 @@ from tui.tls_context import verified_tls_context
 if TYPE_CHECKING:
     import openai
 
-UNUSED_TRANSPORT = "openai._vendor.httpx_aiohttp"
-"""openai's optional aiohttp transport, which it imports whenever aiohttp is installed
-(textual-serve brings it): 0.1-0.2 s of `import openai` for a transport tui-chat never
-uses. Marked absent before openai loads, openai takes the fallback it has for aiohttp
-missing; aiohttp itself stays importable for whoever needs it."""
-if "openai" not in sys.modules:
-    sys.modules.setdefault(UNUSED_TRANSPORT, None)  # type: ignore[arg-type]  # None: absent
+load_less_of_the_client_library()  # before anything imports openai
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 WINDOW_ASK_TIMEOUT = 2.0

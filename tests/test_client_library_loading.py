@@ -1,0 +1,75 @@
+"""openai loads what a chat uses, and every other name still resolves as openai defines it.
+
+Each probe runs in a fresh interpreter: what a process has imported cannot be undone.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+DESCRIBE_EVERY_NAME = """
+import json, sys
+from pathlib import Path
+{setup}
+import importlib, openai, types
+loaded_at_import = sum(m.startswith("openai.types") for m in sys.modules)
+root = Path(openai.__file__).parent / "types"
+packages = sorted(
+    "openai." + ".".join(p.parent.relative_to(root.parent).parts)
+    for p in root.rglob("__init__.py")
+)
+def describe(value):
+    if isinstance(value, types.ModuleType):
+        return "module " + value.__name__
+    name = getattr(value, "__qualname__", None)
+    return f"{{getattr(value, '__module__', None)}}.{{name}}" if name else repr(value)
+names = {names}
+described = {{}}
+for package_name in packages:
+    package = importlib.import_module(package_name)
+    wanted = names[package_name] if names else [n for n in dir(package) if not n.startswith("_")]
+    described[package_name] = {{n: describe(getattr(package, n)) for n in wanted}}
+print(json.dumps({{"loaded_at_import": loaded_at_import, "packages": described}}))
+"""
+
+
+def run(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_client_loads_without_the_api_models_a_chat_never_uses() -> None:
+    """`import openai` imported 470 modules of models (every API's) and, with aiohttp
+    installed, a transport tui-chat never uses: 0.3-0.45 s of a `-p` answer's start."""
+    probe = (
+        "import sys, tui.backend, openai; "
+        "openai.AsyncOpenAI(api_key='k', base_url='http://127.0.0.1:9/v1').chat.completions; "
+        "print(sum(m.startswith('openai.types') for m in sys.modules), "
+        "'aiohttp' in sys.modules)"
+    )
+    type_modules, aiohttp_loaded = run(probe).split()
+    assert int(type_modules) < 200
+    assert aiohttp_loaded == "False"
+
+
+def test_every_name_resolves_to_what_a_plain_import_of_openai_gives() -> None:
+    """The guard for a new openai release: every public name of `openai.types` and its
+    sub-packages, read after a plain import, is the same object read through the
+    packages that load names on first use."""
+    plain = json.loads(run(DESCRIBE_EVERY_NAME.format(setup="", names="None")))
+    wanted = {package: list(names) for package, names in plain["packages"].items()}
+    deferred = json.loads(
+        run(
+            DESCRIBE_EVERY_NAME.format(
+                setup="from tui.client_library_loading import load_less_of_the_client_library\n"
+                "load_less_of_the_client_library()",
+                names=repr(wanted),
+            )
+        )
+    )
+    assert deferred["loaded_at_import"] < plain["loaded_at_import"] / 4  # it was deferred
+    assert len(wanted) > 20 and sum(map(len, wanted.values())) > 1000
+    assert deferred["packages"] == plain["packages"]

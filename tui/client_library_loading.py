@@ -1,0 +1,134 @@
+"""What `import openai` loads in this process: not what tui-chat never uses.
+
+`import openai` took 0.6-0.7 s here, most of it for nothing a chat needs:
+- openai imports its aiohttp transport whenever aiohttp is installed (textual-serve brings
+  it): 0.1-0.2 s for a transport tui-chat never uses. It is marked absent before openai
+  loads, so openai takes the fallback it has for aiohttp missing; aiohttp itself stays
+  importable for whoever needs it.
+- `openai.types` and its sub-packages re-export every model of the whole API, and their
+  `__init__.py` files import 470 modules of pydantic models; a chat client uses 64 of them.
+  Such a package, whose `__init__.py` is nothing but `from .module import Name` lines, is
+  loaded as a module that imports a name's module the first time the name is asked for
+  (a module `__getattr__`, PEP 562). The names, the objects and the order they resolve in
+  are the package's own; a package with any other statement loads as written.
+
+Both only change what loads and when; the requests are made by the official client as
+it is. `tests/test_client_library_loading.py` checks every name against a plain import.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.abc
+import importlib.machinery
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+UNUSED_TRANSPORT = "openai._vendor.httpx_aiohttp"
+TYPE_PACKAGES = "openai.types"
+
+
+def load_less_of_the_client_library() -> None:
+    """Call before openai is imported; afterwards it changes nothing (a package already
+    loaded stays as loaded)."""
+    if "openai" in sys.modules:
+        return
+    sys.modules.setdefault(UNUSED_TRANSPORT, None)  # type: ignore[arg-type]  # None: absent
+    if not any(isinstance(finder, _TypePackageFinder) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _TypePackageFinder())
+
+
+class _TypePackageFinder(importlib.abc.MetaPathFinder):
+    """Finds `openai.types` and its sub-packages where Python would, and hands their
+    loading to `_NamesOnFirstUse`."""
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None,
+        target: ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != TYPE_PACKAGES and not fullname.startswith(TYPE_PACKAGES + "."):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.submodule_search_locations is None:
+            return spec  # a module, not a package: loaded as usual
+        if isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+            spec.loader = _NamesOnFirstUse(spec.loader)
+        return spec
+
+
+class _NamesOnFirstUse(importlib.abc.Loader):
+    """Runs a re-exporting package's `__init__.py` as a table of which module each name
+    comes from, and imports that module when the name is first read."""
+
+    def __init__(self, written: importlib.machinery.SourceFileLoader) -> None:
+        self.written = written
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return self.written.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        names = _re_exports(module.__name__, self.written.get_source(module.__name__) or "")
+        if names is None:
+            self.written.exec_module(module)
+            return
+        module.__dict__.update(
+            __getattr__=_importer_of(module, names),
+            __dir__=lambda: sorted({*module.__dict__, *names}),
+            __all__=list(names),
+        )
+
+
+def _re_exports(package: str, source: str) -> dict[str, tuple[str, str | None]] | None:
+    """Name -> (the module it comes from, its name there, or None for the module itself),
+    or None when the package does anything else."""
+    if not source:
+        return None
+    names: dict[str, tuple[str, str | None]] = {}
+    for statement in ast.parse(source).body:
+        if not isinstance(statement, ast.ImportFrom):
+            return None
+        if statement.module == "__future__":
+            origin = "__future__"  # binds `annotations` too, as a plain import does
+        elif statement.level == 1:
+            origin = f"{package}.{statement.module}" if statement.module else package
+        else:
+            return None
+        for alias in statement.names:
+            if alias.name == "*":
+                return None
+            if origin == package:  # `from . import sibling`
+                names[alias.asname or alias.name] = (f"{package}.{alias.name}", None)
+            else:
+                names[alias.asname or alias.name] = (origin, alias.name)
+    return names
+
+
+def _importer_of(package: ModuleType, names: dict[str, tuple[str, str | None]]) -> Any:
+    def __getattr__(name: str) -> Any:
+        if name not in names:
+            # A plain import leaves every sibling it imported as an attribute
+            # (`openai.types.chat`): the same sibling is imported now.
+            if name.startswith("__"):
+                raise AttributeError(name)
+            try:
+                return importlib.import_module(f"{package.__name__}.{name}")
+            except ModuleNotFoundError as missing:
+                if missing.name != f"{package.__name__}.{name}":
+                    raise
+                raise AttributeError(
+                    f"module {package.__name__!r} has no attribute {name!r}"
+                ) from None
+        origin, original = names[name]
+        if original is None:
+            value = importlib.import_module(origin)
+        else:
+            value = getattr(__import__(origin, fromlist=[original]), original)
+        setattr(package, name, value)
+        return value
+
+    return __getattr__
