@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from textual.screen import Screen
 from tui.commands import COMMANDS, keys_of
 from tui.config import Settings
 from tui.crash_report import CrashReported, save_crash_report
+from tui.gc_tuning import full_collections_between_frames
 from tui.local_probe import USUAL_LOCAL_SERVERS, LocalServer
 from tui.remembered import load_remembered, remember
 from tui.session import ChatSession
@@ -73,6 +75,7 @@ class ChatApp(App[None]):
         self._initial_prompt = initial_prompt
         self._resume_id = resume_id
         self._continue_last = continue_last
+        self._collections_as_before: Callable[[], None] = lambda: None
         self.session: ChatSession | None = None
         """The chat's session, once the screen is made (inline mode prints its
         conversation after the app has gone)."""
@@ -103,6 +106,10 @@ class ChatApp(App[None]):
         self.theme_changed_signal.subscribe(self, lambda theme: remember(folder, theme=theme.name))
         if not self.is_headless:
             watch_for_hang_up(self._quit_on_hang_up)
+        self._collections_as_before = full_collections_between_frames(asyncio.get_running_loop())
+
+    def on_unmount(self) -> None:
+        self._collections_as_before()
 
     def _quit_on_hang_up(self) -> None:
         """From the watch's thread."""
