@@ -13,7 +13,7 @@ from collections.abc import Callable
 from textual.worker import get_current_worker
 
 from tui.backend import load_client_library
-from tui.gc_tuning import freeze_long_lived_objects
+from tui.gc_tuning import freeze_long_lived_objects, start_up_is_over
 from tui.ui.markdown_lines import build_highlighters
 
 COMMON_CODE_LANGUAGES = ("", "python", "bash", "sh", "javascript", "typescript", "json")
@@ -28,7 +28,7 @@ def warm_up(streaming: Callable[[], bool], last_reply_ended: Callable[[], float]
     try:
         load_client_library()
     finally:  # collection, off during start-up, comes back on whatever happened
-        freeze_long_lived_objects()
+        start_up_is_over()
     worker = get_current_worker()
     while streaming() or time.monotonic() - last_reply_ended() < IDLE_BEFORE_WARMING:
         if worker.is_cancelled:
