@@ -2,7 +2,8 @@
 
     python -m benchmarks.long_conversation [--messages 2000] [--baseline]
 
-Measures: in a real terminal (tmux, if installed), launch -> the last messages on screen;
+Measures: in a real terminal (tmux, if installed), launch -> the last messages on screen,
+beside a Textual app that shows one line (the floor);
 headless, the same from the app's start, then each step of scrolling up 40 lines at a time
 until a frame shows it (at the top, earlier turns load first) for at most
 --scroll-seconds, the longest the event loop was held meanwhile (a stall: what a keypress
@@ -18,6 +19,7 @@ import asyncio
 import gc
 import os
 import resource
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -182,10 +184,24 @@ async def measure_stalls(stalls: list[float], tick: float = 0.005) -> None:
         stalls.append(time.monotonic() - before - tick)
 
 
-def open_in_terminal(path: Path, count: int, repeat: int) -> list[float]:
-    """Launch -> last answer on screen, in tmux (120x40), the real `tui-chat --continue`."""
+ONE_LINE_APP = (
+    "from textual.app import App; from textual.widgets import Static\n"
+    "class OneLine(App):\n"
+    "    def compose(self): yield Static('One line of Textual')\n"
+    "OneLine().run()"
+)
+"""The floor of a launch in a terminal: Python, Textual's imports and a first frame."""
+
+
+def open_in_terminal(path: Path, count: int, repeat: int) -> dict[str, list[float]]:
+    """Launch -> last answer on screen, in tmux (120x40), the real `tui-chat --continue`;
+    and, in the same rounds, a Textual app that shows one line."""
     app = shutil.which("tui-chat") or str(Path(sys.executable).parent / "tui-chat")
     last_answer = f"End of answer {count - 1 if count % 2 == 0 else count - 2}"
+    programs = {
+        "tui-chat": (f"{app} --continue", last_answer),
+        "one line": (f"{sys.executable} -c {shlex.quote(ONE_LINE_APP)}", "One line of Textual"),
+    }
     with TemporaryDirectory() as home:
         data = Path(home) / "data" / "tui-chat"
         data.mkdir(parents=True)
@@ -199,36 +215,28 @@ def open_in_terminal(path: Path, count: int, repeat: int) -> list[float]:
             "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
         }
         tmux = ["tmux", "-S", str(Path(home) / "tmux.sock")]
-        times: list[float] = []
+        times: dict[str, list[float]] = {name: [] for name in programs}
         for run in range(repeat):
-            session = f"open{run}"
-            started = time.monotonic()
-            subprocess.run(
-                [
-                    *tmux,
-                    "new-session",
-                    "-d",
-                    "-x",
-                    "120",
-                    "-y",
-                    "40",
-                    "-s",
-                    session,
-                    f"{app} --continue",
-                ],
-                env=env,
-                check=True,
-            )
-            while time.monotonic() - started < 30:
-                screen = subprocess.run(
-                    [*tmux, "capture-pane", "-p", "-t", session], capture_output=True, text=True
-                ).stdout
-                if last_answer in screen:
-                    times.append(time.monotonic() - started)
-                    break
-                time.sleep(0.01)
-            subprocess.run([*tmux, "kill-session", "-t", session], check=False)
-            time.sleep(0.5)
+            for name, (command, shown) in programs.items():
+                session = f"open{run}{name.replace(' ', '')}"
+                started = time.monotonic()
+                subprocess.run(
+                    [*tmux, "new-session", "-d", "-x", "120", "-y", "40", "-s", session, command],
+                    env=env,
+                    check=True,
+                )
+                while time.monotonic() - started < 30:
+                    screen = subprocess.run(
+                        [*tmux, "capture-pane", "-p", "-t", session],
+                        capture_output=True,
+                        text=True,
+                    ).stdout
+                    if shown in screen:
+                        times[name].append(time.monotonic() - started)
+                        break
+                    time.sleep(0.01)
+                subprocess.run([*tmux, "kill-session", "-t", session], check=False)
+                time.sleep(0.5)
         subprocess.run([*tmux, "kill-server"], check=False, capture_output=True)
     return times
 
@@ -261,10 +269,12 @@ def main() -> None:
         print(f"{args.messages} messages, database {size_mb:.1f} MB, 120x40")
         if shutil.which("tmux"):
             times = open_in_terminal(path, args.messages, repeat=3)
-            if times:
+            if times["tui-chat"] and times["one line"]:
                 print(
                     "tui-chat  launch -> last messages on screen in tmux: "
-                    f"median {statistics.median(times):.2f} s of {len(times)}"
+                    f"median {statistics.median(times['tui-chat']):.2f} s of "
+                    f"{len(times['tui-chat'])}; a Textual app showing one line: "
+                    f"{statistics.median(times['one line']):.2f} s"
                 )
         figures = asyncio.run(open_and_scroll(path, args.messages, args.scroll_seconds))
         report("tui-chat", figures, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
