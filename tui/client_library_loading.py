@@ -55,9 +55,10 @@ class _TypePackageFinder(importlib.abc.MetaPathFinder):
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None or spec.submodule_search_locations is None:
-            return spec  # a module, not a package: loaded as usual
-        if isinstance(spec.loader, importlib.machinery.SourceFileLoader):
-            spec.loader = _NamesOnFirstUse(spec.loader)
+            return None  # a module, not a package: found and loaded as usual
+        if not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+            return None
+        spec.loader = _NamesOnFirstUse(spec.loader)
         return spec
 
 
