@@ -27,6 +27,7 @@ from tui.chat.safe_text import make_safe
 from tui.chat.session_events import ContextTooLong
 from tui.commands import Scope
 from tui.export import export_to_file
+from tui.gc_tuning import start_up_is_over
 from tui.local_probe import USUAL_LOCAL_SERVERS, FoundServer, LocalServer
 from tui.session import ChatSession, SendOutcome
 from tui.session_context import Fit
@@ -164,6 +165,7 @@ class ChatScreen(Screen[None]):
                 self.app.push_screen(
                     WelcomeScreen(self._local_servers, config), self._use_local_server
                 )
+        self.call_after_refresh(start_up_is_over)  # collection back on after the first frame
         if self.conversation.messages:
             self.log_view.anchor(self.log_view.end_shown is None)
             self.call_after_refresh(self.log_view.fill)  # preloads once the view is full

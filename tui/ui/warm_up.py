@@ -13,7 +13,7 @@ from collections.abc import Callable
 from textual.worker import get_current_worker
 
 from tui.backend import load_client_library
-from tui.gc_tuning import freeze_long_lived_objects, start_up_is_over
+from tui.gc_tuning import freeze_long_lived_objects
 from tui.ui.markdown_lines import build_highlighters
 
 COMMON_CODE_LANGUAGES = ("", "python", "bash", "sh", "javascript", "typescript", "json")
@@ -25,7 +25,6 @@ def warm_up(streaming: Callable[[], bool], last_reply_ended: Callable[[], float]
     """Loads the client library, then, once no reply has streamed for a second, builds
     the usual highlighters (building them during a first full-speed reply delayed its end
     by ~0.2 s). Runs in a thread worker; returns early if the app closes."""
-    start_up_is_over()  # collection, off until the first frame, comes back on
     load_client_library()
     freeze_long_lived_objects()  # the client library: out of full collections' way
     worker = get_current_worker()
