@@ -160,3 +160,41 @@ async def test_the_replies_above_are_laid_out_ahead_and_look_as_laid_out_afresh(
             markdown.refresh()
         await pilot.pause()
         assert pilot.app.screen._compositor.render_strips() == shown
+
+
+async def test_the_replies_below_a_window_shown_from_the_top_are_laid_out_ahead(
+    tmp_path: Path,
+) -> None:
+    """The mirror, for scrolling down from far back (after Home, or a search hit): the
+    replies the next scroll to the bottom will mount are laid out while the user reads."""
+    path = tmp_path / "h.sqlite3"
+    long_history(path, 60, lines=6)
+    laid_out: list[str] = []
+    lay_out = markdown_lines.lay_out
+
+    def counted(source: str, width: int, look: MarkdownLook) -> LaidOut:
+        laid_out.append(source)
+        return lay_out(source, width, look)
+
+    async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "End of answer 59." in screen_text(pilot))
+        log = chat_screen(pilot).log_view
+        await log.show(log.conversation, focus=log.messages[0])
+        await wait_until(pilot, lambda: "Question 0" in screen_text(pilot))
+        end_shown = log.end_shown
+        assert end_shown is not None
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete(
+            [worker for worker in pilot.app.workers if worker.group == "ahead"]
+        )
+        markdown_lines.lay_out = counted
+        try:
+            log.scroll_end(animate=False)
+            await wait_until(pilot, lambda: log.end_shown is None or log.end_shown > end_shown)
+            await pilot.pause()
+        finally:
+            markdown_lines.lay_out = lay_out
+        mounted = [m.content for m in log.messages[end_shown : log.end_shown]]
+        assert any(reply.startswith("Answer") for reply in mounted)
+        again = [source for source in laid_out if any(source in reply for reply in mounted)]
+        assert again == [], "the replies mounted were laid out in the frame"

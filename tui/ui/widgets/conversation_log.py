@@ -253,7 +253,7 @@ class ConversationLog(MessageLog):
             self.run_worker(self._show_more_then_fill(earlier=False), group="history")
         else:
             self.post_message(self.Filled())
-            self._lay_out_ahead()
+            self._lay_out_ahead(below=not self.first_shown)
 
     async def _show_more_then_fill(self, *, earlier: bool) -> None:
         await self.show_more(earlier=earlier, keep_reading_position=False)
@@ -305,19 +305,25 @@ class ConversationLog(MessageLog):
             self.screen.call_after_refresh(stay_at_the_same_turn)
         self._lay_out_ahead()
 
-    def _lay_out_ahead(self) -> None:
-        """Lays out the replies the next scroll to the top will mount, while the user
-        reads: the frame that mounts them then takes their lines as they are (laying out a
-        batch's replies in that frame held the event loop 60-90 ms)."""
-        if self.first_shown:
-            self.run_worker(self._laying_out_ahead(), group="ahead", exclusive=True)
+    def _lay_out_ahead(self, *, below: bool = False) -> None:
+        """Lays out the replies the next scroll to the top (or, `below`, to the bottom)
+        will mount, while the user reads: the frame that mounts them then takes their
+        lines as they are (laying out a batch's replies in that frame held the event loop
+        60-90 ms). One direction at a time: the kept layouts hold about one batch."""
+        if (self.end_shown is not None) if below else self.first_shown:
+            self.run_worker(self._laying_out_ahead(below), group="ahead", exclusive=True)
 
-    async def _laying_out_ahead(self) -> None:
+    async def _laying_out_ahead(self, below: bool) -> None:
         shown = next((m.laid_out_at for m in self.query(RenderedMarkdown) if m.laid_out_at), None)
         if shown is None:
             return
         width, look = shown[0], replace(shown[1], highlight_unbuilt=False)  # as stored ones
-        for message in self.messages[max(0, self.first_shown - SCROLL_BATCH) : self.first_shown]:
+        end = self.end_shown
+        if below and end is not None:
+            batch = self.messages[end : end + SCROLL_BATCH]
+        else:
+            batch = self.messages[max(0, self.first_shown - SCROLL_BATCH) : self.first_shown]
+        for message in batch:
             if message.role is Role.ASSISTANT and message.is_final:
                 for segment in stored_segments(message.content) or []:
                     await asyncio.sleep(0)  # a run at a time: a key or a frame goes first
@@ -364,6 +370,7 @@ class ConversationLog(MessageLog):
             self.screen.call_after_refresh(keep_reading_position)
         if self.end_shown is None:
             self.anchor()
+        self._lay_out_ahead(below=True)
 
 
 def _streaming(view: Widget) -> bool:
