@@ -72,6 +72,10 @@ class _NamesOnFirstUse(importlib.abc.Loader):
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         return self.written.create_module(spec)
 
+    def get_resource_reader(self, fullname: str) -> Any:
+        """The package's files, as its own loader reads them (`importlib.resources`)."""
+        return self.written.get_resource_reader(fullname)
+
     def exec_module(self, module: ModuleType) -> None:
         names = _re_exports(module.__name__, self.written.get_source(module.__name__) or "")
         if names is None:

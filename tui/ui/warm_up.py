@@ -25,8 +25,10 @@ def warm_up(streaming: Callable[[], bool], last_reply_ended: Callable[[], float]
     """Loads the client library, then, once no reply has streamed for a second, builds
     the usual highlighters (building them during a first full-speed reply delayed its end
     by ~0.2 s). Runs in a thread worker; returns early if the app closes."""
-    load_client_library()
-    freeze_long_lived_objects()  # the client library: out of full collections' way
+    try:
+        load_client_library()
+    finally:  # collection comes back on here too, whatever happened before or now
+        freeze_long_lived_objects()  # the client library: out of full collections' way
     worker = get_current_worker()
     while streaming() or time.monotonic() - last_reply_ended() < IDLE_BEFORE_WARMING:
         if worker.is_cancelled:
