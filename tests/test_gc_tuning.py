@@ -68,41 +68,6 @@ def test_start_up_ends_without_a_full_collection() -> None:
     assert done.stdout.split() == ["[]", "True", "True"], done.stderr
 
 
-def test_a_full_collection_is_skipped_while_the_old_generation_has_barely_grown() -> None:
-    """As CPython skips its own: a long session's large, stable heap is not walked again
-    at every due count while only short-lived cycles come and go."""
-    full_collections: list[int] = []
-
-    def note(phase: str, info: dict[str, Any]) -> None:
-        if phase == "start" and info["generation"] == 2:
-            full_collections.append(1)
-
-    async def run() -> None:
-        kept = [[i] for i in range(200_000)]  # long-lived, in the oldest generation
-        gc.collect()
-        undo = full_collections_between_frames(asyncio.get_running_loop())
-        gc.callbacks.append(note)
-        try:
-            for _ in range(60):  # frames that make short-lived cycles
-                junk: list[list[Any]] = [[] for _ in range(5_000)]
-                for item in junk:
-                    item.append(item)
-                del junk
-                await asyncio.sleep(0)
-        finally:
-            gc.callbacks.remove(note)
-            undo()
-        assert len(kept) == 200_000
-
-    before = gc.get_threshold()
-    gc.set_threshold(700, 10, 10)
-    try:
-        asyncio.run(run())
-    finally:
-        gc.set_threshold(*before)
-    assert len(full_collections) <= 1
-
-
 def test_thresholds_come_back_whichever_ends_first_the_app_or_a_stream() -> None:
     """Quitting while a reply streams: the app's undo runs before the stream's end, which
     put the app's doubled threshold back for the rest of the process."""

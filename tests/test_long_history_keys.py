@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from textual import events
@@ -43,6 +45,29 @@ def offline(path: Path) -> Settings:
 def selected(pilot: Pilot) -> Message | None:
     """The message selected in the log, if any."""
     return getattr(pilot.app.focused, "message", None)
+
+
+@contextmanager
+def layouts_counted() -> Iterator[list[str]]:
+    """The sources laid out meanwhile (the frames' own layouts, not the kept ones)."""
+    laid_out: list[str] = []
+    lay_out = markdown_lines.lay_out
+
+    def counted(source: str, width: int, look: MarkdownLook) -> LaidOut:
+        laid_out.append(source)
+        return lay_out(source, width, look)
+
+    markdown_lines.lay_out = counted
+    try:
+        yield laid_out
+    finally:
+        markdown_lines.lay_out = lay_out
+
+
+async def ahead_done(pilot: Pilot) -> None:
+    await pilot.app.workers.wait_for_complete(
+        [worker for worker in pilot.app.workers if worker.group == "ahead"]
+    )
 
 
 async def test_home_and_end_select_the_first_and_last_message_of_the_conversation(
@@ -128,27 +153,15 @@ async def test_the_replies_above_are_laid_out_ahead_and_look_as_laid_out_afresh(
     laid them out itself. What it shows must be what laying them out afresh shows."""
     path = tmp_path / "h.sqlite3"
     long_history(path, 60, lines=6)
-    laid_out: list[str] = []
-    lay_out = markdown_lines.lay_out
-
-    def counted(source: str, width: int, look: MarkdownLook) -> LaidOut:
-        laid_out.append(source)
-        return lay_out(source, width, look)
-
     async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: "End of answer 59." in screen_text(pilot))
         log = chat_screen(pilot).log_view
         first_shown = log.first_shown
-        await pilot.app.workers.wait_for_complete(
-            [worker for worker in pilot.app.workers if worker.group == "ahead"]
-        )
-        markdown_lines.lay_out = counted
-        try:
+        await ahead_done(pilot)
+        with layouts_counted() as laid_out:
             log.scroll_home(animate=False)
             await wait_until(pilot, lambda: log.first_shown < first_shown)
             await pilot.pause()
-        finally:
-            markdown_lines.lay_out = lay_out
         mounted = [m.content for m in log.messages[log.first_shown : first_shown]]
         assert any(reply.startswith("Answer") for reply in mounted)
         again = [source for source in laid_out if any(source in reply for reply in mounted)]
@@ -169,13 +182,6 @@ async def test_the_replies_below_a_window_shown_from_the_top_are_laid_out_ahead(
     replies the next scroll to the bottom will mount are laid out while the user reads."""
     path = tmp_path / "h.sqlite3"
     long_history(path, 60, lines=6)
-    laid_out: list[str] = []
-    lay_out = markdown_lines.lay_out
-
-    def counted(source: str, width: int, look: MarkdownLook) -> LaidOut:
-        laid_out.append(source)
-        return lay_out(source, width, look)
-
     async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: "End of answer 59." in screen_text(pilot))
         log = chat_screen(pilot).log_view
@@ -184,16 +190,11 @@ async def test_the_replies_below_a_window_shown_from_the_top_are_laid_out_ahead(
         end_shown = log.end_shown
         assert end_shown is not None
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete(
-            [worker for worker in pilot.app.workers if worker.group == "ahead"]
-        )
-        markdown_lines.lay_out = counted
-        try:
+        await ahead_done(pilot)
+        with layouts_counted() as laid_out:
             log.scroll_end(animate=False)
             await wait_until(pilot, lambda: log.end_shown is None or log.end_shown > end_shown)
             await pilot.pause()
-        finally:
-            markdown_lines.lay_out = lay_out
         mounted = [m.content for m in log.messages[end_shown : log.end_shown]]
         assert any(reply.startswith("Answer") for reply in mounted)
         again = [source for source in laid_out if any(source in reply for reply in mounted)]

@@ -82,45 +82,32 @@ def full_collections_between_frames(loop: asyncio.AbstractEventLoop) -> Callable
     """From now on a due full collection is run by `loop` as a callback of its own (CPython
     would run it later, at twice the due count, if the loop could not). Returns the undo.
 
-    Due as CPython judges it: 10 collections of the middle generation since the last full
-    one, and what they moved to the oldest generation at least a quarter of what it held
-    after that one (otherwise a long session's large, stable heap would be walked every
-    time). Collections may start in any thread (the app's workers allocate too), so the
-    collection is handed to the loop thread-safely, once until it has run."""
+    Collections may start in any thread (the app's workers allocate too), so the
+    collection is handed to the loop thread-safely, once until it has run. Unlike
+    CPython's own, it does not first ask whether the oldest generation has grown by a
+    quarter: reading the generations' sizes from inside a collection's callback
+    (`gc.get_objects`) coincided with a `SystemError` from a tuple being resized."""
     before = gc.get_threshold()
     doubled = 2 * FULL_COLLECTION_DUE
     gc.set_threshold(before[0], before[1], doubled)
     scheduled = False
-    long_lived = len(gc.get_objects(generation=2))
-    moved_since = 0  # to the oldest generation, since its last collection
-    young = 0
-
-    def due() -> bool:
-        return gc.get_count()[2] >= FULL_COLLECTION_DUE and moved_since >= long_lived // 4
 
     def collect_fully() -> None:
         nonlocal scheduled
         try:
-            if due():  # unless CPython ran one meanwhile
+            if gc.get_count()[2] >= FULL_COLLECTION_DUE:  # unless CPython ran one meanwhile
                 gc.collect()
         finally:
             scheduled = False
 
     def after_a_collection(phase: str, info: dict[str, int]) -> None:
-        nonlocal scheduled, long_lived, moved_since, young
-        generation = info["generation"]
-        if phase == "start":
-            if generation == 1:
-                young = len(gc.get_objects(generation=0)) + len(gc.get_objects(generation=1))
+        nonlocal scheduled
+        if phase != "stop" or info["generation"] != 1 or scheduled:
             return
-        if generation == 2:
-            long_lived, moved_since = len(gc.get_objects(generation=2)), 0
-        elif generation == 1:
-            moved_since += young - info["collected"]
-            if not scheduled and due():
-                scheduled = True
-                with contextlib.suppress(RuntimeError):  # the loop has closed: CPython's turn
-                    loop.call_soon_threadsafe(collect_fully)
+        if gc.get_count()[2] >= FULL_COLLECTION_DUE:
+            scheduled = True
+            with contextlib.suppress(RuntimeError):  # the loop has closed: CPython's turn
+                loop.call_soon_threadsafe(collect_fully)
 
     def undo() -> None:
         with contextlib.suppress(ValueError):
