@@ -56,7 +56,7 @@ def test_a_due_full_collection_runs_in_a_turn_of_the_loop_of_its_own() -> None:
 def test_start_up_ends_without_a_full_collection() -> None:
     """Collection is off while the app starts; turning it back on (in the start-up thread,
     holding the interpreter) once collected the whole heap first: 58-74 ms under the
-    user's first keys, a second after launch, to free 9,000-10,000 objects (1.5 MB)."""
+    user's first keys, a second after launch, to free 9,000-10,000 objects (1.4 MB)."""
     probe = (
         "import gc; from tui.gc_tuning import collect_nothing_until_started, "
         "start_up_is_over; collect_nothing_until_started(); "

@@ -310,20 +310,23 @@ class ConversationLog(MessageLog):
         will mount, while the user reads: the frame that mounts them then takes their
         lines as they are (laying out a batch's replies in that frame held the event loop
         60-90 ms). One direction at a time: the kept layouts hold about one batch."""
-        if (self.end_shown is not None) if below else self.first_shown:
+        if self._next_batch(below):
             self.run_worker(self._laying_out_ahead(below), group="ahead", exclusive=True)
+
+    def _next_batch(self, below: bool) -> list[Message]:
+        """The messages the next scroll to the top (or, `below`, the bottom) will mount;
+        none when the window already reaches that end."""
+        if below:
+            end = self.end_shown
+            return [] if end is None else self.messages[end : end + SCROLL_BATCH]
+        return self.messages[max(0, self.first_shown - SCROLL_BATCH) : self.first_shown]
 
     async def _laying_out_ahead(self, below: bool) -> None:
         shown = next((m.laid_out_at for m in self.query(RenderedMarkdown) if m.laid_out_at), None)
         if shown is None:
             return
         width, look = shown[0], replace(shown[1], highlight_unbuilt=False)  # as stored ones
-        end = self.end_shown
-        if below and end is not None:
-            batch = self.messages[end : end + SCROLL_BATCH]
-        else:
-            batch = self.messages[max(0, self.first_shown - SCROLL_BATCH) : self.first_shown]
-        for message in batch:
+        for message in self._next_batch(below):
             if message.role is Role.ASSISTANT and message.is_final:
                 for segment in stored_segments(message.content) or []:
                     await asyncio.sleep(0)  # a run at a time: a key or a frame goes first
