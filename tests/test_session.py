@@ -347,5 +347,7 @@ async def test_a_fast_stream_reaches_observers_in_a_few_large_pieces(
     assert session.conversation.messages[-1].content == "".join(words)
     pieces = [e for e in recorder.of(ReplyProgress) if isinstance(e.event, ContentDelta)]
     assert sum(len(piece.event.text) for piece in pieces) == len("".join(words))
-    assert len(pieces) < 300, f"{len(pieces)} pieces for 3,000 chunks"
+    # One per chunk before the reading ahead; how many reads the chunks take depends on
+    # how the server's thread and this loop share the interpreter: 100-600 seen.
+    assert len(pieces) < 1000, f"{len(pieces)} pieces for 3,000 chunks"
     assert contents(reopened(settings, session).messages)[-1] == "".join(words)
