@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tui.read_ahead import LARGEST_BACKLOG, read_ahead
+from tui.read_ahead import LARGEST_BACKLOG, PACE, TRICKLE_WINDOW, read_ahead
 
 
 async def test_pieces_that_arrive_together_come_as_one_and_a_pause_splits_them() -> None:
@@ -46,6 +46,67 @@ async def test_a_trickling_body_is_taken_a_few_pieces_at_a_time() -> None:
     await sending
     assert b"".join(received) == b"".join(b"%d " % index for index in range(60))
     assert len(received) <= 45, f"{len(received)} pieces for 60 that trickled in"
+
+
+async def test_a_trickle_wakes_the_reader_once_per_pacing_wait() -> None:
+    """A piece that was waited for goes with the pieces read after the wait that follows
+    it, not alone before it: alone it woke the reader, the session and the screen for a
+    token, twice per wait (2,000 tokens at 100 tok/s: 700 takes for 400 waits)."""
+    sent: asyncio.Queue[bytes | None] = asyncio.Queue()
+
+    async def server() -> None:
+        for index in range(100):
+            await asyncio.sleep(0.005)
+            sent.put_nowait(b"%d " % index)
+        sent.put_nowait(None)
+
+    async def body() -> AsyncIterator[bytes]:
+        while (piece := await sent.get()) is not None:
+            yield piece
+
+    sending = asyncio.create_task(server())
+    clock = asyncio.get_running_loop().time
+    started = clock()
+    received = [data async for data in read_ahead(body())]
+    took = clock() - started
+    await sending
+    assert b"".join(received) == b"".join(b"%d " % index for index in range(100))
+    waits = (took - TRICKLE_WINDOW) / PACE
+    unknown_rate = TRICKLE_WINDOW / 0.005  # the first window's pieces go as they come
+    assert len(received) <= unknown_rate + waits + 3, (
+        f"{len(received)} takes: {waits:.0f} pacing waits after the first window"
+    )
+
+
+async def test_pieces_held_for_a_trickle_are_handed_over_though_nothing_follows() -> None:
+    """A trickle's pieces read at once wait for the next piece; when it does not come (the
+    model thinks, calls a tool, the server stalls) they go after one pacing wait anyway."""
+    sent: asyncio.Queue[bytes | None] = asyncio.Queue()
+    clock = asyncio.get_running_loop().time
+    burst_sent = 0.0
+
+    async def server() -> None:
+        nonlocal burst_sent
+        for index in range(30):  # a trickle, long enough to be known as one
+            await asyncio.sleep(0.005)
+            sent.put_nowait(b"%d " % index)
+        await asyncio.sleep(0.005)
+        burst_sent = clock()
+        for piece in (b"x", b"y", b"z"):
+            sent.put_nowait(piece)
+        await asyncio.sleep(0.5)  # then nothing for a long while
+        sent.put_nowait(None)
+
+    async def body() -> AsyncIterator[bytes]:
+        while (piece := await sent.get()) is not None:
+            yield piece
+
+    sending = asyncio.create_task(server())
+    arrivals = [(clock(), data) async for data in read_ahead(body())]
+    await sending
+    burst_taken = next(at for at, data in arrivals if data.endswith(b"z"))
+    late = burst_taken - burst_sent
+    assert late < PACE + 0.1, f"the last pieces came {late * 1000:.0f} ms after they arrived"
 
 
 async def test_a_first_piece_after_a_long_wait_does_not_hold_the_next_back() -> None:
