@@ -3,7 +3,10 @@ keys that do something now."""
 
 from __future__ import annotations
 
+import asyncio
+
 from textual import events
+from textual.app import App, ComposeResult
 
 from tests.openai_server import OpenAIStyleServer, StreamReply
 from tests.ui_helpers import (
@@ -18,6 +21,7 @@ from tui.chat.message import Message, MessageStatus, Role, Usage
 from tui.config import Settings
 from tui.ui.app import ChatApp
 from tui.ui.reply_stats import ReplyStats
+from tui.ui.widgets.reply_body import ReplyBody
 
 
 def test_a_rate_is_shown_only_once_it_means_something() -> None:
@@ -31,6 +35,26 @@ def test_a_rate_is_shown_only_once_it_means_something() -> None:
     one_token.finish(0.1001)
     reply = Message(Role.ASSISTANT, "x", usage=Usage(5, 1))
     assert "tok/s" not in one_token.summary_text(reply)
+
+
+async def test_the_end_of_a_reply_is_laid_out_in_the_turn_that_finishes_it() -> None:
+    """The last words are laid out when the reply is finished, not in a turn of the render
+    loop after it: meanwhile a frame drew the status line's "done" alone, and the frame
+    with the words waited for the next tick (10-20 ms of the render lag at a reply's end)."""
+
+    class OneReply(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ReplyBody()
+
+    async with OneReply().run_test(size=(80, 24)) as pilot:
+        body = pilot.app.query_one(ReplyBody)
+        body.feed("The first words, ")
+        await wait_until(pilot, lambda: body.rendered_text == "The first words, ")
+        body.feed("the last words.")
+        finishing = asyncio.create_task(body.finish())
+        await asyncio.sleep(0)  # one turn: finish runs up to where it first waits
+        assert body.rendered_text == "The first words, the last words."
+        await finishing
 
 
 async def test_the_footer_offers_stop_only_while_there_is_something_to_stop(

@@ -116,15 +116,18 @@ class ReplyBody(BlankBehindChildren):
         self._wake.set()
 
     async def finish(self) -> None:
-        """Shows everything fed so far, at once, and stops the render loop."""
+        """Shows everything fed so far, at once, and stops the render loop.
+
+        The last text is laid out here, in the caller's turn, not by the render loop a turn
+        later: meanwhile a frame drew what the caller changed with it (the status line's
+        "done") alone, and the frame with the reply's last words waited for the next tick."""
         self._finishing = True
+        self._flush()
         self._finish_requested.set()
         self._wake.set()
         task = self._render_task
         if task is not None:
             await asyncio.shield(task)
-        elif self._pending:
-            await self._flush()
         if self._tail:  # nothing was pending: the open segment ends as it is
             self._add_pieces([("", True)])
 
@@ -143,7 +146,7 @@ class ReplyBody(BlankBehindChildren):
                 if time.monotonic() - held_since > LONGEST_TYPING_HOLD:
                     break  # a fast typist still sees the reply move
                 await asyncio.sleep(self._hold_until - time.monotonic())
-            flushed = await self._flush()
+            flushed = self._flush()
             if self._finishing and not self._pending:
                 return
             if not self._finishing:
@@ -152,7 +155,7 @@ class ReplyBody(BlankBehindChildren):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._finish_requested.wait(), interval)
 
-    async def _flush(self) -> int:
+    def _flush(self) -> int:
         """Shows the pending deltas; returns how many characters that was."""
         if not self._pending or not self.is_attached:
             self._pending.clear()
