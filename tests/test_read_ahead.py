@@ -12,6 +12,24 @@ import pytest
 from tui.read_ahead import LARGEST_BACKLOG, PACE, TRICKLE_WINDOW, read_ahead
 
 
+async def chunks_of(sent: asyncio.Queue[bytes | None]) -> AsyncIterator[bytes]:
+    """A body read from `sent` (what the socket holds) one HTTP chunk at a time, as httpx2
+    hands them over; None ends it."""
+    while (piece := await sent.get()) is not None:
+        yield piece
+
+
+async def trickle(sent: asyncio.Queue[bytes | None], pieces: int) -> None:
+    """A server at 200 tok/s: a numbered piece every 5 ms."""
+    for index in range(pieces):
+        await asyncio.sleep(0.005)
+        sent.put_nowait(b"%d " % index)
+
+
+def numbered(pieces: int) -> bytes:
+    return b"".join(b"%d " % index for index in range(pieces))
+
+
 async def test_pieces_that_arrive_together_come_as_one_and_a_pause_splits_them() -> None:
     async def body() -> AsyncIterator[bytes]:
         for piece in (b"a", b"b", b"c"):
@@ -29,48 +47,36 @@ async def test_a_trickling_body_is_taken_a_few_pieces_at_a_time() -> None:
     Once the reading has caught up with the server, it waits a moment before reading
     again, and takes what came meanwhile at once."""
 
-    sent: asyncio.Queue[bytes | None] = asyncio.Queue()  # what the socket holds
+    sent: asyncio.Queue[bytes | None] = asyncio.Queue()
 
     async def server() -> None:
-        for index in range(60):
-            await asyncio.sleep(0.005)
-            sent.put_nowait(b"%d " % index)
+        await trickle(sent, 60)
         sent.put_nowait(None)
 
-    async def body() -> AsyncIterator[bytes]:
-        while (piece := await sent.get()) is not None:
-            yield piece  # one HTTP chunk at a time, as httpx2 hands them over
-
     sending = asyncio.create_task(server())
-    received = [data async for data in read_ahead(body())]
+    received = [data async for data in read_ahead(chunks_of(sent))]
     await sending
-    assert b"".join(received) == b"".join(b"%d " % index for index in range(60))
+    assert b"".join(received) == numbered(60)
     assert len(received) <= 45, f"{len(received)} pieces for 60 that trickled in"
 
 
 async def test_a_trickle_wakes_the_reader_once_per_pacing_wait() -> None:
-    """A piece that was waited for goes with the pieces read after the wait that follows
-    it, not alone before it: alone it woke the reader, the session and the screen for a
-    token, twice per wait (2,000 tokens at 100 tok/s: 700 takes for 400 waits)."""
+    """The pieces read at once after a pacing wait go with the next piece that is waited
+    for, in one take: handed over as they came, they woke the reader, the session and the
+    screen twice per wait (2,000 tokens at 100 tok/s: 700 takes for 400 waits)."""
     sent: asyncio.Queue[bytes | None] = asyncio.Queue()
 
     async def server() -> None:
-        for index in range(100):
-            await asyncio.sleep(0.005)
-            sent.put_nowait(b"%d " % index)
+        await trickle(sent, 100)
         sent.put_nowait(None)
-
-    async def body() -> AsyncIterator[bytes]:
-        while (piece := await sent.get()) is not None:
-            yield piece
 
     sending = asyncio.create_task(server())
     clock = asyncio.get_running_loop().time
     started = clock()
-    received = [data async for data in read_ahead(body())]
+    received = [data async for data in read_ahead(chunks_of(sent))]
     took = clock() - started
     await sending
-    assert b"".join(received) == b"".join(b"%d " % index for index in range(100))
+    assert b"".join(received) == numbered(100)
     waits = (took - TRICKLE_WINDOW) / PACE
     unknown_rate = TRICKLE_WINDOW / 0.005  # the first window's pieces go as they come
     assert len(received) <= unknown_rate + waits + 3, (
@@ -87,9 +93,7 @@ async def test_pieces_held_for_a_trickle_are_handed_over_though_nothing_follows(
 
     async def server() -> None:
         nonlocal burst_sent
-        for index in range(30):  # a trickle, long enough to be known as one
-            await asyncio.sleep(0.005)
-            sent.put_nowait(b"%d " % index)
+        await trickle(sent, 30)  # long enough to be known as one
         await asyncio.sleep(0.005)
         burst_sent = clock()
         for piece in (b"x", b"y", b"z"):
@@ -97,12 +101,8 @@ async def test_pieces_held_for_a_trickle_are_handed_over_though_nothing_follows(
         await asyncio.sleep(0.5)  # then nothing for a long while
         sent.put_nowait(None)
 
-    async def body() -> AsyncIterator[bytes]:
-        while (piece := await sent.get()) is not None:
-            yield piece
-
     sending = asyncio.create_task(server())
-    arrivals = [(clock(), data) async for data in read_ahead(body())]
+    arrivals = [(clock(), data) async for data in read_ahead(chunks_of(sent))]
     await sending
     burst_taken = next(at for at, data in arrivals if data.endswith(b"z"))
     late = burst_taken - burst_sent
