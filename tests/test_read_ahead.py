@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tui.read_ahead import LARGEST_BACKLOG, PACE, TRICKLE_WINDOW, read_ahead
+from tui.read_ahead import HOLD, LARGEST_BACKLOG, PACE, TRICKLE_WINDOW, read_ahead
 
 
 async def chunks_of(sent: asyncio.Queue[bytes | None]) -> AsyncIterator[bytes]:
@@ -86,7 +86,7 @@ async def test_a_trickle_wakes_the_reader_once_per_pacing_wait() -> None:
 
 async def test_pieces_held_for_a_trickle_are_handed_over_though_nothing_follows() -> None:
     """A trickle's pieces read at once wait for the next piece; when it does not come (the
-    model thinks, calls a tool, the server stalls) they go after one pacing wait anyway."""
+    model thinks, calls a tool, the server stalls) they go after a short hold anyway."""
     sent: asyncio.Queue[bytes | None] = asyncio.Queue()
     clock = asyncio.get_running_loop().time
     burst_sent = 0.0
@@ -98,7 +98,7 @@ async def test_pieces_held_for_a_trickle_are_handed_over_though_nothing_follows(
         burst_sent = clock()
         for piece in (b"x", b"y", b"z"):
             sent.put_nowait(piece)
-        await asyncio.sleep(0.5)  # then nothing for a long while
+        await asyncio.sleep(1.0)  # then nothing for a long while
         sent.put_nowait(None)
 
     sending = asyncio.create_task(server())
@@ -106,7 +106,8 @@ async def test_pieces_held_for_a_trickle_are_handed_over_though_nothing_follows(
     await sending
     burst_taken = next(at for at, data in arrivals if data.endswith(b"z"))
     late = burst_taken - burst_sent
-    assert late < PACE + 0.1, f"the last pieces came {late * 1000:.0f} ms after they arrived"
+    # They may have arrived during a pacing wait, then are held; not until the silence ends.
+    assert late < PACE + HOLD + 0.3, f"the last pieces came {late * 1000:.0f} ms after they came"
 
 
 async def test_a_first_piece_after_a_long_wait_does_not_hold_the_next_back() -> None:

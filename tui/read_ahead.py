@@ -3,7 +3,7 @@
 httpx2 hands over a streamed body one HTTP chunk at a time, and servers send one chunk per
 event: a fast stream is thousands of one-token pieces, and each piece used to cost a trip
 through the reader, the session and the screen (8,000 tokens sent at full speed showed on
-screen 0.31-0.50 s after the server's last byte; 0.17 s since). A task reads the body as
+screen 0.31-0.50 s after the server's last byte; 0.17 s with this). A task reads the body as
 fast as it comes and the reader takes all of it at each turn: hundreds of pieces joined
 when it pours; when it trickles, a few at a time (`PACE`). Errors reach the reader as the
 body raised them, and the task is gone once the reading ends, however it ends.
@@ -29,6 +29,10 @@ here, whatever it carries (2,000 tokens at 100 tok/s, the client alone: 1.0 CPU-
 they come, 0.86 with waits of 20 ms, 0.39 with 50). The screen shows a reply's text five
 times a second, so the wait is not seen in the text; it can put the end of a reply up to
 one wait later on screen. The first piece is never held back."""
+HOLD = 0.02
+"""How long a trickle's pieces read at once wait for the next piece that was waited for,
+to go with it in one take: at 100 tok/s it comes within 10 ms. Longer, pieces read after
+a pacing wait, already up to `PACE` old, could show two waits late when the model pauses."""
 TRICKLE = 20
 """Pieces per `TRICKLE_WINDOW` under which a stream trickles (400 a second). A faster
 one is not paced: when a busy event loop (a frame, a big layout) delays a read, that
@@ -95,8 +99,8 @@ async def read_ahead(body: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
                 elif holding is None:
                     # A trickle's piece read at once waits for the next piece that was
                     # waited for (alone, each woke the reader, the session and the screen
-                    # again), but not longer than a pacing wait: the next may never come.
-                    holding = loop.call_later(PACE, hand_over)
+                    # again), but not longer than `HOLD`: the next may be long in coming.
+                    holding = loop.call_later(HOLD, hand_over)
         except Exception as error:  # handed to the reader, which raises it as its own
             failure = error
         finally:
@@ -116,6 +120,9 @@ async def read_ahead(body: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
                 if failure is not None:
                     raise failure
                 return
+            if holding is not None:  # taken already: the deadline would wake it for nothing
+                holding.cancel()
+                holding = None
             data = b"".join(arrived)
             arrived.clear()
             backlog = 0
