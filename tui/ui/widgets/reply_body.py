@@ -122,9 +122,9 @@ class ReplyBody(BlankBehindChildren):
         later: meanwhile a frame drew what the caller changed with it (the status line's
         "done") alone, and the frame with the reply's last words waited for the next tick."""
         self._finishing = True
-        self._flush()
-        self._finish_requested.set()
+        self._finish_requested.set()  # first: the loop must end even if the flush fails
         self._wake.set()
+        self._flush()
         task = self._render_task
         if task is not None:
             await asyncio.shield(task)
