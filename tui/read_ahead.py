@@ -24,11 +24,12 @@ PACE = 0.05
 """How long the reading of a trickle waits, once caught up, before it reads again: a
 server at 100 tok/s sends a token every 10 ms, each its own HTTP chunk, and each read
 alone woke the socket, the HTTP stack, the session and the screen for that one token.
-Waiting lets a few arrive and go on together: the HTTP stack costs about 0.4 ms a read
-here, whatever it carries (2,000 tokens at 100 tok/s, the client alone: 1.0 CPU-s read as
-they come, 0.86 with waits of 20 ms, 0.39 with 50). The screen shows a reply's text five
-times a second, so the wait is not seen in the text; it can put the end of a reply up to
-one wait later on screen. The first piece is never held back."""
+Waiting lets a few arrive and go on together: the HTTP stack costs about 0.4 ms each
+time it waits for the socket, whatever the wait brings (2,000 tokens at 100 tok/s, the
+client alone: 1.0 CPU-s read as they come, 0.86 with waits of 20 ms, 0.39 with 50).
+The screen shows a reply's text five times a second, so the wait is not seen in the text;
+it can put the end of a reply up to one wait later on screen. The first piece is never
+held back."""
 HOLD = 0.02
 """How long a trickle's pieces read at once wait for the next piece that was waited for,
 to go with it in one take: at 100 tok/s it comes within 10 ms. Longer, pieces read after
