@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -199,3 +201,25 @@ async def test_the_replies_below_a_window_shown_from_the_top_are_laid_out_ahead(
         assert any(reply.startswith("Answer") for reply in mounted)
         again = [source for source in laid_out if any(source in reply for reply in mounted)]
         assert again == [], "the replies mounted were laid out in the frame"
+
+
+async def test_laying_out_ahead_asked_twice_at_once_leaves_no_coroutine_unawaited(
+    tmp_path: Path,
+) -> None:
+    """Asked again before its worker started (Home, then End at once), the first worker
+    is cancelled unstarted: a coroutine made for it was never awaited, and Python said
+    so on the test output."""
+    path = tmp_path / "h.sqlite3"
+    long_history(path, 60, lines=6)
+    async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "End of answer 59." in screen_text(pilot))
+        log = chat_screen(pilot).log_view
+        await ahead_done(pilot)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            log._lay_out_ahead()
+            log._lay_out_ahead()
+            await pilot.pause(0.3)
+            gc.collect()
+        unawaited = [str(w.message) for w in caught if "never awaited" in str(w.message)]
+        assert unawaited == []

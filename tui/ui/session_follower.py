@@ -16,7 +16,7 @@ from time import monotonic
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
-from textual.worker import Worker
+from textual.worker import Worker, WorkType
 
 from tui.chat.safe_text import make_safe
 from tui.chat.session_events import (
@@ -99,7 +99,10 @@ class SessionFollower:
     async def _apply(self, event: SessionEvent) -> None:
         await self._show(event)
         if isinstance(event, ReplyEnded | ConversationOpened):
-            self.screen.run_worker(self._show_context(), group="context", exclusive=True)
+            # The method, not a coroutine: one replaced before it starts would never be
+            # awaited (`exclusive`), and Python says so.
+            show_context: WorkType[None] = self._show_context
+            self.screen.run_worker(show_context, group="context", exclusive=True)
         if isinstance(event, ReplyEnded):
             # What Esc does has changed, and the footer rebuilds itself to say so (tens of
             # milliseconds): not in the frame that shows the reply's end, which it held up.

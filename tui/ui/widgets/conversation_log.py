@@ -15,6 +15,7 @@ from dataclasses import replace
 from textual.app import ComposeResult
 from textual.message import Message as TextualMessage
 from textual.widget import Widget
+from textual.worker import WorkType
 
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, MessageStatus, Role
@@ -311,7 +312,14 @@ class ConversationLog(MessageLog):
         lines as they are (laying out a batch's replies in that frame held the event loop
         60-90 ms). One direction at a time: the kept layouts hold about one batch."""
         if self._next_batch(below):
-            self.run_worker(self._laying_out_ahead(below), group="ahead", exclusive=True)
+
+            async def lay_out() -> None:
+                await self._laying_out_ahead(below)
+
+            # A function, not a coroutine: one replaced before it starts (`exclusive`)
+            # would never be awaited, and Python says so.
+            work: WorkType[None] = lay_out
+            self.run_worker(work, group="ahead", exclusive=True)
 
     def _next_batch(self, below: bool) -> list[Message]:
         """The messages the next scroll to the top (or, `below`, the bottom) will mount;
