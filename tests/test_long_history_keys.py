@@ -215,10 +215,13 @@ async def test_laying_out_ahead_asked_twice_at_once_leaves_no_coroutine_unawaite
         await wait_until(pilot, lambda: "End of answer 59." in screen_text(pilot))
         log = chat_screen(pilot).log_view
         await ahead_done(pilot)
+        gc.collect()  # what was garbage before is not this test's
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             log._lay_out_ahead()
             log._lay_out_ahead()
+            ahead = [worker for worker in pilot.app.workers if worker.group == "ahead"]
+            assert len(ahead) == 2 and ahead[0].is_cancelled, "the first replaced unstarted"
             await pilot.pause(0.3)
             gc.collect()
         unawaited = [str(w.message) for w in caught if "never awaited" in str(w.message)]

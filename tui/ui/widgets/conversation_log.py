@@ -319,7 +319,7 @@ class ConversationLog(MessageLog):
             # A function, not a coroutine: one replaced before it starts (`exclusive`)
             # would never be awaited, and Python says so.
             work: WorkType[None] = lay_out
-            self.run_worker(work, group="ahead", exclusive=True)
+            self.run_worker(work, name="_laying_out_ahead", group="ahead", exclusive=True)
 
     def _next_batch(self, below: bool) -> list[Message]:
         """The messages the next scroll to the top (or, `below`, the bottom) will mount;
