@@ -221,7 +221,9 @@ async def test_laying_out_ahead_asked_twice_at_once_leaves_no_coroutine_unawaite
             log._lay_out_ahead()
             log._lay_out_ahead()
             ahead = [worker for worker in pilot.app.workers if worker.group == "ahead"]
-            assert len(ahead) == 2 and ahead[0].is_cancelled, "the first replaced unstarted"
+            replaced_unstarted = len(ahead) == 2 and ahead[0].is_cancelled
+            del ahead  # held here, the replaced worker's work would never be garbage
+            assert replaced_unstarted
             await pilot.pause(0.3)
             gc.collect()
         unawaited = [str(w.message) for w in caught if "never awaited" in str(w.message)]
