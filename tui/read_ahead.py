@@ -56,11 +56,14 @@ async def read_ahead(body: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
 
     holding: asyncio.TimerHandle | None = None  # a held hand-over's deadline
 
-    def hand_over() -> None:
+    def stop_holding() -> None:
         nonlocal holding
         if holding is not None:
             holding.cancel()
             holding = None
+
+    def hand_over() -> None:
+        stop_holding()
         ready.set()
 
     async def pump() -> None:
@@ -121,9 +124,7 @@ async def read_ahead(body: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
                 if failure is not None:
                     raise failure
                 return
-            if holding is not None:  # taken already: the deadline would wake it for nothing
-                holding.cancel()
-                holding = None
+            stop_holding()  # taken already: the deadline would wake the reader for nothing
             data = b"".join(arrived)
             arrived.clear()
             backlog = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 
 from textual.app import ComposeResult
 from textual.message import Message as TextualMessage
@@ -312,13 +313,9 @@ class ConversationLog(MessageLog):
         lines as they are (laying out a batch's replies in that frame held the event loop
         60-90 ms). One direction at a time: the kept layouts hold about one batch."""
         if self._next_batch(below):
-
-            async def lay_out() -> None:
-                await self._laying_out_ahead(below)
-
             # A function, not a coroutine: one replaced before it starts (`exclusive`)
             # would never be awaited, and Python says so.
-            work: WorkType[None] = lay_out
+            work: WorkType[None] = partial(self._laying_out_ahead, below)
             self.run_worker(work, name="_laying_out_ahead", group="ahead", exclusive=True)
 
     def _next_batch(self, below: bool) -> list[Message]:
