@@ -96,6 +96,9 @@ class ChatBackend:
         import openai
 
         if self._client is None:
+            from tui.chunked_bodies import read_chunked_bodies_a_read_at_a_time
+
+            read_chunked_bodies_a_read_at_a_time()
             api_key = self.settings.api_key
             if not api_key and not self.settings.needs_key:
                 # Local servers ignore the key, but the SDK insists on having one.
