@@ -6,6 +6,7 @@ import re
 
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
+from textual.pilot import Pilot
 
 from tests.openai_server import OpenAIStyleServer, StreamReply
 from tests.ui_helpers import (
@@ -133,9 +134,37 @@ async def test_a_burst_shows_its_end_first_then_fills_in_everything_above_in_ord
             await pilot.pause()
         # The last step may overlap the one before it (the end stops the scroll).
         assert list(dict.fromkeys(order)) == list(range(60)), "every part shows, in order"
-        finished = body.query_one(RenderedMarkdown)
-        whole = "\n".join(finished.line_text(y) for y in range(finished.size.height))
-        assert re.findall(r"\bPart (\d+)\b", whole) == [str(i) for i in range(60)], "once each"
+        assert parts_laid_out(body.query_one(RenderedMarkdown)) == list(range(60)), "once each"
+
+
+def shown(pilot: Pilot[None]) -> str:
+    """What the last reply has laid out so far."""
+    return replies(pilot)[-1].body.query_one(RenderedMarkdown).source
+
+
+def parts_laid_out(markdown: RenderedMarkdown) -> list[int]:
+    whole = "\n".join(markdown.line_text(y) for y in range(markdown.size.height))
+    return [int(number) for number in re.findall(r"\bPart (\d+)\b", whole)]
+
+
+async def test_bursts_one_after_another_fill_in_above_their_ends_in_order(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    """A server pouring out a reply makes a backlog at every flush: each one's start is
+    laid out after its end, and one may still be waiting when the next comes."""
+    sections = [f"## Part {i}\n\nText of part {i}, " + "words " * 60 + "\n\n" for i in range(600)]
+    bursts = ["".join(sections[start : start + 150]) for start in range(0, 600, 150)]
+    server.queue(StreamReply(deltas=[*bursts, "The very end."], delay=0.25))
+    async with ChatApp(settings).run_test(size=(80, 30)) as pilot:
+        await type_and_send(pilot, "Pour it out")
+        await wait_until(pilot, lambda: bool(replies(pilot)) and "Part 299" in shown(pilot))
+        assert "part 10," not in shown(pilot), "a start is laid out only once the pouring stops"
+        await wait_until(pilot, lambda: last_reply_settled(pilot), timeout=30)
+        body = replies(pilot)[-1].body
+        await body.backfilled()
+        await pilot.pause(0.3)
+        assert "The very end." in screen_text(pilot)
+        assert parts_laid_out(body.query_one(RenderedMarkdown)) == list(range(600))
 
 
 class TailApp(App[None]):
