@@ -135,7 +135,7 @@ async def test_a_stream_sent_at_once_reaches_the_reader_in_a_few_reads(
                 break
             await asyncio.sleep(0.01)
         assert server.completed_streams == 1
-        pieces = [piece async for piece in response.iter_bytes()]
+        pieces = [piece async for piece in response.aiter_bytes()]
     await backend.aclose()
     body = b"".join(pieces).decode()
     assert all(f'"w{index} "' in body for index in (0, 1500, 2999))

@@ -3,11 +3,13 @@ built once, so the first message does not read the certificate store on the even
 
 from __future__ import annotations
 
+import ast
 import ssl
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.openai_server import OpenAIStyleServer, StreamReply
 from tui.backend import ChatBackend, load_client_library
 from tui.config import Settings
 from tui.tls_context import verified_tls_context
@@ -29,14 +31,29 @@ def test_clients_share_one_verifying_context_built_by_the_start_up_work(tmp_path
     assert built.verify_mode is ssl.CERT_REQUIRED and built.check_hostname
 
 
-def test_the_start_up_work_loads_what_the_first_request_would_import() -> None:
-    """`client.chat` and `client.responses` import openai's resources lazily (about 50 ms
-    each, on the event loop, between Enter and the request); the start-up thread loads
-    them first."""
+def test_the_first_request_imports_nothing_the_start_up_work_did_not(
+    server: OpenAIStyleServer,
+) -> None:
+    """The first message's request used to import openai's chat resources and anyio's
+    backend (about 70 ms, on the event loop, between Enter and the request): the request
+    goes through the client's own `post`, and the start-up thread loads the rest."""
     probe = (
-        "import sys; from tui.backend import load_client_library; load_client_library(); "
-        "print('openai.resources.chat.completions.completions' in sys.modules"
-        " and 'openai.resources.responses.responses' in sys.modules)"
+        "import asyncio, sys\n"
+        "from tui.backend import ChatBackend, load_client_library\n"
+        "from tui.config import Settings\n"
+        "load_client_library()\n"
+        "before = set(sys.modules)\n"
+        "async def ask():\n"
+        f"    backend = ChatBackend(Settings(base_url={server.base_url!r}, api_key='k'))\n"
+        "    async for event in backend.stream_reply([{'role': 'user', 'content': 'Hi'}], 'm'):\n"
+        "        print(type(event).__name__)\n"
+        "asyncio.run(ask())\n"
+        "print(sorted(set(sys.modules) - before))\n"
     )
+    server.queue(StreamReply(deltas=["Hello"]))
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    assert done.stdout.strip() == "True", done.stderr
+    lines = done.stdout.splitlines()
+    assert "ContentDelta" in lines and "Finished" in lines, done.stderr
+    families = ("openai", "httpx2", "httpcore2", "h11", "anyio", "pydantic", "tui")
+    imported = [name for name in ast.literal_eval(lines[-1]) if name.split(".")[0] in families]
+    assert imported == []

@@ -42,6 +42,7 @@ from tui.stream_reading import ReplyReader
 from tui.tls_context import verified_tls_context
 
 if TYPE_CHECKING:
+    import httpx2
     import openai
 
 load_less_of_the_client_library()  # before anything imports openai
@@ -67,16 +68,17 @@ class _AttemptFailure:
 
 
 def load_client_library() -> None:
-    """Imports openai (about 0.4 s), its chat and responses resources (imported at a
-    client's first `.chat` or `.responses`, about 50 ms each) and the TLS context (20 ms);
-    the app calls this in a thread after its first frame so that start-up does not wait
-    for it and the first message's request leaves without doing any of it on the event
-    loop."""
+    """Imports openai (about 0.4 s) and builds the TLS context (20 ms): the app calls this
+    in a thread after its first frame so that start-up does not wait for it and the first
+    message's request leaves without doing any of it on the event loop."""
     importlib.import_module("openai")
-    # `client.chat` and `client.responses` import these (and their pydantic models)
-    # through lazy modules.
-    importlib.import_module("openai.resources.chat.chat")
-    importlib.import_module("openai.resources.responses.responses")
+    # What the first request would import on the event loop: anyio's asyncio backend
+    # (about 17 ms, on the first connection) and the chunked reader.
+    with contextlib.suppress(ImportError):
+        importlib.import_module("anyio._backends._asyncio")
+    from tui.chunked_bodies import read_chunked_bodies_a_read_at_a_time
+
+    read_chunked_bodies_a_read_at_a_time()
     with contextlib.suppress(OSError):  # unreadable certificates: said at the first request
         verified_tls_context()
 
@@ -185,7 +187,7 @@ class ChatBackend:
                 reader = ReplyReader(
                     ResponsesEvents() if self.settings.api == "responses" else CompletionsEvents()
                 )
-                async with contextlib.aclosing(read_ahead(response.iter_bytes())) as body:
+                async with contextlib.aclosing(read_ahead(response.aiter_bytes())) as body:
                     async for event in reader.events(body):
                         if isinstance(event, ContentDelta | ReasoningDelta | ToolCallDelta):
                             received_anything = True
@@ -217,36 +219,53 @@ class ChatBackend:
         except openai.OpenAIError as error:
             yield Failed(ChatError(ErrorKind.REQUEST_FAILED, self._scrub(str(error))))
 
-    def _request(
+    @contextlib.asynccontextmanager
+    async def _request(
         self,
         client: openai.AsyncOpenAI,
         messages: Sequence[dict[str, Any]],
         model: str,
         tools: Sequence[dict[str, Any]],
-    ) -> Any:
-        """The streaming request, as an async context manager giving the raw response.
-        The history is already in the wire format: plain dicts, not the SDK's TypedDicts,
-        which its overloads insist on. Tools go only when there are some: an empty list
-        is refused by some servers."""
+    ) -> AsyncIterator[httpx2.Response]:
+        """The streaming request; gives the response, its body not read yet.
+
+        Made with the client's own `post` (its documented way to any endpoint): its auth,
+        base URL, headers, timeouts and errors, without `client.chat` and
+        `client.responses`, which import their typed resources and parsing helpers (about
+        50 ms each, and the first request waited for them) for a body read raw anyway
+        (`tui.stream_reading`). The history is already in the wire format. Tools go only
+        when there are some: an empty list is refused by some servers; the profile's
+        parameters go last, as the SDK's `extra_body` does."""
+        import httpx2
+
         params = dict(self.settings.params)
+        body: dict[str, Any]
         if self.settings.api != "responses":
-            return client.chat.completions.with_streaming_response.create(  # type: ignore[call-overload]
-                model=model,
-                messages=list(messages),
-                stream=True,
-                stream_options={"include_usage": True},
+            path = "/chat/completions"
+            body = {
+                "model": model,
+                "messages": list(messages),
+                "stream": True,
+                "stream_options": {"include_usage": True},
                 **({"tools": list(tools)} if tools else {}),
-                extra_body=params or None,
-            )
-        reasoning = reasoning_request(params)
-        return client.responses.with_streaming_response.create(  # type: ignore[call-overload]
-            model=model,
-            input=responses_input(messages),
-            stream=True,
-            **({"reasoning": reasoning} if reasoning else {}),
-            **({"tools": responses_tools(tools)} if tools else {}),
-            extra_body=params or None,
+            }
+        else:
+            path = "/responses"
+            reasoning = reasoning_request(params)
+            body = {
+                "model": model,
+                "input": responses_input(messages),
+                "stream": True,
+                **({"reasoning": reasoning} if reasoning else {}),
+                **({"tools": responses_tools(tools)} if tools else {}),
+            }
+        response = await client.post(
+            path, cast_to=httpx2.Response, body={**body, **params}, stream=True
         )
+        try:
+            yield response
+        finally:
+            await response.aclose()
 
     async def context_window(self, model: str) -> int | None:
         """The model's context window as the server states it (see
