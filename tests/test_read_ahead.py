@@ -196,3 +196,27 @@ async def test_a_stop_while_the_reading_winds_down_still_stops_the_reader() -> N
     with pytest.raises(asyncio.CancelledError):
         await task
     assert carried_on == []
+
+
+async def test_a_body_that_pours_in_large_pieces_is_never_paced() -> None:
+    """A server pouring a reply out fills each read with hundreds of chunks, which come up
+    as one piece (`tui.chunked_bodies`): a few pieces a window, but far too many bytes for
+    a trickle. Paced, each piece waited up to `PACE` in the socket."""
+    sent: asyncio.Queue[bytes | None] = asyncio.Queue()
+    clock = asyncio.get_running_loop().time
+    sent_at: list[float] = []
+
+    async def server() -> None:
+        for index in range(30):
+            await asyncio.sleep(0.01)
+            sent_at.append(clock())
+            sent.put_nowait(b"%05d" % index + b"x" * 16_000)
+        sent.put_nowait(None)
+
+    sending = asyncio.create_task(server())
+    late = 0.0
+    async for data in read_ahead(chunks_of(sent)):
+        for offset in range(0, len(data), 16_005):
+            late = max(late, clock() - sent_at[int(data[offset : offset + 5])])
+    await sending
+    assert late < PACE / 2, f"a piece came {late * 1000:.0f} ms after it was sent"

@@ -1,12 +1,13 @@
 """Reading a response body ahead, so whoever reads it gets everything that has arrived.
 
-httpx2 hands over a streamed body one HTTP chunk at a time, and servers send one chunk per
-event: a fast stream is thousands of one-token pieces, and each piece used to cost a trip
-through the reader, the session and the screen (8,000 tokens sent at full speed showed on
-screen 0.31-0.50 s after the server's last byte; 0.17 s with this). A task reads the body as
-fast as it comes and the reader takes all of it at each turn: hundreds of pieces joined
-when it pours; when it trickles, a few at a time (`PACE`). Errors reach the reader as the
-body raised them, and the task is gone once the reading ends, however it ends.
+httpx2 hands over a streamed body a piece at a time (a chunk, or all the chunks one read
+brought: `tui.chunked_bodies`), and servers send one chunk per event: each piece used to
+cost a trip through the reader, the session and the screen (8,000 tokens sent at full speed
+showed on screen 0.31-0.50 s after the server's last byte; 0.17 s with this). A task reads
+the body as fast as it comes and the reader takes all of it at each turn: everything read
+meanwhile when it pours; when it trickles, a few pieces at a time (`PACE`). Errors reach
+the reader as the body raised them, and the task is gone once the reading ends, however
+it ends.
 """
 
 from __future__ import annotations
@@ -34,13 +35,15 @@ HOLD = 0.02
 """How long a trickle's pieces read at once wait for the next piece that was waited for,
 to go with it in one take: at 100 tok/s it comes within 10 ms. Longer, pieces read after
 a pacing wait, already up to `PACE` old, could show two waits late when the model pauses."""
-TRICKLE = 20
-"""Pieces per `TRICKLE_WINDOW` under which a stream trickles (400 a second). A faster
-one is not paced: when a busy event loop (a frame, a big layout) delays a read, that
-read looks waited for, and pacing every such read of a stream that pours held its end
-back (8,000 tokens at full speed: 0.13 s after the server's last byte became
-0.20-0.34 s). A stall shorter than a window can still end one with few pieces in it:
-then one wait of `PACE`, while what arrived meanwhile is read after it."""
+TRICKLE = 4096
+"""Bytes per `TRICKLE_WINDOW` under which a stream trickles (80 KB a second: some 400
+one-token chunks of 200 bytes). Bytes, not pieces: a read that a pouring server filled
+comes as one piece (`tui.chunked_bodies`), a few a window. A faster stream is not
+paced: when a busy event loop (a frame, a big layout) delays a read, that read looks
+waited for, and pacing every such read of a stream that pours held its end back (8,000
+tokens at full speed: 0.13 s after the server's last byte became 0.20-0.34 s). A stall
+shorter than a window can still end one with little in it: then one wait of `PACE`,
+while what arrived meanwhile is read after it."""
 TRICKLE_WINDOW = 0.05
 
 
@@ -70,7 +73,7 @@ async def read_ahead(body: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
         nonlocal backlog, ended, failure, holding
         loop = asyncio.get_running_loop()
         clock = loop.time
-        window_start, window_pieces, trickling = clock(), 0, False
+        window_start, window_bytes, trickling = clock(), 0, False
         try:
             pieces = aiter(body)
             while True:
@@ -81,14 +84,14 @@ async def read_ahead(body: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
                     break
                 arrived.append(data)
                 backlog += len(data)
-                now, window_pieces = clock(), window_pieces + 1
+                now, window_bytes = clock(), window_bytes + len(data)
                 if now - asked >= TRICKLE_WINDOW:
                     # A wait as long as a window (the first token, a pause to think, a
                     # stalled loop) says nothing of the rate: a new window starts.
-                    window_start, window_pieces = now, 0
+                    window_start, window_bytes = now, 0
                 elif now - window_start >= TRICKLE_WINDOW:
-                    trickling = window_pieces < TRICKLE
-                    window_start, window_pieces = now, 0
+                    trickling = window_bytes < TRICKLE
+                    window_start, window_bytes = now, 0
                 if backlog > LARGEST_BACKLOG:
                     hand_over()
                     taken.clear()
