@@ -260,7 +260,13 @@ class ChatBackend:
                 **({"tools": responses_tools(tools)} if tools else {}),
             }
         response = await client.post(
-            path, cast_to=httpx2.Response, body={**body, **params}, stream=True
+            path,
+            cast_to=httpx2.Response,
+            body={**body, **params},
+            # As `create` asks: the API key alone (by default, with no API key, the client
+            # would send an admin key found in the environment, OPENAI_ADMIN_KEY).
+            options={"security": {"bearer_auth": True}},
+            stream=True,
         )
         try:
             yield response
