@@ -69,11 +69,22 @@ def random_body(rng: random.Random) -> bytes:
     """A chunked body as servers write them, or as a broken one does."""
     parts = []
     for _ in range(rng.randint(0, 40)):
-        payload = rng.randbytes(rng.randint(1, 60)).replace(b"\r", b"x")
+        payload = rng.randbytes(rng.randint(1, 60)) + rng.choice([b"", b"\r\n", b"\n", b"\r"])
         size = rng.choice(["%x", "%X", "%04x"]) % len(payload)
         extension = rng.choice(["", "", ";name=value", ";x", "  ", "\t"])
-        parts.append(f"{size}{extension}\r\n".encode() + payload + b"\r\n")
-    ending = rng.choice(["0\r\n\r\n", "0\r\n\r\n", "0\r\nTrailer: yes\r\n\r\n", "", "0\r\n"])
+        footer = rng.choice([b"\r\n"] * 12 + [b"\n", b"\r", b"\r\r\n", b"x\r\n", b""])
+        parts.append(f"{size}{extension}\r\n".encode() + payload + footer)
+    ending = rng.choice(
+        [
+            "0\r\n\r\n",
+            "0\r\n\r\n",
+            "0\r\nTrailer: yes\r\n\r\n",
+            "",
+            "0\r\n",
+            "00\r\n\r\n",
+            "0\r\nbad\r\n\r\n",
+        ]
+    )
     body = b"".join(parts) + ending.encode()
     damage = rng.random()
     if damage < 0.15 and body:  # a byte of it broken

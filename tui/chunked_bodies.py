@@ -2,7 +2,7 @@
 
 Servers stream a reply one HTTP chunk per token, and the official client's stack (h11,
 httpcore2, httpx2, openai) passes each chunk up as its own event: h11's state machine and
-some ten async generators per chunk, about 25 µs each. When a fast server has sent
+some ten async generators, about 25 µs a chunk. When a fast server has sent
 thousands of them, a 64 KB read holds some 400 chunks, and reading 8,000 tokens cost
 0.2 CPU-s before tui-chat saw a byte of them (`benchmarks/README.md`).
 
@@ -11,7 +11,8 @@ always; then it takes every further chunk whose data is all in the buffer at onc
 hands the lot over as one `Data` event. It accepts exactly what h11 accepts: anything
 else (a chunk not all there yet, the last chunk and its trailer, a malformed line) is left
 in the buffer for h11's reader at the next call, so the bytes delivered, and the error
-raised after them, are h11's. It is installed for the whole process, and only on the h11
+raised after them, are h11's (the event's `chunk_start` and `chunk_end` then span several
+chunks; httpcore2 reads neither). It is installed for the whole process, and only on the h11
 versions its test has seen (`h11._readers` is private); on any other, h11 reads as it does.
 """
 

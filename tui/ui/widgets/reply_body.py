@@ -37,7 +37,7 @@ BLOCKS_PER_SEGMENT = 2
 """While a reply streams: the open segment is laid out again at every flush, and its
 finished blocks with it (2,000 tok @ 100: 8% less CPU than with 8)."""
 STORED_BLOCKS_PER_SEGMENT = 8
-"""For a reply shown at once, and a flush longer than `BACKLOG_CHARS`, where little is
+"""For a reply shown at once, and a backlog (`BACKLOG_CHARS`), where little is
 laid out again: fewer, longer segments parse faster (history scrolled back mounts
 replies all the time) and are fewer to lay out again after a resize."""
 BACKLOG_CHARS = 24_000
@@ -119,8 +119,10 @@ class ReplyBody(BlankBehindChildren):
 
     async def backfilled(self) -> None:
         """Waits until every backlog's start is rendered (for tests and screenshots)."""
-        while self._backfilling is not None:
-            await self._backfilling
+        while (task := self._backfilling) is not None:
+            await asyncio.wait({task})  # not `await task`: cancelled when unmounted
+            if self._backfilling is task:  # cancelled before it ran its `finally`
+                self._backfilling = None
 
     def feed(self, text: str) -> None:
         """Queues a delta; it shows on the next flush, never blocking the caller."""
@@ -217,24 +219,28 @@ class ReplyBody(BlankBehindChildren):
         """Adds `text`. `final`: nothing follows, so the open segment is finished too.
 
         A backlog shows its end first: the segments before it are laid out afterwards, a
-        frame's worth at a time, by `_backfill`. Only the end is on screen, and laying out
-        100 KB at once held the event loop for 0.4 s."""
+        frame's worth at a time, by `_backfill`, once the reply has stopped pouring in.
+        Only the end is on screen, and laying out 100 KB at once held the event loop for
+        0.4 s. Until then, text above joins the end directly (scrolled up, the gap shows)."""
         pieces = self._pieces(text, self._splitter.feed(text))
         if final and pieces:
             pieces[-1] = (pieces[-1][0], True)
-        backlog = BACKLOG_CHARS if self._initial_text else STREAMED_BACKLOG_CHARS
-        if len(text) > backlog and len(pieces) > 2:
+        if len(text) > self._backlog_chars and len(pieces) > 2:
             end = self._first_of_a_screenful(pieces)
             if end > 1:
                 self._add_pieces(pieces[:1])  # ends the open segment, if any
                 middle = [fragment for fragment, _ in pieces[1:end] if fragment]
                 self._holes.append((self._markdown.segment_count, batched(middle)))
-                if not final:
+                if not self._finishing and not self._initial_text:  # it streams still
                     self._last_backlog_at = time.monotonic()
                 if self._backfilling is None:
                     self._backfilling = asyncio.create_task(self._backfill())
                 pieces = pieces[end:]
         self._add_pieces(pieces)
+
+    @property
+    def _backlog_chars(self) -> int:
+        return BACKLOG_CHARS if self._initial_text else STREAMED_BACKLOG_CHARS
 
     def _first_of_a_screenful(self, pieces: list[tuple[str, bool]]) -> int:
         """The latest piece with at least a screen's height of source lines from it on."""
@@ -275,7 +281,7 @@ class ReplyBody(BlankBehindChildren):
         """Cuts `text` where segments end: (fragment, whether the segment closes after it).
         `offsets` are the block starts the splitter found; those beyond `text` are ignored."""
         per_segment = self._blocks_per_segment
-        if len(text) > BACKLOG_CHARS:  # a burst: its segments are mostly finished at once
+        if len(text) > self._backlog_chars:  # a burst: its segments are mostly finished at once
             per_segment = STORED_BLOCKS_PER_SEGMENT
         pieces, self._blocks_in_segment = cut(text, offsets, per_segment, self._blocks_in_segment)
         return pieces
