@@ -143,12 +143,13 @@ def test_the_client_library_loads_without_the_aiohttp_transport_nothing_uses() -
 
 
 def test_unreadable_certificates_are_said_in_words(server: OpenAIStyleServer) -> None:
-    """The TLS context is built once, ahead of the first request; a certificate file that
-    cannot be read is a clear failure of the request, not a traceback (in the app, the
-    start-up thread that builds it must not stop the app either)."""
+    """The TLS context is built once, ahead of the first request to an `https://` server
+    (a plain `http://` one needs none); a certificate file that cannot be read is a clear
+    failure of the request, not a traceback (in the app, the start-up thread that builds
+    it must not stop the app either)."""
     server.queue(StreamReply())
     result = run_cli(
-        server.base_url,
+        server.base_url.replace("http://", "https://"),
         "-p",
         "-m",
         "test-model",

@@ -57,3 +57,29 @@ def test_the_first_request_imports_nothing_the_start_up_work_did_not(
     families = ("openai", "httpx2", "httpcore2", "h11", "anyio", "pydantic", "tui")
     imported = [name for name in ast.literal_eval(lines[-1]) if name.split(".")[0] in families]
     assert imported == []
+
+
+def test_a_client_of_a_plain_http_server_reads_no_certificates(server: OpenAIStyleServer) -> None:
+    """Reading the certificate store took 55-65 ms before `tui-chat -p` could send its
+    request, for a server it talks to without TLS; the context is built if a connection
+    needs it (a redirect to https), and then it is the shared, verifying one."""
+    probe = (
+        "import asyncio, ssl\n"
+        "from tui.backend import ChatBackend\n"
+        "from tui.config import Settings\n"
+        "from tui.tls_context import TlsContextOnFirstUse, verified_tls_context\n"
+        "async def ask():\n"
+        f"    backend = ChatBackend(Settings(base_url={server.base_url!r}, api_key='k'))\n"
+        "    async for event in backend.stream_reply([{'role': 'user', 'content': 'Hi'}], 'm'):\n"
+        "        print(type(event).__name__)\n"
+        "asyncio.run(ask())\n"
+        "print('built', verified_tls_context.cache_info().currsize)\n"
+        "standing_in = TlsContextOnFirstUse()\n"
+        "print(standing_in.verify_mode is ssl.CERT_REQUIRED and standing_in.check_hostname)\n"
+        "print('built', verified_tls_context.cache_info().currsize)\n"
+    )
+    server.queue(StreamReply(deltas=["Hello"]))
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    lines = done.stdout.splitlines()
+    assert "Finished" in lines, done.stderr
+    assert lines[-3:] == ["built 0", "True", "built 1"]

@@ -19,7 +19,7 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from tui.chat.events import (
     ChatError,
@@ -39,7 +39,7 @@ from tui.read_ahead import read_ahead
 from tui.redaction import Redactor, url_secrets
 from tui.responses_events import ResponsesEvents, responses_input, responses_tools
 from tui.stream_reading import ReplyReader
-from tui.tls_context import verified_tls_context
+from tui.tls_context import TlsContextOnFirstUse, verified_tls_context
 
 if TYPE_CHECKING:
     import httpx2
@@ -115,11 +115,17 @@ class ChatBackend:
                 default_headers=dict(self.settings.headers) or None,
                 timeout=timeout,
                 # The SDK's own default client, with the shared TLS context.
-                http_client=openai.DefaultAsyncHttpxClient(
-                    timeout=timeout, verify=verified_tls_context()
-                ),
+                http_client=openai.DefaultAsyncHttpxClient(timeout=timeout, verify=self._tls()),
             )
         return self._client
+
+    def _tls(self) -> ssl.SSLContext:
+        """The shared verifying context; for an `http://` server, one built only if a
+        connection needs it (a redirect to `https://`)."""
+        base_url = (self.settings.base_url or OPENAI_BASE_URL).lower()
+        if base_url.startswith("http://"):
+            return cast("ssl.SSLContext", TlsContextOnFirstUse())
+        return verified_tls_context()
 
     async def aclose(self) -> None:
         if self._client is not None:

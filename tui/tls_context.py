@@ -15,7 +15,7 @@ A store that cannot be read raises `OSError` here, which the callers say in word
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import ssl
@@ -27,3 +27,16 @@ def verified_tls_context() -> ssl.SSLContext:
     import httpx2
 
     return httpx2.create_ssl_context()
+
+
+class TlsContextOnFirstUse:
+    """Stands for `verified_tls_context()` and builds it when a connection first uses it:
+    for a client of an `http://` server, which needs one only if sent on to an `https://`
+    address. Building it reads the certificate store (55-65 ms here, on a busy machine
+    more), and `tui-chat -p` paid that before its request could leave."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(verified_tls_context(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(verified_tls_context(), name, value)
