@@ -14,11 +14,12 @@ import json, sys
 from pathlib import Path
 {setup}
 import importlib, openai, types
-loaded_at_import = sum(m.startswith("openai.types") for m in sys.modules)
-root = Path(openai.__file__).parent / "types"
+loaded_at_import = sum(m.startswith(("openai.types", "openai.lib")) for m in sys.modules)
+top = Path(openai.__file__).parent
 packages = sorted(
-    "openai." + ".".join(p.parent.relative_to(root.parent).parts)
-    for p in root.rglob("__init__.py")
+    "openai." + ".".join(p.parent.relative_to(top).parts)
+    for root in ("types", "lib")
+    for p in (top / root).rglob("__init__.py")
 )
 def describe(value):
     if isinstance(value, types.ModuleType):
@@ -43,22 +44,24 @@ def run(code: str) -> str:
 
 def test_the_client_loads_without_the_api_models_a_chat_never_uses() -> None:
     """`import openai` imported 470 modules of models (every API's) and, with aiohttp
-    installed, a transport tui-chat never uses: 0.3-0.45 s of a `-p` answer's start."""
+    installed, a transport tui-chat never uses: 0.3-0.45 s of a `-p` answer's start;
+    `openai.lib` imported the helpers for parsing into pydantic models (20 ms)."""
     probe = (
         "import sys, tui.backend, openai; "
-        "openai.AsyncOpenAI(api_key='k', base_url='http://127.0.0.1:9/v1').chat.completions; "
+        "openai.AsyncOpenAI(api_key='k', base_url='http://127.0.0.1:9/v1'); "
         "print(sum(m.startswith('openai.types') for m in sys.modules), "
-        "'aiohttp' in sys.modules)"
+        "'aiohttp' in sys.modules, 'openai.lib._parsing' in sys.modules)"
     )
-    type_modules, aiohttp_loaded = run(probe).split()
+    type_modules, aiohttp_loaded, parsing_loaded = run(probe).split()
     assert int(type_modules) < 200
     assert aiohttp_loaded == "False"
+    assert parsing_loaded == "False"
 
 
 def test_every_name_resolves_to_what_a_plain_import_of_openai_gives() -> None:
-    """The guard for a new openai release: every public name of `openai.types` and its
-    sub-packages, read after a plain import, is the same object read through the
-    packages that load names on first use."""
+    """The guard for a new openai release: every public name of `openai.types`,
+    `openai.lib` and their sub-packages, read after a plain import, is the same object
+    read through the packages that load names on first use."""
     plain = json.loads(run(DESCRIBE_EVERY_NAME.format(setup="", names="None")))
     wanted = {package: list(names) for package, names in plain["packages"].items()}
     deferred = json.loads(

@@ -7,6 +7,8 @@
   importable for whoever needs it.
 - `openai.types` and its sub-packages re-export every model of the whole API, and their
   `__init__.py` files import 470 modules of pydantic models; a chat client uses 64 of them.
+  `openai.lib` re-exports helpers that parse replies into pydantic models (20 ms), which
+  the client's auth module imports with the package and a raw reader never uses.
   Such a package, whose `__init__.py` is nothing but `from .module import Name` lines, is
   loaded as a module that imports a name's module the first time the name is asked for
   (a module `__getattr__`, PEP 562). The names, the objects and the order they resolve in
@@ -28,7 +30,7 @@ from types import ModuleType
 from typing import Any
 
 UNUSED_TRANSPORT = "openai._vendor.httpx_aiohttp"
-TYPE_PACKAGES = "openai.types"
+RE_EXPORTING = ("openai.types", "openai.lib")
 
 
 def load_less_of_the_client_library() -> None:
@@ -51,7 +53,7 @@ class _TypePackageFinder(importlib.abc.MetaPathFinder):
         path: Sequence[str] | None,
         target: ModuleType | None = None,
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != TYPE_PACKAGES and not fullname.startswith(TYPE_PACKAGES + "."):
+        if not any(fullname == root or fullname.startswith(root + ".") for root in RE_EXPORTING):
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None or spec.submodule_search_locations is None:
