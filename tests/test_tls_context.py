@@ -31,29 +31,40 @@ def test_clients_share_one_verifying_context_built_by_the_start_up_work(tmp_path
     assert built.verify_mode is ssl.CERT_REQUIRED and built.check_hostname
 
 
+def ask_in_a_fresh_process(server: OpenAIStyleServer, before: str, after: str) -> list[str]:
+    """One reply from `server` through a `ChatBackend`, in a new interpreter, with `before`
+    and `after` (lines of Python) around it: the lines it printed, the events' names first."""
+    probe = (
+        "import asyncio, ssl, sys\n"
+        "from tui.backend import ChatBackend, load_client_library\n"
+        "from tui.config import Settings\n"
+        "from tui.tls_context import TlsContextOnFirstUse, verified_tls_context\n"
+        f"{before}"
+        "async def ask():\n"
+        f"    backend = ChatBackend(Settings(base_url={server.base_url!r}, api_key='k'))\n"
+        "    async for event in backend.stream_reply([{'role': 'user', 'content': 'Hi'}], 'm'):\n"
+        "        print(type(event).__name__)\n"
+        "asyncio.run(ask())\n"
+        f"{after}"
+    )
+    server.queue(StreamReply(deltas=["Hello"]))
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    lines = done.stdout.splitlines()
+    assert "ContentDelta" in lines and "Finished" in lines, done.stderr
+    return lines
+
+
 def test_the_first_request_imports_nothing_the_start_up_work_did_not(
     server: OpenAIStyleServer,
 ) -> None:
     """The first message's request used to import openai's chat resources and anyio's
     backend (about 70 ms, on the event loop, between Enter and the request): the request
     goes through the client's own `post`, and the start-up thread loads the rest."""
-    probe = (
-        "import asyncio, sys\n"
-        "from tui.backend import ChatBackend, load_client_library\n"
-        "from tui.config import Settings\n"
-        "load_client_library()\n"
-        "before = set(sys.modules)\n"
-        "async def ask():\n"
-        f"    backend = ChatBackend(Settings(base_url={server.base_url!r}, api_key='k'))\n"
-        "    async for event in backend.stream_reply([{'role': 'user', 'content': 'Hi'}], 'm'):\n"
-        "        print(type(event).__name__)\n"
-        "asyncio.run(ask())\n"
-        "print(sorted(set(sys.modules) - before))\n"
+    lines = ask_in_a_fresh_process(
+        server,
+        before="load_client_library()\nbefore = set(sys.modules)\n",
+        after="print(sorted(set(sys.modules) - before))\n",
     )
-    server.queue(StreamReply(deltas=["Hello"]))
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    lines = done.stdout.splitlines()
-    assert "ContentDelta" in lines and "Finished" in lines, done.stderr
     families = ("openai", "httpx2", "httpcore2", "h11", "anyio", "pydantic", "tui")
     imported = [name for name in ast.literal_eval(lines[-1]) if name.split(".")[0] in families]
     assert imported == []
@@ -63,23 +74,12 @@ def test_a_client_of_a_plain_http_server_reads_no_certificates(server: OpenAISty
     """Reading the certificate store took 55-65 ms before `tui-chat -p` could send its
     request, for a server it talks to without TLS; the context is built if a connection
     needs it (a redirect to https), and then it is the shared, verifying one."""
-    probe = (
-        "import asyncio, ssl\n"
-        "from tui.backend import ChatBackend\n"
-        "from tui.config import Settings\n"
-        "from tui.tls_context import TlsContextOnFirstUse, verified_tls_context\n"
-        "async def ask():\n"
-        f"    backend = ChatBackend(Settings(base_url={server.base_url!r}, api_key='k'))\n"
-        "    async for event in backend.stream_reply([{'role': 'user', 'content': 'Hi'}], 'm'):\n"
-        "        print(type(event).__name__)\n"
-        "asyncio.run(ask())\n"
-        "print('built', verified_tls_context.cache_info().currsize)\n"
+    lines = ask_in_a_fresh_process(
+        server,
+        before="",
+        after="print('built', verified_tls_context.cache_info().currsize)\n"
         "standing_in = TlsContextOnFirstUse()\n"
         "print(standing_in.verify_mode is ssl.CERT_REQUIRED and standing_in.check_hostname)\n"
-        "print('built', verified_tls_context.cache_info().currsize)\n"
+        "print('built', verified_tls_context.cache_info().currsize)\n",
     )
-    server.queue(StreamReply(deltas=["Hello"]))
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    lines = done.stdout.splitlines()
-    assert "Finished" in lines, done.stderr
     assert lines[-3:] == ["built 0", "True", "built 1"]
