@@ -200,8 +200,8 @@ async def test_a_stop_while_the_reading_winds_down_still_stops_the_reader() -> N
 
 async def test_a_body_that_pours_in_large_pieces_is_never_paced() -> None:
     """A server pouring a reply out fills each read with hundreds of chunks, which come up
-    as one piece (`tui.chunked_bodies`): a few pieces a window, but far too many bytes for
-    a trickle. Paced, each piece waited up to `PACE` in the socket."""
+    as one piece (`tui.chunked_bodies`): a few pieces a window, but far too many events
+    for a trickle. Paced, each piece waited up to `PACE` in the socket."""
     sent: asyncio.Queue[bytes | None] = asyncio.Queue()
     clock = asyncio.get_running_loop().time
     sent_at: list[float] = []
@@ -210,7 +210,7 @@ async def test_a_body_that_pours_in_large_pieces_is_never_paced() -> None:
         for index in range(30):
             await asyncio.sleep(0.01)
             sent_at.append(clock())
-            sent.put_nowait(b"%05d" % index + b"x" * 16_000)
+            sent.put_nowait(b"%05d" % index + b"data: {}\n\n" * 1_600)  # 16,005 bytes
         sent.put_nowait(None)
 
     sending = asyncio.create_task(server())
@@ -220,3 +220,22 @@ async def test_a_body_that_pours_in_large_pieces_is_never_paced() -> None:
             late = max(late, clock() - sent_at[int(data[offset : offset + 5])])
     await sending
     assert late < PACE / 2, f"a piece came {late * 1000:.0f} ms after it was sent"
+
+
+async def test_a_trickle_of_large_events_is_still_taken_a_few_at_a_time() -> None:
+    """A chunk with log-probabilities, or a provider's filter results, is 500-800 bytes:
+    a trickle is told by its events, not its bytes."""
+    sent: asyncio.Queue[bytes | None] = asyncio.Queue()
+    event = b"data: {" + b'"x": 1, ' * 100 + b"}\n\n"  # 815 bytes
+
+    async def server() -> None:
+        for _ in range(60):
+            await asyncio.sleep(0.005)
+            sent.put_nowait(event)
+        sent.put_nowait(None)
+
+    sending = asyncio.create_task(server())
+    received = [data async for data in read_ahead(chunks_of(sent))]
+    await sending
+    assert b"".join(received) == event * 60
+    assert len(received) <= 45, f"{len(received)} takes for 60 events that trickled in"

@@ -35,15 +35,16 @@ HOLD = 0.02
 """How long a trickle's pieces read at once wait for the next piece that was waited for,
 to go with it in one take: at 100 tok/s it comes within 10 ms. Longer, pieces read after
 a pacing wait, already up to `PACE` old, could show two waits late when the model pauses."""
-TRICKLE = 4096
-"""Bytes per `TRICKLE_WINDOW` under which a stream trickles (80 KB a second: some 400
-one-token chunks of 200 bytes). Bytes, not pieces: a read that a pouring server filled
-comes as one piece (`tui.chunked_bodies`), a few a window. A faster stream is not
-paced: when a busy event loop (a frame, a big layout) delays a read, that read looks
-waited for, and pacing every such read of a stream that pours held its end back (8,000
-tokens at full speed: 0.13 s after the server's last byte became 0.20-0.34 s). A stall
-shorter than a window can still end one with little in it: then one wait of `PACE`,
-while what arrived meanwhile is read after it."""
+TRICKLE = 20
+"""Events per `TRICKLE_WINDOW` under which a stream trickles (400 a second), counted as
+half the line breaks that came (an event is a line and a blank one). Not pieces: a read
+that a pouring server filled comes as one piece (`tui.chunked_bodies`), a few a window.
+Not bytes: they vary fivefold between servers' events (one with log-probabilities is
+800 bytes). A faster stream is not paced: when a busy event loop (a frame, a big layout)
+delays a read, that read looks waited for, and pacing every such read of a stream that
+pours held its end back (8,000 tokens at full speed: 0.13 s after the server's last byte
+became 0.20-0.34 s). A stall shorter than a window can still end one with few events in
+it: then one wait of `PACE`, while what arrived meanwhile is read after it."""
 TRICKLE_WINDOW = 0.05
 
 
@@ -73,7 +74,7 @@ async def read_ahead(body: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
         nonlocal backlog, ended, failure, holding
         loop = asyncio.get_running_loop()
         clock = loop.time
-        window_start, window_bytes, trickling = clock(), 0, False
+        window_start, window_events, trickling = clock(), 0, False
         try:
             pieces = aiter(body)
             while True:
@@ -84,14 +85,15 @@ async def read_ahead(body: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
                     break
                 arrived.append(data)
                 backlog += len(data)
-                now, window_bytes = clock(), window_bytes + len(data)
+                now = clock()
+                window_events += data.count(b"\n") // 2 or 1
                 if now - asked >= TRICKLE_WINDOW:
                     # A wait as long as a window (the first token, a pause to think, a
                     # stalled loop) says nothing of the rate: a new window starts.
-                    window_start, window_bytes = now, 0
+                    window_start, window_events = now, 0
                 elif now - window_start >= TRICKLE_WINDOW:
-                    trickling = window_bytes < TRICKLE
-                    window_start, window_bytes = now, 0
+                    trickling = window_events < TRICKLE
+                    window_start, window_events = now, 0
                 if backlog > LARGEST_BACKLOG:
                     hand_over()
                     taken.clear()
