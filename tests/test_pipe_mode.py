@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pty
+import socket
 import subprocess
 import sys
 
@@ -142,21 +143,43 @@ def test_the_client_library_loads_without_the_aiohttp_transport_nothing_uses() -
     assert result.stdout.split() == ["False"], result.stderr
 
 
-def test_unreadable_certificates_are_said_in_words(server: OpenAIStyleServer) -> None:
-    """The TLS context is built once, ahead of the first request to an `https://` server
-    (a plain `http://` one needs none); a certificate file that cannot be read is a clear
-    failure of the request, not a traceback (in the app, the start-up thread that builds
-    it must not stop the app either)."""
-    server.queue(StreamReply())
+def test_unreadable_certificates_are_said_in_words() -> None:
+    """The TLS context is built once, ahead of the first request to an `https://` server;
+    a certificate file that cannot be read is a clear failure of the request, not a
+    traceback (in the app, the start-up thread that builds it must not stop the app
+    either), and nothing is sent."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        result = run_cli(
+            f"https://127.0.0.1:{listener.getsockname()[1]}/v1",
+            "-p",
+            "-m",
+            "test-model",
+            "Hi",
+            env={"SSL_CERT_FILE": "/nonexistent/ca-bundle.pem"},
+        )
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nobody connected
+    assert result.returncode != 0
+    assert "certificates" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_plain_http_server_is_asked_whatever_the_certificates(
+    server: OpenAIStyleServer,
+) -> None:
+    """A server asked without TLS needs no certificates: an unreadable store does not stop
+    the answer (it is read only if the server sends the request on to https)."""
+    server.queue(StreamReply(deltas=["Plain ", "answer."]))
     result = run_cli(
-        server.base_url.replace("http://", "https://"),
+        server.base_url,
         "-p",
         "-m",
         "test-model",
         "Hi",
         env={"SSL_CERT_FILE": "/nonexistent/ca-bundle.pem"},
     )
-    assert result.returncode != 0
-    assert "certificates" in result.stderr, result.stderr
-    assert "Traceback" not in result.stderr
-    assert server.requests == [], "nothing was sent without a way to verify servers"
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Plain answer."

@@ -4,10 +4,17 @@ built once, so the first message does not read the certificate store on the even
 from __future__ import annotations
 
 import ast
+import contextlib
+import http.server
+import os
+import socket
 import ssl
 import subprocess
 import sys
+import threading
 from pathlib import Path
+
+import pytest
 
 from tests.openai_server import OpenAIStyleServer, StreamReply
 from tui.backend import ChatBackend, load_client_library
@@ -83,3 +90,75 @@ def test_a_client_of_a_plain_http_server_reads_no_certificates(server: OpenAISty
         "print('built', verified_tls_context.cache_info().currsize)\n",
     )
     assert lines[-3:] == ["built 0", "True", "built 1"]
+
+
+class _SendsOnTo(http.server.BaseHTTPRequestHandler):
+    """A plain-HTTP server that sends every request on to `https://127.0.0.1:<port>`."""
+
+    https_port = 0
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(307)
+        self.send_header("Location", f"https://127.0.0.1:{self.https_port}/v1/chat/completions")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("certificates", ["readable", "unreadable"])
+def test_a_plain_http_server_that_sends_the_request_on_to_https_gets_it_verified(
+    certificates: str,
+) -> None:
+    """The context stood in for is built when the redirect needs it: TLS starts (a
+    ClientHello reaches the https side), or, with no readable certificates, the reply
+    fails in words, not with a traceback."""
+    tls_side = socket.socket()
+    tls_side.bind(("127.0.0.1", 0))
+    tls_side.listen()
+    tls_side.settimeout(10)
+    _SendsOnTo.https_port = tls_side.getsockname()[1]
+    redirecting = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SendsOnTo)
+    threading.Thread(target=redirecting.serve_forever, daemon=True).start()
+    hello: list[bytes] = []
+
+    def first_bytes() -> None:
+        with contextlib.suppress(OSError):
+            connection, _ = tls_side.accept()
+            with connection:
+                hello.append(connection.recv(1))
+
+    watching = threading.Thread(target=first_bytes, daemon=True)
+    watching.start()
+    env = {**os.environ}
+    if certificates == "unreadable":
+        env["SSL_CERT_FILE"] = "/nonexistent/ca-bundle.pem"
+    probe = (
+        "import asyncio\n"
+        "from tui.backend import ChatBackend\n"
+        "from tui.config import Settings\n"
+        "async def ask():\n"
+        f"    url = 'http://127.0.0.1:{redirecting.server_address[1]}/v1'\n"
+        "    backend = ChatBackend(Settings(base_url=url, api_key='k', max_retries=0))\n"
+        "    async for event in backend.stream_reply([{'role': 'user', 'content': 'Hi'}], 'm'):\n"
+        "        print(type(event).__name__, getattr(event, 'error', ''))\n"
+        "asyncio.run(ask())\n"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60
+        )
+    finally:
+        redirecting.shutdown()
+        tls_side.close()
+        watching.join(5)
+    assert "Traceback" not in done.stderr, done.stderr
+    last = done.stdout.splitlines()[-1]
+    assert last.startswith("Failed"), done.stdout
+    if certificates == "unreadable":
+        assert "certificates to verify servers cannot be read" in last
+        assert b"\x16" not in hello, "no handshake began without a way to verify"
+    else:
+        assert hello == [b"\x16"], "a TLS handshake began"

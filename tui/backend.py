@@ -39,7 +39,7 @@ from tui.read_ahead import read_ahead
 from tui.redaction import Redactor, url_secrets
 from tui.responses_events import ResponsesEvents, responses_input, responses_tools
 from tui.stream_reading import ReplyReader
-from tui.tls_context import TlsContextOnFirstUse, verified_tls_context
+from tui.tls_context import CertificatesUnreadable, TlsContextOnFirstUse, verified_tls_context
 
 if TYPE_CHECKING:
     import httpx2
@@ -154,11 +154,7 @@ class ChatBackend:
             yield Failed(ChatError(ErrorKind.NO_KEY, retryable=False))
             return
         except OSError as error:  # the certificates (SSL_CERT_FILE, SSL_CERT_DIR) unreadable
-            detail = (
-                f"the certificates to verify servers cannot be read ({error}); check "
-                "SSL_CERT_FILE and SSL_CERT_DIR"
-            )
-            yield Failed(ChatError(ErrorKind.REQUEST_FAILED, self._scrub(detail), retryable=False))
+            yield Failed(self._unreadable_certificates(error))
             return
         attempts = max(0, self.settings.max_retries) + 1
         for attempt in range(1, attempts + 1):
@@ -224,6 +220,15 @@ class ChatBackend:
                 failure.append(_AttemptFailure(described))
         except openai.OpenAIError as error:
             yield Failed(ChatError(ErrorKind.REQUEST_FAILED, self._scrub(str(error))))
+        except CertificatesUnreadable as error:  # a plain-HTTP server sent us on to https
+            yield Failed(self._unreadable_certificates(error))
+
+    def _unreadable_certificates(self, error: OSError) -> ChatError:
+        detail = (
+            f"the certificates to verify servers cannot be read ({error}); check "
+            "SSL_CERT_FILE and SSL_CERT_DIR"
+        )
+        return ChatError(ErrorKind.REQUEST_FAILED, self._scrub(detail), retryable=False)
 
     @contextlib.asynccontextmanager
     async def _request(
@@ -303,7 +308,7 @@ class ChatBackend:
                 ("POST", f"{root}/api/show", read.from_ollama_show),
             ]
         try:
-            tls = verified_tls_context()
+            tls = self._tls()
         except OSError:  # unreadable certificates: the reply's request says so
             return None
         async with httpx2.AsyncClient(

@@ -9,7 +9,8 @@ here does (httpcore sets the context's ALPN protocols at each connection: one cl
 for HTTP/2 would change them for all; then it needs a context of its own). It is httpx2's
 own default context (`create_ssl_context()`: the system's store, `SSL_CERT_FILE` and
 `SSL_CERT_DIR` honoured), so verification is exactly what each client would have done.
-A store that cannot be read raises `OSError` here, which the callers say in words.
+A store that cannot be read raises `OSError` here (`CertificatesUnreadable` when a
+connection of a plain-HTTP client needed it), which the callers say in words.
 """
 
 from __future__ import annotations
@@ -29,14 +30,27 @@ def verified_tls_context() -> ssl.SSLContext:
     return httpx2.create_ssl_context()
 
 
+class CertificatesUnreadable(OSError):
+    """The store of certificates that verify servers could not be read when a connection
+    needed it (the client library lets an `OSError` from there out as it is)."""
+
+
 class TlsContextOnFirstUse:
     """Stands for `verified_tls_context()` and builds it when a connection first uses it:
     for a client of an `http://` server, which needs one only if sent on to an `https://`
     address. Building it reads the certificate store (55-65 ms here, on a busy machine
-    more), and `tui-chat -p` paid that before its request could leave."""
+    more), and `tui-chat -p` paid that before its request could leave. Not an
+    `ssl.SSLContext`: anyio then starts TLS in a worker thread, for a redirect only."""
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(verified_tls_context(), name)
+        return getattr(_built(), name)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        setattr(verified_tls_context(), name, value)
+        setattr(_built(), name, value)
+
+
+def _built() -> ssl.SSLContext:
+    try:
+        return verified_tls_context()
+    except OSError as error:
+        raise CertificatesUnreadable(str(error)) from error
