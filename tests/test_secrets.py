@@ -8,10 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import TEST_KEY
 from tests.openai_server import ErrorReply, OpenAIStyleServer, StreamReply
 from tests.ui_helpers import chat_screen, screen_text, send_and_settle, wait_until
-from tui.config import Settings
+from tui.backend import ChatBackend
+from tui.config import OPENAI_BASE_URL, Settings
 from tui.ui.app import ChatApp
 
 
@@ -79,3 +82,14 @@ def test_a_crash_shows_one_sentence_and_writes_a_private_report_without_the_key(
     assert "RuntimeError: a bug in a handler" in report and TEST_KEY not in report
     assert stat.S_IMODE(reports[0].stat().st_mode) == 0o600
     assert reports[0].name in "".join(shown.split())
+
+
+def test_a_profile_that_keeps_openais_address_is_not_sent_elsewhere_by_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A profile picked by name keeps its own base URL, OpenAI's when it names none; the
+    client library reads OPENAI_BASE_URL itself when given no base URL, and would have sent
+    the profile's key to whatever server that names."""
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/elsewhere")
+    backend = ChatBackend(Settings(api_key="sk-openai-profile", db_path=tmp_path / "h.db"))
+    assert str(backend._get_client().base_url) == OPENAI_BASE_URL + "/"

@@ -110,7 +110,9 @@ class ChatBackend:
             )
             self._client = openai.AsyncOpenAI(
                 api_key=api_key,
-                base_url=self.settings.base_url,
+                # Never None: the SDK would read OPENAI_BASE_URL itself, which a profile
+                # picked by name does not follow (its key would go to that server).
+                base_url=self.settings.base_url or OPENAI_BASE_URL,
                 max_retries=0,  # retries are ours: see stream_reply
                 default_headers=dict(self.settings.headers) or None,
                 timeout=timeout,
