@@ -44,8 +44,8 @@ def load_less_of_the_client_library() -> None:
 
 
 class _TypePackageFinder(importlib.abc.MetaPathFinder):
-    """Finds `openai.types` and its sub-packages where Python would, and hands their
-    loading to `_NamesOnFirstUse`."""
+    """Finds `openai.types`, `openai.lib` and their sub-packages where Python would, and
+    hands their loading to `_NamesOnFirstUse`."""
 
     def find_spec(
         self,
