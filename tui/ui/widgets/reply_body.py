@@ -229,8 +229,8 @@ class ReplyBody(BlankBehindChildren):
             end = self._first_of_a_screenful(pieces)
             if end > 1:
                 self._add_pieces(pieces[:1])  # ends the open segment, if any
-                middle = [fragment for fragment, _ in pieces[1:end] if fragment]
-                self._holes.append((self._markdown.segment_count, batched(middle)))
+                if middle := [fragment for fragment, _ in pieces[1:end] if fragment]:
+                    self._holes.append((self._markdown.segment_count, batched(middle)))
                 if not self._finishing and not self._initial_text:  # it streams still
                     self._last_backlog_at = time.monotonic()
                 if self._backfilling is None:
