@@ -23,14 +23,12 @@ from textual.widget import Widget
 def rows_of(line: str, width: int) -> int:
     """How many rows `line` takes when cut every `width` cells (a wide character that
     would straddle the edge moves to the next row, so such a line is cut to be counted)."""
-    if line.isascii():
-        return max(1, -(-len(line) // width))
-    return len(cut(line, width))
+    return rows_of_each([line], width)[0]
 
 
 def rows_of_each(lines: list[str], width: int) -> list[int]:
     """`rows_of` for every line, written out in one comprehension: measuring a huge reply's
-    400,000 lines at a new width took 0.16 s calling `rows_of` for each, 0.06 s so."""
+    400,000 lines at a new width took 0.16 s calling a function for each, 0.06 s so."""
     return [
         (-(-len(line) // width) or 1) if line.isascii() else len(cut(line, width)) for line in lines
     ]
