@@ -148,13 +148,13 @@ class Message:
         if part is None:
             self.parts.append(TextPart(text))
         else:
-            part.text += text
+            part.text = _appended(part, text)
 
     def add_reasoning(self, text: str) -> None:
         """Appends streamed thinking to this round's, which comes before its answer."""
         part = self._this_rounds(ReasoningPart)
         if part is not None:
-            part.text += text
+            part.text = _appended(part, text)
             return
         start = self._round_start()
         answer = next(
@@ -216,3 +216,14 @@ class Message:
             isinstance(part, ToolCallPart | ToolResultPart | ImagePart) or part.text
             for part in self.parts
         )
+
+
+def _appended(part: TextPart | ReasoningPart, text: str) -> str:
+    """`part.text + text`, grown in place when nothing else holds the old text. `part.text
+    += text` copies the whole reply at every append (the part and the expression each hold
+    it): 50 appends to a 50 MB reply took 1.0 s. Taken out of the part first, the string is
+    held by this local alone, and CPython resizes it where it lies (0.08 s)."""
+    grown = part.text
+    part.text = ""
+    grown += text
+    return grown
