@@ -76,3 +76,25 @@ def test_every_name_resolves_to_what_a_plain_import_of_openai_gives() -> None:
     assert deferred["loaded_at_import"] < plain["loaded_at_import"] / 4  # it was deferred
     assert len(wanted) > 20 and sum(map(len, wanted.values())) > 1000
     assert deferred["packages"] == plain["packages"]
+
+
+def test_httpx2_reads_its_version_without_the_package_metadata_machinery() -> None:
+    """httpx2 asks `importlib.metadata` for its own version, and that import (zipfile,
+    csv, the email parser) and the search took 15-18 ms of `-p`'s first byte. The version,
+    title and description are read as a plain import gives them."""
+    describe = (
+        "import importlib, sys; v = importlib.import_module('httpx2.__version__'); "
+        "loaded = 'importlib.metadata' in sys.modules; "
+        "import importlib.metadata; "
+        "print(loaded, v.__title__, v.__description__, v.__version__, "
+        "importlib.metadata.version('httpx2'))"
+    )
+    plain = run(describe).split()
+    assert plain[0] == "True"  # the plain import does load it
+    deferred = run(
+        "from tui.client_library_loading import load_less_of_the_client_library; "
+        "load_less_of_the_client_library(); " + describe
+    ).split()
+    assert deferred[0] == "False", "importlib.metadata was imported for httpx2's version"
+    assert deferred[1:] == plain[1:]
+    assert deferred[-2] == deferred[-1]

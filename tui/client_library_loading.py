@@ -14,7 +14,13 @@
   (a module `__getattr__`, PEP 562). The names, the objects and the order they resolve in
   are the package's own; a package with any other statement loads as written.
 
-Both only change what loads and when; the requests are made by the official client as
+- httpx2 asks `importlib.metadata` for its own version when it loads: importing that
+  (zipfile, csv, the email parser) and the search took 15-18 ms. Its `__version__` module
+  is read as a table of constants, and the version from the `Version:` line of httpx2's
+  own `METADATA` file, which is what `importlib.metadata` reads. A module that does
+  anything else, or a package with no single `.dist-info` beside it, loads as written.
+
+All of these only change what loads and when; the requests are made by the official client as
 it is. `tests/test_client_library_loading.py` checks every name against a plain import.
 """
 
@@ -26,11 +32,14 @@ import importlib.abc
 import importlib.machinery
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 UNUSED_TRANSPORT = "openai._vendor.httpx_aiohttp"
 RE_EXPORTING = ("openai.types", "openai.lib")
+VERSION_MODULES = {"httpx2.__version__": "httpx2"}
+"""Modules that only ask `importlib.metadata` for a distribution's version: -> its name."""
 
 
 def load_less_of_the_client_library() -> None:
@@ -53,6 +62,11 @@ class _TypePackageFinder(importlib.abc.MetaPathFinder):
         path: Sequence[str] | None,
         target: ModuleType | None = None,
     ) -> importlib.machinery.ModuleSpec | None:
+        if fullname in VERSION_MODULES:
+            spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+            if spec is not None and isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+                spec.loader = _VersionFromMetadataFile(spec.loader, VERSION_MODULES[fullname])
+            return spec
         if not any(fullname == root or fullname.startswith(root + ".") for root in RE_EXPORTING):
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
@@ -88,6 +102,84 @@ class _NamesOnFirstUse(importlib.abc.Loader):
             __dir__=lambda: sorted({*module.__dict__, *names}),
             __all__=list(names),
         )
+
+
+class _VersionFromMetadataFile(importlib.abc.Loader):
+    """Runs a module of constants and `version("<distribution>")` with the version read
+    from the distribution's `METADATA` file, without importing `importlib.metadata`."""
+
+    def __init__(self, written: importlib.machinery.SourceFileLoader, distribution: str):
+        self.written = written
+        self.distribution = distribution
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return self.written.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        source = self.written.get_source(module.__name__) or ""
+        folder = Path(self.written.path).parent.parent  # site-packages, for a package's module
+        values = _constants_and_version(source, self.distribution)
+        version = _metadata_version(folder, self.distribution) if values is not None else None
+        if values is None or version is None:
+            self.written.exec_module(module)
+            return
+        module.__dict__.update({name: version if v is _VERSION else v for name, v in values})
+
+
+_VERSION = object()
+"""Marks the name assigned `version(...)` in `_constants_and_version`."""
+
+
+def _constants_and_version(source: str, distribution: str) -> list[tuple[str, object]] | None:
+    """The module's names and values, `_VERSION` for `version("<distribution>")`; None
+    unless the module is exactly `from importlib.metadata import version` and such
+    assignments."""
+    names: list[tuple[str, object]] = []
+    for statement in ast.parse(source).body:
+        if isinstance(statement, ast.ImportFrom):
+            if statement.module != "importlib.metadata" or [
+                (alias.name, alias.asname) for alias in statement.names
+            ] != [("version", None)]:
+                return None
+            continue
+        if not (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+        ):
+            return None
+        name, value = statement.targets[0].id, statement.value
+        if isinstance(value, ast.Constant):
+            names.append((name, value.value))
+        elif (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Name)
+            and value.func.id == "version"
+            and not value.keywords
+            and [getattr(argument, "value", None) for argument in value.args] == [distribution]
+        ):
+            names.append((name, _VERSION))
+        else:
+            return None
+    return names if any(value is _VERSION for _, value in names) else None
+
+
+def _metadata_version(folder: Path, distribution: str) -> str | None:
+    """The `Version:` of `<distribution>-*.dist-info/METADATA` in `folder`, if there is
+    exactly one such folder (else None: `importlib.metadata` decides)."""
+    found = list(folder.glob(f"{distribution}-*.dist-info/METADATA"))
+    if len(found) != 1:
+        return None
+    try:
+        with found[0].open(encoding="utf-8") as metadata:
+            for line in metadata:
+                if line.startswith("Version:"):
+                    return line.removeprefix("Version:").strip()
+                if not line.strip():
+                    return None  # the headers ended
+    except OSError:
+        return None
+    return None
 
 
 def _re_exports(package: str, source: str) -> dict[str, tuple[str, str | None]] | None:
