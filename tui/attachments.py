@@ -9,9 +9,9 @@ than the file itself contains so that its own fences cannot end the block early.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
+from tui.chat.frozen import frozen
 from tui.chat.images import ImagePart, image_part, sniff
 
 MAX_BYTES = 256 * 1024
@@ -31,7 +31,7 @@ class AttachmentRefused(Exception):
     """Why a file cannot be attached, in words for the user."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Attachment:
     name: str
     text: str

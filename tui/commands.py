@@ -9,8 +9,9 @@ No Textual here: the config file is checked against this table before the UI loa
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
+
+from tui.chat.frozen import frozen
 
 
 class Scope(StrEnum):
@@ -26,7 +27,7 @@ class Scope(StrEnum):
     """On the model's replies (a kind of selected message)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class Command:
     id: str
     action: str

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
+from tui.chat.frozen import frozen
 from tui.redaction import without_credentials
 
 if TYPE_CHECKING:  # loaded only when the config file has tools: start-up time
@@ -33,7 +34,7 @@ def default_config_path() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class Settings:
     model: str = DEFAULT_MODEL
     base_url: str | None = None

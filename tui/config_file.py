@@ -18,10 +18,11 @@ import stat
 import subprocess
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from tui.chat.frozen import frozen
 from tui.commands import keymap_problems
 from tui.config import Settings, apply_flags, settings_from_environment
 from tui.private_files import make_private_folder
@@ -105,7 +106,7 @@ class ConfigError(Exception):
         self.line = line
 
 
-@dataclass(frozen=True)
+@frozen
 class ConfigFile:
     path: Path
     data: Mapping[str, Any]

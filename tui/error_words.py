@@ -7,12 +7,11 @@ keys ("Ctrl+R"); pipe mode's name flags and settings, never keys it does not hav
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from tui.chat.events import ChatError, ErrorKind, Retrying
+from tui.chat.frozen import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class Told:
     title: str
     detail: str

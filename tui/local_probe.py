@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from tui.chat.frozen import frozen
 
 PROBE_TIMEOUT = 0.6
 
 
-@dataclass(frozen=True)
+@frozen
 class LocalServer:
     name: str
     port: int
@@ -36,7 +37,7 @@ USUAL_LOCAL_SERVERS = (
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class FoundServer:
     server: LocalServer
     models: tuple[str, ...]

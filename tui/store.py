@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.chat.conversation import Conversation
+from tui.chat.frozen import frozen
 from tui.chat.images import ImagePart
 from tui.chat.message import Message
 from tui.chat.parts import APPENDED_KINDS
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ConversationSummary:
     id: int
     title: str
@@ -44,7 +45,7 @@ class ConversationSummary:
     message_count: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class SearchHit:
     conversation_id: int
     message_id: int

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from tui.chat.events import (
@@ -30,6 +29,7 @@ from tui.chat.events import (
     StreamEvent,
     ToolCallDelta,
 )
+from tui.chat.frozen import frozen
 from tui.event_stream import EventStreamDecoder, ServerEvent
 
 LARGEST_BODY = 64_000_000
@@ -37,7 +37,7 @@ LARGEST_BODY = 64_000_000
 HTML_SNIFFED = 65_536
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class EndOfStream:
     """The server said the reply is complete (`[DONE]`, `response.completed`)."""
 

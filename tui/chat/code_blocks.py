@@ -6,10 +6,10 @@ highlighted) lines, which is what a user pastes into an editor or a shell.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from tui.chat.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class CodeBlock:
     language: str
     code: str

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from tui.chat.frozen import frozen
 from tui.chat.images import ImagePart
 from tui.chat.message import Message, Role
 from tui.chat.parts import ToolCallPart, ToolResultPart
@@ -30,7 +30,7 @@ ANSWER_RESERVE = 1024
 """Tokens kept free for the answer, unless the profile's `max_tokens` says otherwise."""
 
 
-@dataclass(frozen=True)
+@frozen
 class ContextFill:
     tokens: int
     window: int
@@ -74,7 +74,7 @@ def message_chars(message: Message) -> int:
     return total
 
 
-@dataclass(frozen=True)
+@frozen
 class Counter:
     """Counts a request's tokens for one conversation path."""
 

@@ -6,26 +6,26 @@ openai or HTTP types, and tests can reason about a stream without a network.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
+from tui.chat.frozen import frozen
 from tui.chat.message import Usage
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ContentDelta:
     text: str
     chunks: int = 1
     """How many of the server's chunks this text came in (merged when they arrive together)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ReasoningDelta:
     text: str
     chunks: int = 1
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ToolCallDelta:
     """A piece of a tool call: the first piece of call `index` carries its id and name,
     the rest carry pieces of its arguments (JSON text, cut anywhere)."""
@@ -36,12 +36,12 @@ class ToolCallDelta:
     arguments: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class UsageReport:
     usage: Usage
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class Finished:
     reason: str | None
     """The server's finish_reason: "stop", "length", "content_filter", or None if unsaid."""
@@ -80,7 +80,7 @@ class ErrorKind(StrEnum):
     REQUEST_FAILED = "request failed"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ChatError:
     """A failure as the backend saw it: its kind and the facts around it."""
 
@@ -99,12 +99,12 @@ class ChatError:
     """How many tool definitions the refused request carried (a schema may be the cause)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class Failed:
     error: ChatError
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class Retrying:
     """The request failed before any text arrived and will be sent again after `delay`:
     said out loud so that a user never waits on a silent retry."""
@@ -116,7 +116,7 @@ class Retrying:
     attempts: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class SkippedEvents:
     """Events the server sent that could not be read (not JSON, absurdly nested or huge):
     left out, and said at the reply's end so that a gap in the text is not a mystery."""

@@ -6,15 +6,14 @@ observer, so the same session drives a full-screen view and a plain stdout strea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from tui.chat.context import ContextFill
 from tui.chat.conversation import Conversation
 from tui.chat.events import ChatError, StreamEvent
+from tui.chat.frozen import frozen
 from tui.chat.message import Message
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ConversationOpened:
     """Another conversation is now the session's (new, opened, or the open one deleted);
     `focus` is the message to show first, if not the end."""
@@ -23,19 +22,19 @@ class ConversationOpened:
     focus: Message | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class MessageAdded:
     """A message was added at the end of the path (a prompt)."""
 
     message: Message
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ReplyStarted:
     reply: Message
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ReplyProgress:
     """Something arrived for the streaming reply; `reply` already holds it."""
 
@@ -43,7 +42,7 @@ class ReplyProgress:
     event: StreamEvent
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ReplyEnded:
     """The reply stopped streaming: done, stopped, failed (`error` says why)."""
 
@@ -51,7 +50,7 @@ class ReplyEnded:
     error: ChatError | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class PathChanged:
     """The path differs from position `index` on (a branch switched, a prompt edited, a
     message deleted): the view shows it again from there, with `focus` in view."""
@@ -60,21 +59,21 @@ class PathChanged:
     focus: Message | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class DetailsChanged:
     """The title, model or system prompt of the open conversation changed."""
 
     conversation: Conversation
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class QueueChanged:
     """The prompt waiting for the streaming reply to end (None: none waits)."""
 
     prompt: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class SaveStateChanged:
     """Changes are waiting to reach the history file (`unsaved`, and why), or they all
     landed. Nothing is dropped meanwhile: it is written as soon as the file can take it."""
@@ -83,7 +82,7 @@ class SaveStateChanged:
     reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ToolsChanged:
     """A reply's tool calls changed: one streamed in, is asked about, runs, or ended."""
 
@@ -94,7 +93,7 @@ class ToolsChanged:
     """The id of the call waiting for the user's approval, if any."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ContextTooLong:
     """A prompt was not sent (or the server refused one) because the conversation would
     not fit the model's context window; the user chooses what to do (`tui.session.Fit`)."""
@@ -105,7 +104,7 @@ class ContextTooLong:
     """The server said so (the reply failed); else the app's own count did."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class TurnsLeftOut:
     """These messages were not sent with `reply`'s request, to fit the window."""
 
@@ -113,7 +112,7 @@ class TurnsLeftOut:
     messages: list[Message]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class Compacting:
     """The model is summarising the earlier turns (`done`: it has finished, or failed)."""
 
@@ -123,7 +122,7 @@ class Compacting:
     """Esc stopped it: nothing was sent."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ToolServersChanged:
     """A tool server connected, failed or changed its tools."""
 

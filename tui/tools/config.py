@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from tui.chat.frozen import frozen
 
 SERVER_KEYS: dict[str, type | tuple[type, ...]] = {
     "command": str,
@@ -41,7 +43,7 @@ class ToolConfigProblem(ValueError):
         self.key = key
 
 
-@dataclass(frozen=True)
+@frozen
 class ToolServerConfig:
     name: str
     command: str | None = None
@@ -60,7 +62,7 @@ class ToolServerConfig:
         return "*" in self.allowed or tool in self.allowed
 
 
-@dataclass(frozen=True)
+@frozen
 class ToolLimits:
     max_rounds: int = 10
     """Model calls after the first in one reply, each answering tool results."""

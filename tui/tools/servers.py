@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
+from tui.chat.frozen import frozen
 from tui.chat.parts import ToolOutcome
 from tui.tools.catalog import Catalog, ToolInfo
 from tui.tools.config import ToolLimits, ToolServerConfig
@@ -45,7 +46,7 @@ class ServerStatus:
     tools: list[ToolInfo] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@frozen
 class ToolRun:
     """What a call gave: its outcome and the text shown, stored and (cut) sent back."""
 

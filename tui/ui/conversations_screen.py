@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,11 +13,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.chat.frozen import frozen
 from tui.chat.safe_text import make_safe
 from tui.session import ChatSession
 
 
-@dataclass(frozen=True)
+@frozen
 class OpenConversation:
     """What the list (or search) screen asks of the chat screen when it closes."""
 

@@ -13,8 +13,10 @@ from markdown_it.tree import SyntaxTreeNode
 from textual.content import Content, Span
 from textual.style import Style
 
+from tui.chat.frozen import frozen
 
-@dataclass(frozen=True)
+
+@frozen
 class MarkdownLook:
     """The resolved styles of every part, taken from the widget's component classes so that
     the theme (and `.tcss`) decide them, not this module."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
@@ -24,6 +24,7 @@ from textual.strip import Strip
 from textual.style import Style
 from textual.widgets.markdown import MarkdownFence
 
+from tui.chat.frozen import frozen
 from tui.ui.markdown_inline import (
     Block,
     MarkdownLook,
@@ -71,7 +72,7 @@ def _parser() -> MarkdownIt:
     return MarkdownIt("gfm-like")  # what Textual's Markdown parses with
 
 
-@dataclass(frozen=True)
+@frozen
 class LaidOut:
     """The lines of a run of top-level blocks, without the margins above its first block
     and below its last: those collapse with the neighbouring run's (`join_laid_out`)."""

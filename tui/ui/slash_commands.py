@@ -6,12 +6,11 @@ A line starting with `/` is a command, never a request, so a typo cannot cost to
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from tui.chat.frozen import frozen
 from tui.commands import slash_names
 
 
-@dataclass(frozen=True)
+@frozen
 class SlashCommand:
     name: str
     argument: str
