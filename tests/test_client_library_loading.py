@@ -8,6 +8,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+from tui.client_library_loading import _constants_and_version, _metadata_version
 
 DESCRIBE_EVERY_NAME = """
 import json, sys
@@ -98,3 +101,34 @@ def test_httpx2_reads_its_version_without_the_package_metadata_machinery() -> No
     assert deferred[0] == "False", "importlib.metadata was imported for httpx2's version"
     assert deferred[1:] == plain[1:]
     assert deferred[-2] == deferred[-1]
+
+
+def test_a_version_module_of_any_other_shape_or_metadata_loads_as_written(tmp_path: Path) -> None:
+    """The fast path is taken only for exactly the shape httpx2 has; anything else
+    (a docstring, another import, a second or no `.dist-info`, no `Version:` header, a file
+    that is not UTF-8) leaves httpx2's module to load as written."""
+    shape = (
+        'from importlib.metadata import version\n\n__title__ = "x"\n__version__ = version("x")\n'
+    )
+    assert _constants_and_version(shape, "x") is not None
+    for other in (
+        '"""Doc."""\n' + shape.replace('"x"', "'x'", 1),
+        "import os\n" + shape,
+        shape.replace("importlib.metadata", "importlib_metadata"),
+        shape.replace('version("x")', 'version("y")'),
+        shape + "__all__ = [__title__]\n",
+    ):
+        assert _constants_and_version(other, "x") is None, other
+    (tmp_path / "x-1.0.dist-info").mkdir()
+    metadata = tmp_path / "x-1.0.dist-info" / "METADATA"
+    metadata.write_text("Metadata-Version: 2.1\r\nName: x\r\nVersion: 1.0\r\n\r\nVersion: 9\n")
+    assert _metadata_version(tmp_path, "x") == "1.0"
+    metadata.write_text("Metadata-Version: 2.1\nName: x\n\nVersion: 9\n")
+    assert _metadata_version(tmp_path, "x") is None
+    metadata.write_bytes(b"Name: \xff\nVersion: 1.0\n")
+    assert _metadata_version(tmp_path, "x") is None
+    metadata.write_text("Version: 1.0\n")
+    (tmp_path / "x-2.0.dist-info").mkdir()
+    (tmp_path / "x-2.0.dist-info" / "METADATA").write_text("Version: 2.0\n")
+    assert _metadata_version(tmp_path, "x") is None
+    assert _metadata_version(tmp_path, "y") is None

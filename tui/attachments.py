@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tui.chat.frozen import frozen
 from tui.chat.images import ImagePart, image_part, sniff
+from tui.frozen import frozen
 
 MAX_BYTES = 256 * 1024
 LANGUAGES = {

@@ -54,7 +54,8 @@ def load_less_of_the_client_library() -> None:
 
 class _TypePackageFinder(importlib.abc.MetaPathFinder):
     """Finds `openai.types`, `openai.lib` and their sub-packages where Python would, and
-    hands their loading to `_NamesOnFirstUse`."""
+    hands their loading to `_NamesOnFirstUse`; and `VERSION_MODULES`, whose loading goes
+    to `_VersionFromMetadataFile`."""
 
     def find_spec(
         self,
@@ -106,9 +107,10 @@ class _NamesOnFirstUse(importlib.abc.Loader):
 
 class _VersionFromMetadataFile(importlib.abc.Loader):
     """Runs a module of constants and `version("<distribution>")` with the version read
-    from the distribution's `METADATA` file, without importing `importlib.metadata`."""
+    from the distribution's `METADATA` file, without importing `importlib.metadata` (so
+    the module has no `version` function of its own, which nothing reads)."""
 
-    def __init__(self, written: importlib.machinery.SourceFileLoader, distribution: str):
+    def __init__(self, written: importlib.machinery.SourceFileLoader, distribution: str) -> None:
         self.written = written
         self.distribution = distribution
 
@@ -135,11 +137,15 @@ def _constants_and_version(source: str, distribution: str) -> list[tuple[str, ob
     unless the module is exactly `from importlib.metadata import version` and such
     assignments."""
     names: list[tuple[str, object]] = []
+    imports = 0
     for statement in ast.parse(source).body:
         if isinstance(statement, ast.ImportFrom):
-            if statement.module != "importlib.metadata" or [
-                (alias.name, alias.asname) for alias in statement.names
-            ] != [("version", None)]:
+            imports += 1
+            if (
+                statement.module != "importlib.metadata"
+                or statement.level
+                or [(alias.name, alias.asname) for alias in statement.names] != [("version", None)]
+            ):
                 return None
             continue
         if not (
@@ -161,7 +167,7 @@ def _constants_and_version(source: str, distribution: str) -> list[tuple[str, ob
             names.append((name, _VERSION))
         else:
             return None
-    return names if any(value is _VERSION for _, value in names) else None
+    return names if imports == 1 and any(value is _VERSION for _, value in names) else None
 
 
 def _metadata_version(folder: Path, distribution: str) -> str | None:
@@ -177,7 +183,7 @@ def _metadata_version(folder: Path, distribution: str) -> str | None:
                     return line.removeprefix("Version:").strip()
                 if not line.strip():
                     return None  # the headers ended
-    except OSError:
+    except (OSError, ValueError):  # unreadable, or not UTF-8
         return None
     return None
 

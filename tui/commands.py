@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
-from tui.chat.frozen import frozen
+from tui.frozen import frozen
 
 
 class Scope(StrEnum):

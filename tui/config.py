@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
-from tui.chat.frozen import frozen
+from tui.frozen import frozen
 from tui.redaction import without_credentials
 
 if TYPE_CHECKING:  # loaded only when the config file has tools: start-up time

@@ -22,9 +22,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tui.chat.frozen import frozen
 from tui.commands import keymap_problems
 from tui.config import Settings, apply_flags, settings_from_environment
+from tui.frozen import frozen
 from tui.private_files import make_private_folder
 
 TOP_LEVEL_KEYS = {

@@ -8,7 +8,7 @@ keys ("Ctrl+R"); pipe mode's name flags and settings, never keys it does not hav
 from __future__ import annotations
 
 from tui.chat.events import ChatError, ErrorKind, Retrying
-from tui.chat.frozen import frozen
+from tui.frozen import frozen
 
 
 @frozen(slots=True)

@@ -10,7 +10,7 @@ import asyncio
 import json
 from collections.abc import Sequence
 
-from tui.chat.frozen import frozen
+from tui.frozen import frozen
 
 PROBE_TIMEOUT = 0.6
 

@@ -29,9 +29,10 @@ from tui.tool_calls import StreamedCalls
 SAVE_INTERVAL = 0.5
 """A streaming reply reaches the database at most this often: a crash loses at most this."""
 SAVE_CHARS = 1 << 20
-"""...and at least every this many characters: a save indexes what came for search, on the
-event loop, and a server pouring 30 MB/s put 15 MB in one save (150-170 ms held; 1 MB
-takes 10-30 ms). It also bounds what a crash loses of a reply that pours in."""
+"""...and once this many characters have come since the last save (checked at each event,
+so a save holds at most this and one event's worth more): a save indexes what came for
+search, on the event loop, and a server pouring 30 MB/s put 15 MB in one save (150-170 ms
+held; 1 MB takes 10-30 ms). It also bounds what a crash loses of a reply that pours in."""
 
 
 async def read_round(

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.chat.conversation import Conversation
-from tui.chat.frozen import frozen
 from tui.chat.images import ImagePart
-from tui.chat.message import Message
+from tui.chat.message import Message, texts_of
 from tui.chat.parts import APPENDED_KINDS
+from tui.frozen import frozen
 from tui.store_file import StoreUnavailable, open_history
 from tui.store_schema import MIGRATIONS, SEARCHED_KINDS
 from tui.store_tree import read_conversation
@@ -282,23 +282,25 @@ class Store:
         other way (or that this store has not seen) is written again whole."""
         assert message.id is not None
         saved = self._saved.get(message.id)
+        # Read once: a stream may add to them meanwhile (the saver's retry runs in a thread).
+        parts = list(message.parts)
+        texts = texts_of(parts)
         if (
             saved is None
-            or len(saved) > len(message.parts)
+            or len(saved) > len(parts)
             or any(
                 record.kind != part.kind
-                or record.length > len(part.text)
-                or (record.whole is not None and record.whole != part.text)
-                for record, part in zip(saved, message.parts, strict=False)
+                or record.length > len(text)
+                or (record.whole is not None and record.whole != text)
+                for record, part, text in zip(saved, parts, texts, strict=False)
             )
         ):
             self._db.execute("DELETE FROM message_parts WHERE message_id = ?", (message.id,))
             saved = self._saved[message.id] = []
-        for position, part in enumerate(message.parts):
+        for position, (part, text) in enumerate(zip(parts, texts, strict=True)):
             if position == len(saved):
                 saved.append(_SavedPart(part.kind, 0, 0))
             record = saved[position]
-            text = part.text  # read once: a stream may append to it meanwhile (threads)
             if record.length == len(text) and record.pieces:
                 continue
             if part.kind not in APPENDED_KINDS:

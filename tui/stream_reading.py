@@ -29,8 +29,8 @@ from tui.chat.events import (
     StreamEvent,
     ToolCallDelta,
 )
-from tui.chat.frozen import frozen
 from tui.event_stream import EventStreamDecoder, ServerEvent
+from tui.frozen import frozen
 
 LARGEST_BODY = 64_000_000
 """Bytes of a whole JSON body read before giving up on it."""

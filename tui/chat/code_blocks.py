@@ -6,7 +6,7 @@ highlighted) lines, which is what a user pastes into an editor or a shell.
 
 from __future__ import annotations
 
-from tui.chat.frozen import frozen
+from tui.frozen import frozen
 
 
 @frozen

@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from tui.chat.frozen import frozen
 from tui.chat.images import ImagePart
 from tui.chat.message import Message, Role
 from tui.chat.parts import ToolCallPart, ToolResultPart
+from tui.frozen import frozen
 
 DEFAULT_CHARS_PER_TOKEN = 4.0
 """For a conversation with no usage figures yet (English prose and code average ~4)."""

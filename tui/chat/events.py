@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from tui.chat.frozen import frozen
 from tui.chat.message import Usage
+from tui.frozen import frozen
 
 
 @frozen(slots=True)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from tui.chat.context import ContextFill
 from tui.chat.conversation import Conversation
 from tui.chat.events import ChatError, StreamEvent
-from tui.chat.frozen import frozen
 from tui.chat.message import Message
+from tui.frozen import frozen
 
 
 @frozen(slots=True)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import field
 from typing import Any
 
-from tui.chat.frozen import frozen
+from tui.frozen import frozen
 
 API_NAME_LENGTH = 64
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import field
 from typing import Any
 
-from tui.chat.frozen import frozen
+from tui.frozen import frozen
 
 SERVER_KEYS: dict[str, type | tuple[type, ...]] = {
     "command": str,

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
-from tui.chat.frozen import frozen
 from tui.chat.parts import ToolOutcome
+from tui.frozen import frozen
 from tui.tools.catalog import Catalog, ToolInfo
 from tui.tools.config import ToolLimits, ToolServerConfig
 

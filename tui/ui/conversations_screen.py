@@ -13,8 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.chat.frozen import frozen
 from tui.chat.safe_text import make_safe
+from tui.frozen import frozen
 from tui.session import ChatSession
 
 

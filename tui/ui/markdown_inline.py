@@ -13,7 +13,7 @@ from markdown_it.tree import SyntaxTreeNode
 from textual.content import Content, Span
 from textual.style import Style
 
-from tui.chat.frozen import frozen
+from tui.frozen import frozen
 
 
 @frozen

@@ -24,7 +24,7 @@ from textual.strip import Strip
 from textual.style import Style
 from textual.widgets.markdown import MarkdownFence
 
-from tui.chat.frozen import frozen
+from tui.frozen import frozen
 from tui.ui.markdown_inline import (
     Block,
     MarkdownLook,

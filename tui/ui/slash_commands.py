@@ -6,8 +6,8 @@ A line starting with `/` is a command, never a request, so a typo cannot cost to
 
 from __future__ import annotations
 
-from tui.chat.frozen import frozen
 from tui.commands import slash_names
+from tui.frozen import frozen
 
 
 @frozen
