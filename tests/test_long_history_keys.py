@@ -22,6 +22,7 @@ from tui.store import Store
 from tui.ui import markdown_lines
 from tui.ui.app import ChatApp
 from tui.ui.markdown_lines import LaidOut, MarkdownLook
+from tui.ui.widgets import rendered_markdown
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 
 
@@ -51,7 +52,8 @@ def selected(pilot: Pilot) -> Message | None:
 
 @contextmanager
 def layouts_counted() -> Iterator[list[str]]:
-    """The sources laid out meanwhile (the frames' own layouts, not the kept ones)."""
+    """The sources laid out meanwhile (the frames' own layouts, not the kept ones), by
+    `lay_out_kept` or by a widget calling `lay_out` itself."""
     laid_out: list[str] = []
     lay_out = markdown_lines.lay_out
 
@@ -59,11 +61,11 @@ def layouts_counted() -> Iterator[list[str]]:
         laid_out.append(source)
         return lay_out(source, width, look)
 
-    markdown_lines.lay_out = counted
+    markdown_lines.lay_out = rendered_markdown.lay_out = counted
     try:
         yield laid_out
     finally:
-        markdown_lines.lay_out = lay_out
+        markdown_lines.lay_out = rendered_markdown.lay_out = lay_out
 
 
 async def ahead_done(pilot: Pilot) -> None:
@@ -166,7 +168,7 @@ async def test_the_replies_above_are_laid_out_ahead_and_look_as_laid_out_afresh(
             await pilot.pause()
         mounted = [m.content for m in log.messages[log.first_shown : first_shown]]
         assert any(reply.startswith("Answer") for reply in mounted)
-        again = [source for source in laid_out if any(source in reply for reply in mounted)]
+        again = [s for s in laid_out if s and any(s in reply for reply in mounted)]
         assert again == [], "the replies mounted were laid out in the frame"
         shown = pilot.app.screen._compositor.render_strips()
         markdown_lines.forget_kept_layouts()
@@ -175,6 +177,32 @@ async def test_the_replies_above_are_laid_out_ahead_and_look_as_laid_out_afresh(
             markdown.refresh()
         await pilot.pause()
         assert pilot.app.screen._compositor.render_strips() == shown
+
+
+async def test_replies_stepped_into_with_up_are_not_laid_out_again_when_mounted(
+    tmp_path: Path,
+) -> None:
+    """Up on the first turn mounted mounts earlier ones, whose replies were laid out ahead:
+    the view shows a stored reply by inserting its segments, and that laid each out again
+    (88 layouts, 47 KB of Markdown, holding Up for five seconds over 20,000 messages)."""
+    path = tmp_path / "h.sqlite3"
+    long_history(path, 60, lines=6)
+    async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "End of answer 59." in screen_text(pilot))
+        log = chat_screen(pilot).log_view
+        first_shown = log.first_shown
+        await pilot.press("ctrl+up")
+        await ahead_done(pilot)
+        with layouts_counted() as laid_out:
+            for _ in range(40):
+                await pilot.press("up")
+                if log.first_shown < first_shown:
+                    break
+            await pilot.pause()
+        mounted = [m.content for m in log.messages[log.first_shown : first_shown]]
+        assert any(reply.startswith("Answer") for reply in mounted)
+        again = [s for s in laid_out if s and any(s in reply for reply in mounted)]
+        assert again == [], "the replies mounted were laid out in the frame"
 
 
 async def test_the_replies_below_a_window_shown_from_the_top_are_laid_out_ahead(
@@ -199,7 +227,7 @@ async def test_the_replies_below_a_window_shown_from_the_top_are_laid_out_ahead(
             await pilot.pause()
         mounted = [m.content for m in log.messages[end_shown : log.end_shown]]
         assert any(reply.startswith("Answer") for reply in mounted)
-        again = [source for source in laid_out if any(source in reply for reply in mounted)]
+        again = [s for s in laid_out if s and any(s in reply for reply in mounted)]
         assert again == [], "the replies mounted were laid out in the frame"
 
 

@@ -112,7 +112,7 @@ class RenderedMarkdown(Widget):
                 start, before = self._marks[index][0], []
             else:  # at the end: the open segment's lines may stay as they were
                 start, before = self._head_length, self._lines[self._head_length :]
-            self._laid_out[index:index] = [lay_out(segment, width, look) for segment in new]
+            self._laid_out[index:index] = [lay_out_kept(segment, width, look) for segment in new]
             if not self._splice(index, len(new)):
                 self._rejoin_from(index)
             self._refresh_changes(start, before, height)
