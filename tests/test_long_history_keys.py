@@ -68,6 +68,15 @@ def layouts_counted() -> Iterator[list[str]]:
         markdown_lines.lay_out = rendered_markdown.lay_out = lay_out
 
 
+def assert_not_laid_out_again(laid_out: list[str], mounted: list[Message]) -> None:
+    """Replies were among the turns just mounted, and none of their text was laid out
+    meanwhile (an empty tail, laid out in no time, does not count)."""
+    contents = [message.content for message in mounted]
+    assert any(reply.startswith("Answer") for reply in contents)
+    again = [s for s in laid_out if s and any(s in reply for reply in contents)]
+    assert again == [], "the replies mounted were laid out in the frame"
+
+
 async def ahead_done(pilot: Pilot) -> None:
     await pilot.app.workers.wait_for_complete(
         [worker for worker in pilot.app.workers if worker.group == "ahead"]
@@ -166,10 +175,7 @@ async def test_the_replies_above_are_laid_out_ahead_and_look_as_laid_out_afresh(
             log.scroll_home(animate=False)
             await wait_until(pilot, lambda: log.first_shown < first_shown)
             await pilot.pause()
-        mounted = [m.content for m in log.messages[log.first_shown : first_shown]]
-        assert any(reply.startswith("Answer") for reply in mounted)
-        again = [s for s in laid_out if s and any(s in reply for reply in mounted)]
-        assert again == [], "the replies mounted were laid out in the frame"
+        assert_not_laid_out_again(laid_out, log.messages[log.first_shown : first_shown])
         shown = pilot.app.screen._compositor.render_strips()
         markdown_lines.forget_kept_layouts()
         for markdown in log.query(RenderedMarkdown):
@@ -199,10 +205,7 @@ async def test_replies_stepped_into_with_up_are_not_laid_out_again_when_mounted(
                 if log.first_shown < first_shown:
                     break
             await pilot.pause()
-        mounted = [m.content for m in log.messages[log.first_shown : first_shown]]
-        assert any(reply.startswith("Answer") for reply in mounted)
-        again = [s for s in laid_out if s and any(s in reply for reply in mounted)]
-        assert again == [], "the replies mounted were laid out in the frame"
+        assert_not_laid_out_again(laid_out, log.messages[log.first_shown : first_shown])
 
 
 async def test_the_replies_below_a_window_shown_from_the_top_are_laid_out_ahead(
@@ -225,10 +228,7 @@ async def test_the_replies_below_a_window_shown_from_the_top_are_laid_out_ahead(
             log.scroll_end(animate=False)
             await wait_until(pilot, lambda: log.end_shown is None or log.end_shown > end_shown)
             await pilot.pause()
-        mounted = [m.content for m in log.messages[end_shown : log.end_shown]]
-        assert any(reply.startswith("Answer") for reply in mounted)
-        again = [s for s in laid_out if s and any(s in reply for reply in mounted)]
-        assert again == [], "the replies mounted were laid out in the frame"
+        assert_not_laid_out_again(laid_out, log.messages[end_shown : log.end_shown])
 
 
 async def test_laying_out_ahead_asked_twice_at_once_leaves_no_coroutine_unawaited(

@@ -63,25 +63,25 @@ class _TypePackageFinder(importlib.abc.MetaPathFinder):
         path: Sequence[str] | None,
         target: ModuleType | None = None,
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname in VERSION_MODULES:
-            spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-            if spec is not None and isinstance(spec.loader, importlib.machinery.SourceFileLoader):
-                spec.loader = _VersionFromMetadataFile(spec.loader, VERSION_MODULES[fullname])
-            return spec
-        if not any(fullname == root or fullname.startswith(root + ".") for root in RE_EXPORTING):
+        distribution = VERSION_MODULES.get(fullname)
+        if distribution is None and not any(
+            fullname == root or fullname.startswith(root + ".") for root in RE_EXPORTING
+        ):
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        if spec is None or spec.submodule_search_locations is None:
-            return None  # a module, not a package: found and loaded as usual
-        if not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+        if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+            return None  # found and loaded as usual
+        if distribution is not None:
+            spec.loader = _VersionFromMetadataFile(spec.loader, distribution)
+        elif spec.submodule_search_locations is not None:  # a package, not a module
+            spec.loader = _NamesOnFirstUse(spec.loader)
+        else:
             return None
-        spec.loader = _NamesOnFirstUse(spec.loader)
         return spec
 
 
-class _NamesOnFirstUse(importlib.abc.Loader):
-    """Runs a re-exporting package's `__init__.py` as a table of which module each name
-    comes from, and imports that module when the name is first read."""
+class _InsteadOfWritten(importlib.abc.Loader):
+    """A loader standing in for a module's own (`written`), which it falls back on."""
 
     def __init__(self, written: importlib.machinery.SourceFileLoader) -> None:
         self.written = written
@@ -92,6 +92,11 @@ class _NamesOnFirstUse(importlib.abc.Loader):
     def get_resource_reader(self, fullname: str) -> Any:
         """The package's files, as its own loader reads them (`importlib.resources`)."""
         return self.written.get_resource_reader(fullname)
+
+
+class _NamesOnFirstUse(_InsteadOfWritten):
+    """Runs a re-exporting package's `__init__.py` as a table of which module each name
+    comes from, and imports that module when the name is first read."""
 
     def exec_module(self, module: ModuleType) -> None:
         names = _re_exports(module.__name__, self.written.get_source(module.__name__) or "")
@@ -105,17 +110,14 @@ class _NamesOnFirstUse(importlib.abc.Loader):
         )
 
 
-class _VersionFromMetadataFile(importlib.abc.Loader):
+class _VersionFromMetadataFile(_InsteadOfWritten):
     """Runs a module of constants and `version("<distribution>")` with the version read
     from the distribution's `METADATA` file, without importing `importlib.metadata` (so
     the module has no `version` function of its own, which nothing reads)."""
 
     def __init__(self, written: importlib.machinery.SourceFileLoader, distribution: str) -> None:
-        self.written = written
+        super().__init__(written)
         self.distribution = distribution
-
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
-        return self.written.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
         source = self.written.get_source(module.__name__) or ""
