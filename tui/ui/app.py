@@ -22,6 +22,7 @@ from tui.session import ChatSession
 from tui.store import Store, StoreUnavailable
 from tui.tool_calls import make_tool_caller
 from tui.ui.chat_screen import ChatScreen
+from tui.ui.component_styles import share_component_styles
 from tui.ui.hangup_watch import watch_for_hang_up
 from tui.ui.help_screen import readable_key
 from tui.ui.kept_lines import draw_only_changed_scrollbar_rows, keep_drawn_lines_when_height_changes
@@ -50,6 +51,7 @@ draw_only_changed_scrollbar_rows()
 scroll_with_the_terminal(ConversationLog)
 render_only_the_rows_drawn()
 focus_without_repainting_the_screen()
+share_component_styles()
 
 
 class ChatApp(App[None]):

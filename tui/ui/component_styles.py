@@ -1,0 +1,118 @@
+"""Works out a widget's component-class styles once per place in the DOM, not per widget.
+
+For every widget with `COMPONENT_CLASSES`, Textual 8.2 matches the whole stylesheet once
+per component class, on a throwaway node (`Stylesheet._process_component_classes`): a
+reply's Markdown view has 18 classes, so styling one took 2.8 ms, and mounting the
+replies met while holding Up spent 0.3 s of 5.5 s there. Yet what those rules match
+depends only on where the widget sits: the types, ids and classes of the nodes from the
+app down, and the pseudo-classes the candidate rules name (`:dark`, `:light`). So the
+matched rules are kept per such place and replayed, as Textual itself replays them for
+siblings (`Stylesheet.update_nodes`). Rules naming a pseudo-class Textual will not
+cache (`:hover`, `:first-child`, ...) are matched afresh every time, as before. Found
+here; see benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from textual.css.styles import RulesMap
+from textual.css.stylesheet import Stylesheet
+from textual.dom import DOMNode
+
+_Place = tuple[Hashable, ...]
+
+
+def _shapes_present() -> bool:
+    """Whether the private parts this relies on exist in the installed Textual."""
+    node = DOMNode(classes="probe")
+    return (
+        callable(getattr(Stylesheet, "_process_component_classes", None))
+        and callable(getattr(Stylesheet, "replace_rules", None))
+        and isinstance(getattr(Stylesheet, "_EXCLUDE_PSEUDO_CLASSES_FROM_CACHE", None), set)
+        and all(
+            hasattr(node, name)
+            for name in ("_classes", "_id", "_component_styles", "_selector_names", "_attach")
+        )
+    )
+
+
+class _MatchedRules:
+    """One stylesheet's matched rules per (place, component class), dropped when the
+    stylesheet is parsed again (a theme change makes a new list of rules)."""
+
+    def __init__(self, stylesheet: Stylesheet) -> None:
+        self.of_rules: list[Any] = stylesheet.rules
+        self.matched: dict[tuple[_Place, str], RulesMap] = {}
+        self.pseudo_classes: dict[frozenset[str], tuple[str, ...] | None] = {}
+
+    def pseudo_classes_named(
+        self, stylesheet: Stylesheet, components: frozenset[str]
+    ) -> tuple[str, ...] | None:
+        """The pseudo-classes the rules that may match `components` name; None if one of
+        them is one Textual never caches."""
+        if components not in self.pseudo_classes:
+            rules_map = stylesheet.rules_map
+            named: set[str] = set()
+            for component in components:
+                for name in DOMNode(classes=component)._selector_names & rules_map.keys():
+                    for rule in rules_map[name]:
+                        named |= rule.pseudo_classes
+            uncachable = not named.isdisjoint(Stylesheet._EXCLUDE_PSEUDO_CLASSES_FROM_CACHE)
+            self.pseudo_classes[components] = None if uncachable else tuple(sorted(named))
+        return self.pseudo_classes[components]
+
+
+def _place(node: DOMNode, pseudo_classes: tuple[str, ...]) -> _Place:
+    """What a rule matching a component class of `node` can see of where it sits."""
+    return tuple(
+        (
+            type(path_node),
+            path_node._id,
+            frozenset(path_node._classes),
+            tuple(path_node.has_pseudo_class(name) for name in pseudo_classes),
+        )
+        for path_node in node.css_path_nodes
+    )
+
+
+def share_component_styles() -> None:
+    """Patches `Stylesheet._process_component_classes` (once; nothing if Textual changed)."""
+    original: Callable[[Stylesheet, DOMNode], None] = Stylesheet._process_component_classes
+    if getattr(original, "_tui_chat_patched", False) or not _shapes_present():
+        return
+
+    def process_component_classes(self: Stylesheet, node: DOMNode) -> None:
+        components = frozenset(node._get_component_classes())
+        if not components:
+            return
+        matched: _MatchedRules | None = getattr(self, "_tui_chat_matched", None)
+        if matched is None or matched.of_rules is not self.rules:
+            matched = _MatchedRules(self)
+            self._tui_chat_matched = matched  # type: ignore[attr-defined]
+        pseudo_classes = matched.pseudo_classes_named(self, components)
+        if pseudo_classes is None:
+            original(self, node)
+            return
+        place = _place(node, pseudo_classes)
+        old_styles = node._component_styles.copy()
+        node._component_styles.clear()
+        changed = False
+        for component in sorted(components):
+            virtual_node = DOMNode(classes=component)
+            virtual_node._attach(node)
+            rules = matched.matched.get((place, component))
+            if rules is None:
+                found: dict[tuple[Any, ...], RulesMap] = {}
+                self.apply(virtual_node, animate=False, cache=found)
+                rules = matched.matched[place, component] = next(iter(found.values()), RulesMap())
+            else:
+                self.replace_rules(virtual_node, rules)
+            changed = changed or old_styles.get(component) != virtual_node.styles
+            node._component_styles[component] = virtual_node.styles
+        if changed:
+            node.refresh()
+
+    process_component_classes._tui_chat_patched = True  # type: ignore[attr-defined]
+    Stylesheet._process_component_classes = process_component_classes  # type: ignore[method-assign]
