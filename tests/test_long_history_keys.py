@@ -9,11 +9,14 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from textual import events
 from textual.pilot import Pilot
+from textual.screen import Screen
 
 from benchmarks.long_conversation import build_history
+from tests.emulated_terminal import DrawsToEmulatedTerminal
 from tests.ui_helpers import chat_screen, screen_text, wait_until
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, MessageStatus
@@ -256,3 +259,32 @@ async def test_laying_out_ahead_asked_twice_at_once_leaves_no_coroutine_unawaite
             gc.collect()
         unawaited = [str(w.message) for w in caught if "never awaited" in str(w.message)]
         assert unawaited == []
+
+
+class FirstFrameApp(DrawsToEmulatedTerminal, ChatApp):
+    """Keeps what the terminal showed after the app's first frame."""
+
+    first_frame: str | None = None
+
+    def _display(self, screen: Screen[Any], renderable: Any) -> None:
+        super()._display(screen, renderable)
+        if self.first_frame is None and hasattr(self, "terminal"):
+            self.first_frame = "\n".join(self.terminal.screen.display)
+
+
+async def test_a_resumed_conversation_shows_its_last_messages_in_the_first_frame(
+    tmp_path: Path,
+) -> None:
+    """The log's first arrangement placed the end of the conversation by the log's size
+    before it had one: the first frame showed an empty log, the messages a frame later
+    (with the scrollbar, which appeared only then)."""
+    path = tmp_path / "h.sqlite3"
+    long_history(path, 30, lines=4)
+    app = FirstFrameApp(offline(path), continue_last=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: "End of answer 29." in screen_text(pilot))
+        await pilot.pause(0.3)
+        assert app.first_frame is not None
+        assert "End of answer 29." in app.first_frame
+        shown_at_last = "\n".join(app.terminal.screen.display[:-1])  # the footer fills in
+        assert app.first_frame.rsplit("\n", 1)[0] == shown_at_last, "the log was drawn again"

@@ -170,6 +170,12 @@ def lay_out_once_per_frame() -> None:
     more; this does the same during a full reflow. What does need another layout (a
     scrollbar appearing, a widget's own `refresh(layout=True)`) still asks for it.
 
+    A reflow that changes what it was arranged by is done again before the frame is
+    drawn: a scrollbar that appears or goes (the content is as wide as the space it
+    leaves), or an anchored log whose height changed (the compositor places its end by
+    the height it had before). The first frame of a resumed conversation showed an
+    empty log, and the messages only a frame later, at their final width.
+
     The log's scrollbar, which moves at each growth, is painted in that same frame too.
     `Widget._scroll_update` refreshes it during the reflow, but a refresh reaches the
     screen as a message, after the frame: every flush of a slow stream drew a second frame
@@ -180,6 +186,8 @@ def lay_out_once_per_frame() -> None:
     if getattr(Screen._refresh_layout, "_tui_chat_patched", False) or not private_shapes_present():
         return
     reflowing = False
+    arranged_again = False
+    """Whether the reflow under way must be done again before it is drawn."""
     scrolled: list[Widget] = []
     refresh_layout = Screen._refresh_layout
     compositor_refresh = Screen._compositor_refresh
@@ -188,23 +196,41 @@ def lay_out_once_per_frame() -> None:
     def refresh_layout_once(
         self: Screen[Any], size: Size | None = None, scroll: bool = False
     ) -> None:
-        nonlocal reflowing
-        reflowing = True
+        nonlocal reflowing, arranged_again
+        reflowing, arranged_again = True, False
         try:
             refresh_layout(self, size, scroll)
+            if arranged_again:
+                arranged_again = False
+                refresh_layout(self, size, False)
         finally:
-            reflowing = False
+            reflowing = arranged_again = False
 
     def size_updated_quietly(
         self: Widget, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
     ) -> bool:
+        nonlocal arranged_again
         layout = layout and not reflowing
+        bars = self.show_vertical_scrollbar, self.show_horizontal_scrollbar
+        placed_by_old_height = (
+            self._anchored
+            and not self._anchor_released
+            and self._container_size.height != container_size.height
+        )
         resized = size_updated(self, size, virtual_size, container_size, layout=layout)
-        if resized and reflowing and (self._vertical_scrollbar or self._horizontal_scrollbar):
-            scrolled.append(self)  # every container is "scrollable": only those with bars
+        if resized and reflowing:
+            if placed_by_old_height or bars != (
+                self.show_vertical_scrollbar,
+                self.show_horizontal_scrollbar,
+            ):
+                arranged_again = True
+            if self._vertical_scrollbar or self._horizontal_scrollbar:
+                scrolled.append(self)  # every container is "scrollable": only those with bars
         return resized
 
     def compositor_refresh_with_scrollbars(self: Screen[Any]) -> None:
+        if arranged_again:
+            return  # drawn once the reflow is done again
         if scrolled:
             # Only scrollbars already on screen: `update_widgets` takes any other for a new
             # widget and invalidates the whole map; after that rebuild a reply that arrived
