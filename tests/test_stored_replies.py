@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from pathlib import Path
 
 from textual.app import App, ComposeResult
 from textual.geometry import Region
@@ -339,3 +342,68 @@ def test_short_runs_are_kept_laid_out_per_theme_and_long_ones_are_not() -> None:
         short, 60, look
     )
     assert lay_out_kept(long, 60, look) is not lay_out_kept(long, 60, look)
+
+
+FIRST_FRAME_PROBE = """
+import asyncio, sys
+from pathlib import Path
+from textual.app import App
+from tui.chat import Conversation
+from tui.chat.message import MessageStatus
+from tui.config import Settings
+from tui.store import Store
+
+path = Path(sys.argv[1])
+store = Store.open(path)
+conversation = Conversation(model="m")
+store.save_conversation(conversation, None)
+store.save_message(conversation, conversation.add_user_message("Some code?"))
+reply = conversation.start_reply("m")
+reply.content = "Here:\\n\\n```python\\ndef double(x):\\n    return x * 2\\n```\\n"
+reply.status = MessageStatus.DONE
+store.save_message(conversation, reply)
+store.close()
+for name in list(sys.modules):  # the app's start, not the setup's
+    if name.startswith(("tui", "textual", "rich", "markdown_it", "pygments")):
+        del sys.modules[name]
+
+from textual.app import App
+from tui.ui.app import ChatApp
+
+loaded_at_first_frame = []
+display = App._display
+
+def first_frame(self, screen, renderable):
+    display(self, screen, renderable)
+    if not loaded_at_first_frame:
+        shown = "\\n".join(strip.text for strip in screen._compositor.render_strips())
+        watched = ("textual.widgets._markdown", "pygments", "openai")
+        loaded_at_first_frame.append(
+            ("return x * 2" in shown, [name for name in watched if name in sys.modules])
+        )
+
+App._display = first_frame
+
+async def main():
+    settings = Settings(model="m", base_url="http://127.0.0.1:9/v1", api_key="k", db_path=path)
+    async with ChatApp(settings, continue_last=True).run_test(size=(80, 24)) as pilot:
+        while not loaded_at_first_frame:
+            await pilot.pause(0.01)
+
+asyncio.run(main())
+print(loaded_at_first_frame[0])
+"""
+
+
+def test_the_first_frame_waits_for_neither_a_highlighter_nor_the_client_library(
+    tmp_path: Path,
+) -> None:
+    """Stored code is drawn plain in the first frame, so Textual's Markdown widget and
+    Pygments (25 ms) load after it, as the client library (0.2-0.45 s) does."""
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_FRAME_PROBE, str(tmp_path / "h.sqlite3")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "(True, [])"

@@ -22,7 +22,6 @@ from rich.cells import cell_len
 from textual.content import Content
 from textual.strip import Strip
 from textual.style import Style
-from textual.widgets.markdown import MarkdownFence
 
 from tui.frozen import frozen
 from tui.ui.markdown_inline import (
@@ -63,8 +62,17 @@ def build_highlighters(languages: Iterable[str]) -> None:
     """Builds the highlighters of `languages` ahead of the code that needs them."""
     for language in languages:
         if language not in _built_highlighters:
-            MarkdownFence.highlight("x = 1\n", language)
+            _highlight("x = 1\n", language, ansi=False, dark=False)
             _built_highlighters.add(language)
+
+
+def _highlight(code: str, language: str, *, ansi: bool, dark: bool) -> Content:
+    """Textual's own fence highlighter. Its module (Textual's Markdown widget, with
+    Pygments) loads on first use: stored code is drawn plain in the first frame anyway,
+    and loading it with the app cost start-up 25 ms."""
+    from textual.widgets.markdown import MarkdownFence
+
+    return MarkdownFence.highlight(code, language, ansi=ansi, dark=dark)
 
 
 @lru_cache(maxsize=1)
@@ -278,7 +286,7 @@ def _fence(code: str, language: str, width: int, look: MarkdownLook) -> Block:
     global _plain_draws
     code = code.rstrip()
     if look.highlight_unbuilt or language in _built_highlighters:
-        highlighted = MarkdownFence.highlight(code, language, ansi=look.ansi, dark=look.dark)
+        highlighted = _highlight(code, language, ansi=look.ansi, dark=look.dark)
         _built_highlighters.add(language)
     else:
         highlighted = Content(code)
