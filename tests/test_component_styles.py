@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from textual.app import App, ComposeResult
 from textual.color import Color
 from textual.containers import Vertical
@@ -95,3 +97,39 @@ async def test_a_theme_or_class_change_gives_the_styles_of_the_new_place() -> No
         assert colour(app.query_one("#loud").query(Painted).last(), "painted--heading") == (
             Color(4, 4, 4)
         )
+
+
+class SharedPainted(Painted):
+    """Draws with its component styles' values only, so it may share them."""
+
+
+class SharingApp(PaintedApp):
+    def compose(self) -> ComposeResult:
+        with Vertical(id="loud"):
+            for _ in range(5):
+                yield SharedPainted()
+        with Vertical(id="quiet", classes="quiet"):
+            yield SharedPainted()
+
+
+async def test_widgets_of_a_sharing_class_in_one_place_share_one_set_of_styles() -> None:
+    """Each component class cost every widget a throwaway node of 40 objects that full
+    garbage collections walk; widgets in one place now share the styles made once."""
+    share_component_styles(SharedPainted)
+    app = SharingApp()
+    async with app.run_test() as pilot:
+        *loud, quiet = app.query(SharedPainted)
+        assert {colour(widget, "painted--heading") for widget in loud} == {Color(1, 1, 1)}
+        assert {colour(widget, "painted--link") for widget in loud} == {Color(2, 2, 2)}
+        assert colour(quiet, "painted--heading") == Color(4, 4, 4)
+        gc.collect()
+        throwaway = [
+            node
+            for node in gc.get_objects()
+            if type(node) is DOMNode and isinstance(node.parent, SharedPainted)
+        ]
+        assert len(throwaway) == 2 * 2  # two places, two classes
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert {colour(widget, "painted--heading") for widget in loud} == {Color(3, 3, 3)}
+        assert colour(quiet, "painted--heading") == Color(4, 4, 4)

@@ -51,7 +51,7 @@ draw_only_changed_scrollbar_rows()
 scroll_with_the_terminal(ConversationLog)
 render_only_the_rows_drawn()
 focus_without_repainting_the_screen()
-share_component_styles()
+share_component_styles(RenderedMarkdown)
 
 
 class ChatApp(App[None]):
