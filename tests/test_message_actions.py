@@ -3,6 +3,8 @@ regenerate, delete; the clipboard text asserted is exactly what the app emitted.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
@@ -228,3 +230,35 @@ async def test_text_inside_a_message_follows_what_its_focus_makes_it_inherit() -
                 app.screen.set_focus(None)
             await pilot.pause()
             assert (text_colour() == "#ff0000") is focused, f"focused: {focused}"
+
+
+async def test_selecting_a_reply_draws_its_frame_again_not_its_text(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    """A reply's view has no background, so the tint its focus adds shows nowhere and its
+    text looks the same selected or not: drawing all of that text again at every key
+    (with what it sits in, three layers deep) was half of each frame while Up was held."""
+    server.queue(StreamReply(deltas=["A short first answer with **bold**.\n"]))
+    server.queue(StreamReply(deltas=["A short second answer with `code`.\n"]))
+    async with ChatApp(settings).run_test(size=(100, 34)) as pilot:
+        await send_and_settle(pilot, "First")
+        await send_and_settle(pilot, "Second")
+        await pilot.press("ctrl+up")
+        await pilot.pause(0.2)
+        lines_drawn = 0
+        draw_line = RenderedMarkdown.render_line
+
+        def counted(widget: RenderedMarkdown, y: int) -> Any:
+            nonlocal lines_drawn
+            lines_drawn += 1
+            return draw_line(widget, y)
+
+        RenderedMarkdown.render_line = counted  # type: ignore[method-assign]
+        try:
+            for _ in range(3):  # the second question, the first answer, the first question
+                await pilot.press("up")
+                await pilot.pause(0.2)
+        finally:
+            RenderedMarkdown.render_line = draw_line  # type: ignore[method-assign]
+        assert isinstance(pilot.app.focused, UserMessageView)
+        assert lines_drawn == 0
