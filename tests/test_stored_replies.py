@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import subprocess
 import sys
@@ -24,7 +25,7 @@ from tui.chat import Conversation
 from tui.chat.message import MessageStatus
 from tui.config import Settings
 from tui.ui.app import ChatApp
-from tui.ui.markdown_lines import MarkdownLook, lay_out_kept, render_markdown
+from tui.ui.markdown_lines import MarkdownLook, lay_out, lay_out_kept, render_markdown
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import AssistantMessageView
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
@@ -407,3 +408,24 @@ def test_the_first_frame_waits_for_neither_a_highlighter_nor_the_client_library(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "(True, [])"
+
+
+def test_laying_out_leaves_nothing_for_the_garbage_collector() -> None:
+    """A parsed Markdown tree is a web of cycles (each node knows its parent): every
+    layout left its tree, tokens and lists for a collection to find, 28,000 objects per
+    minute of held Up. They are now freed as soon as the layout is done."""
+    none = Style()
+    look = MarkdownLook(
+        text=none, headings=(none,) * 6, em=none, strong=none, strike=none, code_inline=none,
+        link=none, bullet=none, fence=none, quote=none, quote_edge=none, rule=none,
+        table_lines=none, table_header=none, highlight_unbuilt=False,
+    )  # fmt: skip
+    gc.collect()
+    gc.disable()
+    try:
+        laid_out = lay_out(RICH_REPLY, 60, look)
+        left = gc.collect()
+    finally:
+        gc.enable()
+    assert laid_out.lines
+    assert left == 0
