@@ -288,34 +288,3 @@ async def test_a_resumed_conversation_shows_its_last_messages_in_the_first_frame
         assert "End of answer 29." in app.first_frame
         shown_at_last = "\n".join(app.terminal.screen.display[:-1])  # the footer fills in
         assert app.first_frame.rsplit("\n", 1)[0] == shown_at_last, "the log was drawn again"
-
-
-async def test_moving_the_selection_makes_no_reply_s_look_again(tmp_path: Path) -> None:
-    """Selecting a message restyles it and what it holds; making a reply's look again
-    for that (its 18 component styles resolved) cost 1.9 ms per reply, per key."""
-    path = tmp_path / "h.sqlite3"
-    long_history(path, 12, lines=2)
-    looks_made = 0
-    make_look = RenderedMarkdown._look
-
-    def counted(widget: RenderedMarkdown) -> Any:
-        nonlocal looks_made
-        looks_made += 1
-        return make_look(widget)
-
-    async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: "End of answer 11." in screen_text(pilot))
-        await pilot.press("ctrl+up")
-        await pilot.pause()
-        RenderedMarkdown._look = counted  # type: ignore[method-assign]
-        try:
-            for _ in range(4):
-                await pilot.press("up")
-                await pilot.pause()
-        finally:
-            RenderedMarkdown._look = make_look  # type: ignore[method-assign]
-        assert (
-            selected(pilot) is not None
-            and selected(pilot) is not pilot.app.chat.conversation.messages[-1]
-        )
-        assert looks_made == 0

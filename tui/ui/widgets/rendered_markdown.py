@@ -79,8 +79,6 @@ class RenderedMarkdown(Widget):
         self._lines_width = 0
         self._lines_look: MarkdownLook | None = None
         self._look_may_have_changed = False
-        self._look_made_from: tuple[object, ...] | None = None
-        self._look_styles_held: tuple[object, ...] = ()
         self._layout_width = 0
 
     @property
@@ -279,34 +277,12 @@ class RenderedMarkdown(Widget):
             highlight_unbuilt=not self._defer_new_highlighters,
         )
 
-    def _look_sources(self) -> tuple[object, ...]:
-        """What `_look` is made from, read cheaply: 0.15 ms, where making the look took
-        1.9 ms, and every style update asks (each message that Up selects or leaves).
-        Component styles count by identity: those of the views in one place are shared
-        and made again only with the stylesheet (see `share_component_styles`); held in
-        `_look_styles_held`, so an identity is not reused meanwhile."""
-        styles = self.styles
-        return (
-            tuple(map(id, self._component_styles.values())),
-            self.get_visual_style(),
-            self.background_colors,
-            styles.link_color,
-            styles.link_background,
-            styles.auto_link_color,
-            self.app.native_ansi_color,
-            self.app.theme,
-        )
-
     def _lines_at(self, width: int) -> list[Strip]:
         if self._look_may_have_changed or self._lines_look is None:
             self._look_may_have_changed = False
-            sources = self._look_sources()
-            if sources != self._look_made_from:
-                self._look_made_from = sources
-                self._look_styles_held = tuple(self._component_styles.values())
-                look = self._look()
-                if look != self._lines_look:
-                    self._lines_look, self._lines_width = look, 0
+            look = self._look()
+            if look != self._lines_look:
+                self._lines_look, self._lines_width = look, 0
         if width != self._lines_width and self._lines_look is not None:
             look = self._lines_look
             self._lines_width = width
