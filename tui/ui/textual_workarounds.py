@@ -38,6 +38,10 @@ def private_shapes_present() -> bool:
                 "_styles_cache",
                 "_arrangement_cache",
                 "_vertical_scrollbar",
+                "_horizontal_scrollbar",
+                "_container_size",
+                "_anchored",
+                "_anchor_released",
                 "_size",
                 "_dirty_regions",
                 "_render",
@@ -170,11 +174,13 @@ def lay_out_once_per_frame() -> None:
     more; this does the same during a full reflow. What does need another layout (a
     scrollbar appearing, a widget's own `refresh(layout=True)`) still asks for it.
 
-    A reflow that changes what it was arranged by is done again before the frame is
-    drawn: a scrollbar that appears or goes (the content is as wide as the space it
-    leaves), or an anchored log whose height changed (the compositor places its end by
-    the height it had before). The first frame of a resumed conversation showed an
-    empty log, and the messages only a frame later, at their final width.
+    A reflow that changes what it was arranged by is done again, once, before the frame
+    is drawn: a scrollbar that appears or goes (the content is as wide as the space it
+    leaves), or an anchored log arranged for the first time (the compositor places its
+    end by the height the log had before, none). The first frame of a resumed
+    conversation showed an empty log, and the messages only a frame later, at their
+    final width. (Only the first time: an inline log grows at every flush, and arranging
+    each of those twice would double what streaming costs there.)
 
     The log's scrollbar, which moves at each growth, is painted in that same frame too.
     `Widget._scroll_update` refreshes it during the reflow, but a refresh reaches the
@@ -185,9 +191,10 @@ def lay_out_once_per_frame() -> None:
     repaint; their messages then find nothing left to paint."""
     if getattr(Screen._refresh_layout, "_tui_chat_patched", False) or not private_shapes_present():
         return
-    reflowing = False
+    reflowing = first_pass = False
     arranged_again = False
-    """Whether the reflow under way must be done again before it is drawn."""
+    """Whether the reflow under way (its first pass) must be done again before it is
+    drawn."""
     scrolled: list[Widget] = []
     refresh_layout = Screen._refresh_layout
     compositor_refresh = Screen._compositor_refresh
@@ -196,15 +203,17 @@ def lay_out_once_per_frame() -> None:
     def refresh_layout_once(
         self: Screen[Any], size: Size | None = None, scroll: bool = False
     ) -> None:
-        nonlocal reflowing, arranged_again
-        reflowing, arranged_again = True, False
+        nonlocal reflowing, first_pass, arranged_again
+        reflowing = first_pass = True
+        arranged_again = False
         try:
             refresh_layout(self, size, scroll)
+            first_pass = False
             if arranged_again:
                 arranged_again = False
                 refresh_layout(self, size, False)
         finally:
-            reflowing = arranged_again = False
+            reflowing = first_pass = arranged_again = False
 
     def size_updated_quietly(
         self: Widget, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
@@ -212,16 +221,14 @@ def lay_out_once_per_frame() -> None:
         nonlocal arranged_again
         layout = layout and not reflowing
         bars = self.show_vertical_scrollbar, self.show_horizontal_scrollbar
-        placed_by_old_height = (
-            self._anchored
-            and not self._anchor_released
-            and self._container_size.height != container_size.height
+        placed_by_no_height = (
+            self._anchored and not self._anchor_released and not self._container_size.height
         )
         resized = size_updated(self, size, virtual_size, container_size, layout=layout)
         if resized and reflowing:
-            if placed_by_old_height or bars != (
-                self.show_vertical_scrollbar,
-                self.show_horizontal_scrollbar,
+            if first_pass and (
+                placed_by_no_height
+                or bars != (self.show_vertical_scrollbar, self.show_horizontal_scrollbar)
             ):
                 arranged_again = True
             if self._vertical_scrollbar or self._horizontal_scrollbar:
