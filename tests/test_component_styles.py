@@ -28,6 +28,7 @@ class PaintedApp(App[None]):
     Painted:light > .painted--heading { color: #030303; }
     .quiet Painted > .painted--heading { color: #040404; }
     #special > .painted--link { color: #050505; }
+    Vertical:disabled Painted > .painted--heading { color: #060606; }
     """
 
     def compose(self) -> ComposeResult:
@@ -126,10 +127,41 @@ async def test_widgets_of_a_sharing_class_in_one_place_share_one_set_of_styles()
         throwaway = [
             node
             for node in gc.get_objects()
-            if type(node) is DOMNode and isinstance(node.parent, SharedPainted)
+            if type(node) is DOMNode and node.classes & {"painted--heading", "painted--link"}
         ]
         assert len(throwaway) == 2 * 2  # two places, two classes
+        assert all(node.parent is None for node in throwaway), "keeping no widget alive"
         app.theme = "textual-light"
         await pilot.pause()
         assert {colour(widget, "painted--heading") for widget in loud} == {Color(3, 3, 3)}
         assert colour(quiet, "painted--heading") == Color(4, 4, 4)
+
+
+async def test_a_pseudo_class_named_by_a_rule_tells_places_apart() -> None:
+    """Disabling a container changes no rule and no class: the pseudo-class is part of
+    where its widgets sit."""
+    share_component_styles()
+    app = PaintedApp()
+    async with app.run_test() as pilot:
+        loud = app.query_one("#loud", Vertical)
+        widgets = list(loud.query(Painted))
+        for disabled, expected in ((True, Color(6, 6, 6)), (False, Color(1, 1, 1))):
+            loud.disabled = disabled
+            await pilot.pause()
+            assert {colour(widget, "painted--heading") for widget in widgets} == {expected}
+        assert colour(app.query_one("#quiet").query(Painted).first(), "painted--heading") == (
+            Color(4, 4, 4)
+        )
+
+
+class FirstChildApp(PaintedApp):
+    CSS = PaintedApp.CSS + "Painted:first-child > .painted--link { color: #070707; }"
+
+
+async def test_rules_naming_a_pseudo_class_textual_never_caches_match_each_widget() -> None:
+    share_component_styles()
+    app = FirstChildApp()
+    async with app.run_test():
+        first, *others = app.query_one("#loud").query(Painted)
+        assert colour(first, "painted--link") == Color(7, 7, 7)
+        assert {colour(widget, "painted--link") for widget in others} == {Color(2, 2, 2)}

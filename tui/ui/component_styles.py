@@ -5,16 +5,19 @@ per component class, on a throwaway node (`Stylesheet._process_component_classes
 reply's Markdown view has 18 classes, so styling one took 2.8 ms, and mounting the
 replies met while holding Up spent 0.3 s of 5.5 s there. Yet what those rules match
 depends only on where the widget sits: the types, ids and classes of the nodes from the
-app down, and the pseudo-classes the candidate rules name (`:dark`, `:light`). So the
+app down (an id only where a candidate rule names it: a notification's holder has one of
+its own), and the pseudo-classes the candidate rules name (`:dark`, `:light`). So the
 matched rules are kept per such place and replayed, as Textual itself replays them for
 siblings (`Stylesheet.update_nodes`). Rules naming a pseudo-class Textual will not
-cache (`:hover`, `:first-child`, ...) are matched afresh every time, as before.
+cache (`:first-child`, `:focus-within`, ...) are matched afresh every time, as before.
 
 Classes that draw only with their component styles' values, never with their
 `rich_style` (which reads the DOM above the node they were worked out on), can share the
 styles themselves: each component class costs a throwaway node of 40 objects that every
 full garbage collection walks, 18 per reply mounted, a quarter of the heap while holding
-Up through a long conversation. Found here; see benchmarks/README.md.
+Up through a long conversation. A shared node is let go of its widget once styled, so
+the styles do not keep the first widget (and its reply) alive. Found here; see
+benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from textual.css.model import SelectorType
 from textual.css.styles import RenderStyles, RulesMap
 from textual.css.stylesheet import Stylesheet
 from textual.dom import DOMNode
@@ -38,9 +42,28 @@ def _shapes_present() -> bool:
         and isinstance(getattr(Stylesheet, "_EXCLUDE_PSEUDO_CLASSES_FROM_CACHE", None), set)
         and all(
             hasattr(node, name)
-            for name in ("_classes", "_id", "_component_styles", "_selector_names", "_attach")
+            for name in (
+                "_classes",
+                "_id",
+                "_component_styles",
+                "_selector_names",
+                "_attach",
+                "_detach",
+            )
         )
     )
+
+
+class _Candidates:
+    """What the rules that may match some component classes can tell places apart by."""
+
+    def __init__(self, pseudo_classes: tuple[str, ...], ids: frozenset[str]) -> None:
+        self.pseudo_classes = pseudo_classes
+        self.ids = ids
+
+
+KEPT_PLACES = 1024
+"""Matched rules kept at most (per stylesheet); past it they are matched afresh."""
 
 
 class _MatchedRules:
@@ -52,31 +75,51 @@ class _MatchedRules:
         self.matched: dict[tuple[_Place, str], RulesMap] = {}
         self.styles: dict[tuple[_Place, str], RenderStyles] = {}
         """The styles shared by the widgets of `_sharing` classes in each place."""
-        self.pseudo_classes: dict[frozenset[str], tuple[str, ...] | None] = {}
+        self.candidates: dict[frozenset[str], _Candidates | None] = {}
 
-    def pseudo_classes_named(
+    def candidates_for(
         self, stylesheet: Stylesheet, components: frozenset[str]
-    ) -> tuple[str, ...] | None:
-        """The pseudo-classes the rules that may match `components` name; None if one of
-        them is one Textual never caches."""
-        if components not in self.pseudo_classes:
+    ) -> _Candidates | None:
+        """The pseudo-classes and ids named by the rules that may match `components`;
+        None if they name a pseudo-class Textual never caches."""
+        if components not in self.candidates:
             rules_map = stylesheet.rules_map
-            named: set[str] = set()
+            pseudo_classes: set[str] = set()
+            ids: set[str] = set()
             for component in components:
                 for name in DOMNode(classes=component)._selector_names & rules_map.keys():
                     for rule in rules_map[name]:
-                        named |= rule.pseudo_classes
-            uncachable = not named.isdisjoint(Stylesheet._EXCLUDE_PSEUDO_CLASSES_FROM_CACHE)
-            self.pseudo_classes[components] = None if uncachable else tuple(sorted(named))
-        return self.pseudo_classes[components]
+                        pseudo_classes |= rule.pseudo_classes
+                        ids.update(
+                            selector.name
+                            for selectors in rule.selector_set
+                            for selector in selectors.selectors
+                            if selector.type == SelectorType.ID
+                        )
+            cachable = pseudo_classes.isdisjoint(Stylesheet._EXCLUDE_PSEUDO_CLASSES_FROM_CACHE)
+            self.candidates[components] = (
+                _Candidates(tuple(sorted(pseudo_classes)), frozenset(ids)) if cachable else None
+            )
+        return self.candidates[components]
+
+    def keep(self, place: _Place, component: str, rules: RulesMap) -> None:
+        if len(self.matched) >= KEPT_PLACES:
+            self.matched.clear()
+        self.matched[place, component] = rules
+
+    def share(self, place: _Place, component: str, styles: RenderStyles) -> None:
+        if len(self.styles) >= KEPT_PLACES:
+            self.styles.clear()
+        self.styles[place, component] = styles
 
 
-def _place(node: DOMNode, pseudo_classes: tuple[str, ...]) -> _Place:
+def _place(node: DOMNode, candidates: _Candidates) -> _Place:
     """What a rule matching a component class of `node` can see of where it sits."""
+    ids, pseudo_classes = candidates.ids, candidates.pseudo_classes
     return tuple(
         (
             type(path_node),
-            path_node._id,
+            path_node._id if path_node._id in ids else None,
             frozenset(path_node._classes),
             tuple(path_node.has_pseudo_class(name) for name in pseudo_classes),
         )
@@ -103,11 +146,11 @@ def share_component_styles(*sharing: type[DOMNode]) -> None:
         if matched is None or matched.of_rules is not self.rules:
             matched = _MatchedRules(self)
             self._tui_chat_matched = matched  # type: ignore[attr-defined]
-        pseudo_classes = matched.pseudo_classes_named(self, components)
-        if pseudo_classes is None:
+        candidates = matched.candidates_for(self, components)
+        if candidates is None:
             original(self, node)
             return
-        place = _place(node, pseudo_classes)
+        place = _place(node, candidates)
         shares = type(node) in _sharing
         old_styles = node._component_styles.copy()
         node._component_styles.clear()
@@ -117,7 +160,8 @@ def share_component_styles(*sharing: type[DOMNode]) -> None:
             if styles is None:
                 styles = _styles_worked_out(self, matched, node, place, component)
                 if shares:
-                    matched.styles[place, component] = styles
+                    styles.node._detach()  # type: ignore[union-attr]
+                    matched.share(place, component, styles)
             changed = changed or old_styles.get(component) != styles
             node._component_styles[component] = styles
         if changed:
@@ -138,7 +182,7 @@ def _styles_worked_out(
     if rules is None:
         found: dict[tuple[Any, ...], RulesMap] = {}
         stylesheet.apply(virtual_node, animate=False, cache=found)
-        matched.matched[place, component] = next(iter(found.values()), RulesMap())
+        matched.keep(place, component, next(iter(found.values()), RulesMap()))
     else:
         stylesheet.replace_rules(virtual_node, rules)
     return virtual_node.styles
