@@ -191,17 +191,20 @@ class DisplayedFrames:
 
         app._display = counted  # type: ignore[method-assign]
 
-    async def showing(self, text: str) -> float:
-        """When the first frame showing `text` (from now) was sent."""
+    async def showing(self, text: str, timeout: float = 30.0) -> float:
+        """When the first frame showing `text` (from now) was sent: the latest sent when
+        it is looked at, so a frame sent less than one wait (2 ms) after another is
+        credited with the earlier one's work."""
         looked_at = -1
         asked = time.monotonic()
-        while True:
+        while time.monotonic() - asked < timeout:
             if self.count != looked_at:
                 looked_at, sent_at = self.count, self.last_at
                 strips = self._app.screen._compositor.render_strips()
                 if any(text in strip.text for strip in strips):
                     return max(sent_at, asked)
             await asyncio.sleep(0.002)
+        raise TimeoutError(f"{text!r} not on screen in {timeout} s")
 
 
 async def measure_stalls(stalls: list[float], tick: float = 0.005) -> None:

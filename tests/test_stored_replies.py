@@ -405,6 +405,7 @@ def test_the_first_frame_waits_for_neither_a_highlighter_nor_the_client_library(
         [sys.executable, "-c", FIRST_FRAME_PROBE, str(tmp_path / "h.sqlite3")],
         capture_output=True,
         text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "(True, [])"
@@ -420,6 +421,7 @@ def test_laying_out_leaves_nothing_for_the_garbage_collector() -> None:
         link=none, bullet=none, fence=none, quote=none, quote_edge=none, rule=none,
         table_lines=none, table_header=none, highlight_unbuilt=False,
     )  # fmt: skip
+    lay_out(RICH_REPLY, 60, look)  # what a first layout loads (a highlighter) is not its
     gc.collect()
     gc.disable()
     try:
