@@ -2,7 +2,9 @@
 
 `import openai` holds the interpreter for ~0.4 s: started at once it put off a resumed
 conversation's first frame by 0.6 s. Pygments builds a language's rules on first use
-(25-130 ms), which would otherwise hold up the frame of a reply's first code block.
+(25-130 ms), which would otherwise hold up the frame of a reply's first code block; and
+Textual's Markdown module, which highlights fences, is loaded here too (25 ms), not with
+the app (its first frame draws stored code plain) nor in a reply's first code block.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from textual.worker import get_current_worker
 
 from tui.backend import load_client_library
 from tui.gc_tuning import freeze_long_lived_objects
-from tui.ui.markdown_lines import build_highlighters
+from tui.ui.markdown_lines import build_highlighters, load_fence_highlighter
 
 COMMON_CODE_LANGUAGES = ("", "python", "bash", "sh", "javascript", "typescript", "json")
 IDLE_BEFORE_WARMING = 1.0
@@ -27,6 +29,7 @@ def warm_up(streaming: Callable[[], bool], last_reply_ended: Callable[[], float]
     by ~0.2 s). Runs in a thread worker; returns early if the app closes."""
     try:
         load_client_library()
+        load_fence_highlighter()
     finally:  # collection comes back on here too, whatever happened before or now
         freeze_long_lived_objects()  # the client library: out of full collections' way
     worker = get_current_worker()
