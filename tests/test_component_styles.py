@@ -30,18 +30,29 @@ class PaintedApp(App[None]):
     #special > .painted--link { color: #050505; }
     Vertical:disabled Painted > .painted--heading { color: #060606; }
     """
+    PAINTED: type[Painted] = Painted
 
     def compose(self) -> ComposeResult:
         with Vertical(id="loud"):
             for _ in range(10):
-                yield Painted()
+                yield self.PAINTED()
         with Vertical(id="quiet", classes="quiet"):
-            yield Painted()
-            yield Painted(id="special")
+            yield self.PAINTED()
+            yield self.PAINTED(id="special")
 
 
 def colour(widget: Painted, component: str) -> Color:
     return widget.get_component_styles(component).color
+
+
+def assert_colours_by_place(app: PaintedApp) -> None:
+    loud = list(app.query_one("#loud").query(Painted))
+    quiet, special = app.query_one("#quiet").query(Painted)
+    assert {colour(widget, "painted--heading") for widget in loud} == {Color(1, 1, 1)}
+    assert {colour(widget, "painted--link") for widget in loud} == {Color(2, 2, 2)}
+    assert colour(quiet, "painted--heading") == Color(4, 4, 4)
+    assert colour(quiet, "painted--link") == Color(2, 2, 2)
+    assert colour(special, "painted--link") == Color(5, 5, 5)
 
 
 def counting_component_matches() -> list[DOMNode]:
@@ -65,13 +76,7 @@ async def test_widgets_in_the_same_place_match_their_component_classes_once() ->
     try:
         app = PaintedApp()
         async with app.run_test():
-            loud = list(app.query_one("#loud").query(Painted))
-            quiet, special = app.query_one("#quiet").query(Painted)
-            assert {colour(widget, "painted--heading") for widget in loud} == {Color(1, 1, 1)}
-            assert {colour(widget, "painted--link") for widget in loud} == {Color(2, 2, 2)}
-            assert colour(quiet, "painted--heading") == Color(4, 4, 4)
-            assert colour(quiet, "painted--link") == Color(2, 2, 2)
-            assert colour(special, "painted--link") == Color(5, 5, 5)
+            assert_colours_by_place(app)
     finally:
         Stylesheet.apply = original  # type: ignore[method-assign]
     # Ten widgets in one place, two elsewhere (one with an id of its own): 3 places x 2
@@ -105,12 +110,7 @@ class SharedPainted(Painted):
 
 
 class SharingApp(PaintedApp):
-    def compose(self) -> ComposeResult:
-        with Vertical(id="loud"):
-            for _ in range(5):
-                yield SharedPainted()
-        with Vertical(id="quiet", classes="quiet"):
-            yield SharedPainted()
+    PAINTED = SharedPainted
 
 
 async def test_widgets_of_a_sharing_class_in_one_place_share_one_set_of_styles() -> None:
@@ -119,17 +119,16 @@ async def test_widgets_of_a_sharing_class_in_one_place_share_one_set_of_styles()
     share_component_styles(SharedPainted)
     app = SharingApp()
     async with app.run_test() as pilot:
-        *loud, quiet = app.query(SharedPainted)
-        assert {colour(widget, "painted--heading") for widget in loud} == {Color(1, 1, 1)}
-        assert {colour(widget, "painted--link") for widget in loud} == {Color(2, 2, 2)}
-        assert colour(quiet, "painted--heading") == Color(4, 4, 4)
+        assert_colours_by_place(app)
+        loud = list(app.query_one("#loud").query(SharedPainted))
+        quiet = app.query_one("#quiet").query(SharedPainted).first()
         gc.collect()
         throwaway = [
             node
             for node in gc.get_objects()
             if type(node) is DOMNode and node.classes & {"painted--heading", "painted--link"}
         ]
-        assert len(throwaway) == 2 * 2  # two places, two classes
+        assert len(throwaway) == 3 * 2  # three places (one an id names), two classes
         assert all(node.parent is None for node in throwaway), "keeping no widget alive"
         app.theme = "textual-light"
         await pilot.pause()
