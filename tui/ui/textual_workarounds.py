@@ -220,13 +220,15 @@ def lay_out_once_per_frame() -> None:
     ) -> bool:
         nonlocal arranged_again
         layout = layout and not reflowing
-        bars = self.show_vertical_scrollbar, self.show_horizontal_scrollbar
-        placed_by_no_height = (
-            self._anchored and not self._anchor_released and not self._container_size.height
-        )
+        checking = first_pass
+        if checking:
+            bars = self.show_vertical_scrollbar, self.show_horizontal_scrollbar
+            placed_by_no_height = (
+                self._anchored and not self._anchor_released and not self._container_size.height
+            )
         resized = size_updated(self, size, virtual_size, container_size, layout=layout)
         if resized and reflowing:
-            if first_pass and (
+            if checking and (
                 placed_by_no_height
                 or bars != (self.show_vertical_scrollbar, self.show_horizontal_scrollbar)
             ):
