@@ -174,13 +174,13 @@ def lay_out_once_per_frame() -> None:
     more; this does the same during a full reflow. What does need another layout (a
     scrollbar appearing, a widget's own `refresh(layout=True)`) still asks for it.
 
-    A reflow that changes what it was arranged by is done again, once, before the frame
-    is drawn: a scrollbar that appears or goes (the content is as wide as the space it
-    leaves), or an anchored log arranged for the first time (the compositor places its
-    end by the height the log had before, none). The first frame of a resumed
-    conversation showed an empty log, and the messages only a frame later, at their
-    final width. (Only the first time: an inline log grows at every flush, and arranging
-    each of those twice would double what streaming costs there.)
+    A reflow that arranges an anchored log for the first time is done again, once,
+    before the frame is drawn: the compositor places the log's end by the height the log
+    had before, none. The first frame of a resumed conversation showed an empty log, and
+    the messages only a frame later. (Only the first time: an inline log grows at every
+    flush, and arranging each of those twice would double what streaming costs there.
+    Doing it again for every scrollbar that appears or goes too left a log rebuilt at its
+    end stuck at its top, 1 run in 10-25 of a test on a loaded machine.)
 
     The log's scrollbar, which moves at each growth, is painted in that same frame too.
     `Widget._scroll_update` refreshes it during the reflow, but a refresh reaches the
@@ -220,18 +220,15 @@ def lay_out_once_per_frame() -> None:
     ) -> bool:
         nonlocal arranged_again
         layout = layout and not reflowing
-        checking = first_pass
-        if checking:
-            bars = self.show_vertical_scrollbar, self.show_horizontal_scrollbar
-            placed_by_no_height = (
-                self._anchored and not self._anchor_released and not self._container_size.height
-            )
+        placed_by_no_height = (
+            first_pass
+            and self._anchored
+            and not self._anchor_released
+            and not self._container_size.height
+        )
         resized = size_updated(self, size, virtual_size, container_size, layout=layout)
         if resized and reflowing:
-            if checking and (
-                placed_by_no_height
-                or bars != (self.show_vertical_scrollbar, self.show_horizontal_scrollbar)
-            ):
+            if placed_by_no_height:
                 arranged_again = True
             if self._vertical_scrollbar or self._horizontal_scrollbar:
                 scrolled.append(self)  # every container is "scrollable": only those with bars
