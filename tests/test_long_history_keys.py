@@ -6,8 +6,8 @@ import asyncio
 import gc
 import time
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from tui.ui import markdown_lines
 from tui.ui.app import ChatApp
 from tui.ui.markdown_lines import LaidOut, MarkdownLook
 from tui.ui.widgets import rendered_markdown
+from tui.ui.widgets.conversation_log import ConversationLog
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 
 
@@ -51,6 +52,16 @@ def offline(path: Path) -> Settings:
 def selected(pilot: Pilot) -> Message | None:
     """The message selected in the log, if any."""
     return getattr(pilot.app.focused, "message", None)
+
+
+@asynccontextmanager
+async def sixty_turns_opened(tmp_path: Path) -> AsyncIterator[tuple[Pilot, ConversationLog]]:
+    """The app resumed on 60 turns of six-paragraph replies, their end on screen."""
+    path = tmp_path / "h.sqlite3"
+    long_history(path, 60, lines=6)
+    async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "End of answer 59." in screen_text(pilot))
+        yield pilot, chat_screen(pilot).log_view
 
 
 @contextmanager
@@ -167,11 +178,7 @@ async def test_the_replies_above_are_laid_out_ahead_and_look_as_laid_out_afresh(
     """While the user reads, the replies the next scroll to the top will mount are laid
     out, one per turn of the event loop: the frame that mounts them took 60-90 ms when it
     laid them out itself. What it shows must be what laying them out afresh shows."""
-    path = tmp_path / "h.sqlite3"
-    long_history(path, 60, lines=6)
-    async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: "End of answer 59." in screen_text(pilot))
-        log = chat_screen(pilot).log_view
+    async with sixty_turns_opened(tmp_path) as (pilot, log):
         first_shown = log.first_shown
         await ahead_done(pilot)
         with layouts_counted() as laid_out:
@@ -194,11 +201,7 @@ async def test_replies_stepped_into_with_up_are_not_laid_out_again_when_mounted(
     """Up on the first turn mounted mounts earlier ones, whose replies were laid out ahead:
     the view shows a stored reply by inserting its segments, and that laid each out again
     (88 layouts, 47 KB of Markdown, holding Up for five seconds over 20,000 messages)."""
-    path = tmp_path / "h.sqlite3"
-    long_history(path, 60, lines=6)
-    async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: "End of answer 59." in screen_text(pilot))
-        log = chat_screen(pilot).log_view
+    async with sixty_turns_opened(tmp_path) as (pilot, log):
         first_shown = log.first_shown
         await pilot.press("ctrl+up")
         await ahead_done(pilot)
@@ -216,11 +219,7 @@ async def test_the_replies_below_a_window_shown_from_the_top_are_laid_out_ahead(
 ) -> None:
     """The mirror, for scrolling down from far back (after Home, or a search hit): the
     replies the next scroll to the bottom will mount are laid out while the user reads."""
-    path = tmp_path / "h.sqlite3"
-    long_history(path, 60, lines=6)
-    async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: "End of answer 59." in screen_text(pilot))
-        log = chat_screen(pilot).log_view
+    async with sixty_turns_opened(tmp_path) as (pilot, log):
         await log.show(log.conversation, focus=log.messages[0])
         await wait_until(pilot, lambda: "Question 0" in screen_text(pilot))
         end_shown = log.end_shown
@@ -240,11 +239,7 @@ async def test_laying_out_ahead_asked_twice_at_once_leaves_no_coroutine_unawaite
     """Asked again before its worker started (Home, then End at once), the first worker
     is cancelled unstarted: a coroutine made for it was never awaited, and Python said
     so on the test output."""
-    path = tmp_path / "h.sqlite3"
-    long_history(path, 60, lines=6)
-    async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: "End of answer 59." in screen_text(pilot))
-        log = chat_screen(pilot).log_view
+    async with sixty_turns_opened(tmp_path) as (pilot, log):
         await ahead_done(pilot)
         gc.collect()  # what was garbage before is not this test's
         with warnings.catch_warnings(record=True) as caught:

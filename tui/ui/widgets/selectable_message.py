@@ -46,15 +46,13 @@ class SelectableMessage(Widget, can_focus=True):
                 widget.refresh()
 
     def _handed_down(self) -> tuple[object, ...]:
-        """What of this view's style the widgets inside it draw with. The background as
-        blended (tint and opacity included), not as set: a tint on no background shows
-        nowhere, and a reply's view has none (drawing its text again for one took half
-        of each frame while Up was held)."""
+        """What of this view's style the widgets inside it draw with."""
         styles = self.styles
         return (
             styles.color,
             styles.text_style,
-            self.background_colors,
+            styles.background,
+            styles.background_tint,
             styles.opacity,
             styles.text_opacity,
         )
