@@ -283,3 +283,26 @@ async def test_a_resumed_conversation_shows_its_last_messages_in_the_first_frame
         assert "End of answer 29." in app.first_frame
         shown_at_last = "\n".join(app.terminal.screen.display[:-1])  # the footer fills in
         assert app.first_frame.rsplit("\n", 1)[0] == shown_at_last, "the log was drawn again"
+
+
+async def test_scrolling_back_mounts_few_widgets_per_turn_and_one_note_of_what_is_earlier(
+    tmp_path: Path,
+) -> None:
+    """Every widget mounted while scrolling back is garbage once its turn is unmounted
+    again, about a hundred objects for a full collection to walk: holding Up over 20,000
+    messages, collections freeing them stalled the keys (17-49 ms each). A reply that ended
+    cleanly has no outcome line, and the "↑ N earlier" note is one widget, told the new
+    count, not another per batch."""
+    async with sixty_turns_opened(tmp_path) as (pilot, log):
+        note = log.query_one(".earlier")
+        first_shown = log.first_shown
+        await pilot.press("ctrl+up")
+        for _ in range(30):
+            await pilot.press("up")
+        await wait_until(pilot, lambda: log.first_shown <= first_shown - 8)
+        assert log.query_one(".earlier") is note
+        assert f"↑ {log.first_shown} earlier messages" in str(note.render())
+        views = list(log.query(".message"))
+        widgets = list(log.query("*"))
+        # a prompt: one widget; a reply: its view, body and Markdown; and the note
+        assert len(widgets) <= 2 * len(views) + 1, [type(w).__name__ for w in widgets]

@@ -117,7 +117,7 @@ async def test_a_stored_reply_looks_like_textuals_markdown_at_every_width(name: 
             markdown = Markdown(source)
             markdown.styles.padding = 0  # as the reply's own text has none
             await textual.body.remove()
-            await textual.mount(markdown, before=textual.outcome)
+            await textual.mount(markdown)
             await pilot.pause()
             assert stored.body.query_one(RenderedMarkdown).segment_count >= 2, "a seam in between"
             # no taller than the two at their tallest (the narrowest): every frame is drawn whole

@@ -14,6 +14,7 @@ from dataclasses import replace
 from functools import partial
 
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.widget import Widget
 from textual.worker import WorkType
@@ -139,8 +140,23 @@ class ConversationLog(MessageLog):
     def _earlier_notice(self) -> list[Widget]:
         if not self.first_shown:
             return []
-        note = f"↑ {self.first_shown} earlier messages: scroll to the top to show more"
-        return [NoticeView(note, classes="earlier")]
+        return [NoticeView(self._earlier_text(), classes="earlier")]
+
+    def _earlier_text(self) -> str:
+        return f"↑ {self.first_shown} earlier messages: scroll to the top to show more"
+
+    async def _tell_what_is_earlier(self) -> None:
+        """The note at the top, told how many messages are earlier now (made or removed
+        as needed): one widget for the log's life, not another per batch, each of which
+        was garbage for a full collection to walk once the next batch came."""
+        note = next(iter(self.query(NoticeView).filter(".earlier")), None)
+        if not self.first_shown:
+            if note is not None:
+                await note.remove()
+        elif note is None:
+            await self.mount_all(self._earlier_notice(), before=0)
+        else:
+            note.update(Content(self._earlier_text()))
 
     # Showing another part of the path ---------------------------------------------------
 
@@ -281,10 +297,10 @@ class ConversationLog(MessageLog):
         views = self._views(self.messages[start : self.first_shown])
         self.first_shown = start
         scroll_before = self.scroll_y
-        await self.query(".earlier").remove()
-        first_view = next(iter(self.children), None)
+        first_view = next(iter(self.query(".message")), None)
         reading_at = first_view.virtual_region.y if first_view is not None else 0
-        await self.mount_all([*self._earlier_notice(), *views], before=first_view)
+        await self.mount_all(views, before=first_view)
+        await self._tell_what_is_earlier()
         mounted = list(self.query(".message"))
         doomed = mounted[MOST_MOUNTED_MESSAGES:]
         end = self._index_of(doomed[0]) if doomed else None
@@ -367,9 +383,8 @@ class ConversationLog(MessageLog):
             reading_at = kept.virtual_region.y
             scroll_before = self.scroll_y
             self.first_shown = last_doomed + 1
-            await self.query(".earlier").remove()
             await self.drop(doomed)
-            await self.mount_all(self._earlier_notice(), before=kept)
+            await self._tell_what_is_earlier()
 
             def keep_reading_position() -> None:
                 moved = reading_at - kept.virtual_region.y

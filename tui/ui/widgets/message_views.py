@@ -91,12 +91,13 @@ class AssistantMessageView(SelectableMessage, BlankBehindChildren, Vertical):
         # A model name is the server's text: never read as markup (a link, an action).
         self.border_title = Content(make_safe(message.model or "Assistant"))
         self.body = ReplyBody(message.content if message.is_final else "")
-        # Shown from the start: updating a mounted widget asks the compositor for its size,
-        # which right after a mount means rebuilding its map (a tenth of the CPU while
-        # scrolling back through history, for an outcome that is nearly always empty).
+        # Made with the view when there is one to show: updating a mounted widget asks the
+        # compositor for its size, which right after a mount means rebuilding its map (a
+        # tenth of the CPU while scrolling back through history). Otherwise made only once
+        # there is one: nearly every reply ends cleanly, and a widget more per stored reply
+        # was a sixth of what scrolling through history left for the garbage collector.
         initial_outcome = outcome_text(message)
-        self.outcome = Static(Content(make_safe(initial_outcome)), classes="outcome")
-        self.outcome.display = bool(initial_outcome)
+        self.outcome: Static | None = _outcome_line(initial_outcome) if initial_outcome else None
         self.thinking: ThinkingBlock | None = None
         if message.is_final and message.reasoning:
             self.thinking = ThinkingBlock(message.reasoning, live=False)
@@ -110,7 +111,8 @@ class AssistantMessageView(SelectableMessage, BlankBehindChildren, Vertical):
         yield self.body
         if self.tools is not None:
             yield self.tools
-        yield self.outcome
+        if self.outcome is not None:
+            yield self.outcome
 
     def on_click(self, event: events.Click) -> None:
         """A click on a code block copies that block (streaming or finished); elsewhere it just
@@ -130,7 +132,7 @@ class AssistantMessageView(SelectableMessage, BlankBehindChildren, Vertical):
         """The reply's calls as they stream, wait, run and end."""
         if self.tools is None:
             self.tools = _tool_activity()
-            self.mount(self.tools, before=self.outcome)
+            self.mount(self.tools, after=self.body)
         self.tools.show(self.message, running, asking)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -169,9 +171,7 @@ class AssistantMessageView(SelectableMessage, BlankBehindChildren, Vertical):
         self.call_after_refresh(self._show_status_in_border)
 
     def _show_outcome_text(self, error: ChatError | None = None) -> None:
-        text = outcome_text(self.message, error)
-        self.outcome.update(Content(make_safe(text)))
-        self.outcome.display = bool(text)
+        self._set_outcome(outcome_text(self.message, error))
 
     def _show_status_in_border(self) -> None:
         status = self.message.status
@@ -181,8 +181,21 @@ class AssistantMessageView(SelectableMessage, BlankBehindChildren, Vertical):
 
     def show_retry(self, notice: str) -> None:
         """While an automatic retry waits, says why and when, under the empty reply."""
-        self.outcome.update(Content(make_safe(f"⟳ {notice}")))
-        self.outcome.display = True
+        self._set_outcome(f"⟳ {notice}")
+
+    def _set_outcome(self, text: str) -> None:
+        """Shows `text` under the reply (none: nothing), in the line made on first use."""
+        if self.outcome is not None:
+            self.outcome.update(Content(make_safe(text)))
+            self.outcome.display = bool(text)
+        elif text:
+            self.outcome = _outcome_line(text)
+            if self.body.parent is self:  # composed already; otherwise `compose` yields it
+                self.mount(self.outcome)
+
+
+def _outcome_line(text: str) -> Static:
+    return Static(Content(make_safe(text)), classes="outcome")
 
 
 def _tool_activity() -> ToolActivity:
