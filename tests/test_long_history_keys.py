@@ -306,3 +306,23 @@ async def test_scrolling_back_mounts_few_widgets_per_turn_and_one_note_of_what_i
         widgets = list(log.query("*"))
         # a prompt: one widget; a reply: its view, body and Markdown; and the note
         assert len(widgets) <= 2 * len(views) + 1, [type(w).__name__ for w in widgets]
+
+
+async def test_end_pressed_right_after_home_leaves_the_log_following_its_end(
+    tmp_path: Path,
+) -> None:
+    """Home's scroll to the top was left for after the next frame: with End pressed
+    meanwhile it came after End had rebuilt the log, which then stayed at its top, its
+    anchor released (the long-history benchmark, 1 run in 10-30)."""
+    path = tmp_path / "h.sqlite3"
+    long_history(path, 150, lines=8)
+    async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "End of answer 149." in screen_text(pilot))
+        log = chat_screen(pilot).log_view
+        await pilot.press("ctrl+up")
+        pilot.app.post_message(events.Key("home", None))
+        pilot.app.post_message(events.Key("end", None))
+        await wait_until(pilot, lambda: log.end_shown is None and log.max_scroll_y > 0)
+        await pilot.pause(0.3)
+        assert "End of answer 149." in screen_text(pilot)
+        assert log.scroll_y == log.max_scroll_y

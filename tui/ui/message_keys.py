@@ -4,6 +4,7 @@ this decides, and changes the conversation only through the session."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Coroutine
 from typing import Any, Protocol
 
@@ -58,6 +59,9 @@ class MessageKeys:
     def __init__(self, screen: Host) -> None:
         self.screen = screen
         self._editing: Message | None = None
+        self._jumping = asyncio.Lock()
+        """Home and End, one after the other as pressed: an End decided while Home was
+        still showing the top found the end mounted, and the top came after it."""
         self._delete_armed: Message | None = None
         self._loading: Worker[None] | None = None
 
@@ -121,6 +125,10 @@ class MessageKeys:
         """Home / End: the first or last message of the whole conversation, not just of the
         turns mounted now; a far end is shown afresh, a screenful of it (mounting the 24
         turns of a full window cost half a second)."""
+        async with self._jumping:
+            await self._jump_to_end(first=first)
+
+    async def _jump_to_end(self, *, first: bool) -> None:
         log = self.screen.log_view
         messages = log.messages
         if not messages:
@@ -132,9 +140,12 @@ class MessageKeys:
         if view is not None:
             view.focus(scroll_visible=False)
             if first:
-                log.scroll_home(animate=False)
+                # At once: left for after the next frame, it could come after an End
+                # pressed meanwhile had rebuilt the log at its end, and leave that log at
+                # its top, its anchor released (1 run in 10-30 of Home then End at once).
+                log.scroll_home(animate=False, immediate=True)
             else:
-                log.scroll_end(animate=False)
+                log.scroll_end(animate=False)  # the anchor, held again, follows the end
 
     def _copy_code(self, message: Message, index: int) -> None:
         blocks = code_blocks(message.content)

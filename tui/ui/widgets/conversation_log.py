@@ -387,6 +387,8 @@ class ConversationLog(MessageLog):
             await self._tell_what_is_earlier()
 
             def keep_reading_position() -> None:
+                if not kept.is_attached:  # the log was rebuilt meanwhile (End, a send)
+                    return
                 moved = reading_at - kept.virtual_region.y
                 self.scroll_to(y=max(0, scroll_before - moved), animate=False)
 
