@@ -6,20 +6,27 @@ import asyncio
 import gc
 import subprocess
 import sys
+import time
 from typing import Any
 
-from tui.gc_tuning import fewer_collections, full_collections_between_frames
+from tui.gc_tuning import (
+    LONGEST_POSTPONEMENT,
+    fewer_collections,
+    full_collections_between_frames,
+)
 
 
-def test_a_due_full_collection_runs_in_a_turn_of_the_loop_of_its_own() -> None:
-    """Not inside the callback that allocated (in the app, a frame that mounted earlier
-    turns): there it made the longest stall of holding Up, 33-44 ms on top of the frame."""
-    full_collections: list[str] = []
+def full_collections_seen(busy_for: float | None) -> list[tuple[str, float]]:
+    """When full collections started, and in what, after a heavy frame made one due: the
+    app busy (a frame to draw, a key to handle) for `busy_for` seconds after it (None:
+    for good)."""
+    seen: list[tuple[str, float]] = []
     during = ["another turn"]
+    started = [0.0]
 
     def note(phase: str, info: dict[str, Any]) -> None:
         if phase == "start" and info["generation"] == 2:
-            full_collections.append(during[0])
+            seen.append((during[0], time.monotonic() - started[0]))
 
     def a_heavy_frame() -> list[list[int]]:
         during[0] = "the frame"
@@ -28,15 +35,18 @@ def test_a_due_full_collection_runs_in_a_turn_of_the_loop_of_its_own() -> None:
         finally:
             during[0] = "another turn"
 
+    def busy() -> bool:
+        return busy_for is None or time.monotonic() - started[0] < busy_for
+
     async def run() -> None:
         gc.freeze()  # whatever earlier tests left: the frame's objects are what is new
-        undo = full_collections_between_frames(asyncio.get_running_loop())
+        undo = full_collections_between_frames(asyncio.get_running_loop(), busy)
         gc.collect()  # every generation's count starts at zero
         gc.callbacks.append(note)
         try:
+            started[0] = time.monotonic()
             kept = a_heavy_frame()
-            for _ in range(3):
-                await asyncio.sleep(0)
+            await asyncio.sleep(LONGEST_POSTPONEMENT + 0.1)
             assert len(kept) == 100_000
         finally:
             gc.callbacks.remove(note)
@@ -50,7 +60,23 @@ def test_a_due_full_collection_runs_in_a_turn_of_the_loop_of_its_own() -> None:
         assert gc.get_threshold() == (700, 10, 10)  # undone
     finally:
         gc.set_threshold(*before)
-    assert full_collections == ["another turn"]
+    return seen
+
+
+def test_a_due_full_collection_runs_in_a_turn_of_the_loop_of_its_own() -> None:
+    """Not inside the callback that allocated (in the app, a frame that mounted earlier
+    turns): there it made the longest stall of holding Up, 33-44 ms on top of the frame."""
+    assert [what for what, _ in full_collections_seen(busy_for=0)] == ["another turn"]
+
+
+def test_a_due_full_collection_waits_until_the_app_has_nothing_to_do() -> None:
+    """Run in the turn after a frame, it still added its 20-40 ms to the frame's: the app
+    says when it has a frame to draw or a key to handle, and the collection waits (though
+    not for ever: a stream of frames must not keep the garbage)."""
+    (_, at), *more = full_collections_seen(busy_for=0.06)
+    assert 0.06 <= at < LONGEST_POSTPONEMENT and not more
+    (_, at), *more = full_collections_seen(busy_for=None)
+    assert LONGEST_POSTPONEMENT <= at < LONGEST_POSTPONEMENT + 0.08 and not more
 
 
 def test_start_up_ends_without_a_full_collection() -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style as RichStyle
+from textual import events
 from textual._compositor import Compositor
 from textual._styles_cache import StylesCache
 from textual.app import App, ComposeResult
@@ -22,6 +24,7 @@ from textual.widgets import Static
 
 from tests.emulated_terminal import DrawsToEmulatedTerminal, differences, rows_drawn
 from tests.ui_helpers import counting_reflows
+from tui.ui.frames import frame_or_input_pending
 from tui.ui.kept_lines import (
     BlankBehindChildren,
     draw_only_changed_scrollbar_rows,
@@ -361,3 +364,22 @@ def test_a_line_carries_only_the_caches_its_methods_used() -> None:
     assert line.adjust_cell_length(13).text == "hello world  "
     assert line.apply_style(RichStyle(italic=True)).text == "hello world"
     assert len(caches(line)) == 4
+
+
+async def test_the_app_says_it_is_busy_while_a_frame_or_a_key_waits() -> None:
+    """A due full collection waits while the app has a frame to draw or a key to handle
+    (in a turn right after a frame, it added its 20-40 ms to the frame's)."""
+    app = GrowingApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        assert not frame_or_input_pending(app)
+        app.query_one("#question", Static).update("changed")
+        said = []
+        for _ in range(20):  # the widget tells its screen in a turn or two
+            await asyncio.sleep(0)
+            said.append(frame_or_input_pending(app))
+        assert True in said, "a frame to draw"
+        await pilot.pause()
+        assert not frame_or_input_pending(app)
+        app.post_message(events.Key("x", "x"))
+        assert frame_or_input_pending(app), "a key to handle"

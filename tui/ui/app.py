@@ -23,6 +23,7 @@ from tui.store import Store, StoreUnavailable
 from tui.tool_calls import make_tool_caller
 from tui.ui.chat_screen import ChatScreen
 from tui.ui.component_styles import share_component_styles
+from tui.ui.frames import frame_or_input_pending
 from tui.ui.hangup_watch import watch_for_hang_up
 from tui.ui.help_screen import readable_key
 from tui.ui.kept_lines import draw_only_changed_scrollbar_rows, keep_drawn_lines_when_height_changes
@@ -108,7 +109,9 @@ class ChatApp(App[None]):
         self.theme_changed_signal.subscribe(self, lambda theme: remember(folder, theme=theme.name))
         if not self.is_headless:
             watch_for_hang_up(self._quit_on_hang_up)
-        self._collections_as_before = full_collections_between_frames(asyncio.get_running_loop())
+        self._collections_as_before = full_collections_between_frames(
+            asyncio.get_running_loop(), busy=lambda: frame_or_input_pending(self)
+        )
 
     def on_unmount(self) -> None:
         self._collections_as_before()

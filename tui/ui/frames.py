@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
+from textual.app import App
 from textual.widget import Widget
 
 
@@ -20,3 +22,21 @@ async def next_frame(widget: Widget, timeout: float = 1.0) -> None:
     widget.call_after_refresh(release)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(refreshed, timeout)
+
+
+def frame_or_input_pending(app: App[Any]) -> bool:
+    """Whether the app has a frame to draw, or messages waiting for its screen or itself
+    (a key is one). Whether a frame is due is read from Textual's private state, as its
+    screen reads it when idle; with that gone (another Textual), only the messages count."""
+    try:
+        screen = app.screen
+    except Exception:  # no screen yet, or the app is closing
+        return False
+    return bool(
+        app.message_queue_size
+        or screen.message_queue_size
+        or getattr(screen, "_layout_required", False)
+        or getattr(screen, "_scroll_required", False)
+        or getattr(screen, "_repaint_required", False)
+        or getattr(screen, "_dirty_widgets", None)
+    )
