@@ -191,7 +191,7 @@ class DisplayedFrames:
 
         app._display = counted  # type: ignore[method-assign]
 
-    async def showing(self, text: str, timeout: float = 8.0) -> float:
+    async def showing(self, text: str, timeout: float = 30.0) -> float:
         """When the first frame showing `text` (from now) was sent: the latest sent when
         it is looked at, so a frame sent less than one wait (2 ms) after another is
         credited with the earlier one's work."""
