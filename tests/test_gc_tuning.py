@@ -9,6 +9,9 @@ import sys
 import time
 from typing import Any
 
+import pytest
+
+from tui import gc_tuning
 from tui.gc_tuning import (
     LONGEST_POSTPONEMENT,
     fewer_collections,
@@ -46,7 +49,9 @@ def full_collections_seen(busy_for: float | None) -> list[tuple[str, float]]:
         try:
             started[0] = time.monotonic()
             kept = a_heavy_frame()
-            await asyncio.sleep(LONGEST_POSTPONEMENT + 0.1)
+            while not seen and time.monotonic() - started[0] < 2:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.05)  # and no second one
             assert len(kept) == 100_000
         finally:
             gc.callbacks.remove(note)
@@ -69,14 +74,15 @@ def test_a_due_full_collection_runs_in_a_turn_of_the_loop_of_its_own() -> None:
     assert [what for what, _ in full_collections_seen(busy_for=0)] == ["another turn"]
 
 
-def test_a_due_full_collection_waits_until_the_app_has_nothing_to_do() -> None:
+def test_a_due_full_collection_waits_until_the_app_has_nothing_to_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Run in the turn after a frame, it still added its 20-40 ms to the frame's: the app
     says when it has a frame to draw or a key to handle, and the collection waits (though
     not for ever: a stream of frames must not keep the garbage)."""
-    (_, at), *more = full_collections_seen(busy_for=0.06)
-    assert 0.06 <= at < LONGEST_POSTPONEMENT and not more
-    (_, at), *more = full_collections_seen(busy_for=None)
-    assert LONGEST_POSTPONEMENT <= at < LONGEST_POSTPONEMENT + 0.08 and not more
+    assert [at >= LONGEST_POSTPONEMENT for _, at in full_collections_seen(busy_for=None)] == [True]
+    monkeypatch.setattr(gc_tuning, "LONGEST_POSTPONEMENT", 5.0)  # a slow host's polls: late
+    assert [0.1 <= at < 2 for _, at in full_collections_seen(busy_for=0.1)] == [True]
 
 
 def test_start_up_ends_without_a_full_collection() -> None:

@@ -8,6 +8,7 @@ import time
 import warnings
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,17 @@ async def sixty_turns_opened(tmp_path: Path) -> AsyncIterator[tuple[Pilot, Conve
     long_history(path, 60, lines=6)
     async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: "End of answer 59." in screen_text(pilot))
+        yield pilot, chat_screen(pilot).log_view
+
+
+@asynccontextmanager
+async def long_history_selected(tmp_path: Path) -> AsyncIterator[tuple[Pilot, ConversationLog]]:
+    """The app resumed on 150 turns of eight-paragraph replies, the last one selected."""
+    path = tmp_path / "h.sqlite3"
+    long_history(path, 150, lines=8)
+    async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "End of answer 149." in screen_text(pilot))
+        await pilot.press("ctrl+up")
         yield pilot, chat_screen(pilot).log_view
 
 
@@ -155,12 +167,7 @@ async def test_end_pressed_as_soon_as_home_shows_the_top_goes_to_the_end(
 ) -> None:
     """Found by the benchmark: End pressed on seeing the first question (before Home had
     finished its work) went to the prompt, and the log stayed at the top."""
-    path = tmp_path / "h.sqlite3"
-    long_history(path, 150, lines=8)
-    async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: "End of answer 149." in screen_text(pilot))
-        log = chat_screen(pilot).log_view
-        await pilot.press("ctrl+up")
+    async with long_history_selected(tmp_path) as (pilot, log):
         # Keys as a person presses them: no waiting for the app to settle in between.
         pilot.app.post_message(events.Key("home", None))
         deadline = time.monotonic() + 10
@@ -311,18 +318,41 @@ async def test_scrolling_back_mounts_few_widgets_per_turn_and_one_note_of_what_i
 async def test_end_pressed_right_after_home_leaves_the_log_following_its_end(
     tmp_path: Path,
 ) -> None:
-    """Home's scroll to the top was left for after the next frame: with End pressed
-    meanwhile it came after End had rebuilt the log, which then stayed at its top, its
-    anchor released (the long-history benchmark, 1 run in 10-30)."""
-    path = tmp_path / "h.sqlite3"
-    long_history(path, 150, lines=8)
-    async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: "End of answer 149." in screen_text(pilot))
-        log = chat_screen(pilot).log_view
-        await pilot.press("ctrl+up")
+    """Both jumps ran at once: End, decided while Home was still showing the top, found
+    the end mounted and selected it there, and the top came after it. Found with the
+    long-history benchmark, whose End then timed out (1 run in 10-30)."""
+    async with long_history_selected(tmp_path) as (pilot, log):
         pilot.app.post_message(events.Key("home", None))
         pilot.app.post_message(events.Key("end", None))
-        await wait_until(pilot, lambda: log.end_shown is None and log.max_scroll_y > 0)
+        await pilot.pause()
+        jumps = [worker for worker in pilot.app.workers if worker.group == "jump"]
+        await pilot.app.workers.wait_for_complete(jumps)
         await pilot.pause(0.3)
         assert "End of answer 149." in screen_text(pilot)
         assert log.scroll_y == log.max_scroll_y
+
+
+async def test_home_shows_the_notices_above_the_first_message_and_the_note_stays_below_them(
+    tmp_path: Path,
+) -> None:
+    """The log opens with the app's notices above the messages. Home scrolls to the very
+    top, notices included (its scroll, done at once, once came before the one to the
+    first message); and reading down from there, the "↑ N earlier" note made when the
+    first turns are unmounted goes below the notices, where the log put it first."""
+    path = tmp_path / "h.sqlite3"
+    long_history(path, 150, lines=8)
+    settings = replace(offline(path), notices=("A notice from the config file.",))
+    async with ChatApp(settings, continue_last=True).run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "End of answer 149." in screen_text(pilot))
+        log = chat_screen(pilot).log_view
+        await pilot.press("ctrl+up", "home")
+        await wait_until(pilot, lambda: "Question 0" in screen_text(pilot))
+        await pilot.pause(0.3)
+        assert log.scroll_y == 0 and "A notice from the config file." in screen_text(pilot)
+        while not log.first_shown:
+            log.scroll_end(animate=False, immediate=True)
+            await pilot.pause(0.05)
+        kinds = [
+            sorted(child.classes & {"warning", "earlier", "message"}) for child in log.children
+        ]
+        assert kinds[:3] == [["warning"], ["earlier"], ["message"]]

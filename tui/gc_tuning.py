@@ -13,11 +13,11 @@ Only while a reply streams, though: kept on while scrolling a long conversation 
 unmounted messages are old, cyclic garbage that only a full collection frees) the same
 thresholds took RSS from 141 MB to 395 MB.
 
-In the app, a full collection runs in a turn of the event loop of its own, as soon as one
-is due, instead of inside whatever allocated last: most often a frame that mounted earlier
-turns, already the heaviest kind. Holding Up over 2,000 messages, full collections took
-33-44 ms each (the unmounted turns' cycles), and one inside such a frame made the longest
-stall: the two one after the other instead.
+In the app, a full collection runs in a turn of the event loop of its own, at the first
+idle moment once one is due, instead of inside whatever allocated last: most often a frame
+that mounted earlier turns, already the heaviest kind. Holding Up over 2,000 messages,
+full collections took 33-44 ms each (the unmounted turns' cycles), and one inside such a
+frame made the longest stall; run right after the frame, the pair still was.
 """
 
 from __future__ import annotations
@@ -104,20 +104,22 @@ def full_collections_between_frames(
     doubled = 2 * FULL_COLLECTION_DUE
     gc.set_threshold(before[0], before[1], doubled)
     scheduled = False
+    pending: asyncio.TimerHandle | None = None
 
     def collect_fully(due_since: float, asked_at: float) -> None:
-        nonlocal scheduled
-        now = loop.time()
-        on_time = now - asked_at < 2 * BUSY_POLL  # the loop was idle meanwhile
-        if not (on_time and not busy()) and now - due_since < LONGEST_POSTPONEMENT:
-            with contextlib.suppress(RuntimeError):  # closed meanwhile: CPython's turn
-                loop.call_later(BUSY_POLL, collect_fully, due_since, now)
-                return
+        nonlocal scheduled, pending
+        pending = None
         try:
+            now = loop.time()
+            idle = now - asked_at < 2 * BUSY_POLL and not busy()  # the poll ended on time
+            if not idle and now - due_since < LONGEST_POSTPONEMENT:
+                pending = loop.call_later(BUSY_POLL, collect_fully, due_since, now)
+                return
             if gc.get_count()[2] >= FULL_COLLECTION_DUE:  # unless CPython ran one meanwhile
                 gc.collect()
         finally:
-            scheduled = False
+            if pending is None:
+                scheduled = False
 
     def after_a_collection(phase: str, info: dict[str, int]) -> None:
         nonlocal scheduled
@@ -126,17 +128,19 @@ def full_collections_between_frames(
         if gc.get_count()[2] >= FULL_COLLECTION_DUE:
             scheduled = True
             with contextlib.suppress(RuntimeError):  # the loop has closed: CPython's turn
-                loop.call_soon_threadsafe(wait_a_moment)
+                loop.call_soon_threadsafe(poll_from_now)
 
-    def wait_a_moment() -> None:
-        """A turn or two for what the allocating callback left (a key, the next step of
-        a frame's work) before anything is asked of `busy`."""
+    def poll_from_now() -> None:
+        """In the loop's thread: the first poll, a `BUSY_POLL` from now."""
+        nonlocal pending
         now = loop.time()
-        loop.call_later(BUSY_POLL, collect_fully, now, now)
+        pending = loop.call_later(BUSY_POLL, collect_fully, now, now)
 
     def undo() -> None:
         with contextlib.suppress(ValueError):
             gc.callbacks.remove(after_a_collection)
+        if pending is not None:
+            pending.cancel()
         if gc.get_threshold()[2] == doubled:  # unless someone set it since
             gc.set_threshold(*gc.get_threshold()[:2], before[2])
 

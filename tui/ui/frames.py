@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from typing import Any
 
-from textual.app import App
+from textual.app import App, ScreenStackError, UnknownModeError
 from textual.widget import Widget
 
 
@@ -25,12 +25,13 @@ async def next_frame(widget: Widget, timeout: float = 1.0) -> None:
 
 
 def frame_or_input_pending(app: App[Any]) -> bool:
-    """Whether the app has a frame to draw, or messages waiting for its screen or itself
-    (a key is one). Whether a frame is due is read from Textual's private state, as its
-    screen reads it when idle; with that gone (another Textual), only the messages count."""
+    """Whether the app's screen has a frame to draw, or messages wait for the screen or the
+    app (a key, until the app hands it on to the focused widget). Whether a frame is due
+    is read from Textual's private state, as its screen reads it when idle; with that gone
+    (another Textual), only the messages count."""
     try:
         screen = app.screen
-    except Exception:  # no screen yet, or the app is closing
+    except (ScreenStackError, UnknownModeError):  # no screen yet, or any more
         return False
     return bool(
         app.message_queue_size
@@ -38,5 +39,6 @@ def frame_or_input_pending(app: App[Any]) -> bool:
         or getattr(screen, "_layout_required", False)
         or getattr(screen, "_scroll_required", False)
         or getattr(screen, "_repaint_required", False)
+        or getattr(screen, "_recompose_required", False)
         or getattr(screen, "_dirty_widgets", None)
     )

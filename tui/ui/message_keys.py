@@ -14,6 +14,7 @@ from textual.worker import Worker
 from tui.chat.code_blocks import code_blocks
 from tui.chat.message import Message, Role
 from tui.session import ChatSession
+from tui.ui.frames import next_frame
 from tui.ui.widgets.conversation_log import ConversationLog
 from tui.ui.widgets.prompt_input import PromptInput
 from tui.ui.widgets.selectable_message import SelectableMessage
@@ -112,7 +113,8 @@ class MessageKeys:
         """Up on the first turn mounted (Down on the last): the next batch of turns is
         shown, and the message beyond selected."""
         log = self.screen.log_view
-        await log.show_more(earlier=step < 0)
+        async with self._jumping:  # after a Home or End pressed before it, not under it
+            await log.show_more(earlier=step < 0)
         messages = log.messages
         if message not in messages:
             return
@@ -136,13 +138,16 @@ class MessageKeys:
         target = messages[0] if first else messages[-1]
         if log.view_of(target) is None:
             await log.show(log.conversation, target if first else None, select=target)
+            if first:  # the scroll `show` left for after the frame (to the first message)
+                await next_frame(log)
         view = log.view_of(target)
         if view is not None:
             view.focus(scroll_visible=False)
             if first:
-                # At once: left for after the next frame, it could come after an End
-                # pressed meanwhile had rebuilt the log at its end, and leave that log at
-                # its top, its anchor released (1 run in 10-30 of Home then End at once).
+                # At once, to the very top (the notices above the first message too): left
+                # for after the next frame, it could come after an End pressed meanwhile
+                # had rebuilt the log at its end, and leave that log at its top, its anchor
+                # released (1 run in 10-30 of Home then End at once).
                 log.scroll_home(animate=False, immediate=True)
             else:
                 log.scroll_end(animate=False)  # the anchor, held again, follows the end

@@ -146,15 +146,18 @@ class ConversationLog(MessageLog):
         return f"↑ {self.first_shown} earlier messages: scroll to the top to show more"
 
     async def _tell_what_is_earlier(self) -> None:
-        """The note at the top, told how many messages are earlier now (made or removed
-        as needed): one widget for the log's life, not another per batch, each of which
+        """The note above the messages, told how many are earlier now (made or dropped as
+        needed): one widget while the window slides, not another per batch, each of which
         was garbage for a full collection to walk once the next batch came."""
-        note = next(iter(self.query(NoticeView).filter(".earlier")), None)
+        note = next(iter(self.query_children(NoticeView).filter(".earlier")), None)
         if not self.first_shown:
             if note is not None:
-                await note.remove()
-        elif note is None:
-            await self.mount_all(self._earlier_notice(), before=0)
+                await self.drop([note])
+        elif note is None:  # below the notices the log opened with, as `compose` puts it
+            first_message = next(iter(self.query_children(".message")), None)
+            await self.mount(
+                NoticeView(self._earlier_text(), classes="earlier"), before=first_message
+            )
         else:
             note.update(Content(self._earlier_text()))
 
