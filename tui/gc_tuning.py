@@ -80,9 +80,10 @@ def freeze_long_lived_objects() -> None:
 
 BUSY_POLL = 0.004
 """How often a due full collection looks again whether the loop is idle."""
-LONGEST_POSTPONEMENT = 0.15
+LONGEST_POSTPONEMENT = 0.5
 """A due full collection waits no longer than this for an idle moment: keys held down
-keep the app busy, and the garbage must still go (CPython's own count is at twice due)."""
+keep the app busy (at 0.15 s it often gave up and ran beside a frame), and the garbage
+must still go (CPython would run one itself at twice the due count, a second or so on)."""
 
 
 def full_collections_between_frames(
