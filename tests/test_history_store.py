@@ -310,16 +310,20 @@ async def test_a_long_conversation_slides_a_bounded_window_of_turns_as_the_user_
             screen.log_view.scroll_home(animate=False)
             await pilot.pause(0.05)
         assert screen.log_view.first_shown == 0
-        texts = [view.message.content for view in screen.log_view.query(UserMessageView)]
-        window = MOST_MOUNTED_MESSAGES
-        assert texts == [f"turn {i}" for i in range(window)], "the top turns, in order"
+
+        def texts() -> list[str]:
+            return [view.message.content for view in screen.log_view.query(UserMessageView)]
+
+        # (the turns at the bottom go a moment after the top ones come)
+        top = [f"turn {i}" for i in range(MOST_MOUNTED_MESSAGES)]
+        await wait_until(pilot, lambda: texts() == top)  # the top turns, in order
         assert "turn 79" not in screen_text(pilot)  # far below: unmounted, memory bounded
         deadline = time.monotonic() + 15
         while screen.log_view.end_shown is not None and time.monotonic() < deadline:
             screen.log_view.scroll_end(animate=False)
             await pilot.pause(0.05)
-        texts = [view.message.content for view in screen.log_view.query(UserMessageView)]
-        assert texts == [f"turn {i}" for i in range(80 - window, 80)], "back at the end"
+        end = [f"turn {i}" for i in range(80 - MOST_MOUNTED_MESSAGES, 80)]
+        await wait_until(pilot, lambda: texts() == end)  # back at the end
         assert screen.log_view.is_anchored, "following new replies again"
 
 

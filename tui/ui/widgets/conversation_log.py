@@ -303,7 +303,6 @@ class ConversationLog(MessageLog):
         first_view = next(iter(self.query(".message")), None)
         reading_at = first_view.virtual_region.y if first_view is not None else 0
         await self.mount_all(views, before=first_view)
-        await self._tell_what_is_earlier()
         mounted = list(self.query(".message"))
         doomed = mounted[MOST_MOUNTED_MESSAGES:]
         end = self._index_of(doomed[0]) if doomed else None
@@ -312,6 +311,7 @@ class ConversationLog(MessageLog):
             self.anchor(False)  # the end is no longer mounted: nothing to follow
             self.end_shown = end
             await self.drop(doomed)
+        await self._tell_what_is_earlier()
 
         def stay_at_the_same_turn(tries: int = 5) -> None:
             if first_view is None or not first_view.is_attached:
