@@ -7,7 +7,7 @@ import gc
 import time
 import warnings
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -56,24 +56,30 @@ def selected(pilot: Pilot) -> Message | None:
 
 
 @asynccontextmanager
-async def sixty_turns_opened(tmp_path: Path) -> AsyncIterator[tuple[Pilot, ConversationLog]]:
-    """The app resumed on 60 turns of six-paragraph replies, their end on screen."""
+async def history_opened(
+    tmp_path: Path, turns: int, lines: int
+) -> AsyncIterator[tuple[Pilot, ConversationLog]]:
+    """The app resumed on `turns` turns of `lines`-paragraph replies, their end on screen."""
     path = tmp_path / "h.sqlite3"
-    long_history(path, 60, lines=6)
+    long_history(path, turns, lines=lines)
     async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: "End of answer 59." in screen_text(pilot))
+        await wait_until(pilot, lambda: f"End of answer {turns - 1}." in screen_text(pilot))
         yield pilot, chat_screen(pilot).log_view
+
+
+def sixty_turns_opened(
+    tmp_path: Path,
+) -> AbstractAsyncContextManager[tuple[Pilot, ConversationLog]]:
+    """The app resumed on 60 turns of six-paragraph replies, their end on screen."""
+    return history_opened(tmp_path, 60, lines=6)
 
 
 @asynccontextmanager
 async def long_history_selected(tmp_path: Path) -> AsyncIterator[tuple[Pilot, ConversationLog]]:
     """The app resumed on 150 turns of eight-paragraph replies, the last one selected."""
-    path = tmp_path / "h.sqlite3"
-    long_history(path, 150, lines=8)
-    async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: "End of answer 149." in screen_text(pilot))
+    async with history_opened(tmp_path, 150, lines=8) as (pilot, log):
         await pilot.press("ctrl+up")
-        yield pilot, chat_screen(pilot).log_view
+        yield pilot, log
 
 
 @contextmanager

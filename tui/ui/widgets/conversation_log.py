@@ -155,9 +155,7 @@ class ConversationLog(MessageLog):
                 await self.drop([note])
         elif note is None:  # below the notices the log opened with, as `compose` puts it
             first_message = next(iter(self.query_children(".message")), None)
-            await self.mount(
-                NoticeView(self._earlier_text(), classes="earlier"), before=first_message
-            )
+            await self.mount_all(self._earlier_notice(), before=first_message)
         else:
             note.update(Content(self._earlier_text()))
 
@@ -300,7 +298,7 @@ class ConversationLog(MessageLog):
         views = self._views(self.messages[start : self.first_shown])
         self.first_shown = start
         scroll_before = self.scroll_y
-        first_view = next(iter(self.query(".message")), None)
+        first_view = next(iter(self.query_children(".message")), None)
         reading_at = first_view.virtual_region.y if first_view is not None else 0
         await self.mount_all(views, before=first_view)
         mounted = list(self.query(".message"))

@@ -165,13 +165,10 @@ class AssistantMessageView(SelectableMessage, BlankBehindChildren, Vertical):
 
     def show_outcome(self, error: ChatError | None = None) -> None:
         """Marks how the reply ended: stopped, failed (with the cause and fix), or cut short."""
-        self._show_outcome_text(error)
+        self._set_outcome(outcome_text(self.message, error))
         # A class change restyles every widget inside the view (63 ms at the end of a long
         # reply): the frame that shows the reply's last words goes first.
         self.call_after_refresh(self._show_status_in_border)
-
-    def _show_outcome_text(self, error: ChatError | None = None) -> None:
-        self._set_outcome(outcome_text(self.message, error))
 
     def _show_status_in_border(self) -> None:
         status = self.message.status
