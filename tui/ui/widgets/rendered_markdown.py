@@ -31,6 +31,7 @@ from tui.ui.markdown_lines import (
     lay_out_kept,
     take_languages_drawn_plain,
 )
+from tui.ui.markdown_looks import look_in_place
 
 
 class RenderedMarkdown(Widget):
@@ -280,7 +281,7 @@ class RenderedMarkdown(Widget):
     def _lines_at(self, width: int) -> list[Strip]:
         if self._look_may_have_changed or self._lines_look is None:
             self._look_may_have_changed = False
-            look = self._look()
+            look = look_in_place(self, self._look, self._defer_new_highlighters)
             if look != self._lines_look:
                 self._lines_look, self._lines_width = look, 0
         if width != self._lines_width and self._lines_look is not None:
