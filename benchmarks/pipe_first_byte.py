@@ -3,8 +3,10 @@
     python -m benchmarks.pipe_first_byte [--repeat 5] [--llm PATH/TO/llm]
 
 Compared in the same run with a raw stdlib client (http.client, no SDK, no parsing) asking
-the same server, which is the floor: the difference is tui-chat's own start-up cost. With
-`--llm`, Simon Willison's `llm` (same openai library) asks the same server too, as the peer.
+the same server, which is the floor: the difference is tui-chat's own start-up cost. Also
+timed: `import openai` alone (as tui-chat loads it, then one byte, no request), what any
+client built on the official library pays before it can ask. With `--llm`, Simon
+Willison's `llm` (same openai library) asks the same server too, as the peer.
 
 Every program runs with its bytecode cached, as an installed program does: a first,
 unmeasured run of each writes it (this machine sets PYTHONDONTWRITEBYTECODE, which would
@@ -36,6 +38,16 @@ for line in c.getresponse():
         sys.stdout.write(json.loads(line[6:])["choices"][0]["delta"]["content"]); sys.stdout.flush()
 """
 
+IMPORT_ONLY = """
+from tui.client_library_loading import load_less_of_the_client_library
+load_less_of_the_client_library()
+import openai, sys
+sys.stdout.write("x"); sys.stdout.flush()
+"""
+"""The official client's import alone, as tui-chat loads it, then one byte: no request.
+Any client built on the library waits this long before it can ask; the raw client's
+first byte plus this is the floor of `-p`."""
+
 
 def first_byte_seconds(command: list[str], env: dict[str, str]) -> float:
     started = time.monotonic()
@@ -66,15 +78,19 @@ def main() -> None:
     commands = {
         "raw client": [sys.executable, "-c", RAW_CLIENT],
         "tui-chat -p": [sys.executable, "-m", "tui", "-p", "hi"],
+        "import openai": [sys.executable, "-c", IMPORT_ONLY],
     }
+    asks = {name for name in commands if name != "import openai"}
     if args.llm:
         _set_up_llm(home / "llm", server.base_url)
         commands["llm"] = [args.llm, "-m", "bench", "--no-log", "hi"]
+        asks.add("llm")
     try:
         results: dict[str, list[float]] = {name: [] for name in commands}
         for round_ in range(args.repeat + 1):
             for name, command in commands.items():
-                server.queue(StreamReply(deltas=["Hello", " world"]))
+                if name in asks:
+                    server.queue(StreamReply(deltas=["Hello", " world"]))
                 seconds = first_byte_seconds(command, env)
                 if round_:  # the first round writes the bytecode
                     results[name].append(seconds)
@@ -82,7 +98,7 @@ def main() -> None:
         for name, values in results.items():
             median = statistics.median(values)
             print(
-                f"{name:<12} first byte {median:.3f} s (median of {args.repeat}), "
+                f"{name:<13} first byte {median:.3f} s (median of {args.repeat}), "
                 f"+{median - floor:.3f} s over the raw client"
             )
     finally:
