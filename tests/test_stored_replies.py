@@ -11,6 +11,8 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.pilot import Pilot
@@ -25,7 +27,14 @@ from tui.chat import Conversation
 from tui.chat.message import MessageStatus
 from tui.config import Settings
 from tui.ui.app import ChatApp
-from tui.ui.markdown_lines import MarkdownLook, lay_out, lay_out_kept, render_markdown
+from tui.ui.markdown_lines import (
+    MarkdownLook,
+    forget_kept_layouts,
+    lay_out,
+    lay_out_kept,
+    laying_out_kept,
+    render_markdown,
+)
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import AssistantMessageView
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
@@ -431,3 +440,29 @@ def test_laying_out_leaves_nothing_for_the_garbage_collector() -> None:
         gc.enable()
     assert laid_out.lines
     assert left == 0
+
+
+def test_a_run_laid_out_in_steps_is_laid_out_as_in_one_go_a_block_a_step() -> None:
+    """Laid out ahead of a scroll, a reply's run took 8-11 ms in one go, and a key or a
+    frame that came meanwhile waited for all of it: in steps, each waits for a block."""
+    none = Style()
+    look = MarkdownLook(
+        text=none, headings=(none,) * 6, em=none, strong=none, strike=none, code_inline=none,
+        link=none, bullet=none, fence=none, quote=none, quote_edge=none, rule=none,
+        table_lines=none, table_header=none,
+    )  # fmt: skip
+    forget_kept_layouts()
+    run = RICH_REPLY  # every kind of block
+    steps = laying_out_kept(run, 70, look)
+    taken = 0
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            in_steps = done.value
+            break
+        taken += 1
+    blocks = len(SyntaxTreeNode(MarkdownIt("gfm-like").parse(run)).children)
+    assert blocks > 4 and taken == blocks + 1  # each block, then the lines
+    assert lay_out_kept(run, 70, look) is in_steps  # kept, as one laid out in one go is
+    assert in_steps == lay_out(run, 70, look)

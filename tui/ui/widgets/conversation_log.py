@@ -22,7 +22,7 @@ from textual.worker import WorkType
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, MessageStatus, Role
 from tui.ui.frames import next_frame
-from tui.ui.markdown_lines import lay_out_kept
+from tui.ui.markdown_lines import laying_out_kept
 from tui.ui.terminal_graphics import thumbnail
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import (
@@ -351,8 +351,13 @@ class ConversationLog(MessageLog):
         for message in self._next_batch(below):
             if message.role is Role.ASSISTANT and message.is_final:
                 for segment in stored_segments(message.content) or []:
-                    await asyncio.sleep(0)  # a run at a time: a key or a frame goes first
-                    lay_out_kept(segment, width, look)
+                    steps = laying_out_kept(segment, width, look)
+                    while True:
+                        await asyncio.sleep(0)  # a step at a time: a key or a frame first
+                        try:
+                            next(steps)
+                        except StopIteration:
+                            break
 
     async def show_more(self, *, earlier: bool, keep_reading_position: bool = True) -> None:
         """A batch of the turns above (or below) those mounted, wherever the log is
