@@ -55,6 +55,20 @@ RICH_REPLY = (
 )
 """Every kind of block, and more than one segment's worth of them (a seam in between)."""
 
+
+def plain_look(**parts: object) -> MarkdownLook:
+    """A look with no colours, but for `parts`: layouts compared by their text."""
+    none = Style()
+    return replace(
+        MarkdownLook(
+            text=none, headings=(none,) * 6, em=none, strong=none, strike=none,
+            code_inline=none, link=none, bullet=none, fence=none, quote=none,
+            quote_edge=none, rule=none, table_lines=none, table_header=none,
+        ),
+        **parts,
+    )  # fmt: skip
+
+
 ColourCell = tuple[str, tuple[int, int, int] | None, tuple[int, int, int] | None, bool, bool]
 
 
@@ -179,12 +193,7 @@ def assert_same_cells(expected: list[list[ColourCell]], actual: list[list[Colour
 
 
 def test_every_line_is_exactly_as_wide_as_asked_whatever_the_markdown() -> None:
-    none = Style()
-    plain = MarkdownLook(
-        text=none, headings=(none,) * 6, em=none, strong=none, strike=none, code_inline=none,
-        link=none, bullet=none, fence=none, quote=none, quote_edge=none, rule=none,
-        table_lines=none, table_header=none,
-    )  # fmt: skip
+    plain = plain_look()
     awkward = [
         RICH_REPLY,
         "",
@@ -340,12 +349,7 @@ def test_short_runs_are_kept_laid_out_per_theme_and_long_ones_are_not() -> None:
     """Kept layouts stay alive after their reply goes: a few long code blocks would hold
     tens of megabytes (found by a review: 8 runs of 80 KB took 44 MB). And code is
     highlighted in the theme's colours, which the other styles do not carry."""
-    none = Style()
-    look = MarkdownLook(
-        text=none, headings=(none,) * 6, em=none, strong=none, strike=none, code_inline=none,
-        link=none, bullet=none, fence=none, quote=none, quote_edge=none, rule=none,
-        table_lines=none, table_header=none, theme="textual-dark",
-    )  # fmt: skip
+    look = plain_look(theme="textual-dark")
     short, long = "Some *words*.\n\n", "```\n" + "code line\n" * 2000 + "```\n"
     assert lay_out_kept(short, 60, look) is lay_out_kept(short, 60, look)
     assert lay_out_kept(short, 60, replace(look, theme="gruvbox")) is not lay_out_kept(
@@ -424,12 +428,7 @@ def test_laying_out_leaves_nothing_for_the_garbage_collector() -> None:
     """A parsed Markdown tree is a web of cycles (each node knows its parent): every
     layout left its tree, tokens and lists for a collection to find, 28,000 objects per
     minute of held Up. They are now freed as soon as the layout is done."""
-    none = Style()
-    look = MarkdownLook(
-        text=none, headings=(none,) * 6, em=none, strong=none, strike=none, code_inline=none,
-        link=none, bullet=none, fence=none, quote=none, quote_edge=none, rule=none,
-        table_lines=none, table_header=none, highlight_unbuilt=False,
-    )  # fmt: skip
+    look = plain_look(highlight_unbuilt=False)
     lay_out(RICH_REPLY, 60, look)  # what a first layout loads (a highlighter) is not its
     gc.collect()
     gc.disable()
@@ -445,12 +444,7 @@ def test_laying_out_leaves_nothing_for_the_garbage_collector() -> None:
 def test_a_run_laid_out_in_steps_is_laid_out_as_in_one_go_a_block_a_step() -> None:
     """Laid out ahead of a scroll, a reply's run took 8-11 ms in one go, and a key or a
     frame that came meanwhile waited for all of it: in steps, each waits for a block."""
-    none = Style()
-    look = MarkdownLook(
-        text=none, headings=(none,) * 6, em=none, strong=none, strike=none, code_inline=none,
-        link=none, bullet=none, fence=none, quote=none, quote_edge=none, rule=none,
-        table_lines=none, table_header=none,
-    )  # fmt: skip
+    look = plain_look()
     forget_kept_layouts()
     run = RICH_REPLY  # every kind of block
     steps = laying_out_kept(run, 70, look)
