@@ -8,8 +8,11 @@ from contextlib import contextmanager
 
 from rich.color import Color as RichColor
 from textual.app import App, ComposeResult
+from textual.color import Color
 from textual.containers import Vertical
+from textual.widgets import Collapsible
 
+from tui.ui.markdown_lines import MarkdownLook
 from tui.ui.markdown_looks import forget_looks
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 
@@ -21,6 +24,7 @@ RenderedMarkdown > .rendered-markdown--h1 { color: #010101; }
 .quiet RenderedMarkdown > .rendered-markdown--h1 { color: #040404; }
 Message:focus RenderedMarkdown > .rendered-markdown--h1 { color: #070707; }
 RenderedMarkdown:light > .rendered-markdown--h1 { color: #030303; }
+App:blur RenderedMarkdown > .rendered-markdown--h1 { color: #020202; }
 """
 
 
@@ -45,6 +49,9 @@ class RepliesApp(App[None]):
                     yield reply()
         with Vertical(id="quiet", classes="quiet"), Message():
             yield reply()
+        # Its rules name `:focus-within`, which a place does not tell apart: they cannot
+        # style a reply, so the replies' looks are still kept.
+        yield Collapsible(title="reasoning")
 
 
 def heading_colour(markdown: RenderedMarkdown) -> str:
@@ -56,13 +63,21 @@ def heading_colour(markdown: RenderedMarkdown) -> str:
     return colour.triplet.hex
 
 
+def heading_background(markdown: RenderedMarkdown) -> str:
+    lines = [markdown.render_line(y) for y in range(markdown.size.height)]
+    styled = next(segment for line in lines for segment in line if segment.text == "Heading")
+    colour = styled.style.bgcolor if styled.style else None
+    assert isinstance(colour, RichColor) and colour.triplet is not None
+    return colour.triplet.hex
+
+
 @contextmanager
 def looks_worked_out() -> Iterator[list[RenderedMarkdown]]:
     """Every widget whose look is worked out (not taken from its place), meanwhile."""
     worked_out: list[RenderedMarkdown] = []
     original = RenderedMarkdown._look
 
-    def look(self: RenderedMarkdown):  # type: ignore[no-untyped-def]
+    def look(self: RenderedMarkdown) -> MarkdownLook:
         worked_out.append(self)
         return original(self)
 
@@ -103,6 +118,42 @@ async def test_a_focused_message_and_a_new_theme_get_their_own_look() -> None:
         app.theme = "textual-light"
         await pilot.pause()
         assert heading_colour(first.query_one(RenderedMarkdown)) == "#030303"
+
+
+async def test_the_app_losing_focus_gets_its_own_look() -> None:
+    forget_looks()
+    app = RepliesApp()
+    async with app.run_test(size=(60, 60)) as pilot:
+        first = app.query_one("#loud").query(Message).first()
+        app.app_focus = False  # the terminal's window went to the back
+        await pilot.pause()
+        assert heading_colour(first.query_one(RenderedMarkdown)) == "#020202"
+        app.app_focus = True
+        await pilot.pause()
+        assert heading_colour(first.query_one(RenderedMarkdown)) == "#010101"
+
+
+class InlineApp(App[None]):
+    """Two messages in the same place, one with a background set in code."""
+
+    CSS = PLACES_CSS
+    AUTO_FOCUS = None
+
+    def compose(self) -> ComposeResult:
+        tinted = Message()
+        tinted.styles.background = Color(200, 0, 0)
+        for message in (Message(), tinted):
+            with message:
+                yield reply()
+
+
+async def test_styles_set_in_code_get_their_own_look() -> None:
+    forget_looks()
+    app = InlineApp()
+    async with app.run_test(size=(60, 30)) as pilot:
+        await pilot.pause()
+        plain, tinted = app.query(RenderedMarkdown)
+        assert heading_background(plain) != heading_background(tinted)
 
 
 class PositionsApp(App[None]):

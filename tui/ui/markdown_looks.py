@@ -14,16 +14,17 @@ worked out afresh.
 
 Asking a node for all its pseudo-classes took 70 us (0.4 ms a place, a fifth of working
 the look out), so a place holds what each one is decided by: hover, focus, focusable and
-disabled per node, the theme and colour modes for the app. Rules that name any other
-pseudo-class (`:first-child`, `:focus-within`, ...) turn the keeping off, and so does a
-node whose inline styles cannot be told apart by value.
+disabled per node, the app's focus, theme and colour modes. Where a rule that may style a
+node on the way names any other pseudo-class (`:first-child`, ...), the look is worked
+out every time, and so it is where some node's inline styles cannot be told apart by
+value. A transition under way would be kept as it stands: the app's CSS has none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable
 
+from textual.css.model import RuleSet
 from textual.dom import DOMNode
 from textual.widget import Widget
 
@@ -38,15 +39,32 @@ TOLD_APART = frozenset(
 )
 """The pseudo-classes a place tells apart."""
 
+_Shape = tuple[tuple[type, str | None, frozenset[str]], ...]
+
 
 class _Looks:
-    """One stylesheet's looks, by place."""
+    """One stylesheet's looks, by place, and which shapes of path can be kept at all."""
 
-    def __init__(self, rules: list[Any]) -> None:
+    def __init__(self, rules: list[RuleSet]) -> None:
         self.of_rules = rules
         self.by_place: dict[Hashable, MarkdownLook] = {}
-        named: set[str] = set().union(*(rule.pseudo_classes for rule in rules))
-        self.keepable = named <= TOLD_APART
+        self.keepable: dict[_Shape, bool] = {}
+
+    def keepable_at(self, shape: _Shape, widget: Widget, path: list[DOMNode]) -> bool:
+        """Whether the rules that may style a node of `path` (or the widget's component
+        classes) name only pseudo-classes a place tells apart."""
+        found = self.keepable.get(shape)
+        if found is None:
+            names = {"*", "DOMNode", *(f".{name}" for name in widget._get_component_classes())}
+            for node in path:
+                names |= node._selector_names
+            rules_map = widget.app.stylesheet.rules_map
+            named: set[str] = set()
+            for name in names & rules_map.keys():
+                for rule in rules_map[name]:
+                    named |= rule.pseudo_classes
+            found = self.keepable[shape] = named <= TOLD_APART
+        return found
 
 
 _kept: _Looks | None = None
@@ -58,10 +76,12 @@ def look_in_place(
     """`work_out()`'s look for `widget`, or the one worked out before in the same place
     with the same `also` (what else `work_out` reads of the widget)."""
     global _kept
+    # A new list whenever the stylesheet is parsed again (a theme, a screen's or a widget
+    # class's first CSS): every look is then worked out afresh.
     rules = widget.app.stylesheet.rules
     if _kept is None or _kept.of_rules is not rules:
         _kept = _Looks(rules)
-    place = _place(widget, also) if _kept.keepable else None
+    place = _place(_kept, widget, also)
     if place is None:
         return work_out()
     look = _kept.by_place.get(place)
@@ -74,33 +94,34 @@ def look_in_place(
 
 
 def forget_looks() -> None:
-    """Every look is worked out afresh from now on (for tests that change styles in code
-    without a place telling them apart)."""
+    """Every look is worked out afresh from now on (a test starts with none kept)."""
     global _kept
     _kept = None
 
 
-def _place(widget: Widget, also: tuple[Hashable, ...]) -> Hashable | None:
+def _place(looks: _Looks, widget: Widget, also: tuple[Hashable, ...]) -> Hashable | None:
     """What the rules (and styles set in code) that decide the look can see of where
-    `widget` sits; None if some node's inline styles are not hashable."""
+    `widget` sits; None where that is not enough to tell places apart."""
     app = widget.app
-    nodes: list[Hashable] = [(app.theme, app.is_inline, app.native_ansi_color, app.no_color, also)]
-    for node in widget.css_path_nodes:
-        inline = _inline_styles(node)
-        if inline is None:
-            return None
-        states: tuple[bool, ...] = ()
-        if isinstance(node, Widget):
-            states = (node.mouse_hover, node.has_focus, node.allow_focus(), node.disabled)
-        nodes.append((type(node), node.id, node.classes, states, inline))
-    return tuple(nodes)
+    path = widget.css_path_nodes
+    shape: _Shape = tuple((type(node), node.id, node.classes) for node in path)
+    if not looks.keepable_at(shape, widget, path):
+        return None
+    inline = _inline_styles(path)
+    if inline is None:
+        return None
+    states = tuple(
+        (node.mouse_hover, node.has_focus, node.allow_focus(), node.disabled)
+        for node in path
+        if isinstance(node, Widget)
+    )
+    modes = (app.theme, app.app_focus, app.is_inline, app.native_ansi_color, app.no_color)
+    return (modes, also, shape, states, inline)
 
 
-def _inline_styles(node: DOMNode) -> Hashable | None:
-    rules = node.styles.inline.get_rules()
-    if not rules:
-        return ()
+def _inline_styles(path: Iterable[DOMNode]) -> Hashable | None:
+    """The styles set in code on each node, as values; None if one is unhashable."""
     try:
-        return frozenset(rules.items())
+        return tuple(frozenset(node.styles.inline.get_rules().items()) for node in path)
     except TypeError:  # a value that is a list or a dict
         return None
