@@ -25,8 +25,7 @@ from tui.config import Settings
 from tui.store import Store
 from tui.ui import markdown_lines
 from tui.ui.app import ChatApp
-from tui.ui.markdown_lines import LaidOut, MarkdownLook
-from tui.ui.widgets import rendered_markdown
+from tui.ui.markdown_lines import LaidOutInSteps, MarkdownLook
 from tui.ui.widgets.conversation_log import ConversationLog
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 
@@ -84,20 +83,20 @@ async def long_history_selected(tmp_path: Path) -> AsyncIterator[tuple[Pilot, Co
 
 @contextmanager
 def layouts_counted() -> Iterator[list[str]]:
-    """The sources laid out meanwhile (the frames' own layouts, not the kept ones), by
-    `lay_out_kept` or by a widget calling `lay_out` itself."""
+    """The sources laid out meanwhile (not those found kept laid out), whoever lays them
+    out: every layout, in one go or in steps, is `markdown_lines.laying_out`."""
     laid_out: list[str] = []
-    lay_out = markdown_lines.lay_out
+    laying_out = markdown_lines.laying_out
 
-    def counted(source: str, width: int, look: MarkdownLook) -> LaidOut:
+    def counted(source: str, width: int, look: MarkdownLook) -> LaidOutInSteps:
         laid_out.append(source)
-        return lay_out(source, width, look)
+        return laying_out(source, width, look)
 
-    markdown_lines.lay_out = rendered_markdown.lay_out = counted
+    markdown_lines.laying_out = counted
     try:
         yield laid_out
     finally:
-        markdown_lines.lay_out = rendered_markdown.lay_out = lay_out
+        markdown_lines.laying_out = laying_out
 
 
 def assert_not_laid_out_again(laid_out: list[str], mounted: list[Message]) -> None:

@@ -10,9 +10,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from markdown_it import MarkdownIt
-from markdown_it.tree import SyntaxTreeNode
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.pilot import Pilot
@@ -27,14 +26,7 @@ from tui.chat import Conversation
 from tui.chat.message import MessageStatus
 from tui.config import Settings
 from tui.ui.app import ChatApp
-from tui.ui.markdown_lines import (
-    MarkdownLook,
-    forget_kept_layouts,
-    lay_out,
-    lay_out_kept,
-    laying_out_kept,
-    render_markdown,
-)
+from tui.ui.markdown_lines import MarkdownLook, lay_out, lay_out_kept, render_markdown
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import AssistantMessageView
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
@@ -56,7 +48,7 @@ RICH_REPLY = (
 """Every kind of block, and more than one segment's worth of them (a seam in between)."""
 
 
-def plain_look(**parts: object) -> MarkdownLook:
+def plain_look(**parts: Any) -> MarkdownLook:
     """A look with no colours, but for `parts`: layouts compared by their text."""
     none = Style()
     return replace(
@@ -439,24 +431,3 @@ def test_laying_out_leaves_nothing_for_the_garbage_collector() -> None:
         gc.enable()
     assert laid_out.lines
     assert left == 0
-
-
-def test_a_run_laid_out_in_steps_is_laid_out_as_in_one_go_a_block_a_step() -> None:
-    """Laid out ahead of a scroll, a reply's run took 8-11 ms in one go, and a key or a
-    frame that came meanwhile waited for all of it: in steps, each waits for a block."""
-    look = plain_look()
-    forget_kept_layouts()
-    run = RICH_REPLY  # every kind of block
-    steps = laying_out_kept(run, 70, look)
-    taken = 0
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            in_steps = done.value
-            break
-        taken += 1
-    blocks = len(SyntaxTreeNode(MarkdownIt("gfm-like").parse(run)).children)
-    assert blocks > 4 and taken == blocks + 1  # each block, then the lines
-    assert lay_out_kept(run, 70, look) is in_steps  # kept, as one laid out in one go is
-    assert in_steps == lay_out(run, 70, look)

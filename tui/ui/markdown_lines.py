@@ -113,9 +113,10 @@ LaidOutInSteps = Generator[None, None, LaidOut]
 
 
 def laying_out(source: str, width: int, look: MarkdownLook) -> LaidOutInSteps:
-    """`lay_out` in steps: the parse, then each top-level block, then the lines. A reply
-    laid out ahead while Up is held took 8-11 ms in one go (a kilobyte of Markdown),
-    and a key or a frame that came meanwhile waited for all of it; a step takes 1-2 ms."""
+    """`lay_out` in steps: the parse, then each top-level block, then the lines
+    `LINES_PER_STEP` at a time. A reply laid out ahead while Up is held took 8-11 ms in
+    one go (a kilobyte of Markdown), and a key or a frame that came meanwhile waited for
+    all of it; a step takes 1-2 ms (a long code block or table is still one step)."""
     if width <= 0:
         return LaidOut([])
     tree = SyntaxTreeNode(_parser().parse(source))
@@ -134,7 +135,19 @@ def laying_out(source: str, width: int, look: MarkdownLook) -> LaidOutInSteps:
     top, bottom = blocks[0].top, blocks[-1].bottom
     blocks[0].top = blocks[-1].bottom = 0
     lines = _stack(blocks, width)
-    return LaidOut([Strip(line.render_segments(look.text), width) for line in lines], top, bottom)
+    strips: list[Strip] = []
+    for start in range(0, len(lines), LINES_PER_STEP):
+        if start:
+            yield
+        strips += [
+            Strip(line.render_segments(look.text), width)
+            for line in lines[start : start + LINES_PER_STEP]
+        ]
+    return LaidOut(strips, top, bottom)
+
+
+LINES_PER_STEP = 32
+"""Lines made into strips per step of `laying_out` (about a millisecond's worth)."""
 
 
 def finished(steps: LaidOutInSteps) -> LaidOut:
@@ -179,8 +192,7 @@ def lay_out_kept(source: str, width: int, look: MarkdownLook) -> LaidOut:
 
 
 def laying_out_kept(source: str, width: int, look: MarkdownLook) -> LaidOutInSteps:
-    """`lay_out_kept` in steps (see `laying_out`). A run laid out while another drew code
-    plain is not kept either: which of them drew it is not known."""
+    """`lay_out_kept` in steps (see `laying_out`)."""
     if len(source) > KEPT_RUN_CHARS:
         return (yield from laying_out(source, width, look))
     key = (source, width, look)
@@ -188,9 +200,19 @@ def laying_out_kept(source: str, width: int, look: MarkdownLook) -> LaidOutInSte
     if found is not None:
         _kept.move_to_end(key)
         return found
-    plain_draws = _plain_draws
-    laid_out = yield from laying_out(source, width, look)
-    if _plain_draws == plain_draws:
+    steps = laying_out(source, width, look)
+    drew_plain = False
+    while True:  # code drawn plain by this layout's own steps, not by others meanwhile
+        before = _plain_draws
+        try:
+            next(steps)
+        except StopIteration as done:
+            laid_out: LaidOut = done.value
+            break
+        finally:
+            drew_plain = drew_plain or _plain_draws != before
+        yield
+    if not drew_plain:
         _kept[key] = laid_out
         if len(_kept) > LAID_OUT_KEPT:
             _kept.popitem(last=False)

@@ -22,7 +22,7 @@ from textual.worker import WorkType
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, MessageStatus, Role
 from tui.ui.frames import next_frame
-from tui.ui.markdown_lines import laying_out_kept
+from tui.ui.markdown_lines import KEPT_RUN_CHARS, laying_out_kept
 from tui.ui.terminal_graphics import thumbnail
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import (
@@ -351,13 +351,15 @@ class ConversationLog(MessageLog):
         for message in self._next_batch(below):
             if message.role is Role.ASSISTANT and message.is_final:
                 for segment in stored_segments(message.content) or []:
+                    if len(segment) > KEPT_RUN_CHARS:
+                        continue  # not kept: it would be laid out again when mounted
                     steps = laying_out_kept(segment, width, look)
-                    while True:
-                        await asyncio.sleep(0)  # a step at a time: a key or a frame first
-                        try:
-                            next(steps)
-                        except StopIteration:
-                            break
+                    try:  # a key or a frame goes first, and between steps
+                        await asyncio.sleep(0)
+                        for _ in steps:
+                            await asyncio.sleep(0)
+                    finally:  # (a worker replaced half-way lets its parse tree go now)
+                        steps.close()
 
     async def show_more(self, *, earlier: bool, keep_reading_position: bool = True) -> None:
         """A batch of the turns above (or below) those mounted, wherever the log is
