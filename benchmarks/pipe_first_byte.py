@@ -4,9 +4,10 @@
 
 Compared in the same run with a raw stdlib client (http.client, no SDK, no parsing) asking
 the same server, which is the floor: the difference is tui-chat's own start-up cost. Also
-timed: a bare script making the same call through the official library (loaded as
-tui-chat loads it), the floor of any client built on it. With `--llm`, Simon Willison's
-`llm` (same openai library) asks the same server too, as the peer.
+timed: a bare script making the same call through the official library as its
+documentation shows it, and the library's import alone (no request), which no client on
+the library can beat. With `--llm`, Simon Willison's `llm` (same openai library) asks the
+same server too, as the peer.
 
 Every program runs with its bytecode cached, as an installed program does: a first,
 unmeasured run of each writes it (this machine sets PYTHONDONTWRITEBYTECODE, which would
@@ -49,8 +50,18 @@ for chunk in client.chat.completions.create(
     if chunk.choices and chunk.choices[0].delta.content:
         sys.stdout.write(chunk.choices[0].delta.content); sys.stdout.flush()
 """
-"""The official library's own streaming call, in as few lines as it takes, loaded as
-tui-chat loads it: the floor of any client built on the library, which `-p` is."""
+"""The official library's streaming call as its documentation shows it (chunks parsed
+into its models), loaded as tui-chat loads it: what a plain client on the library does.
+tui-chat asks through the same client's `post` and reads the events itself."""
+
+IMPORT_ONLY = """
+from tui.client_library_loading import load_less_of_the_client_library
+load_less_of_the_client_library()
+import openai, sys
+sys.stdout.write("x"); sys.stdout.flush()
+"""
+"""The library's import alone (as tui-chat loads it), then one byte, no request: no client
+on the library answers before this; the raw client's request comes on top."""
 
 
 def first_byte_seconds(command: list[str], env: dict[str, str]) -> float:
@@ -83,15 +94,19 @@ def main() -> None:
         "raw client": [sys.executable, "-c", RAW_CLIENT],
         "tui-chat -p": [sys.executable, "-m", "tui", "-p", "hi"],
         "bare library": [sys.executable, "-c", BARE_LIBRARY_CLIENT],
+        "import openai": [sys.executable, "-c", IMPORT_ONLY],
     }
+    asks = {name for name in commands if name != "import openai"}
     if args.llm:
         _set_up_llm(home / "llm", server.base_url)
         commands["llm"] = [args.llm, "-m", "bench", "--no-log", "hi"]
+        asks.add("llm")
     try:
         results: dict[str, list[float]] = {name: [] for name in commands}
         for round_ in range(args.repeat + 1):
             for name, command in commands.items():
-                server.queue(StreamReply(deltas=["Hello", " world"]))
+                if name in asks:
+                    server.queue(StreamReply(deltas=["Hello", " world"]))
                 seconds = first_byte_seconds(command, env)
                 if round_:  # the first round writes the bytecode
                     results[name].append(seconds)
