@@ -3,13 +3,13 @@ widget gave: per place, per focus, per theme, and per position where rules ask f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
-from rich.color import Color as RichColor
 from textual.app import App, ComposeResult
 from textual.color import Color
 from textual.containers import Vertical
+from textual.pilot import Pilot
 from textual.widgets import Collapsible
 
 from tui.ui.markdown_lines import MarkdownLook
@@ -54,21 +54,32 @@ class RepliesApp(App[None]):
         yield Collapsible(title="reasoning")
 
 
-def heading_colour(markdown: RenderedMarkdown) -> str:
-    """The colour the heading's text is drawn in, as "#rrggbb"."""
+def heading_colours(markdown: RenderedMarkdown) -> tuple[str, str]:
+    """The colours the heading's text is drawn in, as "#rrggbb": text, background."""
     lines = [markdown.render_line(y) for y in range(markdown.size.height)]
     styled = next(segment for line in lines for segment in line if segment.text == "Heading")
-    colour = styled.style.color if styled.style else None
-    assert isinstance(colour, RichColor) and colour.triplet is not None
-    return colour.triplet.hex
+    assert styled.style is not None
+    colours = styled.style.color, styled.style.bgcolor
+    hexes = [colour.triplet.hex for colour in colours if colour and colour.triplet]
+    assert len(hexes) == 2
+    return hexes[0], hexes[1]
+
+
+def heading_colour(markdown: RenderedMarkdown) -> str:
+    return heading_colours(markdown)[0]
 
 
 def heading_background(markdown: RenderedMarkdown) -> str:
-    lines = [markdown.render_line(y) for y in range(markdown.size.height)]
-    styled = next(segment for line in lines for segment in line if segment.text == "Heading")
-    colour = styled.style.bgcolor if styled.style else None
-    assert isinstance(colour, RichColor) and colour.triplet is not None
-    return colour.triplet.hex
+    return heading_colours(markdown)[1]
+
+
+@asynccontextmanager
+async def opened(app: App[None], size: tuple[int, int] = (60, 60)) -> AsyncIterator[Pilot[None]]:
+    """`app` running, with no look kept from before."""
+    forget_looks()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        yield pilot
 
 
 @contextmanager
@@ -103,9 +114,8 @@ async def test_replies_in_the_same_place_share_a_look_and_others_get_their_own()
 
 
 async def test_a_focused_message_and_a_new_theme_get_their_own_look() -> None:
-    forget_looks()
     app = RepliesApp()
-    async with app.run_test(size=(60, 60)) as pilot:
+    async with opened(app) as pilot:
         first, second = list(app.query_one("#loud").query(Message))[:2]
         first.focus()
         await pilot.pause()
@@ -121,9 +131,8 @@ async def test_a_focused_message_and_a_new_theme_get_their_own_look() -> None:
 
 
 async def test_the_app_losing_focus_gets_its_own_look() -> None:
-    forget_looks()
     app = RepliesApp()
-    async with app.run_test(size=(60, 60)) as pilot:
+    async with opened(app) as pilot:
         first = app.query_one("#loud").query(Message).first()
         app.app_focus = False  # the terminal's window went to the back
         await pilot.pause()
@@ -148,10 +157,8 @@ class InlineApp(App[None]):
 
 
 async def test_styles_set_in_code_get_their_own_look() -> None:
-    forget_looks()
     app = InlineApp()
-    async with app.run_test(size=(60, 30)) as pilot:
-        await pilot.pause()
+    async with opened(app, (60, 30)):
         plain, tinted = app.query(RenderedMarkdown)
         assert heading_background(plain) != heading_background(tinted)
 
@@ -174,20 +181,16 @@ class PositionsApp(App[None]):
 
 
 async def test_rules_that_ask_for_a_position_get_the_look_of_each_widget() -> None:
-    forget_looks()
     app = PositionsApp()
-    async with app.run_test(size=(60, 60)) as pilot:
-        await pilot.pause()
+    async with opened(app):
         colours = [heading_colour(markdown) for markdown in app.query(RenderedMarkdown)]
         assert colours == ["#080808", "#010101", "#010101"]
 
 
 async def test_a_stylesheet_read_again_gives_the_look_of_its_new_rules() -> None:
     """As `textual run --dev` does when a `.tcss` file is saved."""
-    forget_looks()
     app = RepliesApp()
-    async with app.run_test(size=(60, 60)) as pilot:
-        await pilot.pause()
+    async with opened(app) as pilot:
         markdown = app.query(RenderedMarkdown).first()
         assert heading_colour(markdown) == "#010101"
         app.stylesheet.add_source(

@@ -124,9 +124,7 @@ def laying_out(source: str, width: int, look: MarkdownLook) -> LaidOutInSteps:
         blocks: list[Block] = []
         for node in tree.children:
             yield
-            block = _block(node, width, look, depth=0, top_level=True, in_list=False)
-            if block is not None:
-                blocks.append(block)
+            blocks += _blocks([node], width, look, depth=0, top_level=True)
     finally:  # a layout given up half-way, too
         _unlink(tree)
     if not blocks:

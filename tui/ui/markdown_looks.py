@@ -54,6 +54,8 @@ class _Looks:
         """Whether the rules that may style a node of `path` (or the widget's component
         classes) name only pseudo-classes a place tells apart."""
         found = self.keepable.get(shape)
+        if found is None and not _shapes_present(widget):
+            found = self.keepable[shape] = False  # another Textual: worked out every time
         if found is None:
             names = {"*", "DOMNode", *(f".{name}" for name in widget._get_component_classes())}
             for node in path:
@@ -65,6 +67,11 @@ class _Looks:
                     named |= rule.pseudo_classes
             found = self.keepable[shape] = named <= TOLD_APART
         return found
+
+
+def _shapes_present(widget: Widget) -> bool:
+    """Whether the private parts the keeping reads exist in the installed Textual."""
+    return hasattr(widget, "_get_component_classes") and hasattr(widget, "_selector_names")
 
 
 _kept: _Looks | None = None
