@@ -8,7 +8,8 @@ headless, the same from the app's start, then each step of scrolling up 40 lines
 until a frame shows it (at the top, earlier turns load first) for at most
 --scroll-seconds, the longest the event loop was held meanwhile (a stall: what a keypress
 would wait behind), and peak RSS;
-then Home / End on the selected message (the conversation's true ends) and `Up` held.
+then Home / End on the selected message (the conversation's true ends) and `Up` held;
+then, from a new conversation, a search typed and its hit (mid-history) opened.
 With --baseline, also the eager design (every message mounted at once) in the same run.
 """
 
@@ -172,6 +173,47 @@ async def jump_and_hold(path: Path, count: int, held_keys: int) -> dict[str, flo
     }
 
 
+async def search_and_open(path: Path, count: int) -> dict[str, float]:
+    """From a new conversation, Ctrl+F, the words of a question in the middle of the
+    history typed a key at a time (each key searches), then Enter -> that question on
+    screen; with the longest the event loop was held meanwhile."""
+    settings = Settings(model="m", base_url="http://127.0.0.1:9/v1", db_path=path)
+    gc.enable()
+    gc.collect()
+    collect_nothing_until_started()
+    app = ChatApp(settings)
+    frames = DisplayedFrames(app)
+    target = count * 6 // 10 // 2 * 2  # a question, as many digits as the last one
+    words = f"part {target}"
+
+    async def until(text: str) -> float:
+        started = time.monotonic()
+        return await frames.showing(text) - started
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until("^f Search")
+        await pilot.pause(0.5)
+        stalls: list[float] = []
+        probe = asyncio.create_task(measure_stalls(stalls))
+        await pilot.press("ctrl+f")
+        await until("Search all conversations")
+        for character in words:
+            app.post_message(events.Key(character, character))
+            await asyncio.sleep(0.1)  # a brisk typist
+        await until(f"how does part {target}")
+        typing_stall = max(stalls)
+        stalls.clear()
+        app.post_message(events.Key("enter", "\r"))
+        opened = await until(f"Question {target}:")
+        await pilot.pause(0.3)
+        probe.cancel()
+    return {
+        "typing_stall": typing_stall,
+        "opened": opened,
+        "opening_stall": max(stalls),
+    }
+
+
 class DisplayedFrames:
     """When the app sent each frame to its (headless) terminal. What a frame shows is
     looked at once per frame, after it: looking renders the whole screen (5-10 ms), and
@@ -317,6 +359,12 @@ def main() -> None:
             f"{keys['jumps_stall'] * 1000:.0f} ms); Up held for {args.held_keys} presses at "
             f"30/s: {keys['held_reached']:.0f} messages up in {keys['held_seconds']:.1f} s, "
             f"event loop held at most {keys['held_stall'] * 1000:.0f} ms"
+        )
+        hit = asyncio.run(search_and_open(path, args.messages))
+        print(
+            f"{'':<9} Ctrl+F, a question's words typed (event loop held at most "
+            f"{hit['typing_stall'] * 1000:.0f} ms), Enter -> that question on screen "
+            f"{hit['opened']:.2f} s (event loop held at most {hit['opening_stall'] * 1000:.0f} ms)"
         )
         if not args.baseline:
             return

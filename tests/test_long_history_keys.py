@@ -167,6 +167,22 @@ async def test_a_message_opened_far_back_in_a_long_conversation_is_on_screen(
         await wait_until(pilot, lambda: "Question 100: how does part 100" in screen_text(pilot))
 
 
+async def test_a_conversation_opened_lays_each_reply_out_once(tmp_path: Path) -> None:
+    """The log keeps its scrollbar's room from the start: the replies first mounted were
+    laid out at the log's whole width, and again, two columns narrower, once they
+    overflowed it and the scrollbar came (twelve layouts for six, a quarter of the time
+    a search hit took to open)."""
+    path = tmp_path / "h.sqlite3"
+    long_history(path, 20, lines=8)
+    with layouts_counted() as laid_out:
+        async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: "End of answer 19." in screen_text(pilot))
+            await pilot.pause(0.2)
+    replies = [source for source in laid_out if source.startswith("Answer")]
+    assert any(source.startswith("Answer 19.") for source in replies)
+    assert len(replies) == len(set(replies)), f"laid out twice: {[r[:10] for r in replies]}"
+
+
 async def test_end_pressed_as_soon_as_home_shows_the_top_goes_to_the_end(
     tmp_path: Path,
 ) -> None:
