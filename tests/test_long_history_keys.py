@@ -183,6 +183,24 @@ async def test_a_conversation_opened_lays_each_reply_out_once(tmp_path: Path) ->
     assert len(replies) == len(set(replies)), f"laid out twice: {[r[:10] for r in replies]}"
 
 
+async def test_a_message_opened_far_back_mounts_a_screenful_from_it(tmp_path: Path) -> None:
+    """A search hit opens with the turn above it and enough below to fill the screen, not
+    twelve messages: each reply mounted is laid out before the first frame shows it."""
+    path = tmp_path / "h.sqlite3"
+    build_history(path, 400)  # replies of about 1 KB: a screen of 40 lines holds one
+    async with ChatApp(offline(path)).run_test(size=(120, 40)) as pilot:
+        await pilot.pause(1)
+        session = chat_screen(pilot).session
+        assert session.store is not None
+        [hit] = session.store.search("Question 100")
+        await session.open(hit.conversation_id, hit.message_id)
+        await wait_until(pilot, lambda: "Question 100: how does part 100" in screen_text(pilot))
+        log = chat_screen(pilot).log_view
+        shown = [view.message.content[:12] for view in log.query(".message")]
+    assert shown[:4] == ["Question 98:", "Answer 99.\n\n", "Question 100", "Answer 101.\n"]
+    assert len(shown) <= 6, shown
+
+
 async def test_end_pressed_as_soon_as_home_shows_the_top_goes_to_the_end(
     tmp_path: Path,
 ) -> None:

@@ -22,6 +22,7 @@ from textual.worker import WorkType
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, MessageStatus, Role
 from tui.ui.frames import next_frame
+from tui.ui.log_window import end_of_a_screenful, first_of_a_screenful
 from tui.ui.markdown_lines import KEPT_RUN_CHARS, laying_out_kept
 from tui.ui.terminal_graphics import thumbnail
 from tui.ui.widgets.message_log import MessageLog
@@ -35,6 +36,7 @@ from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 from tui.ui.widgets.reply_body import stored_segments
 
 RESUMED_MESSAGES_SHOWN = 12
+"""Most messages mounted when a log opens (at its end, or from far back)."""
 SCROLL_BATCH = 4
 """Turns mounted (and unmounted at the other end) per step while scrolling: each costs
 layout and styling, so small steps keep every stall short."""
@@ -104,35 +106,19 @@ class ConversationLog(MessageLog):
         if not messages:
             self.first_shown, self.end_shown = 0, None
             return []
-        first = self._first_of_a_screenful(messages)
+        lines_wanted = self.size.height or self.app.size.height or 40
+        first = first_of_a_screenful(messages, lines_wanted, RESUMED_MESSAGES_SHOWN)
+        last = len(messages)
         if focus is not None and focus in messages:
+            at = messages.index(focus)
             # A turn above it too: scrolled to the focus, the log is not at its top, so
             # scrolling up from there reaches the top and loads earlier turns.
-            first = min(first, max(0, messages.index(focus) - TURN_ABOVE_FOCUS))
+            first = min(first, max(0, at - TURN_ABOVE_FOCUS))
+            # From a message far back (Home, a search hit), a screenful: `fill` adds more.
+            last = end_of_a_screenful(messages, at, lines_wanted, RESUMED_MESSAGES_SHOWN)
         self.first_shown = first
-        # From a message far back (Home, a search hit), a screenful: `fill` adds more.
-        last = min(len(messages), first + RESUMED_MESSAGES_SHOWN)
         self.end_shown = None if last == len(messages) else last
         return [*self._earlier_notice(), *self._views(messages[first:last])]
-
-    def _first_of_a_screenful(self, messages: list[Message]) -> int:
-        """Where to start showing the path: enough of its end to fill the screen, judged
-        by source lines (rendered Markdown is rarely shorter, and `fill` loads more if it
-        is), and at most `RESUMED_MESSAGES_SHOWN` messages: each stored reply costs tens of
-        milliseconds to mount."""
-        lines_wanted = self.size.height or self.app.size.height or 40
-        lines = 0
-        first = len(messages)
-        while first > max(0, len(messages) - RESUMED_MESSAGES_SHOWN) and lines < lines_wanted:
-            first -= 1
-            lines += messages[first].content.count("\n") + 2
-        if (
-            0 < first < len(messages)
-            and messages[first].role is Role.ASSISTANT
-            and messages[first - 1].role is Role.USER
-        ):
-            first -= 1  # a reply comes with the prompt it answers
-        return first
 
     def _views(self, messages: Sequence[Message]) -> list[Widget]:
         return [message_view(self.conversation, message) for message in messages]
