@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.openai_server import OpenAIStyleServer, StreamReply
+from tests.test_session_prefetch import appended_by_another_process, stored_conversation
 from tests.ui_helpers import (
     chat_screen,
     last_reply_settled,
@@ -87,3 +88,27 @@ async def test_search_finds_a_message_and_opens_its_conversation(
         "Tell me about penguins",
         "Emperor penguins huddle for warmth.",
     ]
+
+
+async def test_the_hit_enter_would_open_is_read_ahead_and_opens_as_it_is_now(
+    settings: Settings,
+) -> None:
+    """Read while the hits show (a quarter second for 20,000 messages); but written to
+    by another window meanwhile, it opens as it is now."""
+    store = Store.open(settings.db_path)
+    penguins = stored_conversation(store, ["Emperor penguins huddle for warmth."])
+    store.close()
+    async with ChatApp(settings).run_test(size=(80, 24)) as pilot:
+        session = chat_screen(pilot).session
+        await pilot.press("ctrl+f", *"huddle")
+        await wait_until(pilot, lambda: session.prefetch.held == penguins)
+        appended_by_another_process(settings.db_path, penguins, "Added in another window.")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "Added in another window." in screen_text(pilot))
+        assert session.prefetch.held is None, "taken, or let go: never kept beside it"
+
+        await pilot.press("ctrl+n", "ctrl+f", *"huddle")
+        await wait_until(pilot, lambda: session.prefetch.held == penguins)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert session.prefetch.held is None, "nothing read ahead once the search closes"

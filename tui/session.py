@@ -48,6 +48,7 @@ from tui.config import Settings
 from tui.gc_tuning import fewer_collections
 from tui.reply_round import read_round
 from tui.session_context import ContextKeeping, Fit, compacted_prompt
+from tui.session_prefetch import Prefetch
 from tui.session_saving import Saver
 from tui.tool_calls import ToolCaller, close_unanswered
 
@@ -104,6 +105,8 @@ class ChatSession(ContextKeeping):
         self._summary_task: asyncio.Task[str | ChatError] | None = None
         self.tools = tools
         """Tool calls through MCP servers, when any are configured."""
+        self.prefetch = Prefetch()
+        """The stored conversation the user may open next, read ahead (`read_ahead`)."""
         if tools is not None:
             tools.servers.listeners.append(lambda: self._emit(ToolServersChanged()))
 
@@ -479,7 +482,9 @@ class ChatSession(ContextKeeping):
                 if self.store is None:
                     return False
                 try:
-                    conversation = self.store.load_conversation(conversation_id)
+                    conversation = await self.prefetch.take(self.store, conversation_id)
+                    if conversation is None:
+                        conversation = self.store.load_conversation(conversation_id)
                 except sqlite3.Error:
                     return False
                 if conversation is None:
@@ -491,6 +496,15 @@ class ChatSession(ContextKeeping):
             self.conversation = conversation
             self._emit(ConversationOpened(conversation, focus))
             return True
+
+    def read_ahead(self, conversation_id: int | None) -> None:
+        """The stored conversation the user may open next (the search hit Enter would
+        open) is read in a thread meanwhile; None: none is likely any more."""
+        in_memory = [self.conversation, *self.saver.held]
+        if conversation_id is None or self.store is None:
+            self.prefetch.drop()
+        elif all(c.id != conversation_id for c in in_memory):  # (those open from memory)
+            self.prefetch.want(self.store, conversation_id)
 
     async def delete_conversation(self, conversation_id: int) -> None:
         async with self._commands:
@@ -510,6 +524,7 @@ class ChatSession(ContextKeeping):
     async def close(self) -> None:
         """Stops any reply (saved as stopped), closes the client and the store."""
         self.queued = None
+        self.prefetch.drop()
         await self._stop_reply()
         await self.backend.aclose()
         if self.tools is not None:

@@ -375,7 +375,8 @@ class ChatScreen(Screen[None]):
         if self.session.store is None:
             self.notify("History is off, so there is nothing to search.", severity="warning")
             return
-        self.app.push_screen(SearchScreen(self.session.store), self._after_browsing)
+        search = SearchScreen(self.session.store, self.session.read_ahead)
+        self.app.push_screen(search, self._after_browsing)
 
     def _after_browsing(self, result: OpenConversation | None) -> None:
         if result is not None:

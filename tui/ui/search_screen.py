@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from textual import on
+import asyncio
+from collections.abc import Callable
+
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -15,16 +18,22 @@ from tui.chat.safe_text import make_safe
 from tui.store import Store
 from tui.ui.conversations_screen import OpenConversation
 
+READ_AHEAD_AFTER = 0.15
+"""Seconds the hits stay the same before the first one's conversation is read ahead."""
+
 
 class SearchScreen(ModalScreen[OpenConversation | None]):
     BINDINGS = [
-        Binding("escape", "dismiss(None)", "Close", id="search.close"),
+        Binding("escape", "close", "Close", id="search.close"),
         Binding("down", "focus_results", "Results", show=False, id="search.results"),
     ]
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, read_ahead: Callable[[int | None], None]) -> None:
+        """`read_ahead`: told the conversation of the hit Enter would open, so that it is
+        read while the user looks at the hits (None once the search closes unused)."""
         super().__init__()
         self.store = store
+        self.read_ahead = read_ahead
 
     def compose(self) -> ComposeResult:
         with Vertical(id="search-panel"):
@@ -44,6 +53,24 @@ class SearchScreen(ModalScreen[OpenConversation | None]):
                 (make_safe(hit.title)[:40], "bold"), "  ", make_safe(hit.snippet)
             )
             results.add_option(Option(label, id=f"{hit.conversation_id}:{hit.message_id}"))
+        self._read_first_hit_ahead()
+
+    @work(exclusive=True, group="read-ahead")
+    async def _read_first_hit_ahead(self) -> None:
+        """Once the hits stay the same a moment (not at every key typed)."""
+        await asyncio.sleep(READ_AHEAD_AFTER)
+        results = self.query_one(OptionList)
+        if results.option_count:
+            self._read_ahead_of(results.get_option_at_index(0).id)
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_list.has_focus:  # the user picks among the hits (not new hits)
+            self._read_ahead_of(event.option.id)
+
+    def _read_ahead_of(self, option_id: str | None) -> None:
+        if option_id:
+            self.read_ahead(int(option_id.split(":")[0]))
 
     @on(Input.Submitted)
     def _open_first(self) -> None:
@@ -59,6 +86,10 @@ class SearchScreen(ModalScreen[OpenConversation | None]):
         if option_id:
             conversation_id, message_id = option_id.split(":")
             self.dismiss(OpenConversation(int(conversation_id), int(message_id)))
+
+    def action_close(self) -> None:
+        self.read_ahead(None)
+        self.dismiss(None)
 
     def action_focus_results(self) -> None:
         self.query_one(OptionList).focus()
