@@ -387,6 +387,24 @@ def test_search_uses_fts5_prefixes_and_falls_back_to_like_without_it(tmp_path: P
     assert store.search("walrus") == []
 
 
+def test_search_lists_the_newest_matching_messages_first_up_to_its_limit(
+    tmp_path: Path,
+) -> None:
+    store = Store.open(tmp_path / "h.sqlite3")
+    conversation = Conversation(model="m")
+    store.save_conversation(conversation, None)
+    for turn in range(30):
+        store.save_message(conversation, conversation.add_user_message(f"Penguin fact {turn}"))
+        reply = conversation.start_reply("m")
+        reply.content = f"Penguins, again ({turn}). Penguins!"
+        reply.status = MessageStatus.DONE
+        store.save_message(conversation, reply)
+    hits = store.search("pengu", limit=10)
+    newest = [m.id for m in conversation.messages[-10:]][::-1]
+    assert [hit.message_id for hit in hits] == newest
+    assert hits[0].snippet == "Penguins, again (29). Penguins!"
+
+
 async def test_short_turns_on_a_tall_terminal_still_fill_the_log(settings: Settings) -> None:
     store_user_turns(settings, 60)
     async with ChatApp(settings, continue_last=True).run_test(size=(80, 90)) as pilot:

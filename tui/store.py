@@ -24,7 +24,8 @@ from tui.chat.message import Message, texts_of
 from tui.chat.parts import APPENDED_KINDS
 from tui.frozen import frozen
 from tui.store_file import StoreUnavailable, open_history
-from tui.store_schema import MIGRATIONS, SEARCHED_KINDS
+from tui.store_schema import MIGRATIONS
+from tui.store_search import SearchHit, has_full_text_index, search_messages
 from tui.store_tree import read_conversation
 
 __all__ = [
@@ -43,22 +44,6 @@ class ConversationSummary:
     title: str
     updated_at: float
     message_count: int
-
-
-@frozen(slots=True)
-class SearchHit:
-    conversation_id: int
-    message_id: int
-    title: str
-    snippet: str
-
-
-def _snippet(content: str, text: str, width: int = 70) -> str:
-    """The line around the first match, so a result shows why it matched."""
-    at = content.lower().find(text.lower())
-    start = max(0, at - width // 3)
-    piece = " ".join(content[start : start + width].split())
-    return ("…" if start else "") + piece
 
 
 class StoreError(Exception):
@@ -424,39 +409,14 @@ class Store:
         return prompts[:limit][::-1]
 
     def search(self, text: str, limit: int = 50) -> list[SearchHit]:
-        """Messages matching `text` on any branch, newest first: with SQLite's FTS5 (each
-        word as a prefix, as the user types) where it is compiled in, a case-insensitive
-        LIKE scan otherwise."""
-        words = text.split()
-        if not words:
-            return []
-        if self.has_full_text_index:
-            argument = " ".join('"' + word.replace('"', '""') + '"*' for word in words)
-            match = "p.id IN (SELECT rowid FROM parts_fts WHERE parts_fts MATCH ?)"
-        else:
-            argument = (
-                "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            )
-            match = f"p.kind IN {SEARCHED_KINDS} AND p.text LIKE ? ESCAPE '\\'"
-        sql = (
-            "SELECT m.conversation_id, m.id, c.title, p.text FROM message_parts p"
-            " JOIN messages m ON m.id = p.message_id"
-            " JOIN conversations c ON c.id = m.conversation_id"
-            f" WHERE {match} GROUP BY m.id ORDER BY m.id DESC LIMIT ?"
-        )
+        """Messages matching `text` on any branch, newest first (see `search_messages`)."""
         with self._lock:
-            rows = self._db.execute(sql, (argument, limit)).fetchall()
-        return [
-            SearchHit(int(r[0]), int(r[1]), str(r[2]), _snippet(str(r[3]), words[0])) for r in rows
-        ]
+            return search_messages(self._db, text, limit)
 
     @property
     def has_full_text_index(self) -> bool:
         with self._lock:
-            row = self._db.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'parts_fts'"
-            ).fetchone()
-        return row is not None
+            return has_full_text_index(self._db)
 
     def latest_conversation_id(self) -> int | None:
         with self._lock:
