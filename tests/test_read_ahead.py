@@ -133,7 +133,9 @@ async def test_a_first_piece_after_a_long_wait_does_not_hold_the_next_back() -> 
     await sending
     assert [data for _, data in arrivals] == [b"first ", b"second"]
     gap = arrivals[1][0] - arrivals[0][0]
-    assert gap < 0.015, f"the second piece came {gap * 1000:.0f} ms after the first"
+    # Sent 5 ms apart; held back, it would come a pacing wait (50 ms) after. Not 15 ms:
+    # a loaded host took 15.5 ms once (CI, a test beside a full benchmark).
+    assert gap < PACE / 2, f"the second piece came {gap * 1000:.0f} ms after the first"
 
 
 async def test_an_error_comes_after_the_data_read_before_it() -> None:

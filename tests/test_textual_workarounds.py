@@ -383,3 +383,36 @@ async def test_the_app_says_it_is_busy_while_a_frame_or_a_key_waits() -> None:
         assert not frame_or_input_pending(app)
         app.post_message(events.Key("x", "x"))
         assert frame_or_input_pending(app), "a key to handle"
+
+
+class NestedTurns(App[None]):
+    """A log in Textual's stream layout of turns, each a view around a body around text,
+    all of auto height, as the chat's log is."""
+
+    CSS = """
+    #log { layout: stream; height: 1fr; }
+    .view, .body, Static { height: auto; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="log"):
+            for turn in range(3):
+                with Vertical(classes="view", id=f"view{turn}"), Vertical(classes="body"):
+                    yield Static(f"turn {turn}", id=f"text{turn}")
+
+
+async def test_text_that_grows_inside_a_turn_grows_its_turn_in_a_stream_layout() -> None:
+    """Textual registers a layout request with the text's parent only, not up to the log:
+    the stream layout then kept the turn's old height whenever another turn below asked
+    for a layout in the same frame (a reply that ended while its log was rebuilt showed
+    an empty box, 1 run in 6 of a test, once the scrollbar's width no longer changed)."""
+    lay_out_once_per_frame()
+    app = NestedTurns()
+    async with app.run_test(size=(40, 20)) as pilot:
+        await pilot.pause()
+        app.query_one("#text0", Static).update("one\ntwo\nthree")
+        app.query_one("#view2").refresh(layout=True)
+        await pilot.pause()
+        await pilot.pause()
+        assert app.query_one("#view0").region.height == 3
+        assert app.query_one("#view1").region.y == 3, "the turns below moved down"

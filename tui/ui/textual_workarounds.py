@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import product
 from typing import Any, cast
 
+from textual import messages
 from textual._compositor import Compositor
 from textual._spatial_map import SpatialMap
 from textual._styles_cache import StylesCache
@@ -54,6 +55,8 @@ def private_shapes_present() -> bool:
         and callable(getattr(StylesCache, "set_dirty", None))
         and callable(getattr(Screen, "_refresh_layout", None))
         and callable(getattr(Screen, "_compositor_refresh", None))
+        and callable(getattr(Screen, "_on_layout", None))
+        and isinstance(getattr(Screen(), "_layout_widgets", None), dict)
         and "layout" in inspect.signature(Widget._size_updated).parameters
     )
 
@@ -257,6 +260,35 @@ def lay_out_once_per_frame() -> None:
     Screen._refresh_layout = refresh_layout_once  # type: ignore[method-assign]
     Widget._size_updated = size_updated_quietly  # type: ignore[method-assign]
     Screen._compositor_refresh = compositor_refresh_with_scrollbars  # type: ignore[method-assign]
+    Screen._on_layout = on_layout_up_to_the_log  # type: ignore[method-assign]
+
+
+async def on_layout_up_to_the_log(self: Screen[Any], message: messages.Layout) -> None:
+    """`Screen._on_layout` as Textual means it: a widget that asks for a layout is noted
+    with each auto-sized ancestor up to the first fixed one, each ancestor with the one
+    below it. Textual (8.2) notes it with its parent only (it asks whether the child is a
+    key of the whole map, which the previous step has just made it), and the log's stream
+    layout, which measures again only the children noted with it, kept a turn's old height
+    when another turn below it was noted in the same frame. Textual's second reflow a frame
+    later, which `lay_out_once_per_frame` saves, used to set it right: without this, a
+    reply that arrived in one piece while its log was rebuilt showed an empty box."""
+    message.stop()
+    message.prevent_default()
+    layout_required = False
+    widget: Widget = message.widget
+    for ancestor in widget.ancestors:
+        if not isinstance(ancestor, Widget):
+            break
+        noted = self._layout_widgets.setdefault(ancestor, set())
+        if widget not in noted:
+            noted.add(widget)
+            layout_required = True
+        if not ancestor.styles.auto_dimensions:
+            break
+        widget = ancestor
+    if layout_required and not self._layout_required:
+        self._layout_required = True
+        self.check_idle()
 
 
 def render_only_the_rows_drawn() -> None:
