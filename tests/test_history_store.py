@@ -27,6 +27,7 @@ from tests.ui_helpers import (
 )
 from tui.chat import Conversation
 from tui.chat.message import MessageStatus, Role
+from tui.chat.parts import ToolCallPart, ToolOutcome, ToolResultPart
 from tui.config import Settings
 from tui.store import Store
 from tui.ui.app import ChatApp
@@ -403,6 +404,28 @@ def test_search_lists_the_newest_matching_messages_first_up_to_its_limit(
     newest = [m.id for m in conversation.messages[-10:]][::-1]
     assert [hit.message_id for hit in hits] == newest
     assert hits[0].snippet == "Penguins, again (29). Penguins!"
+
+
+def test_search_counts_a_message_once_however_many_of_its_parts_match(tmp_path: Path) -> None:
+    """Found in review: a reply saved in pieces while it streamed (or left so by a crash)
+    is many matching rows, as are a reply's tool calls and results; asking the index for
+    a few rows per hit listed one message where there were five."""
+    store = Store.open(tmp_path / "h.sqlite3")
+    conversation = Conversation(model="m")
+    store.save_conversation(conversation, None)
+    for turn in range(6):
+        store.save_message(conversation, conversation.add_user_message(f"Penguin fact {turn}"))
+    reply = conversation.start_reply("m")
+    reply.parts.append(ToolCallPart("call-1", "lookup", '{"animal": "penguin"}'))
+    reply.parts.append(ToolResultPart("call-1", ToolOutcome.RAN, "penguin: a bird"))
+    for piece in range(30):  # still streaming: each save adds a piece
+        reply.content += f"Penguins, piece {piece}. "
+        store.save_message(conversation, reply)
+    hits = store.search("penguin", limit=5)
+    assert [hit.message_id for hit in hits] == [
+        m.id for m in [reply, *conversation.messages[-2:-6:-1]]
+    ]
+    assert hits[0].snippet.startswith("Penguins, piece 0."), "the text, not the tool's JSON"
 
 
 async def test_short_turns_on_a_tall_terminal_still_fill_the_log(settings: Settings) -> None:

@@ -201,6 +201,36 @@ async def test_a_message_opened_far_back_mounts_a_screenful_from_it(tmp_path: Pa
     assert len(shown) <= 6, shown
 
 
+async def test_a_hit_among_replies_far_shorter_than_their_source_stays_on_screen(
+    tmp_path: Path,
+) -> None:
+    """Found in review: the window from a hit is a screenful of source lines; hard-wrapped
+    replies render in a few lines, the log could not scroll, and `fill` loaded the long
+    turns above the hit, pushing it below the screen. It now loads the turns below."""
+    path = tmp_path / "h.sqlite3"
+    store = Store.open(path)
+    conversation = Conversation(model="m")
+    store.save_conversation(conversation, None)
+    for turn in range(60):
+        store.save_message(conversation, conversation.add_user_message(f"Question {turn}"))
+        reply = conversation.start_reply("m")
+        lines = [f"Paragraph {n} of a long answer.\n" for n in range(30)] if turn < 40 else []
+        reply.content = f"Answer {turn}.\n\n" + ("\n".join(lines) or "hard wrapped\n" * 30)
+        reply.status = MessageStatus.DONE
+        store.save_message(conversation, reply)
+    store.close()
+    async with ChatApp(offline(path)).run_test(size=(100, 40)) as pilot:
+        session = chat_screen(pilot).session
+        assert session.store is not None
+        [hit] = session.store.search("Question 42")
+        await session.open(hit.conversation_id, hit.message_id)
+        log = chat_screen(pilot).log_view
+        await wait_until(pilot, lambda: log.max_scroll_y > 0 and not log.is_anchored)
+        await pilot.pause(0.5)  # whatever `fill` loads, it has loaded
+        first_rows = screen_text(pilot).splitlines()[1:4]
+        assert any("Question 42" in row for row in first_rows), first_rows
+
+
 async def test_end_pressed_as_soon_as_home_shows_the_top_goes_to_the_end(
     tmp_path: Path,
 ) -> None:

@@ -186,7 +186,7 @@ class ConversationLog(MessageLog):
             # `fill` then took it for too short and loaded turns above the focus.
             await next_frame(self)
             self._bring_to_top(target)
-        self.screen.call_after_refresh(self.fill)
+        self.screen.call_after_refresh(self.fill, target)
 
     def _bring_to_top(self, view: Widget) -> None:
         """Scrolls `view` to the top of the log, if the log is long enough to scroll."""
@@ -247,22 +247,28 @@ class ConversationLog(MessageLog):
                 return view
         return None
 
-    def fill(self) -> None:
+    def fill(self, focus: Widget | None = None) -> None:
         """Short turns on a tall terminal may not fill the log, and a log that cannot scroll
         never reaches its top: load earlier turns until it can scroll, or none are left (or
-        later ones, for a window shown from far back)."""
+        later ones, for a window shown from far back). A window shown at `focus` (a search
+        hit) loads later turns first, and then scrolls `focus` to the top: turns loaded
+        above it pushed it below the screen (rendered Markdown can be far shorter than its
+        source, and the window is a screenful of source lines)."""
         short = self.max_scroll_y == 0 and self.size.height
-        if short and self.first_shown:
-            self.run_worker(self._show_more_then_fill(earlier=True), group="history")
+        later_first = focus is not None and self.end_shown is not None
+        if short and self.first_shown and not later_first:
+            self.run_worker(self._show_more_then_fill(focus, earlier=True), group="history")
         elif short and self.end_shown is not None:
-            self.run_worker(self._show_more_then_fill(earlier=False), group="history")
+            self.run_worker(self._show_more_then_fill(focus, earlier=False), group="history")
         else:
+            if focus is not None and self.scroll_y == 0:  # (unless the user scrolled)
+                self._bring_to_top(focus)
             self.post_message(self.Filled())
             self._lay_out_ahead(below=not self.first_shown)
 
-    async def _show_more_then_fill(self, *, earlier: bool) -> None:
+    async def _show_more_then_fill(self, focus: Widget | None, *, earlier: bool) -> None:
         await self.show_more(earlier=earlier, keep_reading_position=False)
-        self.screen.call_after_refresh(self.fill)
+        self.screen.call_after_refresh(self.fill, focus)
 
     # Sliding the window as the user scrolls --------------------------------------------
 
