@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from tests.history_helpers import appended_by_another_process, stored_conversation
 from tests.openai_server import OpenAIStyleServer, StreamReply
-from tests.test_session_prefetch import appended_by_another_process, stored_conversation
 from tests.ui_helpers import (
     chat_screen,
     last_reply_settled,

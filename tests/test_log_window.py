@@ -25,6 +25,8 @@ def test_a_window_from_far_back_holds_a_screenful_and_ends_on_a_reply() -> None:
     assert end_of_a_screenful(messages, 21, lines_wanted=40, most=12) == 24
     assert end_of_a_screenful(messages, 20, lines_wanted=400, most=12) == 32  # at most 12
     assert end_of_a_screenful(messages, 98, lines_wanted=40, most=12) == 100  # the path's end
+    # From a reply, 35 lines would end on the prompt after it: its reply comes too.
+    assert end_of_a_screenful(messages, 21, lines_wanted=35, most=12) == 24
 
 
 def test_a_window_at_the_end_holds_a_screenful_and_starts_on_a_prompt() -> None:

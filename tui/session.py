@@ -478,7 +478,9 @@ class ChatSession(ContextKeeping):
             await self._drop_queue_and_reply()  # its last save lands before anything loads
             in_memory = [self.conversation, *self.saver.held]
             conversation = next((c for c in in_memory if c.id == conversation_id), None)
-            if conversation is None:  # never two objects for one stored conversation
+            if conversation is not None:
+                self.prefetch.drop()  # (a copy of another kept no longer)
+            else:  # never two objects for one stored conversation
                 if self.store is None:
                     return False
                 try:
@@ -501,9 +503,14 @@ class ChatSession(ContextKeeping):
         """The stored conversation the user may open next (the search hit Enter would
         open) is read in a thread meanwhile; None: none is likely any more."""
         in_memory = [self.conversation, *self.saver.held]
-        if conversation_id is None or self.store is None:
+        if (
+            conversation_id is None
+            or self.store is None
+            or any(c.id == conversation_id for c in in_memory)  # (those open from memory)
+            or self.is_streaming  # (each save spoils a copy read meanwhile)
+        ):
             self.prefetch.drop()
-        elif all(c.id != conversation_id for c in in_memory):  # (those open from memory)
+        else:
             self.prefetch.want(self.store, conversation_id)
 
     async def delete_conversation(self, conversation_id: int) -> None:
@@ -529,6 +536,7 @@ class ChatSession(ContextKeeping):
         await self.backend.aclose()
         if self.tools is not None:
             await self.tools.servers.aclose()
+        await self.prefetch.settled()  # its snapshot ended: the log checkpoints whole
         await self.saver.flush()
         self.saver.close()
 

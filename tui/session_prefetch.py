@@ -10,6 +10,7 @@ since it was read (`Store.change_stamp`); otherwise it is read again, as without
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -28,39 +29,53 @@ class _Read:
 
 
 class Prefetch:
-    """At most one conversation read ahead, and one read under way: the hit wanted last
-    is read once the read under way ends (a thread cannot be stopped half-way)."""
+    """At most one conversation read ahead, and one read under way. A read no longer
+    wanted (another hit wanted, the search closed, the app quitting) is interrupted: its
+    open snapshot would keep the history's write-ahead log from being checkpointed into
+    the file on quit, and a hit opened meanwhile would wait for it."""
 
     def __init__(self) -> None:
         self._wanted: int | None = None
         self._read: _Read | None = None
         self._task: asyncio.Task[None] | None = None
+        self._reader: sqlite3.Connection | None = None
+        self._reading: int | None = None
+        """The conversation whose read is under way, on `_reader`."""
 
     def want(self, store: Store, conversation_id: int) -> None:
         """Reads `conversation_id` ahead (in a thread), unless it is read or being read."""
+        if self._reading is not None and self._reading != conversation_id:
+            self._interrupt()
         self._wanted = conversation_id
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._reading(store))
+            self._task = asyncio.create_task(self._read_wanted(store))
 
-    async def _reading(self, store: Store) -> None:
+    async def _read_wanted(self, store: Store) -> None:
         while (wanted := self._wanted) is not None:
             if self._read is not None and self._read.conversation_id == wanted:
                 return
             self._read = None  # one conversation held at a time
-            stamp = store.change_stamp()  # before the read: a write meanwhile spoils it
             try:
-                conversation = await asyncio.to_thread(store.read_elsewhere, wanted)
+                stamp = store.change_stamp()  # before the read: a write meanwhile spoils it
+                self._reader, self._reading = store.reader(), wanted
+                conversation = await asyncio.to_thread(store.read_with, self._reader, wanted)
             except sqlite3.Error:
-                return  # opening it reads it again, and says what is wrong
+                if self._wanted == wanted:
+                    return  # not interrupted: opening it reads it again, and says why
+                continue
+            finally:
+                self._reader = self._reading = None
             if self._wanted == wanted:
                 self._read = _Read(wanted, conversation, stamp)
 
     async def take(self, store: Store, conversation_id: int) -> Conversation | None:
-        """The conversation as read ahead (waiting for a read of it under way), if nothing
-        was written to the history since; None if it has to be read now."""
-        if self._wanted == conversation_id:
+        """The conversation as read ahead (waiting for its read under way; any other read
+        is interrupted), if nothing was written to the history since; None if it has to
+        be read now."""
+        if self._wanted == conversation_id:  # (a read of another was interrupted)
             await self.settled()
-        read, self._read, self._wanted = self._read, None, None
+        read = self._read
+        self.drop()
         if read is None or read.conversation_id != conversation_id:
             return None
         return read.conversation if store.change_stamp() == read.stamp else None
@@ -70,13 +85,22 @@ class Prefetch:
         """The id of the conversation read ahead, if one is."""
         return None if self._read is None else self._read.conversation_id
 
+    @property
+    def reading(self) -> int | None:
+        """The id of the conversation whose read is under way, if one is."""
+        return self._reading
+
     async def settled(self) -> None:
         """Waits for the reads under way to end (however they end)."""
         if self._task is not None and not self._task.done():
             await asyncio.wait([self._task])
 
     def drop(self) -> None:
-        """Nothing is read ahead any more (the search closed without opening a hit)."""
+        """Nothing is read ahead any more, and a read under way stops."""
         self._wanted = self._read = None
-        if self._task is not None and not self._task.done():
-            self._task.cancel()  # (its thread finishes its read, which is then let go)
+        self._interrupt()
+
+    def _interrupt(self) -> None:
+        if self._reader is not None:
+            with contextlib.suppress(sqlite3.ProgrammingError):  # (closed just now)
+                self._reader.interrupt()

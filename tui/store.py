@@ -68,6 +68,7 @@ class Store:
         self._db = connection
         self._lock = threading.RLock()
         self.path = path
+        self._read_only_uri = f"{path.resolve().as_uri()}?mode=ro"
         self.notice = notice
         """Set when opening had to set a damaged file aside: tell the user once."""
         self._saved: dict[int, list[_SavedPart]] = {}
@@ -449,14 +450,30 @@ class Store:
             row = self._db.execute("PRAGMA data_version").fetchone()
             return int(row[0]), self._db.total_changes
 
-    def read_elsewhere(self, conversation_id: int) -> Conversation | None:
-        """`load_conversation` on a read-only connection of its own, for a worker thread:
-        this store's lock stays free meanwhile (typing a search, saving a reply), which a
-        quarter second's read of 20,000 messages would have held."""
-        uri = f"{self.path.resolve().as_uri()}?mode=ro"
-        with contextlib.closing(sqlite3.connect(uri, uri=True, isolation_level=None)) as db:
-            db.execute("BEGIN")  # one snapshot for the three reads
-            return read_conversation(db, conversation_id)
+    def reader(self) -> sqlite3.Connection:
+        """A read-only connection of its own to the same file, for `read_with` in a worker
+        thread: this store's lock stays free meanwhile (typing a search, saving a reply),
+        which a quarter second's read of 20,000 messages would have held. Its
+        `interrupt()` stops a read under way, from any thread."""
+        return sqlite3.connect(
+            self._read_only_uri,
+            uri=True,
+            isolation_level=None,
+            timeout=READER_BUSY_TIMEOUT,
+            check_same_thread=False,
+        )
+
+    @staticmethod
+    def read_with(reader: sqlite3.Connection, conversation_id: int) -> Conversation | None:
+        """`load_conversation` on a connection from `reader()`, which it closes."""
+        with contextlib.closing(reader):
+            reader.execute("BEGIN")  # one snapshot for the three reads
+            return read_conversation(reader, conversation_id)
+
+
+READER_BUSY_TIMEOUT = 0.25
+"""Seconds a read on a `reader()` waits for a lock (while SQLite recovers a WAL file):
+no longer than the app waits to write (`APP_BUSY_TIMEOUT`)."""
 
 
 SQLITE_INTEGER_MAX = 2**63 - 1

@@ -88,6 +88,7 @@ class SearchScreen(ModalScreen[OpenConversation | None]):
             self.dismiss(OpenConversation(int(conversation_id), int(message_id)))
 
     def action_close(self) -> None:
+        self.workers.cancel_group(self, "read-ahead")  # (one waiting would read after this)
         self.read_ahead(None)
         self.dismiss(None)
 
