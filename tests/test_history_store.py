@@ -388,12 +388,17 @@ def test_search_uses_fts5_prefixes_and_falls_back_to_like_without_it(tmp_path: P
     assert store.search("walrus") == []
 
 
-def test_search_lists_the_newest_matching_messages_first_up_to_its_limit(
-    tmp_path: Path,
-) -> None:
+def empty_stored_conversation(tmp_path: Path) -> tuple[Store, Conversation]:
     store = Store.open(tmp_path / "h.sqlite3")
     conversation = Conversation(model="m")
     store.save_conversation(conversation, None)
+    return store, conversation
+
+
+def test_search_lists_the_newest_matching_messages_first_up_to_its_limit(
+    tmp_path: Path,
+) -> None:
+    store, conversation = empty_stored_conversation(tmp_path)
     for turn in range(30):
         store.save_message(conversation, conversation.add_user_message(f"Penguin fact {turn}"))
         reply = conversation.start_reply("m")
@@ -410,9 +415,7 @@ def test_search_counts_a_message_once_however_many_of_its_parts_match(tmp_path: 
     """Found in review: a reply saved in pieces while it streamed (or left so by a crash)
     is many matching rows, as are a reply's tool calls and results; asking the index for
     a few rows per hit listed one message where there were five."""
-    store = Store.open(tmp_path / "h.sqlite3")
-    conversation = Conversation(model="m")
-    store.save_conversation(conversation, None)
+    store, conversation = empty_stored_conversation(tmp_path)
     for turn in range(6):
         store.save_message(conversation, conversation.add_user_message(f"Penguin fact {turn}"))
     reply = conversation.start_reply("m")
