@@ -5,7 +5,10 @@ files, no UI: about a second in all."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
+import sqlite3
+import threading
 from pathlib import Path
 
 from tests.history_helpers import appended_by_another_process, stored_conversation
@@ -63,34 +66,46 @@ async def test_a_hit_read_ahead_then_changed_elsewhere_opens_as_it_is_now(
         await session.close()
 
 
+class SlowReads(Store):
+    """A store whose reads ahead take as long as a huge conversation's: each holds its
+    snapshot until told to stop (or 5 s)."""
+
+    snapshot_held = threading.Event()
+
+    def read_elsewhere(self, conversation_id: int, stop: threading.Event) -> Conversation | None:
+        with contextlib.closing(sqlite3.connect(self._read_only_uri, uri=True)) as reader:
+            reader.execute("BEGIN")
+            reader.execute("SELECT COUNT(*) FROM messages").fetchone()
+            self.snapshot_held.set()
+            if stop.wait(5):
+                raise sqlite3.OperationalError("interrupted")
+        return None
+
+
 async def test_quitting_while_a_hit_is_read_ahead_leaves_the_file_whole(settings: Settings) -> None:
     """Found in review: a read under way kept its snapshot open while the app quit, so the
     write-ahead log could not be checkpointed into the file: a copy of the `.sqlite3`
-    alone, the promised backup, was malformed. The read is interrupted and waited for."""
-    store = Store.open(settings.db_path)
-    big = Conversation(model="m")
-    for turn in range(3000):
-        big.add_user_message(f"question {turn} " + "words " * 40)
-    store.save_everything(big, None)
-    assert big.id is not None
+    alone, the promised backup, lacked what was saved last. The read is stopped, and
+    waited for."""
+    store = SlowReads.open(settings.db_path, busy_timeout=0.25)  # as the app opens it
+    elsewhere = stored_conversation(store, ["far away"])
     current = Conversation(model="m")
     store.save_conversation(current, None)
     store.save_message(current, current.add_user_message("first"))
     session = ChatSession(settings, store)
-    session.read_ahead(big.id)
-    await asyncio.sleep(0.01)  # the read has begun, in its thread
-    assert session.prefetch.reading == big.id
+    session.read_ahead(elsewhere)
+    assert await asyncio.to_thread(store.snapshot_held.wait, 5)
     store.save_message(current, current.add_user_message("saved while quitting"))
     await session.close()
-    assert session.prefetch.reading is None, "interrupted, and waited for"
+    assert session.prefetch.reading is None, "stopped, and waited for"
     backup = settings.db_path.parent / "backup"
     backup.mkdir()
-    shutil.copy(settings.db_path, backup / "h.sqlite3")
+    shutil.copy(settings.db_path, backup / "h.sqlite3")  # the file alone
     copy = Store.open(backup / "h.sqlite3")
     assert current.id is not None
     reopened = copy.load_conversation(current.id)
     assert reopened is not None
-    assert [m.content for m in reopened.messages][:2] == ["first", "saved while quitting"]
+    assert [m.content for m in reopened.messages] == ["first", "saved while quitting"]
 
 
 async def test_a_hit_chosen_while_another_is_read_is_the_one_opened(tmp_path: Path) -> None:
@@ -108,4 +123,5 @@ async def test_a_hit_chosen_while_another_is_read_is_the_one_opened(tmp_path: Pa
     await asyncio.sleep(0)  # its read under way, in its thread
     prefetch.want(store, small)  # the user moved to another hit
     read = await prefetch.take(store, small)
+    store.close()
     assert read is not None and [m.content for m in read.messages] == ["small"]

@@ -10,8 +10,7 @@ since it was read (`Store.change_stamp`); otherwise it is read again, as without
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import sqlite3
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,22 +29,25 @@ class _Read:
 
 class Prefetch:
     """At most one conversation read ahead, and one read under way. A read no longer
-    wanted (another hit wanted, the search closed, the app quitting) is interrupted: its
+    wanted (another hit wanted, the search closed, the app quitting) is told to stop: its
     open snapshot would keep the history's write-ahead log from being checkpointed into
-    the file on quit, and a hit opened meanwhile would wait for it."""
+    the file on quit, and a hit opened meanwhile would wait for it. Its queries stop at
+    once; building the tree from what they read (a tenth of a second for 20,000 messages)
+    runs to its end, and is let go."""
 
     def __init__(self) -> None:
         self._wanted: int | None = None
         self._read: _Read | None = None
         self._task: asyncio.Task[None] | None = None
-        self._reader: sqlite3.Connection | None = None
         self._reading: int | None = None
-        """The conversation whose read is under way, on `_reader`."""
+        """The conversation whose read is under way."""
+        self._stop = threading.Event()
+        """Set to stop the read under way (each read has an event of its own)."""
 
     def want(self, store: Store, conversation_id: int) -> None:
         """Reads `conversation_id` ahead (in a thread), unless it is read or being read."""
         if self._reading is not None and self._reading != conversation_id:
-            self._interrupt()
+            self._stop.set()
         self._wanted = conversation_id
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._read_wanted(store))
@@ -55,17 +57,18 @@ class Prefetch:
             if self._read is not None and self._read.conversation_id == wanted:
                 return
             self._read = None  # one conversation held at a time
+            self._stop = stop = threading.Event()
             try:
                 stamp = store.change_stamp()  # before the read: a write meanwhile spoils it
-                self._reader, self._reading = store.reader(), wanted
-                conversation = await asyncio.to_thread(store.read_with, self._reader, wanted)
-            except sqlite3.Error:
-                if self._wanted == wanted:
-                    return  # not interrupted: opening it reads it again, and says why
-                continue
+                self._reading = wanted
+                conversation = await asyncio.to_thread(store.read_elsewhere, wanted, stop)
+            except Exception:  # (a damaged row, too: opening it reads it again and says so)
+                if self._wanted == wanted and not stop.is_set():
+                    return
+                continue  # stopped: the one wanted now, if any, is read next
             finally:
-                self._reader = self._reading = None
-            if self._wanted == wanted:
+                self._reading = None
+            if self._wanted == wanted and not stop.is_set():
                 self._read = _Read(wanted, conversation, stamp)
 
     async def take(self, store: Store, conversation_id: int) -> Conversation | None:
@@ -98,9 +101,4 @@ class Prefetch:
     def drop(self) -> None:
         """Nothing is read ahead any more, and a read under way stops."""
         self._wanted = self._read = None
-        self._interrupt()
-
-    def _interrupt(self) -> None:
-        if self._reader is not None:
-            with contextlib.suppress(sqlite3.ProgrammingError):  # (closed just now)
-                self._reader.interrupt()
+        self._stop.set()

@@ -450,29 +450,24 @@ class Store:
             row = self._db.execute("PRAGMA data_version").fetchone()
             return int(row[0]), self._db.total_changes
 
-    def reader(self) -> sqlite3.Connection:
-        """A read-only connection of its own to the same file, for `read_with` in a worker
-        thread: this store's lock stays free meanwhile (typing a search, saving a reply),
-        which a quarter second's read of 20,000 messages would have held. Its
-        `interrupt()` stops a read under way, from any thread."""
-        return sqlite3.connect(
-            self._read_only_uri,
-            uri=True,
-            isolation_level=None,
-            timeout=READER_BUSY_TIMEOUT,
-            check_same_thread=False,
+    def read_elsewhere(self, conversation_id: int, stop: threading.Event) -> Conversation | None:
+        """`load_conversation` on a read-only connection of its own, for a worker thread:
+        this store's lock stays free meanwhile (typing a search, saving a reply), which a
+        quarter second's read of 20,000 messages would have held. A query under way when
+        `stop` is set ends at once (`sqlite3.OperationalError`)."""
+        reader = sqlite3.connect(
+            self._read_only_uri, uri=True, isolation_level=None, timeout=READER_BUSY_TIMEOUT
         )
-
-    @staticmethod
-    def read_with(reader: sqlite3.Connection, conversation_id: int) -> Conversation | None:
-        """`load_conversation` on a connection from `reader()`, which it closes."""
         with contextlib.closing(reader):
+            reader.set_progress_handler(stop.is_set, PROGRESS_STEPS)
             reader.execute("BEGIN")  # one snapshot for the three reads
             return read_conversation(reader, conversation_id)
 
 
+PROGRESS_STEPS = 1000
+"""SQLite steps between two looks at whether a read in a thread is to stop (microseconds)."""
 READER_BUSY_TIMEOUT = 0.25
-"""Seconds a read on a `reader()` waits for a lock (while SQLite recovers a WAL file):
+"""Seconds `read_elsewhere` waits for a lock (while SQLite recovers a WAL file):
 no longer than the app waits to write (`APP_BUSY_TIMEOUT`)."""
 
 

@@ -83,6 +83,7 @@ class SearchScreen(ModalScreen[OpenConversation | None]):
         self._open(event.option.id)
 
     def _open(self, option_id: str | None) -> None:
+        self.workers.cancel_group(self, "read-ahead")
         if option_id:
             conversation_id, message_id = option_id.split(":")
             self.dismiss(OpenConversation(int(conversation_id), int(message_id)))

@@ -56,9 +56,17 @@ def private_shapes_present() -> bool:
         and callable(getattr(Screen, "_refresh_layout", None))
         and callable(getattr(Screen, "_compositor_refresh", None))
         and callable(getattr(Screen, "_on_layout", None))
-        and isinstance(getattr(Screen(), "_layout_widgets", None), dict)
+        and _screens_note_layouts()
         and "layout" in inspect.signature(Widget._size_updated).parameters
     )
+
+
+def _screens_note_layouts() -> bool:
+    """Whether a screen keeps the widgets waiting for a layout where Textual 8.2 does."""
+    try:
+        return isinstance(getattr(Screen(), "_layout_widgets", None), dict)
+    except Exception:  # (a screen made outside an app, in another Textual)
+        return False
 
 
 TALL_REGION_SQUARES = 50

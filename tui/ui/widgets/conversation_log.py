@@ -247,13 +247,16 @@ class ConversationLog(MessageLog):
                 return view
         return None
 
-    def fill(self, focus: Widget | None = None) -> None:
+    def fill(self, focus: Widget | None = None, *, loaded_later: bool = False) -> None:
         """Short turns on a tall terminal may not fill the log, and a log that cannot scroll
         never reaches its top: load earlier turns until it can scroll, or none are left (or
         later ones, for a window shown from far back). A window shown at `focus` (a search
-        hit) loads later turns first, and then scrolls `focus` to the top: turns loaded
-        above it pushed it below the screen (rendered Markdown can be far shorter than its
-        source, and the window is a screenful of source lines)."""
+        hit) loads later turns first, and then scrolls `focus` to the top again: turns
+        loaded above it pushed it below the screen, and reaching the end made the log
+        follow it (rendered Markdown can be far shorter than its source, and the window
+        is a screenful of source lines)."""
+        if focus is not None and not focus.is_attached:
+            return  # the log was shown afresh since: that showing fills it
         short = self.max_scroll_y == 0 and self.size.height
         later_first = focus is not None and self.end_shown is not None
         if short and self.first_shown and not later_first:
@@ -261,14 +264,14 @@ class ConversationLog(MessageLog):
         elif short and self.end_shown is not None:
             self.run_worker(self._show_more_then_fill(focus, earlier=False), group="history")
         else:
-            if focus is not None and self.scroll_y == 0:  # (unless the user scrolled)
+            if focus is not None and loaded_later:
                 self._bring_to_top(focus)
             self.post_message(self.Filled())
             self._lay_out_ahead(below=not self.first_shown)
 
     async def _show_more_then_fill(self, focus: Widget | None, *, earlier: bool) -> None:
         await self.show_more(earlier=earlier, keep_reading_position=False)
-        self.screen.call_after_refresh(self.fill, focus)
+        self.screen.call_after_refresh(partial(self.fill, focus, loaded_later=not earlier))
 
     # Sliding the window as the user scrolls --------------------------------------------
 
