@@ -73,9 +73,9 @@ class Prefetch:
 
     async def take(self, store: Store, conversation_id: int) -> Conversation | None:
         """The conversation as read ahead (waiting for its read under way; any other read
-        is interrupted), if nothing was written to the history since; None if it has to
-        be read now."""
-        if self._wanted == conversation_id:  # (a read of another was interrupted)
+        is stopped), if nothing was written to the history since; None if it has to be
+        read now."""
+        if self._wanted == conversation_id:  # (a read of another one was told to stop)
             await self.settled()
         read = self._read
         self.drop()
