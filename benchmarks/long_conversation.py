@@ -61,7 +61,7 @@ def build_history(path: Path, count: int) -> None:
     store.close()
 
 
-def started_as_the_command_starts_it(settings: Settings) -> ChatApp:
+def started_as_the_command_starts_it(settings: Settings, *, continue_last: bool = True) -> ChatApp:
     """The app, with collection off until its start-up thread turns it back on, as
     `tui.cli` starts it: otherwise collections run during start-up that the real app
     never runs (the first scroll steps waited behind collections of 60-90 ms). What this
@@ -70,7 +70,7 @@ def started_as_the_command_starts_it(settings: Settings) -> ChatApp:
     gc.enable()
     gc.collect()
     collect_nothing_until_started()
-    return ChatApp(settings, continue_last=True)
+    return ChatApp(settings, continue_last=continue_last)
 
 
 async def open_and_scroll(path: Path, count: int, budget: float) -> dict[str, float]:
@@ -136,20 +136,16 @@ async def jump_and_hold(path: Path, count: int, held_keys: int) -> dict[str, flo
 
     frames = DisplayedFrames(app)
 
-    async def until(text: str) -> float:
-        started = time.monotonic()
-        return await frames.showing(text) - started
-
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(last_answer)
+        await frames.shown_after(last_answer)
         await pilot.pause(0.5)
         await pilot.press("ctrl+up")
         stalls: list[float] = []
         probe = asyncio.create_task(measure_stalls(stalls))
         app.post_message(events.Key("home", None))
-        home = await until("Question 0:")
+        home = await frames.shown_after("Question 0:")
         app.post_message(events.Key("end", None))
-        end = await until(last_answer)
+        end = await frames.shown_after(last_answer)
         await pilot.pause(0.3)
         jumps_stall = max(stalls)
         stalls.clear()
@@ -179,34 +175,27 @@ async def search_and_open(path: Path, count: int, read_for: float = 0.0) -> dict
     hit shows, Enter -> that question on screen; with the longest the event loop was held
     meanwhile."""
     settings = Settings(model="m", base_url="http://127.0.0.1:9/v1", db_path=path)
-    gc.enable()
-    gc.collect()
-    collect_nothing_until_started()
-    app = ChatApp(settings)
+    app = started_as_the_command_starts_it(settings, continue_last=False)
     frames = DisplayedFrames(app)
     target = count * 6 // 10 // 2 * 2  # a question, as many digits as the last one
     words = f"part {target}"
 
-    async def until(text: str) -> float:
-        started = time.monotonic()
-        return await frames.showing(text) - started
-
     async with app.run_test(size=(120, 40)) as pilot:
-        await until("^f Search")
+        await frames.shown_after("^f Search")
         await pilot.pause(0.5)
         stalls: list[float] = []
         probe = asyncio.create_task(measure_stalls(stalls))
         await pilot.press("ctrl+f")
-        await until("Search all conversations")
+        await frames.shown_after("Search all conversations")
         for character in words:
             app.post_message(events.Key(character, character))
             await asyncio.sleep(0.1)  # a brisk typist
-        await until(f"how does part {target}")
+        await frames.shown_after(f"how does part {target}")
         await asyncio.sleep(read_for)
         typing_stall = max(stalls)
         stalls.clear()
         app.post_message(events.Key("enter", "\r"))
-        opened = await until(f"Question {target}:")
+        opened = await frames.shown_after(f"Question {target}:")
         await pilot.pause(0.3)
         probe.cancel()
     return {
@@ -234,6 +223,11 @@ class DisplayedFrames:
             self.last_at = time.monotonic()
 
         app._display = counted  # type: ignore[method-assign]
+
+    async def shown_after(self, text: str) -> float:
+        """Seconds from now until the first frame showing `text` was sent."""
+        asked = time.monotonic()
+        return await self.showing(text) - asked
 
     async def showing(self, text: str, timeout: float = 30.0) -> float:
         """When the first frame showing `text` (from now) was sent: the latest sent when

@@ -476,11 +476,10 @@ class ChatSession(ContextKeeping):
         """Opens a stored conversation (at `message_id`, on whatever branch it is)."""
         async with self._commands:
             await self._drop_queue_and_reply()  # its last save lands before anything loads
-            in_memory = [self.conversation, *self.saver.held]
-            conversation = next((c for c in in_memory if c.id == conversation_id), None)
+            conversation = self._in_memory(conversation_id)
             if conversation is not None:
                 self.prefetch.drop()  # (a copy of another kept no longer)
-            else:  # never two objects for one stored conversation
+            else:
                 if self.store is None:
                     return False
                 try:
@@ -499,14 +498,19 @@ class ChatSession(ContextKeeping):
             self._emit(ConversationOpened(conversation, focus))
             return True
 
+    def _in_memory(self, conversation_id: int) -> Conversation | None:
+        """The conversation's object, if it is open or held unsaved: never two objects
+        for one stored conversation."""
+        in_memory = [self.conversation, *self.saver.held]
+        return next((c for c in in_memory if c.id == conversation_id), None)
+
     def read_ahead(self, conversation_id: int | None) -> None:
         """The stored conversation the user may open next (the search hit Enter would
         open) is read in a thread meanwhile; None: none is likely any more."""
-        in_memory = [self.conversation, *self.saver.held]
         if (
             conversation_id is None
             or self.store is None
-            or any(c.id == conversation_id for c in in_memory)  # (those open from memory)
+            or self._in_memory(conversation_id) is not None  # (opened from memory)
             or self.is_streaming  # (each save spoils a copy read meanwhile)
         ):
             self.prefetch.drop()

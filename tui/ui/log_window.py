@@ -15,6 +15,15 @@ def _lines(message: Message) -> int:
     return message.content.count("\n") + 2
 
 
+def _between_prompt_and_reply(messages: list[Message], index: int) -> bool:
+    """Whether a window cut before `messages[index]` would part a reply from its prompt."""
+    return (
+        0 < index < len(messages)
+        and messages[index].role is Role.ASSISTANT
+        and messages[index - 1].role is Role.USER
+    )
+
+
 def first_of_a_screenful(messages: list[Message], lines_wanted: int, most: int) -> int:
     """Where a window at the path's end starts: enough of it to fill `lines_wanted`
     lines, at most `most` messages; a reply comes with the prompt it answers."""
@@ -23,13 +32,7 @@ def first_of_a_screenful(messages: list[Message], lines_wanted: int, most: int) 
     while first > max(0, len(messages) - most) and lines < lines_wanted:
         first -= 1
         lines += _lines(messages[first])
-    if (
-        0 < first < len(messages)
-        and messages[first].role is Role.ASSISTANT
-        and messages[first - 1].role is Role.USER
-    ):
-        first -= 1
-    return first
+    return first - 1 if _between_prompt_and_reply(messages, first) else first
 
 
 def end_of_a_screenful(messages: list[Message], start: int, lines_wanted: int, most: int) -> int:
@@ -43,10 +46,4 @@ def end_of_a_screenful(messages: list[Message], start: int, lines_wanted: int, m
     while end < min(len(messages), start + most) and lines < lines_wanted:
         lines += _lines(messages[end])
         end += 1
-    if (
-        0 < end < len(messages)
-        and messages[end].role is Role.ASSISTANT
-        and messages[end - 1].role is Role.USER
-    ):
-        end += 1
-    return end
+    return end + 1 if _between_prompt_and_reply(messages, end) else end

@@ -70,7 +70,7 @@ class SearchScreen(ModalScreen[OpenConversation | None]):
 
     def _read_ahead_of(self, option_id: str | None) -> None:
         if option_id:
-            self.read_ahead(int(option_id.split(":")[0]))
+            self.read_ahead(_hit_of(option_id).conversation_id)
 
     @on(Input.Submitted)
     def _open_first(self) -> None:
@@ -85,8 +85,7 @@ class SearchScreen(ModalScreen[OpenConversation | None]):
     def _open(self, option_id: str | None) -> None:
         self.workers.cancel_group(self, "read-ahead")
         if option_id:
-            conversation_id, message_id = option_id.split(":")
-            self.dismiss(OpenConversation(int(conversation_id), int(message_id)))
+            self.dismiss(_hit_of(option_id))
 
     def action_close(self) -> None:
         self.workers.cancel_group(self, "read-ahead")  # (one waiting would read after this)
@@ -95,3 +94,9 @@ class SearchScreen(ModalScreen[OpenConversation | None]):
 
     def action_focus_results(self) -> None:
         self.query_one(OptionList).focus()
+
+
+def _hit_of(option_id: str) -> OpenConversation:
+    """The conversation and message a hit's option stands for (its id is "conv:message")."""
+    conversation_id, message_id = option_id.split(":")
+    return OpenConversation(int(conversation_id), int(message_id))
