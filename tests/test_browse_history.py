@@ -112,3 +112,20 @@ async def test_the_hit_enter_would_open_is_read_ahead_and_opens_as_it_is_now(
         await pilot.press("escape")
         await pilot.pause()
         assert session.prefetch.held is None, "nothing read ahead once the search closes"
+
+
+async def test_down_from_the_search_box_selects_the_first_hit_for_enter(
+    settings: Settings,
+) -> None:
+    """Found using it: Down moved focus to the hits with none highlighted, and Enter then
+    did nothing."""
+    store = Store.open(settings.db_path)
+    stored_conversation(store, ["Emperor penguins huddle for warmth."])
+    stored_conversation(store, ["Penguins again, later."])
+    store.close()
+    async with ChatApp(settings).run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+f", *"penguins")
+        await wait_until(pilot, lambda: "Penguins again" in screen_text(pilot))
+        await pilot.press("down", "down", "enter")
+        await wait_until(pilot, lambda: "Emperor penguins huddle" in screen_text(pilot))
+        assert not isinstance(pilot.app.screen, SearchScreen)

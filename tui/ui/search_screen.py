@@ -93,7 +93,12 @@ class SearchScreen(ModalScreen[OpenConversation | None]):
         self.dismiss(None)
 
     def action_focus_results(self) -> None:
-        self.query_one(OptionList).focus()
+        """Down from the box: the hits, the first one highlighted (with none, Enter on the
+        list did nothing)."""
+        results = self.query_one(OptionList)
+        results.focus()
+        if results.highlighted is None and results.option_count:
+            results.highlighted = 0
 
 
 def _hit_of(option_id: str) -> OpenConversation:
