@@ -47,6 +47,21 @@ def fewer_collections() -> Iterator[None]:
         gc.set_threshold(before[0], before[1], gc.get_threshold()[2])
 
 
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """While a store builds a conversation's tree: everything it makes lives on, so each
+    collection meanwhile only rescans it (reading 20,000 messages took 25-40 ms longer
+    with collection on). Process-wide, as collection is: a read in a worker thread pauses
+    it for the event loop too, for as long as the read."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def collect_nothing_until_started() -> None:
     """Start-up (imports, the stylesheet, the first screenful) makes few cycles and many
     objects that live for good: collecting while it runs only rescans them (a resumed

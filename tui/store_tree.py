@@ -3,111 +3,150 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
+from typing import Any
 
 from tui.chat.conversation import Conversation
 from tui.chat.images import ImagePart
 from tui.chat.message import Message, MessageStatus, Role, Usage
-from tui.chat.parts import Part, ToolOutcome, ToolResultPart, part_of_kind
+from tui.chat.parts import ToolOutcome, ToolResultPart, part_of_kind
 from tui.chat.tool_choices import ToolChoices
+from tui.gc_tuning import collection_paused
 
 _ROLES = {role.value: role for role in Role}
 _STATUSES = {status.value: status for status in MessageStatus}
 """Looked up, not called: `Role(value)` per row was a quarter of reading 20,000 messages."""
+
+_MESSAGES_WITH_PARTS = (
+    "SELECT m.id, m.parent_id, m.chosen_child_id, m.role, m.status, m.error,"
+    " m.finish_reason, m.model, m.prompt_tokens, m.completion_tokens,"
+    " m.time_to_first_token, m.duration, m.created_at, p.position, p.kind, p.text"
+    " FROM messages m LEFT JOIN message_parts p ON p.message_id = m.id"
+    " WHERE m.conversation_id = ? ORDER BY m.id, p.position, p.id"
+)
+"""Each message's row once per part (once with no part), in the indexes' order: no sort.
+One query, not one for the messages and one for their parts: over 20,000 messages the
+second walked the same index again (20-40 ms)."""
+_PART_POSITION, _PART_KIND, _PART_TEXT = 13, 14, 15
 
 
 def read_conversation(db: sqlite3.Connection, conversation_id: int) -> Conversation | None:
     """The conversation with every message on every branch, each under its parent, each
     parent's chosen child chosen again; a reply left streaming by a dead process comes
     back whole (its pieces joined) and marked interrupted."""
-    row = db.execute(
-        "SELECT id, title, model, system_prompt, created_at, chosen_root_id, tool_choices"
-        " FROM conversations WHERE id = ?",
-        (conversation_id,),
-    ).fetchone()
-    if row is None:
-        return None
-    message_rows = db.execute(
-        "SELECT id, parent_id, chosen_child_id, role, status, error, finish_reason,"
-        " model, prompt_tokens, completion_tokens, time_to_first_token, duration,"
-        " created_at FROM messages WHERE conversation_id = ? ORDER BY id",
-        (conversation_id,),
-    ).fetchall()
-    part_rows = db.execute(
-        "SELECT p.message_id, p.position, p.kind, p.text FROM message_parts p"
-        " JOIN messages m ON m.id = p.message_id WHERE m.conversation_id = ?"
-        " ORDER BY m.id, p.position, p.id",  # m.id: in index order, no sort (10 ms)
-        (conversation_id,),
-    ).fetchall()
-    conversation = Conversation(
-        id=int(row[0]), title=row[1], model=row[2], system_prompt=row[3], created_at=row[4]
-    )
-    conversation.tools = ToolChoices.from_text(row[6])
-    parts = _parts_by_message(part_rows)
-    _load_images(db, parts)
-    by_id: dict[int, Message] = {}
-    chosen_ids: dict[int, int | None] = {}
-    for m in message_rows:
-        status = _STATUSES.get(m[4]) or MessageStatus(m[4])  # (a bad value raises)
-        if status is MessageStatus.STREAMING:
-            status = MessageStatus.INTERRUPTED
-        usage = Usage(m[8], m[9]) if m[8] is not None and m[9] is not None else None
-        message = Message(
-            _ROLES.get(m[3]) or Role(m[3]),
-            id=m[0],
-            status=status,
-            error=m[5],
-            finish_reason=m[6],
-            model=m[7],
-            usage=usage,
-            time_to_first_token=m[10],
-            duration=m[11],
-            created_at=m[12],
-            parts=parts.get(m[0], []),
+    with collection_paused():
+        row = db.execute(
+            "SELECT id, title, model, system_prompt, created_at, chosen_root_id, tool_choices"
+            " FROM conversations WHERE id = ?",
+            (conversation_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        rows = db.execute(_MESSAGES_WITH_PARTS, (conversation_id,)).fetchall()
+        conversation = Conversation(
+            id=int(row[0]), title=row[1], model=row[2], system_prompt=row[3], created_at=row[4]
         )
-        if status is MessageStatus.INTERRUPTED:
-            for call in message.unanswered_calls():
-                message.parts.append(ToolResultPart(call.call_id, ToolOutcome.INTERRUPTED))
-        by_id[m[0]] = message
-        chosen_ids[m[0]] = m[2]
-    for m in message_rows:  # parents are older than their children: already built
-        parent = by_id.get(m[1]) if m[1] is not None else None
-        message = by_id[m[0]]
-        message.parent = parent or conversation.root
+        conversation.tools = ToolChoices.from_text(row[6])
+        images: list[ImagePart] = []
+        messages, parent_ids, chosen_ids = _messages(rows, images)
+        _load_images(db, images)
+        _link(conversation, messages, parent_ids, chosen_ids, row[5])
+        return conversation
+
+
+def _messages(
+    rows: Sequence[Sequence[Any]], images: list[ImagePart]
+) -> tuple[dict[int, Message], list[int | None], list[int | None]]:
+    """Each message with its parts (a part saved in pieces as it streamed has several
+    rows at one position, joined here; only text and reasoning are saved in pieces),
+    by id in id order, and the ids of each one's parent and chosen child in that order."""
+    by_id: dict[int, Message] = {}
+    parent_ids: list[int | None] = []
+    chosen_ids: list[int | None] = []
+    message: Message | None = None
+    position: int | None = None
+    kind = ""
+    texts: list[str] = []
+    for r in rows:
+        if message is None or r[0] != message.id:
+            if message is not None:
+                _add_part(message, kind, texts, images)
+                _finish(message)
+            status = _STATUSES.get(r[4]) or MessageStatus(r[4])  # (a bad value raises)
+            message = Message(
+                _ROLES.get(r[3]) or Role(r[3]),
+                id=r[0],
+                status=MessageStatus.INTERRUPTED if status is MessageStatus.STREAMING else status,
+                error=r[5],
+                finish_reason=r[6],
+                model=r[7],
+                usage=Usage(r[8], r[9]) if r[8] is not None and r[9] is not None else None,
+                time_to_first_token=r[10],
+                duration=r[11],
+                created_at=r[12],
+            )
+            by_id[r[0]] = message
+            parent_ids.append(r[1])
+            chosen_ids.append(r[2])
+            position, kind, texts = None, "", []
+        if r[_PART_KIND] is None:
+            continue  # a message with no parts (a reply stopped before its first token)
+        if r[_PART_POSITION] == position:
+            texts.append(r[_PART_TEXT])  # the next piece of the same part
+            continue
+        _add_part(message, kind, texts, images)
+        position, kind, texts = r[_PART_POSITION], r[_PART_KIND], [r[_PART_TEXT]]
+    if message is not None:
+        _add_part(message, kind, texts, images)
+        _finish(message)
+    return by_id, parent_ids, chosen_ids
+
+
+def _add_part(message: Message, kind: str, texts: list[str], images: list[ImagePart]) -> None:
+    """The part read so far, if any; a kind this version does not know is skipped."""
+    if not texts:
+        return
+    part = part_of_kind(kind, texts[0] if len(texts) == 1 else "".join(texts))
+    if part is not None:
+        message.parts.append(part)
+        if isinstance(part, ImagePart):
+            images.append(part)
+
+
+def _finish(message: Message) -> None:
+    """A reply whose process died while a tool ran: each unanswered call is answered as
+    interrupted, so the next request is one the API accepts."""
+    if message.status is MessageStatus.INTERRUPTED:
+        for call in message.unanswered_calls():
+            message.parts.append(ToolResultPart(call.call_id, ToolOutcome.INTERRUPTED))
+
+
+def _link(
+    conversation: Conversation,
+    by_id: dict[int, Message],
+    parent_ids: list[int | None],
+    chosen_ids: list[int | None],
+    chosen_root_id: int | None,
+) -> None:
+    """Puts each message under its parent (children oldest first: in id order, whatever
+    order the parents were written in) and chooses each parent's chosen child again; one
+    stored that is not among its children gives way to the newest child."""
+    root = conversation.root
+    messages = list(by_id.values())
+    for message, parent_id in zip(messages, parent_ids, strict=True):
+        parent = by_id.get(parent_id) if parent_id is not None else None
+        message.parent = parent or root
         message.parent.children.append(message)
-    for message_id, chosen_id in [(None, row[5]), *chosen_ids.items()]:
-        parent = conversation.root if message_id is None else by_id[message_id]
+    for parent, chosen_id in zip([root, *messages], [chosen_root_id, *chosen_ids], strict=True):
         if parent.children:
             chosen = by_id.get(chosen_id) if chosen_id is not None else None
-            parent.chosen = chosen if chosen in parent.children else parent.children[-1]
-    return conversation
+            parent.chosen = (
+                chosen if chosen is not None and chosen.parent is parent else parent.children[-1]
+            )
 
 
-def _load_images(db: sqlite3.Connection, parts: dict[int, list[Part]]) -> None:
+def _load_images(db: sqlite3.Connection, images: list[ImagePart]) -> None:
     """Gives each image part its bytes (stored once, by digest)."""
-    images = [p for found in parts.values() for p in found if isinstance(p, ImagePart)]
     for image in images:
         row = db.execute("SELECT data FROM blobs WHERE digest = ?", (image.digest,)).fetchone()
         image.data = bytes(row[0]) if row is not None else b""
-
-
-def _parts_by_message(rows: list[tuple[int, int, str, str]]) -> dict[int, list[Part]]:
-    """Joins the pieces of each part (a reply saved while streaming has several; only
-    text and reasoning are saved in pieces, a tool part is always one row)."""
-    found: dict[int, list[Part]] = {}
-    key: tuple[int, int] | None = None
-    kind, texts = "", [""]
-
-    def close() -> None:
-        if key is not None:
-            part = part_of_kind(kind, texts[0] if len(texts) == 1 else "".join(texts))
-            if part is not None:
-                found.setdefault(key[0], []).append(part)
-
-    for message_id, position, row_kind, text in rows:
-        if key is not None and key[0] == message_id and key[1] == position:
-            texts.append(text)
-            continue
-        close()
-        key, kind, texts = (message_id, position), row_kind, [text]
-    close()
-    return found

@@ -1,0 +1,223 @@
+"""A stored conversation reads back as the tree it was: every branch, every choice, every
+part of every kind, in order (the store's reader is tuned for speed; this is what it must
+keep)."""
+
+from __future__ import annotations
+
+import gc
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tui.chat.conversation import Conversation
+from tui.chat.images import image_part
+from tui.chat.message import Message, MessageStatus, Usage
+from tui.chat.parts import ToolCallPart, ToolOutcome, ToolResultPart
+from tui.store import Store
+from tui.store_tree import read_conversation
+
+from .image_helpers import png
+
+
+def shape(conversation: Conversation) -> list[Any]:
+    """What a user could ever see of a conversation: each message in tree order with its
+    place, its parts and how it was made, and the path shown."""
+    messages = [
+        (
+            message.id,
+            message.parent.id if message.parent is not None else None,
+            [child.id for child in message.children],
+            message.chosen.id if message.chosen is not None else None,
+            message.role,
+            message.status,
+            message.error,
+            message.finish_reason,
+            message.model,
+            message.usage,
+            message.time_to_first_token,
+            message.duration,
+            message.created_at,
+            [(part.kind, part.text, getattr(part, "data", None)) for part in message.parts],
+        )
+        for message in conversation.all_messages()
+    ]
+    top = conversation.root.chosen.id if conversation.root.chosen is not None else None
+    header = (conversation.title, conversation.model, conversation.system_prompt, top)
+    return [header, [m.id for m in conversation.messages], messages]
+
+
+def finished(reply: Message, text: str, *, usage: Usage | None = None) -> Message:
+    reply.add_text(text)
+    reply.status = MessageStatus.DONE
+    reply.finish_reason = "stop"
+    reply.usage = usage
+    reply.time_to_first_token = 0.25
+    reply.duration = 1.5
+    return reply
+
+
+def branched_conversation(store: Store) -> Conversation:
+    """Two first prompts (an edit at the top), regenerated replies with an earlier
+    version chosen again, reasoning, a tool round, an image, a failed reply and one
+    saved in pieces as it streamed."""
+    conversation = Conversation(model="m", system_prompt="Be brief.")
+    store.save_conversation(conversation, "http://127.0.0.1:1/v1")
+    save = lambda message: store.save_message(conversation, message)  # noqa: E731
+    first = conversation.add_user_message("What is a tree?")
+    save(first)
+    assert conversation.id is not None
+    store.save_details(conversation.id, title=conversation.title)
+    reply = conversation.start_reply("m")
+    reply.add_reasoning("Think of roots.")
+    save(reply)
+    save(finished(reply, "A graph without cycles.", usage=Usage(12, 7)))
+    again = conversation.start_reply("m2", parent=first)
+    save(finished(again, "A plant."))
+    conversation.switch(again, -1)  # the first version chosen again
+    store.save_choice(conversation, first)
+    prompt = conversation.add_user_message("Look it up, and see this.", parent=reply)
+    prompt.parts.append(image_part("tree.png", png(3, 2)))
+    save(prompt)
+    tools = conversation.start_reply("m")
+    tools.add_text("Looking.")
+    tools.parts.append(ToolCallPart("call-1", "search", '{"q": "tree"}'))
+    tools.parts.append(ToolResultPart("call-1", ToolOutcome.RAN, "Trees are graphs."))
+    save(finished(tools, "Found it."))
+    failed = conversation.start_reply("m", parent=prompt)
+    failed.status = MessageStatus.ERROR
+    failed.error = "The server is down."
+    save(failed)
+    conversation.switch(failed, -1)
+    store.save_choice(conversation, prompt)
+    edited = conversation.add_user_message("What is a forest?", parent=conversation.root)
+    save(edited)
+    streamed = conversation.start_reply("m", parent=edited)
+    for piece in ("Many ", "trees ", "together."):
+        streamed.add_text(piece)
+        save(streamed)
+    save(finished(streamed, ""))
+    conversation.switch(edited, -1)  # the first branch shown again
+    store.save_choice(conversation, conversation.root)
+    return conversation
+
+
+def test_a_conversation_reads_back_as_the_tree_it_was(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "history.sqlite3")
+    conversation = branched_conversation(store)
+    assert conversation.id is not None
+    read = store.load_conversation(conversation.id)
+    assert read is not None
+    assert shape(read) == shape(conversation)
+    assert [m.content for m in read.messages][-2:] == [
+        "Look it up, and see this.",
+        "Looking.\n\nFound it.",
+    ]
+
+
+def test_a_reply_left_streaming_reads_back_whole_and_interrupted(tmp_path: Path) -> None:
+    """A process killed mid-reply left its pieces and an unanswered call: the reply comes
+    back joined, marked interrupted, and the call answered as interrupted."""
+    store = Store.open(tmp_path / "history.sqlite3")
+    conversation = Conversation(model="m")
+    store.save_conversation(conversation, None)
+    store.save_message(conversation, conversation.add_user_message("Go."))
+    reply = conversation.start_reply("m")
+    for piece in ("One, ", "two, ", "three."):
+        reply.add_text(piece)
+        store.save_message(conversation, reply)
+    reply.parts.append(ToolCallPart("call-9", "count", "{}"))
+    store.save_message(conversation, reply)
+    assert conversation.id is not None
+    read = Store.open(tmp_path / "history.sqlite3").load_conversation(conversation.id)
+    assert read is not None
+    last = read.messages[-1]
+    assert last.status is MessageStatus.INTERRUPTED
+    assert last.content == "One, two, three."
+    assert [(p.kind, getattr(p, "outcome", None)) for p in last.parts] == [
+        ("text", None),
+        ("tool_call", None),
+        ("tool_result", ToolOutcome.INTERRUPTED),
+    ]
+
+
+def test_parts_a_newer_release_wrote_are_skipped_and_the_rest_kept(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    store = Store.open(path)
+    conversation = Conversation(model="m")
+    store.save_conversation(conversation, None)
+    prompt = conversation.add_user_message("Hello")
+    store.save_message(conversation, prompt)
+    empty = conversation.start_reply("m")
+    empty.status = MessageStatus.STOPPED
+    store.save_message(conversation, empty)  # a reply stopped before its first token
+    other = sqlite3.connect(path)
+    with other:
+        other.execute(
+            "INSERT INTO message_parts (message_id, position, kind, text) VALUES (?, 1, ?, ?)",
+            (prompt.id, "hologram", "{}"),
+        )
+        other.execute(
+            "INSERT INTO message_parts (message_id, position, kind, text) VALUES (?, 2, ?, ?)",
+            (prompt.id, "tool_call", "not json"),
+        )
+    other.close()
+    assert conversation.id is not None
+    read = store.load_conversation(conversation.id)
+    assert read is not None
+    assert [(m.content, [p.kind for p in m.parts]) for m in read.messages] == [
+        ("Hello", ["text"]),
+        ("", []),
+    ]
+    assert read.messages[-1].status is MessageStatus.STOPPED
+
+
+def test_a_choice_of_a_message_not_among_the_children_falls_back_to_the_newest(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "history.sqlite3"
+    store = Store.open(path)
+    conversation = Conversation(model="m")
+    store.save_conversation(conversation, None)
+    prompt = conversation.add_user_message("Hello")
+    store.save_message(conversation, prompt)
+    for text in ("one", "two"):
+        store.save_message(
+            conversation, finished(conversation.start_reply("m", parent=prompt), text)
+        )
+    other = sqlite3.connect(path)
+    with other:  # a choice pointing at the prompt itself, not one of its replies
+        other.execute(
+            "UPDATE messages SET chosen_child_id = ? WHERE id = ?", (prompt.id, prompt.id)
+        )
+    other.close()
+    assert conversation.id is not None
+    read = store.load_conversation(conversation.id)
+    assert read is not None
+    assert [m.content for m in read.messages] == ["Hello", "two"]
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_reading_leaves_the_collector_as_it_found_it(tmp_path: Path, collecting: bool) -> None:
+    """The reader holds collection off while it builds (everything it makes lives on),
+    and gives it back as it was, when a read fails too."""
+    store = Store.open(tmp_path / "history.sqlite3")
+    conversation = branched_conversation(store)
+    assert conversation.id is not None
+    was = gc.isenabled()
+    try:
+        gc.enable() if collecting else gc.disable()
+        assert store.load_conversation(conversation.id) is not None
+        assert gc.isenabled() is collecting
+        broken = sqlite3.connect(":memory:")  # a conversation, but no messages table
+        broken.execute(
+            "CREATE TABLE conversations (id, title, model, system_prompt, created_at,"
+            " chosen_root_id, tool_choices)"
+        )
+        broken.execute("INSERT INTO conversations (id, title) VALUES (?, 'x')", (conversation.id,))
+        with pytest.raises(sqlite3.OperationalError, match="messages"):
+            read_conversation(broken, conversation.id)
+        assert gc.isenabled() is collecting
+    finally:
+        gc.enable() if was else gc.disable()
