@@ -9,13 +9,15 @@ import contextlib
 import shutil
 import sqlite3
 import threading
+import time
+from collections.abc import Generator
 from pathlib import Path
 
 from tests.history_helpers import appended_by_another_process, stored_conversation
 from tui.chat.conversation import Conversation
 from tui.config import Settings
 from tui.session import ChatSession
-from tui.session_prefetch import Prefetch
+from tui.session_prefetch import LONGEST_WAIT, Prefetch
 from tui.store import Store
 
 
@@ -68,17 +70,18 @@ async def test_a_hit_read_ahead_then_changed_elsewhere_opens_as_it_is_now(
 
 class SlowReads(Store):
     """A store whose reads ahead take as long as a huge conversation's: each holds its
-    snapshot until told to stop (or 5 s)."""
+    snapshot for steps on end, until it is ended (or for 5 s)."""
 
     snapshot_held = threading.Event()
 
-    def read_elsewhere(self, conversation_id: int, stop: threading.Event) -> Conversation | None:
+    def read_elsewhere(self, conversation_id: int) -> Generator[None, None, Conversation | None]:
         with contextlib.closing(sqlite3.connect(self._read_only_uri, uri=True)) as reader:
             reader.execute("BEGIN")
             reader.execute("SELECT COUNT(*) FROM messages").fetchone()
             self.snapshot_held.set()
-            if stop.wait(5):
-                raise sqlite3.OperationalError("interrupted")
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                yield
         return None
 
 
@@ -120,8 +123,27 @@ async def test_a_hit_chosen_while_another_is_read_is_the_one_opened(tmp_path: Pa
     prefetch = Prefetch()
     prefetch.want(store, big.id)
     await asyncio.sleep(0)
-    await asyncio.sleep(0)  # its read under way, in its thread
+    await asyncio.sleep(0)  # its read under way
+    assert prefetch.reading == big.id
     prefetch.want(store, small)  # the user moved to another hit
     read = await prefetch.take(store, small)
     store.close()
     assert read is not None and [m.content for m in read.messages] == ["small"]
+
+
+async def test_a_loop_that_is_never_idle_still_gets_its_hit_read(tmp_path: Path) -> None:
+    """Each step waits while the loop is busy (a key, a frame), but not for ever: a
+    screen that animates without end must not leave Enter waiting on the read."""
+    store = Store.open(tmp_path / "h.sqlite3")
+    big = Conversation(model="m")
+    for turn in range(600):
+        big.add_user_message(f"question {turn}")
+    store.save_everything(big, None)
+    assert big.id is not None
+    prefetch = Prefetch()
+    asked: list[float] = []
+    prefetch.busy = lambda: not asked.append(time.monotonic())  # always busy
+    prefetch.want(store, big.id)
+    read = await asyncio.wait_for(prefetch.take(store, big.id), timeout=5)
+    assert read is not None and len(read.messages) == 600
+    assert asked[-1] - asked[0] >= 2 * LONGEST_WAIT, "it waited, each step, as long as allowed"

@@ -4,6 +4,7 @@ keep)."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sqlite3
 from pathlib import Path
@@ -16,7 +17,7 @@ from tui.chat.images import image_part
 from tui.chat.message import Message, MessageStatus, Usage
 from tui.chat.parts import ToolCallPart, ToolOutcome, ToolResultPart
 from tui.store import Store
-from tui.store_tree import read_conversation
+from tui.store_tree import conversation_in_steps, read_conversation
 
 from .image_helpers import png
 
@@ -221,3 +222,38 @@ def test_reading_leaves_the_collector_as_it_found_it(tmp_path: Path, collecting:
         assert gc.isenabled() is collecting
     finally:
         gc.enable() if was else gc.disable()
+
+
+def test_a_read_in_steps_reads_what_a_read_at_once_reads_and_can_end_midway(
+    tmp_path: Path,
+) -> None:
+    """A read ahead runs a step at a time between the event loop's turns; one no longer
+    wanted (another hit, Escape, quitting) is ended midway and leaves no snapshot open."""
+    store = Store.open(tmp_path / "history.sqlite3")
+    conversation = branched_conversation(store)
+    assert conversation.id is not None
+    steps = conversation_in_steps(store._db, conversation.id, rows_per_step=2)
+    count = 0
+    while True:
+        try:
+            next(steps)
+            count += 1
+        except StopIteration as end:
+            read = end.value
+            break
+    assert read is not None and shape(read) == shape(conversation)
+    assert count == 7, "thirteen rows, two a step"
+
+    path = tmp_path / "history.sqlite3"
+    reading = store.read_elsewhere(conversation.id)
+    next(reading)  # its snapshot taken, its first step read
+    store.save_message(conversation, conversation.add_user_message("after the read began"))
+    assert checkpoint_held_back(path), "the read holds a snapshot"
+    reading.close()
+    assert not checkpoint_held_back(path), "ended midway, it holds nothing"
+
+
+def checkpoint_held_back(path: Path) -> bool:
+    """Whether a reader's snapshot keeps the write-ahead log from being emptied."""
+    with contextlib.closing(sqlite3.connect(path, timeout=0)) as connection:
+        return bool(connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0])

@@ -506,7 +506,7 @@ class ChatSession(ContextKeeping):
 
     def read_ahead(self, conversation_id: int | None) -> None:
         """The stored conversation the user may open next (the search hit Enter would
-        open) is read in a thread meanwhile; None: none is likely any more."""
+        open) is read meanwhile, between the loop's turns; None: none is likely any more."""
         if (
             conversation_id is None
             or self.store is None

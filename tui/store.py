@@ -15,6 +15,7 @@ import contextlib
 import sqlite3
 import threading
 import time
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from tui.frozen import frozen
 from tui.store_file import StoreUnavailable, open_history
 from tui.store_schema import MIGRATIONS
 from tui.store_search import SearchHit, has_full_text_index, search_messages
-from tui.store_tree import read_conversation
+from tui.store_tree import conversation_in_steps, read_conversation
 
 __all__ = [
     "MIGRATIONS",
@@ -450,25 +451,24 @@ class Store:
             row = self._db.execute("PRAGMA data_version").fetchone()
             return int(row[0]), self._db.total_changes
 
-    def read_elsewhere(self, conversation_id: int, stop: threading.Event) -> Conversation | None:
-        """`load_conversation` on a read-only connection of its own, for a worker thread:
-        this store's lock stays free meanwhile (typing a search, saving a reply), which a
-        quarter second's read of 20,000 messages would have held. A query under way when
-        `stop` is set ends at once (`sqlite3.OperationalError`)."""
+    def read_elsewhere(self, conversation_id: int) -> Generator[None, None, Conversation | None]:
+        """`load_conversation` a step at a time (`conversation_in_steps`), on a read-only
+        connection of its own: the store's lock stays free between the steps (a search
+        typed, a reply saved), which a quarter second's read of 20,000 messages would have
+        held, and one snapshot serves every step. Closing it midway ends the read and its
+        snapshot."""
         reader = sqlite3.connect(
             self._read_only_uri, uri=True, isolation_level=None, timeout=READER_BUSY_TIMEOUT
         )
         with contextlib.closing(reader):
-            reader.set_progress_handler(stop.is_set, PROGRESS_STEPS)
-            reader.execute("BEGIN")  # one snapshot for the three reads
-            return read_conversation(reader, conversation_id)
+            reader.execute("BEGIN")  # one snapshot for every step
+            return (yield from conversation_in_steps(reader, conversation_id))
 
 
-PROGRESS_STEPS = 1000
-"""SQLite steps between two looks at whether a read in a thread is to stop (microseconds)."""
-READER_BUSY_TIMEOUT = 0.25
-"""Seconds `read_elsewhere` waits for a lock (while SQLite recovers a WAL file):
-no longer than the app waits to write (`APP_BUSY_TIMEOUT`)."""
+READER_BUSY_TIMEOUT = 0.05
+"""Seconds `read_elsewhere` waits for a lock (while SQLite recovers a WAL file), on the
+event loop's thread: a read ahead that cannot start soon is not worth a stall (opening
+the conversation reads it then)."""
 
 
 SQLITE_INTEGER_MAX = 2**63 - 1

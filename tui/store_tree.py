@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Generator, Sequence
+from typing import Any, TypeVar, cast
 
 from tui.chat.conversation import Conversation
 from tui.chat.images import ImagePart
@@ -28,6 +28,8 @@ _MESSAGES_WITH_PARTS = (
 One query, not one for the messages and one for their parts: over 20,000 messages the
 second walked the same index again (20-40 ms)."""
 _PART_POSITION, _PART_KIND, _PART_TEXT = 13, 14, 15
+ROWS_PER_STEP = 250
+"""Rows read and built in one step of a read in steps: 2-3 ms, what a key can wait."""
 
 
 def read_conversation(db: sqlite3.Connection, conversation_id: int) -> Conversation | None:
@@ -35,71 +37,112 @@ def read_conversation(db: sqlite3.Connection, conversation_id: int) -> Conversat
     parent's chosen child chosen again; a reply left streaming by a dead process comes
     back whole (its pieces joined) and marked interrupted."""
     with collection_paused():
-        row = db.execute(
-            "SELECT id, title, model, system_prompt, created_at, chosen_root_id, tool_choices"
-            " FROM conversations WHERE id = ?",
-            (conversation_id,),
-        ).fetchone()
-        if row is None:
-            return None
-        rows = db.execute(_MESSAGES_WITH_PARTS, (conversation_id,)).fetchall()
-        conversation = Conversation(
-            id=int(row[0]), title=row[1], model=row[2], system_prompt=row[3], created_at=row[4]
-        )
-        conversation.tools = ToolChoices.from_text(row[6])
-        images: list[ImagePart] = []
-        messages, parent_ids, chosen_ids = _messages(rows, images)
-        _load_images(db, images)
-        _link(conversation, messages, parent_ids, chosen_ids, row[5])
-        return conversation
+        return run_to_the_end(conversation_in_steps(db, conversation_id, rows_per_step=None))
 
 
-def _messages(
-    rows: Sequence[Sequence[Any]], images: list[ImagePart]
-) -> tuple[dict[int, Message], list[int | None], list[int | None]]:
-    """Each message with its parts (a part saved in pieces as it streamed has several
-    rows at one position, joined here; only text and reasoning are saved in pieces),
-    by id in id order, and the ids of each one's parent and chosen child in that order."""
-    by_id: dict[int, Message] = {}
-    parent_ids: list[int | None] = []
-    chosen_ids: list[int | None] = []
-    message: Message | None = None
-    position: int | None = None
-    kind = ""
-    texts: list[str] = []
-    for r in rows:
-        if message is None or r[0] != message.id:
-            if message is not None:
-                _add_part(message, kind, texts, images)
-                _finish(message)
-            status = _STATUSES.get(r[4]) or MessageStatus(r[4])  # (a bad value raises)
-            message = Message(
-                _ROLES.get(r[3]) or Role(r[3]),
-                id=r[0],
-                status=MessageStatus.INTERRUPTED if status is MessageStatus.STREAMING else status,
-                error=r[5],
-                finish_reason=r[6],
-                model=r[7],
-                usage=Usage(r[8], r[9]) if r[8] is not None and r[9] is not None else None,
-                time_to_first_token=r[10],
-                duration=r[11],
-                created_at=r[12],
-            )
-            by_id[r[0]] = message
-            parent_ids.append(r[1])
-            chosen_ids.append(r[2])
-            position, kind, texts = None, "", []
-        if r[_PART_KIND] is None:
-            continue  # a message with no parts (a reply stopped before its first token)
-        if r[_PART_POSITION] == position:
-            texts.append(r[_PART_TEXT])  # the next piece of the same part
-            continue
-        _add_part(message, kind, texts, images)
-        position, kind, texts = r[_PART_POSITION], r[_PART_KIND], [r[_PART_TEXT]]
-    if message is not None:
-        _add_part(message, kind, texts, images)
-        _finish(message)
-    return by_id, parent_ids, chosen_ids
+def conversation_in_steps(
+    db: sqlite3.Connection, conversation_id: int, rows_per_step: int | None = ROWS_PER_STEP
+) -> Generator[None, None, Conversation | None]:
+    """`read_conversation` a step of `rows_per_step` rows at a time (None: all at once),
+    for an event loop to run between its turns: a read ahead in a thread of its own took
+    turns with the loop at Python's lock, and the user's typing stalled up to twice as
+    long meanwhile. Closing it midway ends the read."""
+    row = db.execute(
+        "SELECT id, title, model, system_prompt, created_at, chosen_root_id, tool_choices"
+        " FROM conversations WHERE id = ?",
+        (conversation_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    cursor = db.execute(_MESSAGES_WITH_PARTS, (conversation_id,))
+    tree = _Messages()
+    if rows_per_step is None:
+        tree.add(cursor.fetchall())
+    else:
+        while rows := cursor.fetchmany(rows_per_step):
+            tree.add(rows)
+            yield
+    tree.close()
+    conversation = Conversation(
+        id=int(row[0]), title=row[1], model=row[2], system_prompt=row[3], created_at=row[4]
+    )
+    conversation.tools = ToolChoices.from_text(row[6])
+    _load_images(db, tree.images)
+    _link(conversation, tree.by_id, tree.parent_ids, tree.chosen_ids, row[5])
+    return conversation
+
+
+_Result = TypeVar("_Result")
+
+
+def run_to_the_end(steps: Generator[None, None, _Result]) -> _Result:
+    """Runs every step of a read in steps, at once."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as end:
+            return cast(_Result, end.value)
+
+
+class _Messages:
+    """Each message with its parts, built from rows as they come (a part saved in pieces
+    as it streamed has several rows at one position, joined here; only text and reasoning
+    are saved in pieces): by id in id order, with the ids of each one's parent and chosen
+    child in that order, and the image parts, whose bytes are read apart."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, Message] = {}
+        self.parent_ids: list[int | None] = []
+        self.chosen_ids: list[int | None] = []
+        self.images: list[ImagePart] = []
+        self._message: Message | None = None
+        self._position: int | None = None
+        self._kind = ""
+        self._texts: list[str] = []
+        """The pieces of the part being read."""
+
+    def add(self, rows: Sequence[Sequence[Any]]) -> None:
+        by_id, images = self.by_id, self.images
+        message, position, kind, texts = self._message, self._position, self._kind, self._texts
+        for r in rows:
+            if message is None or r[0] != message.id:
+                if message is not None:
+                    _add_part(message, kind, texts, images)
+                    _finish(message)
+                status = _STATUSES.get(r[4]) or MessageStatus(r[4])  # (a bad value raises)
+                message = Message(
+                    _ROLES.get(r[3]) or Role(r[3]),
+                    id=r[0],
+                    status=MessageStatus.INTERRUPTED
+                    if status is MessageStatus.STREAMING
+                    else status,
+                    error=r[5],
+                    finish_reason=r[6],
+                    model=r[7],
+                    usage=Usage(r[8], r[9]) if r[8] is not None and r[9] is not None else None,
+                    time_to_first_token=r[10],
+                    duration=r[11],
+                    created_at=r[12],
+                )
+                by_id[r[0]] = message
+                self.parent_ids.append(r[1])
+                self.chosen_ids.append(r[2])
+                position, kind, texts = None, "", []
+            if r[_PART_KIND] is None:
+                continue  # a message with no parts (a reply stopped before its first token)
+            if r[_PART_POSITION] == position:
+                texts.append(r[_PART_TEXT])  # the next piece of the same part
+                continue
+            _add_part(message, kind, texts, images)
+            position, kind, texts = r[_PART_POSITION], r[_PART_KIND], [r[_PART_TEXT]]
+        self._message, self._position, self._kind, self._texts = message, position, kind, texts
+
+    def close(self) -> None:
+        """The last message read is whole."""
+        if self._message is not None:
+            _add_part(self._message, self._kind, self._texts, self.images)
+            _finish(self._message)
+        self._message, self._texts = None, []
 
 
 def _add_part(message: Message, kind: str, texts: list[str], images: list[ImagePart]) -> None:

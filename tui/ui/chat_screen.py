@@ -33,7 +33,7 @@ from tui.session import ChatSession, SendOutcome
 from tui.session_context import Fit
 from tui.ui.bindings import bindings_for
 from tui.ui.conversations_screen import ConversationsScreen, OpenConversation
-from tui.ui.frames import next_frame
+from tui.ui.frames import frame_or_input_pending, next_frame
 from tui.ui.help_screen import HelpScreen
 from tui.ui.message_keys import MessageKeys
 from tui.ui.model_picker_screen import ModelPickerScreen
@@ -153,6 +153,7 @@ class ChatScreen(Screen[None]):
         )
         self.session.subscribe(self._follower)
         self.session.reply_end_barrier = lambda: next_frame(self)
+        self.session.prefetch.busy = partial(frame_or_input_pending, self.app)
         attach_tools(self.app, self.session)
         store = self.session.store
         if store is not None:
