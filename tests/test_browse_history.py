@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.history_helpers import appended_by_another_process, stored_conversation
 from tests.openai_server import OpenAIStyleServer, StreamReply
 from tests.ui_helpers import (
@@ -15,6 +17,7 @@ from tests.ui_helpers import (
 )
 from tui.config import Settings
 from tui.store import Store
+from tui.ui import search_screen
 from tui.ui.app import ChatApp
 from tui.ui.conversations_screen import ConversationsScreen
 from tui.ui.search_screen import SearchScreen
@@ -112,6 +115,30 @@ async def test_the_hit_enter_would_open_is_read_ahead_and_opens_as_it_is_now(
         await pilot.press("escape")
         await pilot.pause()
         assert session.prefetch.held is None, "nothing read ahead once the search closes"
+
+
+async def test_a_conversation_that_leads_the_hits_twice_is_read_ahead_at_once(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the user types, not once the typing stops: a quick Enter found nothing read
+    and waited for the whole read (20,000 messages: 0.35 s to the hit on screen). A
+    conversation that leads only once waits for the typing to stop (here, never)."""
+    monkeypatch.setattr(search_screen, "READ_AHEAD_AFTER", 30.0)
+    store = Store.open(settings.db_path)
+    bears = stored_conversation(store, ["Bears hibernate."])
+    bees = stored_conversation(store, ["Bees buzz."])  # newer: first among equals
+    store.close()
+    async with ChatApp(settings).run_test(size=(80, 24)) as pilot:
+        session = chat_screen(pilot).session
+        await pilot.press("ctrl+f", "b")
+        await wait_until(pilot, lambda: "Bees buzz" in screen_text(pilot))
+        await pilot.press("e")  # bees still first
+        await wait_until(pilot, lambda: session.prefetch.held == bees)
+        await pilot.press("a")  # bears alone: first for the first time
+        await wait_until(pilot, lambda: "Bees buzz" not in screen_text(pilot))
+        assert session.prefetch.held == bees and session.prefetch.reading is None
+        await pilot.press("r")
+        await wait_until(pilot, lambda: session.prefetch.held == bears)
 
 
 async def test_down_from_the_search_box_selects_the_first_hit_for_enter(
