@@ -8,6 +8,10 @@ the app's CPU meanwhile (py-spy). Here a burst of changes makes two rebuilds (it
 and its last), a rebuild is skipped when the keys shown are the same, and each key starts
 with the footer's own `compact`.
 
+When the keys change, the keys already mounted are given the new ones' words, and only
+the difference is mounted or removed: a rebuild mounted and styled every key anew (22 ms
+for 15 keys, at each move between a prompt and a reply), and a move changes a key or two.
+
 And the old keys are let go. Each key binds the footer's `compact`, which stores a watcher
 *on the footer*; Textual prunes those only when `compact` changes, which it never does
 (Textual#6666, open): every key of every rebuild stayed alive, 1,400 of them after holding
@@ -19,8 +23,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Hashable
+from typing import cast
 
 from textual.app import ComposeResult
+from textual.compose import compose
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
@@ -62,8 +68,33 @@ class KeyFooter(Footer):
         shown = self._keys()
         if shown != self._keys_shown:
             self._keys_shown = shown
-            await self.recompose()
+            if not await self._change_keys_in_place():
+                await self.recompose()
             self._forget_removed_keys()
+
+    async def _change_keys_in_place(self) -> bool:
+        """The keys mounted take the words of the keys composed now, in order; the ones
+        left over are removed, the ones missing mounted. False (nothing changed) when
+        either has anything but plain keys (a group of bindings, its label), or when
+        Textual's key no longer keeps its state where this expects it."""
+        wanted, mounted = compose(self), list(self.children)
+        if not mounted or not all(
+            type(key) is FooterKey and hasattr(key, "_disabled") for key in (*wanted, *mounted)
+        ):
+            return False
+        wanted_keys, wanted_palette = _apart(cast(list[FooterKey], wanted))
+        mounted_keys, mounted_palette = _apart(cast(list[FooterKey], mounted))
+        if (wanted_palette is None) != (mounted_palette is None):
+            return False
+        for old, new in zip(mounted_keys, wanted_keys, strict=False):
+            _take_over(old, new)
+        if mounted_palette is not None and wanted_palette is not None:
+            _take_over(mounted_palette, wanted_palette)
+        if len(wanted_keys) > len(mounted_keys):
+            await self.mount_all(wanted_keys[len(mounted_keys) :], before=mounted_palette)
+        elif len(wanted_keys) < len(mounted_keys):
+            await self.remove_children(mounted_keys[len(wanted_keys) :])
+        return True
 
     def _forget_removed_keys(self) -> None:
         """Drops the watchers of keys no longer mounted (Textual keeps them on the watched
@@ -95,3 +126,20 @@ class KeyFooter(Footer):
             if isinstance(widget, FooterKey) and not widget.has_class("-command-palette"):
                 widget.set_reactive(FooterKey.compact, self.compact)
             yield widget
+
+
+def _apart(keys: list[FooterKey]) -> tuple[list[FooterKey], FooterKey | None]:
+    """The keys of bindings, and the command palette's key (docked on the right)."""
+    palette = next((key for key in keys if key.has_class("-command-palette")), None)
+    return [key for key in keys if key is not palette], palette
+
+
+def _take_over(old: FooterKey, new: FooterKey) -> None:
+    """`old`, mounted, shows what `new` (never mounted) would."""
+    words = (new.key, new.key_display, new.description, new.action, new._disabled)
+    if words != (old.key, old.key_display, old.description, old.action, old._disabled):
+        old.key, old.key_display, old.description, old.action, old._disabled = words
+        old.set_class(new._disabled, "-disabled")
+        old.refresh(layout=True)  # its width follows its words
+    if old.tooltip != new.tooltip:
+        old.tooltip = new.tooltip
