@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Generator
 from pathlib import Path
+from typing import cast
 
 from tests.history_helpers import appended_by_another_process, stored_conversation
 from tui.chat.conversation import Conversation
@@ -19,6 +20,7 @@ from tui.config import Settings
 from tui.session import ChatSession
 from tui.session_prefetch import LONGEST_WAIT, Prefetch
 from tui.store import Store
+from tui.store_tree import ROWS_PER_STEP
 
 
 async def test_a_conversation_read_ahead_is_the_one_stored(tmp_path: Path) -> None:
@@ -91,6 +93,7 @@ async def test_quitting_while_a_hit_is_read_ahead_leaves_the_file_whole(settings
     alone, the promised backup, lacked what was saved last. The read is stopped, and
     waited for."""
     store = SlowReads.open(settings.db_path, busy_timeout=0.25)  # as the app opens it
+    assert isinstance(store, SlowReads)
     elsewhere = stored_conversation(store, ["far away"])
     current = Conversation(model="m")
     store.save_conversation(current, None)
@@ -99,7 +102,9 @@ async def test_quitting_while_a_hit_is_read_ahead_leaves_the_file_whole(settings
     session.read_ahead(elsewhere)
     assert await asyncio.to_thread(store.snapshot_held.wait, 5)
     store.save_message(current, current.add_user_message("saved while quitting"))
+    started = time.monotonic()
     await session.close()
+    assert time.monotonic() - started < 2, "ended at its next step, not at its end (5 s)"
     assert session.prefetch.reading is None, "stopped, and waited for"
     backup = settings.db_path.parent / "backup"
     backup.mkdir()
@@ -111,9 +116,33 @@ async def test_quitting_while_a_hit_is_read_ahead_leaves_the_file_whole(settings
     assert [m.content for m in reopened.messages] == ["first", "saved while quitting"]
 
 
+class CountedReads(Store):
+    """A store that counts each read's steps, and notes the reads ended midway."""
+
+    steps: dict[int, int] = {}
+    ended_midway: set[int] = set()
+
+    def read_elsewhere(self, conversation_id: int) -> Generator[None, None, Conversation | None]:
+        steps = super().read_elsewhere(conversation_id)
+        self.steps[conversation_id] = 0
+        try:
+            while True:
+                try:
+                    next(steps)
+                except StopIteration as end:
+                    return cast(Conversation | None, end.value)
+                self.steps[conversation_id] += 1
+                yield
+        except GeneratorExit:
+            self.ended_midway.add(conversation_id)
+            steps.close()
+            raise
+
+
 async def test_a_hit_chosen_while_another_is_read_is_the_one_opened(tmp_path: Path) -> None:
-    """The read of the hit left is interrupted, the one chosen read instead."""
-    store = Store.open(tmp_path / "h.sqlite3")
+    """The read of the hit left is ended at its next step, the one chosen read instead."""
+    store = CountedReads.open(tmp_path / "h.sqlite3")
+    assert isinstance(store, CountedReads)
     big = Conversation(model="m")
     for turn in range(3000):
         big.add_user_message(f"question {turn} " + "words " * 40)
@@ -129,11 +158,13 @@ async def test_a_hit_chosen_while_another_is_read_is_the_one_opened(tmp_path: Pa
     read = await prefetch.take(store, small)
     store.close()
     assert read is not None and [m.content for m in read.messages] == ["small"]
+    assert big.id in store.ended_midway and store.steps[big.id] < 3000 // ROWS_PER_STEP
 
 
 async def test_a_loop_that_is_never_idle_still_gets_its_hit_read(tmp_path: Path) -> None:
     """Each step waits while the loop is busy (a key, a frame), but not for ever: a
-    screen that animates without end must not leave Enter waiting on the read."""
+    screen that animates without end must not keep the hit from being read. Once Enter
+    waits for the read, its steps wait no more."""
     store = Store.open(tmp_path / "h.sqlite3")
     big = Conversation(model="m")
     for turn in range(600):
@@ -142,8 +173,20 @@ async def test_a_loop_that_is_never_idle_still_gets_its_hit_read(tmp_path: Path)
     assert big.id is not None
     prefetch = Prefetch()
     asked: list[float] = []
-    prefetch.busy = lambda: not asked.append(time.monotonic())  # always busy
+
+    def always_busy() -> bool:
+        asked.append(time.monotonic())
+        return True
+
+    prefetch.busy = always_busy
     prefetch.want(store, big.id)
+    await asyncio.wait_for(prefetch.settled(), timeout=5)
+    assert prefetch.held == big.id
+    assert asked[-1] - asked[0] >= 3 * LONGEST_WAIT, "it waited, each step, as long as allowed"
+
+    prefetch.drop()
+    prefetch.want(store, big.id)  # read again, and at once waited for
+    started = time.monotonic()
     read = await asyncio.wait_for(prefetch.take(store, big.id), timeout=5)
     assert read is not None and len(read.messages) == 600
-    assert asked[-1] - asked[0] >= 2 * LONGEST_WAIT, "it waited, each step, as long as allowed"
+    assert time.monotonic() - started < 2 * LONGEST_WAIT, "Enter waits: no step waits"

@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
+from tui import store_tree
 from tui.chat.conversation import Conversation
 from tui.chat.images import image_part
 from tui.chat.message import Message, MessageStatus, Usage
-from tui.chat.parts import ToolCallPart, ToolOutcome, ToolResultPart
+from tui.chat.parts import Part, ToolCallPart, ToolOutcome, ToolResultPart, part_of_kind
 from tui.store import Store
 from tui.store_tree import conversation_in_steps, read_conversation
 
@@ -200,7 +201,9 @@ def test_a_choice_of_a_message_not_among_the_children_falls_back_to_the_newest(
 
 
 @pytest.mark.parametrize("collecting", [True, False])
-def test_reading_leaves_the_collector_as_it_found_it(tmp_path: Path, collecting: bool) -> None:
+def test_reading_leaves_the_collector_as_it_found_it(
+    tmp_path: Path, collecting: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The reader holds collection off while it builds (everything it makes lives on),
     and gives it back as it was, when a read fails too."""
     store = Store.open(tmp_path / "history.sqlite3")
@@ -209,7 +212,15 @@ def test_reading_leaves_the_collector_as_it_found_it(tmp_path: Path, collecting:
     was = gc.isenabled()
     try:
         gc.enable() if collecting else gc.disable()
+        seen_while_building: list[bool] = []
+
+        def noting_collection(kind: str, text: str) -> Part | None:
+            seen_while_building.append(gc.isenabled())
+            return part_of_kind(kind, text)
+
+        monkeypatch.setattr(store_tree, "part_of_kind", noting_collection)
         assert store.load_conversation(conversation.id) is not None
+        assert seen_while_building and not any(seen_while_building), "paused while it built"
         assert gc.isenabled() is collecting
         broken = sqlite3.connect(":memory:")  # a conversation, but no messages table
         broken.execute(
@@ -242,7 +253,13 @@ def test_a_read_in_steps_reads_what_a_read_at_once_reads_and_can_end_midway(
             read = end.value
             break
     assert read is not None and shape(read) == shape(conversation)
-    assert count == 7, "thirteen rows, two a step"
+    (rows,) = store._db.execute(
+        "SELECT COUNT(*) FROM messages m LEFT JOIN message_parts p ON p.message_id = m.id"
+        " WHERE m.conversation_id = ?",
+        (conversation.id,),
+    ).fetchone()
+    images = 1
+    assert count == (rows + 1) // 2 + images + 1, "two rows a step, an image, then the tree"
 
     path = tmp_path / "history.sqlite3"
     reading = store.read_elsewhere(conversation.id)
@@ -257,3 +274,26 @@ def checkpoint_held_back(path: Path) -> bool:
     """Whether a reader's snapshot keeps the write-ahead log from being emptied."""
     with contextlib.closing(sqlite3.connect(path, timeout=0)) as connection:
         return bool(connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0])
+
+
+def test_a_message_whose_parent_is_newer_goes_under_it_all_the_same(tmp_path: Path) -> None:
+    """Not written by this app, but read as it is: a parent with a larger id than its
+    child (an import, another tool), and a choice that no longer points at a child."""
+    path = tmp_path / "history.sqlite3"
+    store = Store.open(path)
+    conversation = Conversation(model="m")
+    store.save_conversation(conversation, None)
+    first = conversation.add_user_message("first")
+    store.save_message(conversation, first)
+    moved = conversation.start_reply("m")
+    store.save_message(conversation, finished(moved, "moved under a newer one"))
+    newer = conversation.start_reply("m", parent=first)
+    store.save_message(conversation, finished(newer, "newer"))
+    other = sqlite3.connect(path)
+    with other:
+        other.execute("UPDATE messages SET parent_id = ? WHERE id = ?", (newer.id, moved.id))
+    other.close()
+    assert conversation.id is not None
+    read = store.load_conversation(conversation.id)
+    assert read is not None
+    assert [m.content for m in read.messages] == ["first", "newer", "moved under a newer one"]

@@ -49,10 +49,11 @@ def fewer_collections() -> Iterator[None]:
 
 @contextmanager
 def collection_paused() -> Iterator[None]:
-    """While a store builds a conversation's tree: everything it makes lives on, so each
-    collection meanwhile only rescans it (reading 20,000 messages took 25-40 ms longer
-    with collection on). Process-wide, as collection is: a read in a worker thread pauses
-    it for the event loop too, for as long as the read."""
+    """While a store builds a conversation's tree at once: everything it makes lives on,
+    so each collection meanwhile only rescans it (reading 20,000 messages took 25-40 ms
+    longer with collection on). Process-wide, as collection is, and so held only across
+    code that never yields to the event loop (a read in steps, run between the loop's
+    turns, is not paused: the app's own frames would go uncollected meanwhile)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

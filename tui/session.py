@@ -535,7 +535,7 @@ class ChatSession(ContextKeeping):
     async def close(self) -> None:
         """Stops any reply (saved as stopped), closes the client and the store."""
         self.queued = None
-        self.prefetch.drop()
+        self.prefetch.close()
         await self._stop_reply()
         await self.backend.aclose()
         if self.tools is not None:

@@ -49,13 +49,18 @@ class Prefetch:
         self._task: asyncio.Task[None] | None = None
         self._reading: int | None = None
         """The conversation whose read is under way."""
+        self._waited_for = False
+        """The user waits for the read under way (Enter): its steps no longer wait."""
+        self._closed = False
         self.busy: Callable[[], bool] = lambda: False
         """Whether the event loop has work waiting (a key, a frame to draw), as its
-        owner judges: the next step waits for it, up to `LONGEST_WAIT`."""
+        owner judges: each step waits for it, up to `LONGEST_WAIT`."""
 
     def want(self, store: Store, conversation_id: int) -> None:
         """Reads `conversation_id` ahead, unless it is read or being read (a read of
         another one ends at its next step)."""
+        if self._closed:
+            return  # (quitting: a late search key must not start a read)
         self._wanted = conversation_id
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._read_wanted(store))
@@ -66,13 +71,12 @@ class Prefetch:
                 return
             self._read = None  # one conversation held at a time
             self._reading = wanted
+            stamp = (0, 0)
             try:
                 stamp = store.change_stamp()  # before the read: a write meanwhile spoils it
                 conversation = await self._steps_while_wanted(store.read_elsewhere(wanted), wanted)
-            except Exception:  # (a damaged row, too: opening it reads it again and says so)
-                if self._wanted == wanted:
-                    return
-                continue  # the one wanted now, if any, is read next
+            except Exception:  # (a damaged row, a lock: opening it reads it again, says so)
+                conversation = None  # and kept as read: not read again at every key
             finally:
                 self._reading = None
             if self._wanted == wanted:  # (else it was ended: the one wanted now is next)
@@ -82,26 +86,34 @@ class Prefetch:
         self, steps: Generator[None, None, Conversation | None], wanted: int
     ) -> Conversation | None:
         """Runs a read's steps while `wanted` is still the one wanted (ended sooner, it is
-        closed: None). After each step the loop has its turn, and more while it is busy:
+        closed: None). Before each step the loop has its turn, and more while it is busy:
         a step beside each hop of a key's handling held the typing up (the longest stall
         while typing over 20,000 messages: 45-60 ms, 38-49 ms once steps waited)."""
         with contextlib.closing(steps):
             while self._wanted == wanted:
+                waited_until = time.monotonic() + LONGEST_WAIT
+                while (
+                    self._wanted == wanted
+                    and not self._waited_for
+                    and self.busy()
+                    and time.monotonic() < waited_until
+                ):
+                    await asyncio.sleep(BUSY_POLL)
+                if self._wanted != wanted:
+                    break
                 try:
                     next(steps)
                 except StopIteration as end:
                     return cast(Conversation | None, end.value)
                 await asyncio.sleep(0)
-                waited_until = time.monotonic() + LONGEST_WAIT
-                while self.busy() and time.monotonic() < waited_until:
-                    await asyncio.sleep(BUSY_POLL)
         return None
 
     async def take(self, store: Store, conversation_id: int) -> Conversation | None:
-        """The conversation as read ahead (waiting for its read under way; any other read
-        is stopped), if nothing was written to the history since; None if it has to be
-        read now."""
+        """The conversation as read ahead (waiting for its read under way, which then
+        runs without waiting for the loop; any other read is ended), if nothing was
+        written to the history since; None if it has to be read now."""
         if self._wanted == conversation_id:  # (a read of another one ends at its next step)
+            self._waited_for = True
             await self.settled()
         read = self._read
         self.drop()
@@ -127,3 +139,9 @@ class Prefetch:
     def drop(self) -> None:
         """Nothing is read ahead any more, and a read under way ends at its next step."""
         self._wanted = self._read = None
+        self._waited_for = False
+
+    def close(self) -> None:
+        """`drop`, and nothing is read ahead from now on (the app is quitting)."""
+        self._closed = True
+        self.drop()

@@ -58,6 +58,8 @@ class SearchScreen(ModalScreen[OpenConversation | None]):
             results.add_option(Option(label, id=f"{hit.conversation_id}:{hit.message_id}"))
         first = results.get_option_at_index(0).id if results.option_count else None
         leading = _hit_of(first).conversation_id if first else None
+        if not self.is_active:
+            return  # a key handled after Enter or Escape: nothing more to read ahead
         if leading is not None and leading == self._leading:
             # It led the key before too: likely the one Enter opens, and the user is
             # still typing. Read now: waiting for the typing to stop, then reading, took

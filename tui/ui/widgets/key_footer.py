@@ -65,11 +65,17 @@ class KeyFooter(Footer):
         await self._rebuild_if_keys_changed()
 
     async def _rebuild_if_keys_changed(self) -> None:
-        shown = self._keys()
-        if shown != self._keys_shown:
-            self._keys_shown = shown
+        # Under the widget's lock, in one batch: no frame shows keys half changed, and a
+        # rebuild from the timer and one after a refresh do not interleave.
+        async with self.batch():
+            if not self.is_attached or self._pruning:
+                return
+            shown = self._keys()
+            if shown == self._keys_shown:
+                return
             if not await self._change_keys_in_place():
                 await self.recompose()
+            self._keys_shown = shown
             self._forget_removed_keys()
 
     async def _change_keys_in_place(self) -> bool:
@@ -135,7 +141,8 @@ def _apart(keys: list[FooterKey]) -> tuple[list[FooterKey], FooterKey | None]:
 
 
 def _take_over(old: FooterKey, new: FooterKey) -> None:
-    """`old`, mounted, shows what `new` (never mounted) would."""
+    """`old`, mounted, shows what `new` (never mounted) would. (Under the pointer, it
+    stays hovered: a key rebuilt would not be until the pointer moved.)"""
     words = (new.key, new.key_display, new.description, new.action, new._disabled)
     if words != (old.key, old.key_display, old.description, old.action, old._disabled):
         old.key, old.key_display, old.description, old.action, old._disabled = words
