@@ -83,8 +83,11 @@ class KeyFooter(Footer):
         left over are removed, the ones missing mounted. False (nothing changed) when
         either has anything but plain keys (a group of bindings, its label), or when
         Textual's key no longer keeps its state where this expects it."""
-        wanted, mounted = compose(self), list(self.children)
-        if not mounted or not all(
+        mounted = list(self.children)
+        if not mounted:
+            return False  # the first build
+        wanted = compose(self)
+        if not all(
             type(key) is FooterKey and hasattr(key, "_disabled") for key in (*wanted, *mounted)
         ):
             return False
