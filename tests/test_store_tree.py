@@ -60,6 +60,29 @@ def finished(reply: Message, text: str, *, usage: Usage | None = None) -> Messag
     return reply
 
 
+def new_history(tmp_path: Path) -> tuple[Path, Store, Conversation]:
+    """A history file, and an empty conversation stored in it."""
+    path = tmp_path / "history.sqlite3"
+    store = Store.open(path)
+    conversation = Conversation(model="m")
+    store.save_conversation(conversation, None)
+    return path, store, conversation
+
+
+def written_by_another_tool(path: Path, *statements: tuple[str, tuple[Any, ...]]) -> None:
+    """Rows this app would not write, written straight to the file."""
+    with contextlib.closing(sqlite3.connect(path)) as other, other:
+        for sql, parameters in statements:
+            other.execute(sql, parameters)
+
+
+def read_back(store: Store, conversation: Conversation) -> Conversation:
+    assert conversation.id is not None
+    read = store.load_conversation(conversation.id)
+    assert read is not None
+    return read
+
+
 def branched_conversation(store: Store) -> Conversation:
     """Two first prompts (an edit at the top), regenerated replies with an earlier
     version chosen again, reasoning, a tool round, an image, a failed reply and one
@@ -121,9 +144,7 @@ def test_a_conversation_reads_back_as_the_tree_it_was(tmp_path: Path) -> None:
 def test_a_reply_left_streaming_reads_back_whole_and_interrupted(tmp_path: Path) -> None:
     """A process killed mid-reply left its pieces and an unanswered call: the reply comes
     back joined, marked interrupted, and the call answered as interrupted."""
-    store = Store.open(tmp_path / "history.sqlite3")
-    conversation = Conversation(model="m")
-    store.save_conversation(conversation, None)
+    path, store, conversation = new_history(tmp_path)
     store.save_message(conversation, conversation.add_user_message("Go."))
     reply = conversation.start_reply("m")
     for piece in ("One, ", "two, ", "three."):
@@ -131,10 +152,7 @@ def test_a_reply_left_streaming_reads_back_whole_and_interrupted(tmp_path: Path)
         store.save_message(conversation, reply)
     reply.parts.append(ToolCallPart("call-9", "count", "{}"))
     store.save_message(conversation, reply)
-    assert conversation.id is not None
-    read = Store.open(tmp_path / "history.sqlite3").load_conversation(conversation.id)
-    assert read is not None
-    last = read.messages[-1]
+    last = read_back(Store.open(path), conversation).messages[-1]  # as the next process
     assert last.status is MessageStatus.INTERRUPTED
     assert last.content == "One, two, three."
     assert [(p.kind, getattr(p, "outcome", None)) for p in last.parts] == [
@@ -145,29 +163,19 @@ def test_a_reply_left_streaming_reads_back_whole_and_interrupted(tmp_path: Path)
 
 
 def test_parts_a_newer_release_wrote_are_skipped_and_the_rest_kept(tmp_path: Path) -> None:
-    path = tmp_path / "history.sqlite3"
-    store = Store.open(path)
-    conversation = Conversation(model="m")
-    store.save_conversation(conversation, None)
+    path, store, conversation = new_history(tmp_path)
     prompt = conversation.add_user_message("Hello")
     store.save_message(conversation, prompt)
     empty = conversation.start_reply("m")
     empty.status = MessageStatus.STOPPED
     store.save_message(conversation, empty)  # a reply stopped before its first token
-    other = sqlite3.connect(path)
-    with other:
-        other.execute(
-            "INSERT INTO message_parts (message_id, position, kind, text) VALUES (?, 1, ?, ?)",
-            (prompt.id, "hologram", "{}"),
-        )
-        other.execute(
-            "INSERT INTO message_parts (message_id, position, kind, text) VALUES (?, 2, ?, ?)",
-            (prompt.id, "tool_call", "not json"),
-        )
-    other.close()
-    assert conversation.id is not None
-    read = store.load_conversation(conversation.id)
-    assert read is not None
+    insert = "INSERT INTO message_parts (message_id, position, kind, text) VALUES (?, ?, ?, ?)"
+    written_by_another_tool(
+        path,
+        (insert, (prompt.id, 1, "hologram", "{}")),
+        (insert, (prompt.id, 2, "tool_call", "not json")),
+    )
+    read = read_back(store, conversation)
     assert [(m.content, [p.kind for p in m.parts]) for m in read.messages] == [
         ("Hello", ["text"]),
         ("", []),
@@ -178,26 +186,17 @@ def test_parts_a_newer_release_wrote_are_skipped_and_the_rest_kept(tmp_path: Pat
 def test_a_choice_of_a_message_not_among_the_children_falls_back_to_the_newest(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "history.sqlite3"
-    store = Store.open(path)
-    conversation = Conversation(model="m")
-    store.save_conversation(conversation, None)
+    path, store, conversation = new_history(tmp_path)
     prompt = conversation.add_user_message("Hello")
     store.save_message(conversation, prompt)
     for text in ("one", "two"):
         store.save_message(
             conversation, finished(conversation.start_reply("m", parent=prompt), text)
         )
-    other = sqlite3.connect(path)
-    with other:  # a choice pointing at the prompt itself, not one of its replies
-        other.execute(
-            "UPDATE messages SET chosen_child_id = ? WHERE id = ?", (prompt.id, prompt.id)
-        )
-    other.close()
-    assert conversation.id is not None
-    read = store.load_conversation(conversation.id)
-    assert read is not None
-    assert [m.content for m in read.messages] == ["Hello", "two"]
+    written_by_another_tool(  # a choice pointing at the prompt itself, not one of its replies
+        path, ("UPDATE messages SET chosen_child_id = ? WHERE id = ?", (prompt.id, prompt.id))
+    )
+    assert [m.content for m in read_back(store, conversation).messages] == ["Hello", "two"]
 
 
 @pytest.mark.parametrize("collecting", [True, False])
@@ -279,21 +278,18 @@ def checkpoint_held_back(path: Path) -> bool:
 def test_a_message_whose_parent_is_newer_goes_under_it_all_the_same(tmp_path: Path) -> None:
     """Not written by this app, but read as it is: a parent with a larger id than its
     child (an import, another tool), and a choice that no longer points at a child."""
-    path = tmp_path / "history.sqlite3"
-    store = Store.open(path)
-    conversation = Conversation(model="m")
-    store.save_conversation(conversation, None)
+    path, store, conversation = new_history(tmp_path)
     first = conversation.add_user_message("first")
     store.save_message(conversation, first)
     moved = conversation.start_reply("m")
     store.save_message(conversation, finished(moved, "moved under a newer one"))
     newer = conversation.start_reply("m", parent=first)
     store.save_message(conversation, finished(newer, "newer"))
-    other = sqlite3.connect(path)
-    with other:
-        other.execute("UPDATE messages SET parent_id = ? WHERE id = ?", (newer.id, moved.id))
-    other.close()
-    assert conversation.id is not None
-    read = store.load_conversation(conversation.id)
-    assert read is not None
-    assert [m.content for m in read.messages] == ["first", "newer", "moved under a newer one"]
+    written_by_another_tool(
+        path, ("UPDATE messages SET parent_id = ? WHERE id = ?", (newer.id, moved.id))
+    )
+    assert [m.content for m in read_back(store, conversation).messages] == [
+        "first",
+        "newer",
+        "moved under a newer one",
+    ]
