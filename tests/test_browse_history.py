@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Input
 
 from tests.history_helpers import appended_by_another_process, stored_conversation
 from tests.openai_server import OpenAIStyleServer, StreamReply
@@ -139,6 +140,28 @@ async def test_a_conversation_that_leads_the_hits_twice_is_read_ahead_at_once(
         assert session.prefetch.held == bees and session.prefetch.reading is None
         await pilot.press("r")
         await wait_until(pilot, lambda: session.prefetch.held == bears)
+
+
+async def test_a_key_handled_after_the_search_closed_reads_nothing_ahead(
+    settings: Settings,
+) -> None:
+    """Found in review: a key already on its way when Escape (or Enter) closed the search
+    searched again and read its first hit ahead, for nobody."""
+    store = Store.open(settings.db_path)
+    bees = stored_conversation(store, ["Bees buzz."])
+    store.close()
+    async with ChatApp(settings).run_test(size=(80, 24)) as pilot:
+        session = chat_screen(pilot).session
+        await pilot.press("ctrl+f", "b", "e")
+        await wait_until(pilot, lambda: session.prefetch.held == bees)
+        search = pilot.app.screen
+        assert isinstance(search, SearchScreen)
+        box = search.query_one(Input)
+        await pilot.press("escape")
+        await pilot.pause()
+        search._search(Input.Changed(box, "bee"))  # the key on its way
+        await pilot.pause()
+        assert session.prefetch.held is None and session.prefetch.reading is None
 
 
 async def test_down_from_the_search_box_selects_the_first_hit_for_enter(

@@ -10,9 +10,9 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from tests.history_helpers import appended_by_another_process, stored_conversation
 from tui.chat.conversation import Conversation
@@ -74,7 +74,9 @@ class SlowReads(Store):
     """A store whose reads ahead take as long as a huge conversation's: each holds its
     snapshot for steps on end, until it is ended (or for 5 s)."""
 
-    snapshot_held = threading.Event()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.snapshot_held = threading.Event()
 
     def read_elsewhere(self, conversation_id: int) -> Generator[None, None, Conversation | None]:
         with contextlib.closing(sqlite3.connect(self._read_only_uri, uri=True)) as reader:
@@ -117,12 +119,20 @@ async def test_quitting_while_a_hit_is_read_ahead_leaves_the_file_whole(settings
 
 
 class CountedReads(Store):
-    """A store that counts each read's steps, and notes the reads ended midway."""
+    """A store that counts the reads it starts and each one's steps, notes the reads
+    ended midway, and fails the reads of the conversations in `failing`."""
 
-    steps: dict[int, int] = {}
-    ended_midway: set[int] = set()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.started: list[int] = []
+        self.steps: dict[int, int] = {}
+        self.ended_midway: set[int] = set()
+        self.failing: set[int] = set()
 
     def read_elsewhere(self, conversation_id: int) -> Generator[None, None, Conversation | None]:
+        self.started.append(conversation_id)
+        if conversation_id in self.failing:
+            raise sqlite3.DatabaseError("database disk image is malformed")
         steps = super().read_elsewhere(conversation_id)
         self.steps[conversation_id] = 0
         try:
@@ -139,26 +149,47 @@ class CountedReads(Store):
             raise
 
 
-async def test_a_hit_chosen_while_another_is_read_is_the_one_opened(tmp_path: Path) -> None:
-    """The read of the hit left is ended at its next step, the one chosen read instead."""
+def counted_reads(tmp_path: Path) -> CountedReads:
     store = CountedReads.open(tmp_path / "h.sqlite3")
     assert isinstance(store, CountedReads)
+    return store
+
+
+def big_conversation(store: Store, messages: int = 3 * ROWS_PER_STEP) -> int:
+    """A conversation read in several steps."""
     big = Conversation(model="m")
-    for turn in range(3000):
+    for turn in range(messages):
         big.add_user_message(f"question {turn} " + "words " * 40)
     store.save_everything(big, None)
     assert big.id is not None
+    return big.id
+
+
+async def test_a_hit_chosen_while_another_is_read_is_the_one_opened(tmp_path: Path) -> None:
+    """The read of the hit left is ended at its next step, the one chosen read instead."""
+    store = counted_reads(tmp_path)
+    big = big_conversation(store, 3000)
     small = stored_conversation(store, ["small"])
     prefetch = Prefetch()
-    prefetch.want(store, big.id)
+    prefetch.want(store, big)
     await asyncio.sleep(0)
     await asyncio.sleep(0)  # its read under way
-    assert prefetch.reading == big.id
+    assert prefetch.reading == big
     prefetch.want(store, small)  # the user moved to another hit
     read = await prefetch.take(store, small)
     store.close()
     assert read is not None and [m.content for m in read.messages] == ["small"]
-    assert big.id in store.ended_midway and store.steps[big.id] < 3000 // ROWS_PER_STEP
+    assert big in store.ended_midway and store.steps[big] < 3000 // ROWS_PER_STEP
+
+
+def always_busy(asked: list[float]) -> Callable[[], bool]:
+    """A loop that is never idle (an animation without end), noting each time it is asked."""
+
+    def busy() -> bool:
+        asked.append(time.monotonic())
+        return True
+
+    return busy
 
 
 async def test_a_loop_that_is_never_idle_still_gets_its_hit_read(tmp_path: Path) -> None:
@@ -166,27 +197,67 @@ async def test_a_loop_that_is_never_idle_still_gets_its_hit_read(tmp_path: Path)
     screen that animates without end must not keep the hit from being read. Once Enter
     waits for the read, its steps wait no more."""
     store = Store.open(tmp_path / "h.sqlite3")
-    big = Conversation(model="m")
-    for turn in range(600):
-        big.add_user_message(f"question {turn}")
-    store.save_everything(big, None)
-    assert big.id is not None
+    big = big_conversation(store)
     prefetch = Prefetch()
     asked: list[float] = []
-
-    def always_busy() -> bool:
-        asked.append(time.monotonic())
-        return True
-
-    prefetch.busy = always_busy
-    prefetch.want(store, big.id)
+    prefetch.busy = always_busy(asked)
+    prefetch.want(store, big)
     await asyncio.wait_for(prefetch.settled(), timeout=5)
-    assert prefetch.held == big.id
+    assert prefetch.held == big
     assert asked[-1] - asked[0] >= 3 * LONGEST_WAIT, "it waited, each step, as long as allowed"
 
     prefetch.drop()
-    prefetch.want(store, big.id)  # read again, and at once waited for
-    started = time.monotonic()
-    read = await asyncio.wait_for(prefetch.take(store, big.id), timeout=5)
-    assert read is not None and len(read.messages) == 600
-    assert time.monotonic() - started < 2 * LONGEST_WAIT, "Enter waits: no step waits"
+    prefetch.want(store, big)  # read again...
+    await asyncio.sleep(0)
+    asked_before_enter = len(asked)
+    read = await asyncio.wait_for(prefetch.take(store, big), timeout=5)  # ...and Enter
+    assert read is not None and len(read.messages) == 3 * ROWS_PER_STEP
+    assert len(asked) == asked_before_enter, "once Enter waits, no step waits for the loop"
+
+
+async def test_a_read_no_longer_wanted_ends_without_waiting_for_the_loop(
+    tmp_path: Path,
+) -> None:
+    """Quitting waits for the read to end: it must not wait out the loop first."""
+    store = counted_reads(tmp_path)
+    big = big_conversation(store)
+    prefetch = Prefetch()
+    asked: list[float] = []
+    prefetch.busy = always_busy(asked)
+    prefetch.want(store, big)
+    await asyncio.sleep(LONGEST_WAIT * 1.5)  # its first step run, the next one waiting
+    prefetch.drop()
+    asked_when_dropped = len(asked)
+    await prefetch.settled()
+    assert len(asked) == asked_when_dropped
+    assert big in store.ended_midway
+
+
+async def test_a_read_that_fails_is_not_tried_again_until_something_is_written(
+    tmp_path: Path,
+) -> None:
+    """With the same hit first at every key, a damaged conversation was read again at
+    every key; opening it reads it again and says what is wrong."""
+    store = counted_reads(tmp_path)
+    damaged = stored_conversation(store, ["a damaged row, say"])
+    store.failing.add(damaged)
+    prefetch = Prefetch()
+    for _ in range(3):
+        prefetch.want(store, damaged)
+        await prefetch.settled()
+    assert store.started == [damaged]
+    stored_conversation(store, ["a write: maybe it was a passing lock"])
+    prefetch.want(store, damaged)
+    await prefetch.settled()
+    assert store.started == [damaged, damaged]
+    assert await prefetch.take(store, damaged) is None, "opened by a read of its own"
+
+
+async def test_nothing_is_read_ahead_once_the_session_closes(tmp_path: Path) -> None:
+    store = counted_reads(tmp_path)
+    wanted = stored_conversation(store, ["one"])
+    prefetch = Prefetch()
+    prefetch.close()
+    prefetch.want(store, wanted)  # a search key handled while the app quits
+    await prefetch.settled()
+    assert store.started == [] and prefetch.held is None and prefetch.reading is None

@@ -17,6 +17,7 @@ from tui.chat.message import Message, MessageStatus, Role, Usage
 from tui.config import Settings
 from tui.store import Store
 from tui.ui.app import ChatApp
+from tui.ui.widgets.key_footer import SETTLE_SECONDS
 
 SIZES = [(80, 24), (160, 48)]
 REPLY = (
@@ -83,6 +84,12 @@ def test_help(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_selected_message(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+    # The footer changes its keys within `SETTLE_SECONDS` of a move, on a timer that a
+    # pause does not wait for: the picture is taken after it (once, in CI, before it).
+    settled = f"wait:{int(SETTLE_SECONDS * 1000) + 70}"
     assert snap_compare(
-        stored_app(tmp_path), press=["ctrl+up"], terminal_size=size, run_before=steady_cursor
+        stored_app(tmp_path),
+        press=["ctrl+up", settled],
+        terminal_size=size,
+        run_before=steady_cursor,
     )

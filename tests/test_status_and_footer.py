@@ -153,3 +153,12 @@ async def test_moving_between_a_prompt_and_a_reply_changes_the_footer_keys_in_pl
         await pilot.press("down")  # the reply again: a key mounted
         await wait_until(pilot, lambda: "Regenerate" in footer())
         assert "r Regenerate  1 Copy code 1-9  ^r Retry" in footer()
+
+
+async def test_a_footer_not_on_screen_changes_nothing() -> None:
+    """A rebuild due when the footer has gone (its screen closed) is let go."""
+    from tui.ui.widgets.key_footer import KeyFooter
+
+    footer = KeyFooter()
+    await footer._rebuild_if_keys_changed()
+    assert not footer.children and footer._keys_shown is None

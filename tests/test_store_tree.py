@@ -257,8 +257,13 @@ def test_a_read_in_steps_reads_what_a_read_at_once_reads_and_can_end_midway(
         " WHERE m.conversation_id = ?",
         (conversation.id,),
     ).fetchone()
-    images = 1
-    assert count == (rows + 1) // 2 + images + 1, "two rows a step, an image, then the tree"
+    (images,) = store._db.execute(
+        "SELECT COUNT(*) FROM message_parts p JOIN messages m ON m.id = p.message_id"
+        " WHERE m.conversation_id = ? AND p.kind = 'image'",
+        (conversation.id,),
+    ).fetchone()
+    assert images == 1
+    assert count == (rows + 1) // 2 + images + 1, "two rows a step, an image a step, the tree"
 
     path = tmp_path / "history.sqlite3"
     reading = store.read_elsewhere(conversation.id)
@@ -286,7 +291,9 @@ def test_a_message_whose_parent_is_newer_goes_under_it_all_the_same(tmp_path: Pa
     newer = conversation.start_reply("m", parent=first)
     store.save_message(conversation, finished(newer, "newer"))
     written_by_another_tool(
-        path, ("UPDATE messages SET parent_id = ? WHERE id = ?", (newer.id, moved.id))
+        path,
+        ("UPDATE messages SET parent_id = ? WHERE id = ?", (newer.id, moved.id)),
+        ("UPDATE messages SET chosen_child_id = ? WHERE id = ?", (moved.id, first.id)),
     )
     assert [m.content for m in read_back(store, conversation).messages] == [
         "first",

@@ -10,7 +10,7 @@ since it was read (`Store.change_stamp`); otherwise it is read again, as without
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import sqlite3
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -67,46 +67,59 @@ class Prefetch:
 
     async def _read_wanted(self, store: Store) -> None:
         while (wanted := self._wanted) is not None:
-            if self._read is not None and self._read.conversation_id == wanted:
-                return
+            held = self._read
+            if (
+                held is not None
+                and held.conversation_id == wanted
+                and (held.conversation is not None or _unchanged_since(store, held.stamp))
+            ):
+                return  # (one that found nothing or failed: until anything is written)
             self._read = None  # one conversation held at a time
             self._reading = wanted
-            stamp = (0, 0)
             try:
-                stamp = store.change_stamp()  # before the read: a write meanwhile spoils it
-                conversation = await self._steps_while_wanted(store.read_elsewhere(wanted), wanted)
-            except Exception:  # (a damaged row, a lock: opening it reads it again, says so)
-                conversation = None  # and kept as read: not read again at every key
+                read = await self._read_while_wanted(store, wanted)
             finally:
                 self._reading = None
-            if self._wanted == wanted:  # (else it was ended: the one wanted now is next)
-                self._read = _Read(wanted, conversation, stamp)
+            if read is not None and self._wanted == wanted:
+                self._read = read
 
-    async def _steps_while_wanted(
-        self, steps: Generator[None, None, Conversation | None], wanted: int
-    ) -> Conversation | None:
-        """Runs a read's steps while `wanted` is still the one wanted (ended sooner, it is
-        closed: None). Before each step the loop has its turn, and more while it is busy:
-        a step beside each hop of a key's handling held the typing up (the longest stall
-        while typing over 20,000 messages: 45-60 ms, 38-49 ms once steps waited)."""
-        with contextlib.closing(steps):
-            while self._wanted == wanted:
-                waited_until = time.monotonic() + LONGEST_WAIT
-                while (
-                    self._wanted == wanted
-                    and not self._waited_for
-                    and self.busy()
-                    and time.monotonic() < waited_until
-                ):
-                    await asyncio.sleep(BUSY_POLL)
-                if self._wanted != wanted:
-                    break
+    async def _read_while_wanted(self, store: Store, wanted: int) -> _Read | None:
+        """Reads `wanted` a step at a time while it is still the one wanted (ended sooner:
+        None). Before each step the loop has its turn, and more while it is busy: a step
+        beside each hop of a key's handling held the typing up (the longest stall while
+        typing over 20,000 messages: 45-60 ms, 38-49 ms once steps waited). A read that
+        fails is kept as one that found nothing: opening it reads it again, and says why."""
+        stamp = (0, 0)
+        steps: Generator[None, None, Conversation | None] | None = None
+        try:
+            while await self._loop_had_its_turn(wanted):
+                if steps is None:  # the stamp just before the snapshot: a write since spoils it
+                    stamp = store.change_stamp()
+                    steps = store.read_elsewhere(wanted)
                 try:
                     next(steps)
                 except StopIteration as end:
-                    return cast(Conversation | None, end.value)
+                    return _Read(wanted, cast(Conversation | None, end.value), stamp)
                 await asyncio.sleep(0)
-        return None
+            return None
+        except Exception:  # (a damaged row, a lock)
+            return _Read(wanted, None, stamp)
+        finally:
+            if steps is not None:
+                steps.close()  # (ended midway: its snapshot too)
+
+    async def _loop_had_its_turn(self, wanted: int) -> bool:
+        """Waits while the loop is busy, up to `LONGEST_WAIT` (not once Enter waits for
+        the read); whether `wanted` is still the one wanted."""
+        waited_until = time.monotonic() + LONGEST_WAIT
+        while (
+            self._wanted == wanted
+            and not self._waited_for
+            and self.busy()
+            and time.monotonic() < waited_until
+        ):
+            await asyncio.sleep(BUSY_POLL)
+        return self._wanted == wanted
 
     async def take(self, store: Store, conversation_id: int) -> Conversation | None:
         """The conversation as read ahead (waiting for its read under way, which then
@@ -114,7 +127,10 @@ class Prefetch:
         written to the history since; None if it has to be read now."""
         if self._wanted == conversation_id:  # (a read of another one ends at its next step)
             self._waited_for = True
-            await self.settled()
+            try:
+                await self.settled()
+            finally:
+                self._waited_for = False
         read = self._read
         self.drop()
         if read is None or read.conversation_id != conversation_id:
@@ -145,3 +161,11 @@ class Prefetch:
         """`drop`, and nothing is read ahead from now on (the app is quitting)."""
         self._closed = True
         self.drop()
+
+
+def _unchanged_since(store: Store, stamp: tuple[int, int]) -> bool:
+    """Whether nothing was written to the history since `stamp` (False if it cannot say)."""
+    try:
+        return store.change_stamp() == stamp
+    except sqlite3.Error:
+        return False

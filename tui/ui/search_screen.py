@@ -49,6 +49,8 @@ class SearchScreen(ModalScreen[OpenConversation | None]):
 
     @on(Input.Changed)
     def _search(self, event: Input.Changed) -> None:
+        if not self.is_active:
+            return  # a key handled after Enter or Escape: nothing more to find or read
         results = self.query_one(OptionList)
         results.clear_options()
         for hit in self.store.search(event.value):
@@ -58,8 +60,6 @@ class SearchScreen(ModalScreen[OpenConversation | None]):
             results.add_option(Option(label, id=f"{hit.conversation_id}:{hit.message_id}"))
         first = results.get_option_at_index(0).id if results.option_count else None
         leading = _hit_of(first).conversation_id if first else None
-        if not self.is_active:
-            return  # a key handled after Enter or Escape: nothing more to read ahead
         if leading is not None and leading == self._leading:
             # It led the key before too: likely the one Enter opens, and the user is
             # still typing. Read now: waiting for the typing to stop, then reading, took

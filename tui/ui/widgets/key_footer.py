@@ -65,18 +65,21 @@ class KeyFooter(Footer):
         await self._rebuild_if_keys_changed()
 
     async def _rebuild_if_keys_changed(self) -> None:
+        if not self._keys_may_change():
+            return  # (most calls: no lock, no batch)
         # Under the widget's lock, in one batch: no frame shows keys half changed, and a
         # rebuild from the timer and one after a refresh do not interleave.
         async with self.batch():
-            if not self.is_attached or self._pruning:
+            if not self._keys_may_change():
                 return
             shown = self._keys()
-            if shown == self._keys_shown:
-                return
             if not await self._change_keys_in_place():
                 await self.recompose()
             self._keys_shown = shown
             self._forget_removed_keys()
+
+    def _keys_may_change(self) -> bool:
+        return self.is_attached and not self._pruning and self._keys() != self._keys_shown
 
     async def _change_keys_in_place(self) -> bool:
         """The keys mounted take the words of the keys composed now, in order; the ones
