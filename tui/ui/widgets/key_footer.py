@@ -71,7 +71,7 @@ class KeyFooter(Footer):
         # rebuild from the timer and one after a refresh do not interleave.
         async with self.batch():
             if not self._keys_may_change():
-                return
+                return  # (gone, or changed by the rebuild this one waited for)
             shown = self._keys()
             if not await self._change_keys_in_place():
                 await self.recompose()
@@ -79,6 +79,8 @@ class KeyFooter(Footer):
             self._forget_removed_keys()
 
     def _keys_may_change(self) -> bool:
+        """Whether a rebuild may have anything to do: the footer is on screen and the
+        keys to show differ from the keys shown."""
         return self.is_attached and not self._pruning and self._keys() != self._keys_shown
 
     async def _change_keys_in_place(self) -> bool:
