@@ -155,7 +155,6 @@ class Prefetch:
     def drop(self) -> None:
         """Nothing is read ahead any more, and a read under way ends at its next step."""
         self._wanted = self._read = None
-        self._waited_for = False
 
     def close(self) -> None:
         """`drop`, and nothing is read ahead from now on (the app is quitting)."""

@@ -67,16 +67,16 @@ class SearchScreen(ModalScreen[OpenConversation | None]):
             self.workers.cancel_group(self, "read-ahead")
             self.read_ahead(leading)
         else:
-            self._read_first_hit_ahead()
+            self._read_ahead_once_the_hits_stay(leading)
         self._leading = leading
 
     @work(exclusive=True, group="read-ahead")
-    async def _read_first_hit_ahead(self) -> None:
-        """Once the hits stay the same a moment (not at every key typed)."""
+    async def _read_ahead_once_the_hits_stay(self, leading: int | None) -> None:
+        """`leading` read ahead once the hits stay the same a moment (not at every key
+        typed: the next key's search replaces this worker)."""
         await asyncio.sleep(READ_AHEAD_AFTER)
-        results = self.query_one(OptionList)
-        if results.option_count:
-            self._read_ahead_of(results.get_option_at_index(0).id)
+        if leading is not None:
+            self.read_ahead(leading)
 
     @on(OptionList.OptionHighlighted)
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
