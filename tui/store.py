@@ -4,9 +4,9 @@ The file and its folder are private to the user (0600/0700). A database that can
 read is never deleted: it is moved aside with a timestamp and a fresh one is started.
 
 Messages are stored as a tree (a parent id per message, the chosen child per parent) and
-their text as parts. A streaming reply is saved often; each save writes only what arrived
-since the last one (a new piece row per grown part), so its cost does not grow with the
-reply. When the reply ends its pieces are joined into one row per part, once.
+their text as parts. This file holds the transactions, the lock and what a failed write
+undoes in memory; the statements that write the rows (a streaming reply a piece at a time)
+are in `tui.store_rows`, reading a conversation back in `tui.store_tree`.
 """
 
 from __future__ import annotations
@@ -16,15 +16,13 @@ import sqlite3
 import threading
 import time
 from collections.abc import Generator
-from dataclasses import dataclass
 from pathlib import Path
 
 from tui.chat.conversation import Conversation
-from tui.chat.images import ImagePart
-from tui.chat.message import Message, texts_of
-from tui.chat.parts import APPENDED_KINDS
+from tui.chat.message import Message
 from tui.frozen import frozen
 from tui.store_file import StoreUnavailable, open_history
+from tui.store_rows import RowWriting, StoreError
 from tui.store_schema import MIGRATIONS
 from tui.store_search import SearchHit, has_full_text_index, search_messages
 from tui.store_tree import conversation_in_steps, read_conversation
@@ -47,21 +45,7 @@ class ConversationSummary:
     message_count: int
 
 
-class StoreError(Exception):
-    """The history could not be opened or written; the message says what and where."""
-
-
-@dataclass(slots=True)
-class _SavedPart:
-    kind: str
-    length: int
-    pieces: int
-    whole: str | None = None
-    """What was written, for a part that is rewritten rather than appended to (a tool
-    call whose arguments grew changes its JSON in the middle)."""
-
-
-class Store:
+class Store(RowWriting):
     """One connection, used from the event loop and, for the rare long write (joining a
     long reply's pieces), from a worker thread: a lock keeps them apart."""
 
@@ -72,9 +56,7 @@ class Store:
         self._read_only_uri = f"{path.resolve().as_uri()}?mode=ro"
         self.notice = notice
         """Set when opening had to set a damaged file aside: tell the user once."""
-        self._saved: dict[int, list[_SavedPart]] = {}
-        """Per stored message id: what of each part is in the file, so a save writes only
-        what is new."""
+        self._saved = {}
 
     @classmethod
     def open(cls, path: Path, *, busy_timeout: float = 5.0) -> Store:
@@ -115,28 +97,6 @@ class Store:
             if new:
                 conversation.id = None  # the insert was rolled back
             raise
-
-    def _write_conversation(self, conversation: Conversation, endpoint: str | None) -> None:
-        now = time.time()
-        fields = (
-            conversation.title,
-            conversation.model,
-            conversation.system_prompt,
-            conversation.tools.to_text(),
-        )
-        if conversation.id is None:
-            cursor = self._db.execute(
-                "INSERT INTO conversations (title, model, system_prompt, tool_choices, endpoint,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (*fields, endpoint, conversation.created_at, now),
-            )
-            conversation.id = cursor.lastrowid
-        else:
-            self._db.execute(
-                "UPDATE conversations SET title = ?, model = ?, system_prompt = ?,"
-                " tool_choices = ?, updated_at = ? WHERE id = ?",
-                (*fields, now, conversation.id),
-            )
 
     def save_details(self, conversation_id: int, **fields: str | None) -> None:
         """Writes only the named fields (title, model, system_prompt, tool_choices) of a
@@ -223,124 +183,10 @@ class Store:
             )
         return True
 
-    def _write_message(self, conversation: Conversation, message: Message) -> None:
-        parent = message.parent
-        parent_id = None if parent is None or parent is conversation.root else parent.id
-        if parent is not None and parent is not conversation.root and parent_id is None:
-            raise StoreError("save a message's parent before the message")
-        usage = message.usage
-        values = (
-            message.role.value,
-            message.status.value,
-            message.error,
-            message.finish_reason,
-            message.model,
-            _bounded(usage.prompt_tokens) if usage else None,
-            _bounded(usage.completion_tokens) if usage else None,
-            message.time_to_first_token,
-            message.duration,
-            parent_id,
-        )
-        if message.id is None:
-            cursor = self._db.execute(
-                "INSERT INTO messages (role, status, error, finish_reason, model,"
-                " prompt_tokens, completion_tokens, time_to_first_token, duration,"
-                " parent_id, conversation_id, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*values, conversation.id, message.created_at),
-            )
-            message.id = cursor.lastrowid
-            self._saved[message.id or 0] = []
-            if parent is not None and parent.chosen is message:
-                self._write_choice(conversation, parent)
-        else:
-            self._db.execute(
-                "UPDATE messages SET role = ?, status = ?, error = ?, finish_reason = ?,"
-                " model = ?, prompt_tokens = ?, completion_tokens = ?,"
-                " time_to_first_token = ?, duration = ?, parent_id = ? WHERE id = ?",
-                (*values, message.id),
-            )
-        self._write_parts(message)
-        if message.is_final:
-            self._join_pieces(message)
-
-    def _write_parts(self, message: Message) -> None:
-        """Appends what each part gained as a new piece row; a part that changed in any
-        other way (or that this store has not seen) is written again whole."""
-        assert message.id is not None
-        saved = self._saved.get(message.id)
-        # Read once: a stream may add to them meanwhile (the saver's retry runs in a thread).
-        parts = list(message.parts)
-        texts = texts_of(parts)
-        if (
-            saved is None
-            or len(saved) > len(parts)
-            or any(
-                record.kind != part.kind
-                or record.length > len(text)
-                or (record.whole is not None and record.whole != text)
-                for record, part, text in zip(saved, parts, texts, strict=False)
-            )
-        ):
-            self._db.execute("DELETE FROM message_parts WHERE message_id = ?", (message.id,))
-            saved = self._saved[message.id] = []
-        for position, (part, text) in enumerate(zip(parts, texts, strict=True)):
-            if position == len(saved):
-                saved.append(_SavedPart(part.kind, 0, 0))
-            record = saved[position]
-            if record.length == len(text) and record.pieces:
-                continue
-            if part.kind not in APPENDED_KINDS:
-                record.whole = text
-            if isinstance(part, ImagePart) and part.data:
-                self._db.execute(
-                    "INSERT OR IGNORE INTO blobs (digest, media_type, data) VALUES (?, ?, ?)",
-                    (part.digest, part.media_type, part.data),
-                )
-            self._db.execute(
-                "INSERT INTO message_parts (message_id, position, kind, text) VALUES (?, ?, ?, ?)",
-                (message.id, position, part.kind, text[record.length :]),
-            )
-            record.length = len(text)
-            record.pieces += 1
-
-    def _join_pieces(self, message: Message) -> None:
-        """One row per part once a message is final: search matches across the seams, and
-        loading reads one row. Costs the length of the reply, once."""
-        saved = self._saved.get(message.id or 0, [])
-        if all(record.pieces <= 1 for record in saved):
-            return
-        self._db.execute("DELETE FROM message_parts WHERE message_id = ?", (message.id,))
-        self._db.executemany(
-            "INSERT INTO message_parts (message_id, position, kind, text) VALUES (?, ?, ?, ?)",
-            [(message.id, i, part.kind, part.text) for i, part in enumerate(message.parts)],
-        )
-        for record in saved:
-            record.pieces = 1
-
-    def needs_long_write(self, message: Message) -> bool:
-        """Whether saving `message` now would join many pieces: worth a worker thread."""
-        saved = self._saved.get(message.id or 0, [])
-        return message.is_final and sum(record.length for record in saved if record.pieces > 1) > (
-            64 * 1024
-        )
-
     def save_choice(self, conversation: Conversation, parent: Message) -> None:
         """Records which child of `parent` (or of the top) is on the path now."""
         with self._lock, self._db:
             self._write_choice(conversation, parent)
-
-    def _write_choice(self, conversation: Conversation, parent: Message) -> None:
-        chosen_id = parent.chosen.id if parent.chosen is not None else None
-        if parent is conversation.root:
-            self._db.execute(
-                "UPDATE conversations SET chosen_root_id = ? WHERE id = ?",
-                (chosen_id, conversation.id),
-            )
-        elif parent.id is not None:
-            self._db.execute(
-                "UPDATE messages SET chosen_child_id = ? WHERE id = ?", (chosen_id, parent.id)
-            )
 
     def save_path(self, conversation: Conversation) -> None:
         """Records every choice along the path (after a search hit was revealed)."""
@@ -469,12 +315,3 @@ READER_BUSY_TIMEOUT = 0.05
 """Seconds `read_elsewhere` waits for a lock (while SQLite recovers a WAL file), on the
 event loop's thread: a read ahead that cannot start soon is not worth a stall (opening
 the conversation reads it then)."""
-
-
-SQLITE_INTEGER_MAX = 2**63 - 1
-
-
-def _bounded(number: int) -> int:
-    """Numbers from a server are untrusted: one past SQLite's integer range would make
-    the whole message unsavable."""
-    return max(0, min(int(number), SQLITE_INTEGER_MAX))
