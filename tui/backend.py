@@ -4,23 +4,24 @@ The SDK still does the HTTP work (auth, base URL, status errors), but the body i
 (`tui.stream_reading`), which is cheaper per token and survives what the SDK's decoder
 would choke on. Retries are ours, not the SDK's: the SDK retries silently, and a user
 waiting on a rate limit should see that a retry is coming and when. Failures are reported
-as facts (`ChatError` with a kind); the words are chosen by whoever shows them.
+as facts (`ChatError` with a kind); the words are chosen by whoever shows them. Reading a
+failure into that fact (the exception chain, the status, the server's message, the
+scrubbing of secrets) is `tui.backend_errors`: this module makes the requests, streams the
+replies and decides when to retry.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import importlib
 import random
-import socket
 import ssl
-import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+from tui.backend_errors import FailureDescriber, caused_by, retry_after_seconds
 from tui.chat.events import (
     ChatError,
     ContentDelta,
@@ -32,11 +33,10 @@ from tui.chat.events import (
     ToolCallDelta,
 )
 from tui.client_library_loading import load_less_of_the_client_library
-from tui.completions_events import CompletionsEvents, is_about_context_length
+from tui.completions_events import CompletionsEvents
 from tui.config import OPENAI_BASE_URL, Settings
 from tui.error_words import tell
 from tui.read_ahead import read_ahead
-from tui.redaction import Redactor, url_secrets
 from tui.responses_events import ResponsesEvents, responses_input, responses_tools
 from tui.stream_reading import ReplyReader
 from tui.tls_context import CertificatesUnreadable, TlsContextOnFirstUse, verified_tls_context
@@ -89,9 +89,7 @@ class ChatBackend:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._client: openai.AsyncOpenAI | None = None
-        self._redact = Redactor(
-            [settings.api_key, *url_secrets(settings.base_url), *settings.headers.values()]
-        )
+        self._failures = FailureDescriber(settings)
 
     def _get_client(self) -> openai.AsyncOpenAI:
         import httpx2
@@ -156,20 +154,22 @@ class ChatBackend:
             yield Failed(ChatError(ErrorKind.NO_KEY, retryable=False))
             return
         except OSError as error:  # the certificates (SSL_CERT_FILE, SSL_CERT_DIR) unreadable
-            yield Failed(self._unreadable_certificates(error))
+            yield Failed(self._failures.unreadable_certificates(error))
             return
         attempts = max(0, self.settings.max_retries) + 1
         for attempt in range(1, attempts + 1):
             failure: list[_AttemptFailure] = []
             async for event in self._attempt(client, messages, model, tools, failure):
-                yield self._scrubbed(event) if isinstance(event, Failed) else event
+                yield self._failures.scrubbed(event) if isinstance(event, Failed) else event
             if not failure:
                 return
             delay = _retry_delay(failure[0].retry_after, attempt)
             if attempt == attempts or delay is None:
-                yield Failed(self._scrub_error(failure[0].error))
+                yield Failed(self._failures.scrub_error(failure[0].error))
                 return
-            yield Retrying(self._scrub_error(failure[0].error), delay, attempt + 1, attempts)
+            yield Retrying(
+                self._failures.scrub_error(failure[0].error), delay, attempt + 1, attempts
+            )
             await asyncio.sleep(delay)
 
     async def _attempt(
@@ -197,40 +197,35 @@ class ChatBackend:
                             received_anything = True
                         yield event
         except openai.APIStatusError as error:
-            described = self._describe_status_error(error, model)
+            described = self._failures.describe_status_error(error, model)
             if error.status_code in RETRYABLE_STATUSES:
-                failure.append(_AttemptFailure(described, _retry_after(error.response.headers)))
+                failure.append(
+                    _AttemptFailure(described, retry_after_seconds(error.response.headers))
+                )
             else:
                 yield Failed(described)
         except openai.APITimeoutError as error:
-            described = self._describe_timeout(received_anything, error)
-            if _caused_by(error, httpx2.ConnectTimeout):
+            described = self._failures.describe_timeout(received_anything, error)
+            if caused_by(error, httpx2.ConnectTimeout):
                 failure.append(_AttemptFailure(described))
             else:
                 yield Failed(described)  # it already waited a whole idle timeout
         except openai.APIConnectionError as error:
             failure.append(_AttemptFailure(self.describe_connection_error(error)))
         except httpx2.TimeoutException as error:
-            yield Failed(self._describe_timeout(received_anything, error))
+            yield Failed(self._failures.describe_timeout(received_anything, error))
         except httpx2.TransportError as error:
             described = ChatError(
-                ErrorKind.DROPPED, self._scrub(str(error) or type(error).__name__)
+                ErrorKind.DROPPED, self._failures.scrub(str(error) or type(error).__name__)
             )
             if received_anything:
                 yield Failed(described)
             else:
                 failure.append(_AttemptFailure(described))
         except openai.OpenAIError as error:
-            yield Failed(ChatError(ErrorKind.REQUEST_FAILED, self._scrub(str(error))))
+            yield Failed(ChatError(ErrorKind.REQUEST_FAILED, self._failures.scrub(str(error))))
         except CertificatesUnreadable as error:  # a plain-HTTP server sent us on to https
-            yield Failed(self._unreadable_certificates(error))
-
-    def _unreadable_certificates(self, error: OSError) -> ChatError:
-        detail = (
-            f"the certificates to verify servers cannot be read ({error}); check "
-            "SSL_CERT_FILE and SSL_CERT_DIR"
-        )
-        return ChatError(ErrorKind.REQUEST_FAILED, self._scrub(detail), retryable=False)
+            yield Failed(self._failures.unreadable_certificates(error))
 
     @contextlib.asynccontextmanager
     async def _request(
@@ -348,100 +343,17 @@ class ChatBackend:
             told = tell(self.describe_connection_error(error), in_app=False)
             raise ModelListUnavailable(told.title) from error
         except (openai.OpenAIError, ValueError, TypeError, OSError) as error:
-            raise ModelListUnavailable(self._scrub(str(error)) or "no model list") from error
+            raise ModelListUnavailable(
+                self._failures.scrub(str(error)) or "no model list"
+            ) from error
         if not names:
             raise ModelListUnavailable("the server listed no models")
         return names
 
-    def _describe_timeout(self, received_anything: bool, error: BaseException) -> ChatError:
-        import httpx2
-
-        where = self.settings.endpoint_label
-        if _caused_by(error, httpx2.ConnectTimeout):
-            seconds = self.settings.connect_timeout
-            return ChatError(
-                ErrorKind.CONNECT_TIMEOUT,
-                f"no connection within {seconds:g} s",
-                endpoint=where,
-                seconds=seconds,
-            )
-        seconds = self.settings.idle_timeout
-        if received_anything:
-            return ChatError(
-                ErrorKind.STALLED, f"no data from the server for {seconds:g} s", seconds=seconds
-            )
-        return ChatError(
-            ErrorKind.NO_ANSWER,
-            f"no response within {seconds:g} s from {where}",
-            endpoint=where,
-            seconds=seconds,
-        )
-
     def describe_connection_error(self, error: BaseException) -> ChatError:
-        """Names the layer that failed (name lookup, TLS, nobody listening), because each
-        has a different fix."""
-        root = _root_cause(error)
-        detail = self._scrub(f"{type(root).__name__}: {root}")
-        if _caused_by(error, socket.gaierror):
-            kind = ErrorKind.HOST_NOT_FOUND
-        elif _caused_by(error, ssl.SSLError):
-            kind = ErrorKind.TLS
-        elif _caused_by(error, ConnectionRefusedError):
-            kind = ErrorKind.REFUSED
-        else:
-            kind = ErrorKind.UNREACHABLE
-        return ChatError(kind, detail, endpoint=self.settings.endpoint_label)
-
-    def _describe_status_error(self, error: openai.APIStatusError, model: str) -> ChatError:
-        status = error.status_code
-        detail = self._scrub(_server_message(error))
-        kind = _STATUS_KINDS.get(status)
-        if kind is None:
-            kind = ErrorKind.SERVER if status >= 500 else ErrorKind.HTTP
-        if status in (400, 413) and is_about_context_length(detail):
-            kind = ErrorKind.CONTEXT_LENGTH
-        seconds = _retry_after(error.response.headers) if status == 429 else None
-        return ChatError(
-            kind,
-            detail,
-            status=status,
-            endpoint=self.settings.endpoint_label,
-            model=model,
-            seconds=seconds,
-            retryable=kind not in (ErrorKind.AUTH, ErrorKind.NOT_FOUND),
-        )
-
-    def _scrub(self, text: str) -> str:
-        """Removes the key (in any of its usual encodings) and URL credentials from text
-        that came back from a server or a library."""
-        return self._redact(text)
-
-    def _scrub_error(self, error: ChatError) -> ChatError:
-        """The one place every failure passes before anyone shows or keeps it."""
-        redact = self._redact
-        return replace(
-            error,
-            detail=redact(error.detail),
-            endpoint=redact(error.endpoint),
-            model=redact(error.model),
-        )
-
-    def _scrubbed(self, event: Failed) -> Failed:
-        return Failed(self._scrub_error(event.error))
-
-
-_STATUS_KINDS = {
-    400: ErrorKind.BAD_REQUEST,
-    401: ErrorKind.AUTH,
-    403: ErrorKind.FORBIDDEN,
-    404: ErrorKind.NOT_FOUND,
-    408: ErrorKind.REQUEST_TIMEOUT,
-    413: ErrorKind.TOO_LARGE,
-    429: ErrorKind.RATE_LIMIT,
-    502: ErrorKind.BAD_GATEWAY,
-    503: ErrorKind.UNAVAILABLE,
-    504: ErrorKind.GATEWAY_TIMEOUT,
-}
+        """Kept on the backend, where callers have always asked for it: see
+        `FailureDescriber.describe_connection_error`."""
+        return self._failures.describe_connection_error(error)
 
 
 def reasoning_request(params: dict[str, Any]) -> dict[str, str] | None:
@@ -459,78 +371,9 @@ def reasoning_request(params: dict[str, Any]) -> dict[str, str] | None:
     return reasoning
 
 
-def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        if isinstance(current, kind):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
-
-
-def _root_cause(error: BaseException) -> BaseException:
-    """The innermost exception with a message: the SDK's own says only "Connection error"."""
-    best = error
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if str(current) and not isinstance(current, asyncio.CancelledError):
-            best = current
-        current = current.__cause__ or current.__context__
-    return best
-
-
-def _retry_after(headers: Any) -> float | None:
-    """Seconds the server asked us to wait: `retry-after-ms`, `Retry-After` in seconds, or
-    `Retry-After` as an HTTP date."""
-    milliseconds = headers.get("retry-after-ms")
-    if milliseconds:
-        try:
-            return max(0.0, float(milliseconds) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
 def _retry_delay(retry_after: float | None, attempt: int) -> float | None:
     """How long to wait before the next attempt, or None when waiting is the user's call."""
     if retry_after is not None:
         return retry_after if retry_after <= LONGEST_AUTOMATIC_WAIT else None
     backoff = min(LONGEST_BACKOFF, FIRST_BACKOFF * 2.0 ** (attempt - 1))
     return backoff * random.uniform(0.8, 1.2)
-
-
-def _server_message(error: openai.APIStatusError) -> str:
-    """The server's explanation, whether it sent OpenAI-style JSON, plain text or HTML."""
-    body: Any = error.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-        if isinstance(inner, str):
-            return inner
-        if body.get("message"):
-            return str(body["message"])
-    text = ""
-    try:
-        text = error.response.text
-    except Exception:
-        text = ""
-    if "<html" in text.lower() or "<!doctype" in text.lower():
-        return "the server sent an HTML page instead of JSON (a proxy or a wrong base URL?)"
-    text = " ".join(text.split())
-    return text[:300] if text else error.message
