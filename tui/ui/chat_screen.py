@@ -22,27 +22,23 @@ from textual.widgets import Header, Static
 from tui.attachments import Attachment
 from tui.chat.conversation import Conversation
 from tui.chat.images import ImagePart
-from tui.chat.message import Message, Role
+from tui.chat.message import Message
 from tui.chat.safe_text import make_safe
 from tui.chat.session_events import ContextTooLong
 from tui.commands import Scope
-from tui.export import export_to_file
 from tui.gc_tuning import start_up_is_over
 from tui.local_probe import USUAL_LOCAL_SERVERS, FoundServer, LocalServer
 from tui.session import ChatSession, SendOutcome
 from tui.session_context import Fit
 from tui.ui.bindings import bindings_for
-from tui.ui.conversations_screen import ConversationsScreen, OpenConversation
+from tui.ui.conversation_actions import ConversationActions
 from tui.ui.frames import frame_or_input_pending, next_frame
 from tui.ui.help_screen import HelpScreen
 from tui.ui.message_keys import MessageKeys
-from tui.ui.model_picker_screen import ModelPickerScreen
 from tui.ui.prompt_commands import PromptCommands, tell
 from tui.ui.reply_presenter import ReplyPresenter
-from tui.ui.search_screen import SearchScreen
 from tui.ui.session_follower import SessionFollower
 from tui.ui.slash_commands import SlashCommand, parse_slash_command
-from tui.ui.system_prompt_screen import SystemPromptScreen
 from tui.ui.tool_approvals import attach_tools
 from tui.ui.warm_up import warm_up
 from tui.ui.welcome_screen import WelcomeScreen, settings_for_found_server
@@ -65,7 +61,7 @@ NO_KEY_NOTICE = (
 )
 
 
-class ChatScreen(Screen[None]):
+class ChatScreen(ConversationActions, Screen[None]):
     BINDINGS = bindings_for(Scope.CHAT)
 
     def __init__(
@@ -357,111 +353,6 @@ class ChatScreen(Screen[None]):
             self.notify("A reply is streaming: wait for it, or stop it with Esc.", timeout=3)
         elif await self.session.switch(selected, step) is None:
             self.notify("No other version here.", timeout=2)
-
-    def action_new_conversation(self) -> None:
-        self.run_worker(self._new_chat(), group="send")
-
-    async def _new_chat(self) -> None:
-        await self.session.new()
-        self.status.show("New conversation")
-        self.prompt.focus()
-
-    def action_conversations(self) -> None:
-        if self.session.store is None:
-            self.notify("History is off, so there is nothing to browse.", severity="warning")
-            return
-        self.app.push_screen(ConversationsScreen(self.session), self._after_browsing)
-
-    def action_search(self) -> None:
-        if self.session.store is None:
-            self.notify("History is off, so there is nothing to search.", severity="warning")
-            return
-        search = SearchScreen(self.session.store, self.session.read_ahead)
-        self.app.push_screen(search, self._after_browsing)
-
-    def _after_browsing(self, result: OpenConversation | None) -> None:
-        if result is not None:
-            self.run_worker(self._open(result), group="send")
-
-    async def _open(self, request: OpenConversation) -> None:
-        if await self.session.open(request.conversation_id, request.message_id):
-            self.status.show(f"Opened: {make_safe(self.conversation.title)}")
-        else:
-            self.notify("That conversation no longer exists.", severity="warning")
-        self.prompt.focus()
-
-    def action_pick_model(self, name: str = "") -> None:
-        """F2 (or /model NAME): the model for this conversation's next requests."""
-        if name:
-            self._use_model(name)
-            return
-        self.app.push_screen(
-            ModelPickerScreen(self.conversation.model or "", self.session.backend.list_models),
-            self._use_model,
-        )
-
-    def _use_model(self, model: str | None) -> None:
-        if model and model != self.conversation.model:
-            self.run_worker(self.session.set_model(model), group="send")
-            tell(self, f"Model for this conversation: {model}", timeout=3)
-
-    def action_tools(self) -> None:
-        """F4 (or /tools): the tool servers, and which tools this conversation offers."""
-        from tui.ui.tools_screen import ToolsScreen  # only when asked for: start-up time
-
-        self.app.push_screen(ToolsScreen(self.session))
-
-    def action_edit_system_prompt(self, text: str = "") -> None:
-        """F3 (or /system TEXT): this conversation's system prompt."""
-        if text:
-            self._use_system_prompt(text)
-            return
-        self.app.push_screen(
-            SystemPromptScreen(
-                self.conversation.system_prompt or "", self.session.settings.system_prompts
-            ),
-            self._use_system_prompt,
-        )
-
-    def _use_system_prompt(self, prompt: str | None) -> None:
-        if prompt is None:
-            return
-        self.run_worker(self.session.set_system_prompt(prompt), group="send")
-        said = "cleared" if not prompt.strip() else "set"
-        self.notify(f"System prompt {said} for this conversation.", timeout=3)
-
-    def action_rename(self, title: str = "") -> None:
-        """/title NEW TITLE."""
-        if not title.strip():
-            self.notify("Usage: /title NEW TITLE", severity="warning")
-            return
-        self.run_worker(self.session.rename(title), group="send")
-        tell(self, f"Renamed to {' '.join(title.split())}", timeout=3)
-
-    def action_copy_last_reply(self) -> None:
-        replies = [m for m in self.conversation.messages if m.role is Role.ASSISTANT]
-        if not replies or not replies[-1].content:
-            self.notify("No reply to copy yet.", severity="warning", timeout=3)
-            return
-        self.copy_text(replies[-1].content, "the last reply")
-
-    def copy_text(self, text: str, what: str) -> None:
-        self.app.copy_to_clipboard(text)
-        lines = text.count("\n") + 1
-        tell(self, f"Copied {what} ({lines} lines, {len(text)} characters)", timeout=3)
-
-    def action_export(self, format: str = "md") -> None:
-        """Writes the open conversation to a private file beside the history database."""
-        if self.session.store is None or self.conversation.id is None:
-            self.notify("Nothing to export yet: send a prompt first.", severity="warning")
-            return
-        folder = self.session.settings.db_path.parent
-        try:
-            path = export_to_file(self.conversation, folder, format)
-        except OSError as error:
-            tell(self, f"Export failed: {error}", error=True)
-            return
-        tell(self, f"Exported to {path}", timeout=8)
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self, self.session.settings.keymap))
