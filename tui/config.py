@@ -1,7 +1,8 @@
 """Settings: built-in defaults < the TOML config file < the environment < CLI flags.
 
-The file itself is read and checked in `tui.config_file`; this module holds the resulting
-settings and the environment and flag layers.
+The file itself is read in `tui.config_file` (checked in `tui.config_checks`, written in
+`tui.config_writing`); this module holds the resulting settings and the environment and
+flag layers.
 """
 
 from __future__ import annotations
