@@ -127,6 +127,38 @@ async def test_r_regenerates_a_reply_and_d_twice_deletes_one_version(
     assert stored is not None and [m.content for m in stored.messages] == ["Question"]
 
 
+async def test_the_selection_follows_the_version_shown_through_r_and_alt_arrows(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    """Flipping between a reply's versions from the keyboard: the view of the selected
+    message is made anew at each change, and the selection stays on the message in its
+    place (it used to fall to the prompt above, where Alt+Right had nothing to switch).
+    A delete still hands the focus back to the prompt box, as it always has."""
+    server.queue(
+        StreamReply(deltas=["Old."]), StreamReply(deltas=["New."]), StreamReply(deltas=["Newer."])
+    )
+
+    def selected(pilot: Any) -> str | None:
+        focused = pilot.app.focused
+        return focused.message.content if isinstance(focused, SelectableMessage) else None
+
+    async with ChatApp(settings).run_test(size=(100, 34), notifications=True) as pilot:
+        await send_and_settle(pilot, "Question")
+        await pilot.press("ctrl+up", "r")
+        await wait_until(pilot, lambda: replies(pilot)[-1].message.content == "New.")
+        await wait_until(pilot, lambda: replies(pilot)[-1].message.status is MessageStatus.DONE)
+        assert selected(pilot) == "New.", "the new version is selected, not the prompt"
+        await pilot.press("alt+left")
+        await wait_until(pilot, lambda: "‹ 1/2 ›" in screen_text(pilot))
+        assert "Old." in screen_text(pilot) and selected(pilot) == "Old."
+        await pilot.press("alt+right")
+        await wait_until(pilot, lambda: "‹ 2/2 ›" in screen_text(pilot))
+        assert "New." in screen_text(pilot) and selected(pilot) == "New."
+        await pilot.press("escape", "ctrl+r")  # from the prompt: the prompt keeps the focus
+        await wait_until(pilot, lambda: "‹ 3/3 ›" in screen_text(pilot))
+        assert pilot.app.focused is chat_screen(pilot).prompt
+
+
 async def test_clicking_a_code_block_copies_it_while_streaming_or_finished(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:

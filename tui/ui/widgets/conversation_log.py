@@ -201,14 +201,21 @@ class ConversationLog(MessageLog):
 
     async def _show_from(self, index: int, focus: Message | None) -> None:
         mounted = [view for view in self.query(".message") if hasattr(view, "message")]
-        if self.end_shown is not None or index < self.first_shown:
-            await self._show(self.conversation, focus)
+        whole = self.end_shown is not None or index < self.first_shown
+        keep = 0 if whole else index - self.first_shown
+        # A selected message whose view is made anew (a version switched or regenerated
+        # from the log) stays selected in its new view: left to Textual, the selection
+        # fell to the message above, and the next Alt+Arrow acted on that.
+        select = focus if _holds_focus(mounted[keep:]) else None
+        if whole:
+            await self._show(self.conversation, focus, select=select)
             return
-        keep = index - self.first_shown
         await self.drop(mounted[keep:])
         await self.mount_all(self._views(self.messages[index:]))
         for view in mounted[:keep]:  # the labels of the ones kept may have changed
             view.border_subtitle = branch_label(self.conversation, view.message)
+        if select is not None and (selected := self.view_of(select)) is not None:
+            selected.focus(scroll_visible=False)
         if focus is not None:
             target = self.view_of(focus)
             if target is not None:
@@ -399,6 +406,14 @@ class ConversationLog(MessageLog):
         if self.end_shown is None:
             self.anchor()
         self._lay_out_ahead(below=True)
+
+
+def _holds_focus(views: Sequence[Widget]) -> bool:
+    """Whether the focus is on one of `views` or inside one."""
+    focused = views[0].screen.focused if views else None
+    if focused is None:
+        return False
+    return any(view is focused or view in focused.ancestors for view in views)
 
 
 def _streaming(view: Widget) -> bool:
