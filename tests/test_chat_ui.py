@@ -196,6 +196,27 @@ async def test_log_follows_the_bottom_but_respects_a_user_who_scrolled_up(
         assert log.max_scroll_y > held
 
 
+async def test_sending_a_prompt_brings_the_end_back_into_view(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    """Read back from the top (selecting the first prompt), then send: the new prompt and
+    its reply show, and the log follows the reply again. The whole conversation was
+    mounted, so nothing had to be shown afresh, and the view used to stay at the top."""
+    server.queue(StreamReply(deltas=["Line of a long answer.\n\n" * 40]))
+    server.queue(StreamReply(deltas=[f"More {i}\n\n" for i in range(60)], delay=0.005))
+    async with ChatApp(settings).run_test(size=(80, 24)) as pilot:
+        await send_and_settle(pilot, "First question")
+        await pilot.press("ctrl+up", "up")
+        await wait_until(pilot, lambda: "First question" in screen_text(pilot))
+        await pilot.press("escape")
+        await type_and_send(pilot, "Second question")
+        await wait_until(pilot, lambda: last_reply_settled(pilot) and len(replies(pilot)) == 2)
+        await pilot.pause(0.2)
+        log = chat_screen(pilot).log_view
+        assert "More 59" in screen_text(pilot), "the reply's end is on screen"
+        assert log.scroll_y == log.max_scroll_y
+
+
 async def test_f1_lists_every_key(server: OpenAIStyleServer, settings: Settings) -> None:
     async with ChatApp(settings).run_test(size=(100, 50)) as pilot:
         await pilot.press("f1")

@@ -233,7 +233,12 @@ class ConversationLog(MessageLog):
         async with self._changing:
             if self.end_shown is not None:
                 await self._show(self.conversation)
-            return self.view_of(message) or self.add(message)
+            view = self.view_of(message) or self.add(message)
+            if self.scroll_y < self.max_scroll_y:
+                # Read back with the end still mounted: scrolled to it, the anchor holds
+                # again and the reply is followed (it stayed wherever the user had read).
+                self.scroll_end(animate=False)
+            return view
 
     def _index_of(self, view: Widget) -> int | None:
         """Where a mounted view's message is on the path now; None if it left the path
