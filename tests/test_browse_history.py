@@ -94,6 +94,23 @@ async def test_search_finds_a_message_and_opens_its_conversation(
     ]
 
 
+async def test_a_search_that_finds_nothing_says_so(settings: Settings) -> None:
+    """An empty list looked the same as a search still running, or a broken one."""
+    store = Store.open(settings.db_path)
+    stored_conversation(store, ["Emperor penguins huddle for warmth."])
+    store.close()
+    async with ChatApp(settings).run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+f", *"hudzle")
+        await wait_until(pilot, lambda: "Nothing matches hudzle." in screen_text(pilot))
+        await pilot.press(*["backspace"] * 4, *"ddle")
+        await wait_until(pilot, lambda: "huddle for warmth" in screen_text(pilot))
+        assert "Nothing matches" not in screen_text(pilot)
+        for _ in "huddle":
+            await pilot.press("backspace")
+        await pilot.pause()
+        assert "Nothing matches" not in screen_text(pilot), "an empty box searches nothing"
+
+
 async def test_the_hit_enter_would_open_is_read_ahead_and_opens_as_it_is_now(
     settings: Settings,
 ) -> None:

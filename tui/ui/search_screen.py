@@ -43,6 +43,7 @@ class SearchScreen(ModalScreen[OpenConversation | None]):
             yield Static("Search all conversations — Enter opens · Esc closes", id="search-title")
             yield Input(placeholder="Type to search", id="search-input")
             yield OptionList(id="search-results")
+            yield Static(id="search-nothing")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -58,6 +59,7 @@ class SearchScreen(ModalScreen[OpenConversation | None]):
                 (make_safe(hit.title)[:40], "bold"), "  ", make_safe(hit.snippet)
             )
             results.add_option(Option(label, id=f"{hit.conversation_id}:{hit.message_id}"))
+        self._say_if_nothing_matches(event.value.strip(), found=results.option_count > 0)
         first = results.get_option_at_index(0).id if results.option_count else None
         leading = _hit_of(first).conversation_id if first else None
         if leading is not None and leading == self._leading:
@@ -69,6 +71,16 @@ class SearchScreen(ModalScreen[OpenConversation | None]):
         else:
             self._read_ahead_once_the_hits_stay(leading)
         self._leading = leading
+
+    def _say_if_nothing_matches(self, query: str, *, found: bool) -> None:
+        """An empty list looks the same as a search still running: one that found
+        nothing says so, in place of the list (an empty box searches nothing)."""
+        nothing = self.query_one("#search-nothing", Static)
+        said = bool(query) and not found
+        if said:
+            nothing.update(Content.assemble("Nothing matches ", (make_safe(query), "bold"), "."))
+        nothing.display = said
+        self.query_one(OptionList).display = not said
 
     @work(exclusive=True, group="read-ahead")
     async def _read_ahead_once_the_hits_stay(self, leading: int | None) -> None:
