@@ -6,12 +6,14 @@ import gc
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.pilot import Pilot
@@ -25,8 +27,16 @@ from tests.ui_helpers import last_reply_settled, replies, type_and_send, wait_un
 from tui.chat import Conversation
 from tui.chat.message import MessageStatus
 from tui.config import Settings
+from tui.store import Store
+from tui.ui import highlighter_builds
 from tui.ui.app import ChatApp
-from tui.ui.markdown_lines import MarkdownLook, lay_out, lay_out_kept, render_markdown
+from tui.ui.markdown_lines import (
+    MarkdownLook,
+    build_highlighters,
+    lay_out,
+    lay_out_kept,
+    render_markdown,
+)
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import AssistantMessageView
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
@@ -275,6 +285,48 @@ async def test_code_in_a_stored_reply_is_highlighted_once_its_highlighter_is_bui
             )
 
         await wait_until(pilot, lambda: colours_in_code() >= 2)  # plain code has one
+
+
+async def test_a_stored_replys_highlighter_is_built_in_a_thread(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored code in a language not highlighted yet is drawn plain, then highlighted once
+    its highlighter is built, in a thread: built on the event loop, it held every key and
+    scroll behind it (the first scroll back through a resumed conversation: 90-130 ms)."""
+    built_on_the_loop: list[bool] = []
+
+    def build_and_tell_where(languages: list[str]) -> None:
+        built_on_the_loop.append(threading.current_thread() is threading.main_thread())
+        build_highlighters(languages)
+
+    monkeypatch.setattr(highlighter_builds, "build_highlighters", build_and_tell_where)
+    conversation = Conversation(model="m")
+    store = Store.open(settings.db_path)
+    store.save_conversation(conversation, None)
+    fences = "```fortran\nprogram hello\nend program hello\n```\n"
+    for prompt in ("Two programs?", "And again?"):  # two replies need it at once
+        store.save_message(conversation, conversation.add_user_message(prompt))
+        reply = conversation.start_reply("m")
+        reply.content, reply.status = f"One:\n\n{fences}\nTwo:\n\n{fences}", MessageStatus.DONE
+        store.save_message(conversation, reply)
+    store.close()
+    async with ChatApp(settings, continue_last=True).run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: len(replies(pilot)) == 2)
+        stored = replies(pilot)[-1].query_one(RenderedMarkdown)
+        rows = [y for y in range(30) if stored.line_text(y).strip() == "program hello"]
+
+        def colours_in_code(row: int) -> int:
+            return len(
+                {
+                    segment.style.color
+                    for segment in stored.render_line(row)
+                    if segment.text.strip() and segment.style
+                }
+            )
+
+        await wait_until(pilot, lambda: all(colours_in_code(row) >= 2 for row in rows))
+    assert len(rows) == 2
+    assert built_on_the_loop == [False], "built once for both replies, in a thread"
 
 
 async def test_text_in_a_finished_reply_can_be_selected_with_the_mouse(

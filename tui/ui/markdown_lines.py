@@ -66,6 +66,10 @@ def build_highlighters(languages: Iterable[str]) -> None:
             _built_highlighters.add(language)
 
 
+def highlighter_is_built(language: str) -> bool:
+    return language in _built_highlighters
+
+
 def load_fence_highlighter() -> None:
     """Loads Textual's Markdown widget module (with Pygments), whose fence highlighter
     `_highlight` uses: 25 ms, not spent before the first frame (stored code is drawn

@@ -21,12 +21,12 @@ from textual.strip import Strip
 from textual.style import Style
 from textual.widget import Widget
 
+from tui.ui.highlighter_builds import highlighters_built
 from tui.ui.markdown_lines import (
     LaidOut,
     MarkdownLook,
     append_runs,
     blank_line,
-    build_highlighters,
     lay_out,
     lay_out_kept,
     take_languages_drawn_plain,
@@ -295,16 +295,15 @@ class RenderedMarkdown(Widget):
     def _highlight_later(self, languages: set[str]) -> None:
         """Code in a language not highlighted before in this process is drawn plain first:
         building its highlighter (25-130 ms) held up the first frame of a resumed
-        conversation. It is built after that frame, and the lines drawn again."""
-        if not languages:
-            return
+        conversation. It is built in a thread (`tui.ui.highlighter_builds`), and the
+        lines drawn again."""
+        if languages:
+            self.run_worker(self._highlight_once_built(languages), group="highlighters")
 
-        def highlight() -> None:
-            build_highlighters(languages)
-            self._lines_width = 0
-            self.refresh()
-
-        self.call_after_refresh(highlight)
+    async def _highlight_once_built(self, languages: set[str]) -> None:
+        await highlighters_built(languages)
+        self._lines_width = 0
+        self.refresh()
 
     def on_unmount(self) -> None:
         """Its lines go with it, now, not at the next full collection (the widget refers
