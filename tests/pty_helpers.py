@@ -53,3 +53,15 @@ def read_until(primary: int, wanted: bytes, seen: bytearray, timeout: float = 20
                 seen += os.read(primary, 65536)
             except OSError:
                 return
+
+
+def read_for(primary: int, seen: bytearray, seconds: float) -> None:
+    """Whatever the program writes in the next `seconds`."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([primary], [], [], min(left, 0.05))
+        if ready:
+            try:
+                seen += os.read(primary, 65536)
+            except OSError:
+                return

@@ -7,9 +7,11 @@ import os
 import time
 from pathlib import Path
 
+import pyte
+
 from tests.conftest import TEST_KEY
 from tests.openai_server import OpenAIStyleServer, StreamReply
-from tests.pty_helpers import read_until, start_in_terminal
+from tests.pty_helpers import read_for, read_until, start_in_terminal
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, Role
 from tui.store import Store
@@ -48,6 +50,46 @@ def test_inline_mode_leaves_the_conversation_in_the_scrollback(
     after_exit = bytes(seen).split("── You".encode())[-1].decode(errors="replace")
     assert "Hello from a pty" in after_exit
     assert "Inline answer here." in after_exit
+
+
+def test_inline_the_prompt_stays_on_screen_under_a_long_reply(
+    server: OpenAIStyleServer, tmp_path: Path
+) -> None:
+    """The log may grow to fill the app's share of the terminal, not past it: it used to
+    grow to 60% of the terminal inside an app of at most 70%, and the app scrolled the
+    prompt and the status line out of sight below a long reply."""
+    server.queue(StreamReply(deltas=[f"Line {i} of a long answer.\n\n" for i in range(40)]))
+    process, primary = start_in_terminal(
+        ["-i", "-m", "test-model"], app_env(server, tmp_path), size=(80, 24)
+    )
+    terminal = pyte.Screen(80, 24)
+    stream = pyte.ByteStream(terminal)
+    seen = bytearray()
+
+    def shown() -> str:
+        stream.feed(bytes(seen[len(fed) :]))
+        fed[:] = seen
+        return "\n".join(terminal.display)
+
+    fed = bytearray()
+    try:
+        read_until(primary, b"Message (Enter", seen)
+        os.write(primary, b"Long one\r")
+        read_until(primary, b"Line 39 of a long answer.", seen)
+        deadline = time.monotonic() + 10
+        while "done" not in shown() and time.monotonic() < deadline:
+            read_for(primary, seen, 0.1)
+        read_for(primary, seen, 0.5)
+        screen = shown()
+        assert "Line 39 of a long answer." in screen
+        assert "done" in screen, "the status line is on screen"
+        assert "Message (Enter" in screen, "the prompt is on screen"
+        os.write(primary, b"\x11")  # Ctrl+Q
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(primary)
 
 
 def test_the_transcript_is_plain_safe_text_in_order() -> None:

@@ -34,6 +34,7 @@ from tui.ui.bindings import bindings_for
 from tui.ui.conversation_actions import ConversationActions
 from tui.ui.frames import frame_or_input_pending, next_frame
 from tui.ui.help_screen import HelpScreen
+from tui.ui.inline_height import keep_the_prompt_in_view
 from tui.ui.message_keys import MessageKeys
 from tui.ui.prompt_commands import PromptCommands, tell
 from tui.ui.reply_presenter import ReplyPresenter
@@ -150,6 +151,7 @@ class ChatScreen(ConversationActions, Screen[None]):
         self.session.subscribe(self._follower)
         self.session.reply_end_barrier = lambda: next_frame(self)
         self.session.prefetch.busy = partial(frame_or_input_pending, self.app)
+        keep_the_prompt_in_view(self, self.log_view)
         attach_tools(self.app, self.session)
         store = self.session.store
         if store is not None:
