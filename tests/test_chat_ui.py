@@ -217,6 +217,27 @@ async def test_sending_a_prompt_brings_the_end_back_into_view(
         assert log.scroll_y == log.max_scroll_y
 
 
+async def test_a_prompt_that_waited_goes_out_without_moving_the_view(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    """Typed while a reply streams, a prompt waits; when it goes out, the user may be
+    reading back, and the view stays where they read."""
+    server.queue(StreamReply(deltas=[f"Line {i}\n\n" for i in range(80)], delay=0.03))
+    server.queue(StreamReply(deltas=["Short."]))
+    async with ChatApp(settings).run_test(size=(80, 24)) as pilot:
+        await send_and_wait_for_text(pilot, "Long", "Line 10")
+        await type_and_send(pilot, "Waiting one")
+        log = chat_screen(pilot).log_view
+        for _ in range(5):  # mouse wheel: the user reads something above
+            await pilot._post_mouse_events([events.MouseScrollUp], log, offset=(5, 5))
+        await pilot.pause(0.1)
+        held = log.scroll_y
+        assert chat_screen(pilot).session.queued == "Waiting one", "it still waits"
+        await wait_until(pilot, lambda: len(replies(pilot)) == 2 and last_reply_settled(pilot))
+        await pilot.pause(0.2)
+        assert log.scroll_y == held, "not yanked down when the waiting prompt went out"
+
+
 async def test_f1_lists_every_key(server: OpenAIStyleServer, settings: Settings) -> None:
     async with ChatApp(settings).run_test(size=(100, 50)) as pilot:
         await pilot.press("f1")

@@ -19,6 +19,7 @@ from tests.ui_helpers import (
     send_and_wait_for_text,
     wait_until,
 )
+from tui.chat.conversation import Conversation
 from tui.chat.message import MessageStatus
 from tui.config import Settings
 from tui.store import Store
@@ -132,8 +133,7 @@ async def test_the_selection_follows_the_version_shown_through_r_and_alt_arrows(
 ) -> None:
     """Flipping between a reply's versions from the keyboard: the view of the selected
     message is made anew at each change, and the selection stays on the message in its
-    place (it used to fall to the prompt above, where Alt+Right had nothing to switch).
-    A delete still hands the focus back to the prompt box, as it always has."""
+    place (it used to fall to the prompt above, where Alt+Right had nothing to switch)."""
     server.queue(
         StreamReply(deltas=["Old."]), StreamReply(deltas=["New."]), StreamReply(deltas=["Newer."])
     )
@@ -157,6 +157,33 @@ async def test_the_selection_follows_the_version_shown_through_r_and_alt_arrows(
         await pilot.press("escape", "ctrl+r")  # from the prompt: the prompt keeps the focus
         await wait_until(pilot, lambda: "‹ 3/3 ›" in screen_text(pilot))
         assert pilot.app.focused is chat_screen(pilot).prompt
+
+
+async def test_ctrl_r_far_back_selects_the_new_reply_at_the_end(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    """Far back, the whole window is shown afresh when the path changes: the selection goes
+    to the new reply (the prompt selected far back is no longer on screen)."""
+    conversation = Conversation(model="m")
+    store = Store.open(settings.db_path)
+    store.save_conversation(conversation, None)
+    for turn in range(40):
+        store.save_message(conversation, conversation.add_user_message(f"Question {turn}"))
+        reply = conversation.start_reply("m")
+        reply.content, reply.status = f"Answer {turn}.\n\n" * 3, MessageStatus.DONE
+        store.save_message(conversation, reply)
+    store.close()
+    server.queue(StreamReply(deltas=["A new last answer."]))
+    async with ChatApp(settings, continue_last=True).run_test(size=(100, 34)) as pilot:
+        await wait_until(pilot, lambda: "Answer 39." in screen_text(pilot))
+        await pilot.press("ctrl+up", "home")
+        await wait_until(pilot, lambda: "Question 0" in screen_text(pilot))
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "A new last answer." in screen_text(pilot))
+        await wait_until(pilot, lambda: replies(pilot)[-1].message.status is MessageStatus.DONE)
+        focused = pilot.app.focused
+        assert isinstance(focused, AssistantMessageView)
+        assert focused.message.content == "A new last answer."
 
 
 async def test_clicking_a_code_block_copies_it_while_streaming_or_finished(

@@ -28,11 +28,10 @@ from tui.chat import Conversation
 from tui.chat.message import MessageStatus
 from tui.config import Settings
 from tui.store import Store
-from tui.ui import highlighter_builds
+from tui.ui import code_highlighters
 from tui.ui.app import ChatApp
 from tui.ui.markdown_lines import (
     MarkdownLook,
-    build_highlighters,
     lay_out,
     lay_out_kept,
     render_markdown,
@@ -294,12 +293,14 @@ async def test_a_stored_replys_highlighter_is_built_in_a_thread(
     its highlighter is built, in a thread: built on the event loop, it held every key and
     scroll behind it (the first scroll back through a resumed conversation: 90-130 ms)."""
     built_on_the_loop: list[bool] = []
+    build = code_highlighters.build_highlighters
 
     def build_and_tell_where(languages: list[str]) -> None:
         built_on_the_loop.append(threading.current_thread() is threading.main_thread())
-        build_highlighters(languages)
+        build(languages)
 
-    monkeypatch.setattr(highlighter_builds, "build_highlighters", build_and_tell_where)
+    monkeypatch.setattr(code_highlighters, "build_highlighters", build_and_tell_where)
+    monkeypatch.setattr(code_highlighters, "_built", set())  # (whatever ran before)
     conversation = Conversation(model="m")
     store = Store.open(settings.db_path)
     store.save_conversation(conversation, None)

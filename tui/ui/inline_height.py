@@ -21,21 +21,33 @@ SMALLEST_LOG = 3
 """Rows the log keeps in a terminal too short for everything."""
 
 
+FIRST_FRAME_OTHERS = 6
+"""Rows the other widgets take before any layout has measured them: header, status line,
+prompt (three) and footer."""
+
+
 def keep_the_prompt_in_view(screen: Screen[Any], log: Widget) -> None:
-    """From now on, while the app runs inline, `log` is capped to the room it has."""
+    """From now on, while the app runs inline, `log` is capped to the room it has: at once
+    by an estimate (Textual's first layout publishes no signal, and a resumed conversation
+    filled the first frame), then after each layout by what the others measure."""
     if screen.app.is_inline:
+        _cap(screen, log, FIRST_FRAME_OTHERS)
         screen.screen_layout_refresh_signal.subscribe(screen, lambda _: _cap(screen, log))
 
 
-def _cap(screen: Screen[Any], log: Widget) -> None:
+def _cap(screen: Screen[Any], log: Widget, others: int | None = None) -> None:
     """The screen's greatest height (its `max-height`, within its border), less what the
-    other widgets take now."""
+    other widgets in its layout take now (not those on layers of their own: a tooltip, the
+    notifications)."""
     terminal = screen.app.size
     greatest = screen.styles.max_height
     tallest = terminal.height if greatest is None else int(greatest.resolve(terminal, terminal))
-    others = sum(
-        child.outer_size.height for child in screen.children if child is not log and child.display
-    )
+    if others is None:
+        others = sum(
+            child.outer_size.height
+            for child in screen.children
+            if child is not log and child.display and child.styles.layer == log.styles.layer
+        )
     room = max(SMALLEST_LOG, min(tallest, terminal.height) - screen.styles.gutter.height - others)
     cap = log.styles.max_height
     if cap is None or cap.cells != room:

@@ -24,6 +24,7 @@ from textual.strip import Strip
 from textual.style import Style
 
 from tui.frozen import frozen
+from tui.ui.code_highlighters import build_highlighters, highlight, is_built
 from tui.ui.markdown_inline import (
     Block,
     MarkdownLook,
@@ -40,11 +41,6 @@ RULE = "─"
 QUOTE_EDGE = "▌"
 
 
-_built_highlighters: set[str] = set()
-"""Languages this process has highlighted code in ("" is the guesser, for fences without
-one). The first time costs 25-65 ms (Pygments compiles the language's rules), 130 ms to
-guess (it loads every lexer)."""
-
 _drawn_plain: set[str] = set()
 _plain_draws = 0
 """How many fences have been drawn plain so far: a layout that drew one is not kept."""
@@ -56,33 +52,6 @@ def take_languages_drawn_plain() -> set[str]:
     taken = set(_drawn_plain)
     _drawn_plain.clear()
     return taken
-
-
-def build_highlighters(languages: Iterable[str]) -> None:
-    """Builds the highlighters of `languages` ahead of the code that needs them."""
-    for language in languages:
-        if language not in _built_highlighters:
-            _highlight("x = 1\n", language, ansi=False, dark=False)
-            _built_highlighters.add(language)
-
-
-def highlighter_is_built(language: str) -> bool:
-    return language in _built_highlighters
-
-
-def load_fence_highlighter() -> None:
-    """Loads Textual's Markdown widget module (with Pygments), whose fence highlighter
-    `_highlight` uses: 25 ms, not spent before the first frame (stored code is drawn
-    plain there anyway), but by the warm-up thread after it."""
-    import textual.widgets.markdown  # noqa: F401
-
-
-def _highlight(code: str, language: str, *, ansi: bool, dark: bool) -> Content:
-    """Textual's own fence highlighter (its module loaded on first use, if the warm-up
-    has not loaded it yet)."""
-    from textual.widgets.markdown import MarkdownFence
-
-    return MarkdownFence.highlight(code, language, ansi=ansi, dark=dark)
 
 
 @lru_cache(maxsize=1)
@@ -364,9 +333,9 @@ def _fence(code: str, language: str, width: int, look: MarkdownLook) -> Block:
     passes it (" python" finds no highlighter there either)."""
     global _plain_draws
     code = code.rstrip()
-    if look.highlight_unbuilt or language in _built_highlighters:
-        highlighted = _highlight(code, language, ansi=look.ansi, dark=look.dark)
-        _built_highlighters.add(language)
+    if look.highlight_unbuilt or is_built(language):
+        build_highlighters([language])  # (nothing to do once built)
+        highlighted = highlight(code, language, ansi=look.ansi, dark=look.dark)
     else:
         highlighted = Content(code)
         _drawn_plain.add(language)

@@ -123,8 +123,10 @@ class SearchScreen(ModalScreen[OpenConversation | None]):
         """Down from the box: the hits, the first one highlighted (with none, Enter on the
         list did nothing)."""
         results = self.query_one(OptionList)
+        if not results.option_count:
+            return  # (hidden when nothing matches: the keys typed next would be lost there)
         results.focus()
-        if results.highlighted is None and results.option_count:
+        if results.highlighted is None:
             results.highlighted = 0
 
 

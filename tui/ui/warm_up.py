@@ -16,7 +16,7 @@ from textual.worker import get_current_worker
 
 from tui.backend import load_client_library
 from tui.gc_tuning import freeze_long_lived_objects
-from tui.ui.markdown_lines import build_highlighters, load_fence_highlighter
+from tui.ui.code_highlighters import build_highlighters, load_fence_highlighter
 
 COMMON_CODE_LANGUAGES = ("", "python", "bash", "sh", "javascript", "typescript", "json")
 IDLE_BEFORE_WARMING = 1.0

@@ -24,13 +24,11 @@ from tui.chat.message import Message, MessageStatus, Role
 from tui.ui.frames import next_frame
 from tui.ui.log_window import end_of_a_screenful, first_of_a_screenful
 from tui.ui.markdown_lines import KEPT_RUN_CHARS, laying_out_kept
-from tui.ui.terminal_graphics import thumbnail
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import (
-    AssistantMessageView,
     NoticeView,
-    UserImagesView,
-    UserMessageView,
+    branch_label,
+    message_view,
 )
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 from tui.ui.widgets.reply_body import stored_segments
@@ -44,34 +42,6 @@ TURN_ABOVE_FOCUS = 2
 """Messages shown above one opened from far back (a search hit, Home)."""
 MOST_MOUNTED_MESSAGES = 24
 """Beyond this many mounted turns, those farthest from where the user reads are unmounted."""
-
-
-BRANCH_MARKS = ("\u2039", "\u203a")
-"""Single angle quotation marks around "2/3": they read as arrows (Alt+Left, Alt+Right)."""
-
-
-def branch_label(conversation: Conversation, message: Message) -> str:
-    """ "2/3" between angle marks on a message that has alternatives (versions, edits);
-    empty otherwise."""
-    number, count = conversation.position(message)
-    left, right = BRANCH_MARKS
-    return f"{left} {number}/{count} {right}" if count > 1 else ""
-
-
-def message_view(conversation: Conversation, message: Message) -> Widget:
-    view: UserMessageView | UserImagesView | AssistantMessageView
-    if message.role is not Role.USER:
-        view = AssistantMessageView(message)
-    elif message.images and (pictures := _thumbnails(message)):
-        view = UserImagesView(message, pictures)
-    else:
-        view = UserMessageView(message)
-    view.border_subtitle = branch_label(conversation, message)
-    return view
-
-
-def _thumbnails(message: Message) -> list[Widget]:
-    return [picture for image in message.images if (picture := thumbnail(image)) is not None]
 
 
 class ConversationLog(MessageLog):
@@ -157,15 +127,16 @@ class ConversationLog(MessageLog):
         """Shows `conversation` afresh, at its end or at `focus` (scrolled to the top), with
         `select`'s view focused as soon as it is mounted."""
         async with self._changing:
-            await self._show(conversation, focus, select=select)
+            await self._show(conversation, focus, select=() if select is None else (select,))
 
     async def _show(
         self,
         conversation: Conversation,
         focus: Message | None = None,
         *,
-        select: Message | None = None,
+        select: Sequence[Message] = (),
     ) -> None:
+        """`select`: the first of these whose view is mounted gets the focus."""
         self.conversation = conversation
         # At the top before the old views go, without telling anyone: the drop to 0 that
         # emptying the log causes is not the user reaching the top (it loaded earlier
@@ -176,7 +147,7 @@ class ConversationLog(MessageLog):
         views = self.window_views(focus)
         self.anchor(self.end_shown is None)
         await self.mount_all(views)
-        if select is not None and (selected := self.view_of(select)) is not None:
+        if (selected := self._first_shown_of(select)) is not None:
             # Before anything new is painted: a key pressed on seeing it (End right after
             # Home) reaches the message, not whatever held focus after the old views went.
             selected.focus(scroll_visible=False)
@@ -203,10 +174,12 @@ class ConversationLog(MessageLog):
         mounted = [view for view in self.query(".message") if hasattr(view, "message")]
         whole = self.end_shown is not None or index < self.first_shown
         keep = 0 if whole else index - self.first_shown
-        # A selected message whose view is made anew (a version switched or regenerated
-        # from the log) stays selected in its new view: left to Textual, the selection
-        # fell to the message above, and the next Alt+Arrow acted on that.
-        select = focus if _holds_focus(mounted[keep:]) else None
+        # A selection in a view that is made anew stays with its message, in the new view,
+        # or goes to `focus` when its message left the path (a version switched or
+        # regenerated from the log): left to Textual, it fell to the message above, and
+        # the next Alt+Arrow acted on that.
+        selected = _selected_in(mounted[keep:])
+        select = [] if selected is None else [m for m in (selected, focus) if m in self.messages]
         if whole:
             await self._show(self.conversation, focus, select=select)
             return
@@ -214,12 +187,15 @@ class ConversationLog(MessageLog):
         await self.mount_all(self._views(self.messages[index:]))
         for view in mounted[:keep]:  # the labels of the ones kept may have changed
             view.border_subtitle = branch_label(self.conversation, view.message)
-        if select is not None and (selected := self.view_of(select)) is not None:
-            selected.focus(scroll_visible=False)
+        if (its_view := self._first_shown_of(select)) is not None:
+            its_view.focus(scroll_visible=False)
         if focus is not None:
             target = self.view_of(focus)
             if target is not None:
                 self.screen.call_after_refresh(self.scroll_to_widget, target, animate=False)
+
+    def _first_shown_of(self, messages: Sequence[Message]) -> Widget | None:
+        return next((view for m in messages if (view := self.view_of(m)) is not None), None)
 
     async def show_end(self) -> None:
         """Before anything is added at the end (a prompt, a reply), the end must be what
@@ -233,12 +209,15 @@ class ConversationLog(MessageLog):
         async with self._changing:
             if self.end_shown is not None:
                 await self._show(self.conversation)
-            view = self.view_of(message) or self.add(message)
-            if self.scroll_y < self.max_scroll_y:
-                # Read back with the end still mounted: scrolled to it, the anchor holds
-                # again and the reply is followed (it stayed wherever the user had read).
-                self.scroll_end(animate=False)
-            return view
+            return self.view_of(message) or self.add(message)
+
+    def follow_the_end(self) -> None:
+        """Before the user's prompt is added: the end in view, and the anchor held again, so
+        the prompt and its reply are followed (read back with the end still mounted, they
+        streamed below the screen). A log showing a window far back is shown afresh at its
+        end when the prompt comes (`show_at_end`)."""
+        if self.end_shown is None and self.scroll_y < self.max_scroll_y:
+            self.scroll_end(animate=False)
 
     def _index_of(self, view: Widget) -> int | None:
         """Where a mounted view's message is on the path now; None if it left the path
@@ -413,12 +392,13 @@ class ConversationLog(MessageLog):
         self._lay_out_ahead(below=True)
 
 
-def _holds_focus(views: Sequence[Widget]) -> bool:
-    """Whether the focus is on one of `views` or inside one."""
+def _selected_in(views: Sequence[Widget]) -> Message | None:
+    """The message of the one of `views` that has the focus, or something inside it."""
     focused = views[0].screen.focused if views else None
     if focused is None:
-        return False
-    return any(view is focused or view in focused.ancestors for view in views)
+        return None
+    holding = next((v for v in views if v is focused or v in focused.ancestors), None)
+    return getattr(holding, "message", None)
 
 
 def _streaming(view: Widget) -> bool:

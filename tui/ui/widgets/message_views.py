@@ -13,13 +13,15 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.chat.code_blocks import code_blocks
+from tui.chat.conversation import Conversation
 from tui.chat.events import ChatError
-from tui.chat.message import Message, MessageStatus
+from tui.chat.message import Message, MessageStatus, Role
 from tui.chat.safe_text import make_safe
 from tui.commands import Scope
 from tui.error_words import tell, tell_skipped
 from tui.ui.bindings import bindings_for
 from tui.ui.kept_lines import BlankBehindChildren
+from tui.ui.terminal_graphics import thumbnail
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 from tui.ui.widgets.reply_body import ReplyBody
 from tui.ui.widgets.selectable_message import SelectableMessage
@@ -251,3 +253,32 @@ def _clicked_code_line(event: events.Click) -> str | None:
         offset = event.get_content_offset(widget)
         return widget.line_text(offset.y).strip() if offset is not None else None
     return None
+
+
+BRANCH_MARKS = ("\u2039", "\u203a")
+"""Single angle quotation marks around "2/3": they read as arrows (Alt+Left, Alt+Right)."""
+
+
+def branch_label(conversation: Conversation, message: Message) -> str:
+    """ "2/3" between angle marks on a message that has alternatives (versions, edits);
+    empty otherwise."""
+    number, count = conversation.position(message)
+    left, right = BRANCH_MARKS
+    return f"{left} {number}/{count} {right}" if count > 1 else ""
+
+
+def message_view(conversation: Conversation, message: Message) -> Widget:
+    """The view of a stored or new message, its place among its versions on its border."""
+    view: UserMessageView | UserImagesView | AssistantMessageView
+    if message.role is not Role.USER:
+        view = AssistantMessageView(message)
+    elif message.images and (pictures := _thumbnails(message)):
+        view = UserImagesView(message, pictures)
+    else:
+        view = UserMessageView(message)
+    view.border_subtitle = branch_label(conversation, message)
+    return view
+
+
+def _thumbnails(message: Message) -> list[Widget]:
+    return [picture for image in message.images if (picture := thumbnail(image)) is not None]

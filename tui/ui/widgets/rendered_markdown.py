@@ -21,7 +21,7 @@ from textual.strip import Strip
 from textual.style import Style
 from textual.widget import Widget
 
-from tui.ui.highlighter_builds import highlighters_built
+from tui.ui.code_highlighters import highlighters_built
 from tui.ui.markdown_lines import (
     LaidOut,
     MarkdownLook,
@@ -295,7 +295,7 @@ class RenderedMarkdown(Widget):
     def _highlight_later(self, languages: set[str]) -> None:
         """Code in a language not highlighted before in this process is drawn plain first:
         building its highlighter (25-130 ms) held up the first frame of a resumed
-        conversation. It is built in a thread (`tui.ui.highlighter_builds`), and the
+        conversation. It is built in a thread (`tui.ui.code_highlighters`), and the
         lines drawn again."""
         if languages:
             self.run_worker(self._highlight_once_built(languages), group="highlighters")
