@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -35,6 +36,7 @@ from tui.ui.markdown_lines import (
     lay_out,
     lay_out_kept,
     render_markdown,
+    take_languages_drawn_plain,
 )
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import AssistantMessageView
@@ -328,6 +330,35 @@ async def test_a_stored_replys_highlighter_is_built_in_a_thread(
         await wait_until(pilot, lambda: all(colours_in_code(row) >= 2 for row in rows))
     assert len(rows) == 2
     assert built_on_the_loop == [False], "built once for both replies, in a thread"
+
+
+def test_the_event_loop_never_waits_for_another_threads_compile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A streaming reply's code in a language not built yet is compiled on the spot,
+    unless another thread is compiling one (the warm-up's seven languages take 0.3 s):
+    then it is drawn plain, and highlighted once that is done."""
+    monkeypatch.setattr(code_highlighters, "_built", set())
+    held, release = threading.Event(), threading.Event()
+
+    def compile_elsewhere() -> None:
+        with code_highlighters._first_compile:
+            held.set()
+            release.wait(5)
+
+    other = threading.Thread(target=compile_elsewhere)
+    other.start()
+    held.wait(5)
+    try:
+        started = time.monotonic()
+        lines = render_markdown("```fortran\nprogram hello\n```\n", 60, plain_look())
+        waited = time.monotonic() - started
+    finally:
+        release.set()
+        other.join()
+    assert waited < 2, "drawn without waiting for the lock"
+    assert any("program hello" in line.text for line in lines)
+    assert take_languages_drawn_plain() == {"fortran"}, "to be highlighted once built"
 
 
 async def test_text_in_a_finished_reply_can_be_selected_with_the_mouse(

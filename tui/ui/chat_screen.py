@@ -230,7 +230,8 @@ class ChatScreen(ConversationActions, Screen[None]):
             return
         text = command if isinstance(command, str) else typed
         self.prompt.remember(typed)
-        self.log_view.follow_the_end()  # (here, not when a queued prompt goes out later)
+        if not (self.session.is_streaming and self.session.queued is not None):  # (refused)
+            self.log_view.follow_the_end()  # (here, not when a queued prompt goes out later)
         typed_and_attached = (typed, list(self.prompt_commands.attachments))
         text, images = self.prompt_commands.with_attachments(text)
         editing, self.message_keys.editing = self.message_keys.editing, None

@@ -70,6 +70,35 @@ async def highlighters_built(languages: Iterable[str]) -> None:
         # Shielded: a reply that goes (unmounted, its worker cancelled) must not cancel
         # the build another reply waits for.
         await asyncio.shield(build)
+    if _first_compile.locked():  # (drawn plain because another thread compiled meanwhile)
+        await loop.run_in_executor(None, _once_no_compile_runs)
+
+
+def _once_no_compile_runs() -> None:
+    with _first_compile:
+        pass
+
+
+def highlighted_now(
+    code: str, language: str, *, ansi: bool, dark: bool, build: bool
+) -> Content | None:
+    """`code` highlighted, on the event loop's thread; None when it must be drawn plain
+    for now: its highlighter is not built and `build` is False, or another thread holds
+    the first-compile lock (the loop never waits for it: the warm-up may hold it for
+    0.3 s). A fence with no language is guessed anew each time, and the guess may compile
+    a lexer, so it takes the lock too."""
+    if language and language in _built:
+        return highlight(code, language, ansi=ansi, dark=dark)
+    if not build and language not in _built:
+        return None
+    if not _first_compile.acquire(blocking=False):
+        return None
+    try:
+        highlighted = highlight(code, language, ansi=ansi, dark=dark)
+        _built.add(language)
+        return highlighted
+    finally:
+        _first_compile.release()
 
 
 def load_fence_highlighter() -> None:

@@ -24,7 +24,7 @@ from textual.strip import Strip
 from textual.style import Style
 
 from tui.frozen import frozen
-from tui.ui.code_highlighters import build_highlighters, highlight, is_built
+from tui.ui.code_highlighters import highlighted_now
 from tui.ui.markdown_inline import (
     Block,
     MarkdownLook,
@@ -333,10 +333,10 @@ def _fence(code: str, language: str, width: int, look: MarkdownLook) -> Block:
     passes it (" python" finds no highlighter there either)."""
     global _plain_draws
     code = code.rstrip()
-    if look.highlight_unbuilt or is_built(language):
-        build_highlighters([language])  # (nothing to do once built)
-        highlighted = highlight(code, language, ansi=look.ansi, dark=look.dark)
-    else:
+    highlighted = highlighted_now(
+        code, language, ansi=look.ansi, dark=look.dark, build=look.highlight_unbuilt
+    )
+    if highlighted is None:
         highlighted = Content(code)
         _drawn_plain.add(language)
         _plain_draws += 1

@@ -174,12 +174,10 @@ class ConversationLog(MessageLog):
         mounted = [view for view in self.query(".message") if hasattr(view, "message")]
         whole = self.end_shown is not None or index < self.first_shown
         keep = 0 if whole else index - self.first_shown
-        # A selection in a view that is made anew stays with its message, in the new view,
-        # or goes to `focus` when its message left the path (a version switched or
-        # regenerated from the log): left to Textual, it fell to the message above, and
-        # the next Alt+Arrow acted on that.
-        selected = _selected_in(mounted[keep:])
-        select = [] if selected is None else [m for m in (selected, focus) if m in self.messages]
+        # A selection in a view that is made anew (a version switched or regenerated from
+        # the log) goes to `focus`, the message in its place: left to Textual, it fell to
+        # the message above, and the next Alt+Arrow acted on that.
+        select = [focus] if focus is not None and _holds_focus(mounted[keep:]) else []
         if whole:
             await self._show(self.conversation, focus, select=select)
             return
@@ -216,7 +214,7 @@ class ConversationLog(MessageLog):
         the prompt and its reply are followed (read back with the end still mounted, they
         streamed below the screen). A log showing a window far back is shown afresh at its
         end when the prompt comes (`show_at_end`)."""
-        if self.end_shown is None and self.scroll_y < self.max_scroll_y:
+        if self.end_shown is None:  # (at the bottom already, it holds the anchor again)
             self.scroll_end(animate=False)
 
     def _index_of(self, view: Widget) -> int | None:
@@ -392,13 +390,12 @@ class ConversationLog(MessageLog):
         self._lay_out_ahead(below=True)
 
 
-def _selected_in(views: Sequence[Widget]) -> Message | None:
-    """The message of the one of `views` that has the focus, or something inside it."""
+def _holds_focus(views: Sequence[Widget]) -> bool:
+    """Whether the focus is on one of `views` or inside one."""
     focused = views[0].screen.focused if views else None
     if focused is None:
-        return None
-    holding = next((v for v in views if v is focused or v in focused.ancestors), None)
-    return getattr(holding, "message", None)
+        return False
+    return any(view is focused or view in focused.ancestors for view in views)
 
 
 def _streaming(view: Widget) -> bool:
