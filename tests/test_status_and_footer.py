@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from textual import events
 from textual.app import App, ComposeResult
 
@@ -35,6 +36,29 @@ def test_a_rate_is_shown_only_once_it_means_something() -> None:
     one_token.finish(0.1001)
     reply = Message(Role.ASSISTANT, "x", usage=Usage(5, 1))
     assert "tok/s" not in one_token.summary_text(reply)
+
+
+@pytest.mark.parametrize("columns", [60, 80, 200])
+async def test_the_status_line_shows_whole_figures_only(
+    server: OpenAIStyleServer, settings: Settings, columns: int
+) -> None:
+    """A summary longer than the line (80 columns, two replies) was cut where it wrapped:
+    the second line was out of sight, and the first ended in a bare " ·". Figures that do
+    not fit are left out whole, and "…" says so."""
+    server.queue(StreamReply(deltas=["One."]), StreamReply(deltas=["Two."]))
+    async with ChatApp(settings).run_test(size=(columns, 24)) as pilot:
+        await send_and_settle(pilot, "First")
+        await send_and_settle(pilot, "Second")
+        status = chat_screen(pilot).status
+        await wait_until(pilot, lambda: status.text.startswith("done"))
+        shown = next(row for row in screen_text(pilot).splitlines() if "done ·" in row).strip()
+        figures = status.text.split(" · ")
+        if len(status.text) + 4 <= columns:
+            assert shown == status.text
+        else:
+            assert shown.endswith(" …") and not shown.endswith("· …")
+            kept = shown.removesuffix(" …").split(" · ")
+            assert kept == figures[: len(kept)], "whole figures, in order"
 
 
 async def test_the_end_of_a_reply_is_laid_out_in_the_turn_that_finishes_it() -> None:

@@ -11,6 +11,9 @@ RATE_AFTER_SECONDS = 0.5
 """A rate is shown once it means something: one token after a millisecond read as
 "20907 tok/s"."""
 
+FIGURE_SEPARATOR = " · "
+"""Between the figures of a summary: where the status line may cut one that is too long."""
+
 
 @dataclass
 class ReplyStats:
@@ -73,4 +76,4 @@ class ReplyStats:
                 parts.append(
                     f"conversation {spent.prompt_tokens} in / {spent.completion_tokens} out{note}"
                 )
-        return " · ".join(parts)
+        return FIGURE_SEPARATOR.join(parts)

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import time
 
+from rich.cells import cell_len
 from textual.content import Content
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widget import Widget
+
+from tui.ui.reply_stats import FIGURE_SEPARATOR
 
 WAIT_TICK = 0.5
 
@@ -76,5 +79,20 @@ class StatusLine(Widget):
                 pieces += [(f"⚠ {self.context}", style), " · "]
             else:
                 pieces += [self.context, " · "]
-        pieces.append(self.text)
-        return Content.assemble(*pieces)  # type: ignore[arg-type]
+        before = Content.assemble(*pieces)  # type: ignore[arg-type]
+        return before + whole_figures(self.text, self.size.width - before.cell_length)
+
+
+def whole_figures(text: str, room: int) -> str:
+    """`text`'s " · "-separated figures that fit in `room` cells, then "…" for those left
+    out: cut where it wrapped, a summary lost its last figures to a second line out of
+    sight, and its first line ended in a bare separator."""
+    if cell_len(text) <= room:
+        return text
+    figures = text.split(FIGURE_SEPARATOR)
+    while len(figures) > 1:
+        figures.pop()
+        shortened = FIGURE_SEPARATOR.join(figures) + " …"
+        if cell_len(shortened) <= room:
+            return shortened
+    return text  # (not even the first fits: cropped as it is)
