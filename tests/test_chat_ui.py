@@ -263,6 +263,18 @@ async def test_f1_lists_every_key(server: OpenAIStyleServer, settings: Settings)
         assert not isinstance(pilot.app.screen, HelpScreen)
 
 
+async def test_f1_fits_a_narrow_terminal(settings: Settings) -> None:
+    """The help was 80 columns wide whatever the terminal: at 50 its right side, and the
+    end of every row, was cut off."""
+    async with ChatApp(settings).run_test(size=(50, 30)) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        panel = pilot.app.screen.query_one("#help-panel")
+        assert panel.region.x >= 0 and panel.region.right <= 50
+        rows = [line for line in screen_text(pilot).splitlines() if "Stop reply" in line]
+        assert rows and rows[0].rstrip().endswith("│"), "the row ends inside the box"
+
+
 async def test_ctrl_n_starts_an_empty_conversation(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
