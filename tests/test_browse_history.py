@@ -50,10 +50,12 @@ async def test_conversation_list_opens_renames_and_deletes_with_confirmation(
 
         await pilot.press("ctrl+b")
         await pilot.pause()
-        await pilot.press("r")
+        await pilot.press("r")  # the title to edit, all of it selected: typing replaces it
+        rename = pilot.app.screen.query_one("#rename-input", Input)
+        assert rename.value == "Tell me about volcanoes"
         await pilot.press(*"Birds", "enter")
         await pilot.pause()
-        assert "Birds" in screen_text(pilot)
+        assert "Birds" in screen_text(pilot) and "volcanoes" not in screen_text(pilot)
 
         await pilot.press("d")
         await pilot.pause()

@@ -40,6 +40,8 @@ class ConversationsScreen(ModalScreen[OpenConversation | None]):
         super().__init__()
         self.session = session
         self._confirming: int | None = None
+        self._titles: dict[int, str] = {}
+        """Each listed conversation's title, made safe: what a rename starts from."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="conversations-panel"):
@@ -69,6 +71,7 @@ class ConversationsScreen(ModalScreen[OpenConversation | None]):
                 (f"  {item.message_count} msgs", "dim"),
             )
             options.add_option(Option(label, id=str(item.id)))
+            self._titles[item.id] = make_safe(item.title or "")
         if options.option_count:
             options.highlighted = min(highlight or 0, options.option_count - 1)
         else:
@@ -95,11 +98,14 @@ class ConversationsScreen(ModalScreen[OpenConversation | None]):
         self.dismiss(None)
 
     def action_rename(self) -> None:
-        if self._highlighted_id() is None:
+        """The title to edit, all of it selected when focused (the input's own
+        `select_on_focus`): typing replaces it, an arrow key keeps it to change."""
+        conversation_id = self._highlighted_id()
+        if conversation_id is None:
             return
         rename = self.query_one("#rename-input", Input)
         rename.display = True
-        rename.value = ""
+        rename.value = self._titles.get(conversation_id, "")
         rename.focus()
 
     @on(Input.Submitted, "#rename-input")
