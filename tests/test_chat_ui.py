@@ -238,6 +238,27 @@ async def test_a_prompt_that_waited_goes_out_without_moving_the_view(
         assert log.scroll_y == held, "not yanked down when the waiting prompt went out"
 
 
+async def test_a_prompt_refused_while_one_waits_leaves_the_view_where_it_is(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    """A second prompt typed while one already waits stays in the box: nothing was sent,
+    so the user reading back is not pulled to the end."""
+    server.queue(StreamReply(deltas=[f"Line {i}\n\n" for i in range(80)], delay=0.03))
+    server.queue(StreamReply(deltas=["Short."]))
+    async with ChatApp(settings).run_test(size=(80, 24)) as pilot:
+        await send_and_wait_for_text(pilot, "Long", "Line 10")
+        await type_and_send(pilot, "Waiting one")
+        log = chat_screen(pilot).log_view
+        for _ in range(5):  # mouse wheel: the user reads something above
+            await pilot._post_mouse_events([events.MouseScrollUp], log, offset=(5, 5))
+        await pilot.pause(0.1)
+        held = log.scroll_y
+        await type_and_send(pilot, "One too many")
+        await wait_until(pilot, lambda: chat_screen(pilot).prompt.text == "One too many")
+        assert chat_screen(pilot).session.queued == "Waiting one", "the reply still streams"
+        assert log.scroll_y == held, "nothing was sent: the view stays"
+
+
 async def test_f1_lists_every_key(server: OpenAIStyleServer, settings: Settings) -> None:
     async with ChatApp(settings).run_test(size=(100, 50)) as pilot:
         await pilot.press("f1")
