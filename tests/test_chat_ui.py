@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from textual import events
+from textual.pilot import Pilot
 
 from tests.openai_server import ErrorReply, OpenAIStyleServer, StreamReply
 from tests.ui_helpers import (
@@ -21,6 +22,7 @@ from tui.chat.message import MessageStatus
 from tui.config import Settings
 from tui.ui.app import ChatApp
 from tui.ui.help_screen import HelpScreen
+from tui.ui.widgets.conversation_log import ConversationLog
 
 MARKDOWN_REPLY = [
     "# Plan\n\n",
@@ -185,9 +187,7 @@ async def test_log_follows_the_bottom_but_respects_a_user_who_scrolled_up(
         assert log.max_scroll_y > 0
         assert log.scroll_y == log.max_scroll_y, "followed the bottom"
         await send_and_wait_for_text(pilot, "Longer", "More 10")
-        for _ in range(5):  # mouse wheel: the user reads something above
-            await pilot._post_mouse_events([events.MouseScrollUp], log, offset=(5, 5))
-        await pilot.pause(0.1)
+        await read_back_with_the_wheel(pilot)
         held = log.scroll_y
         assert held < log.max_scroll_y
         await wait_until(pilot, lambda: last_reply_settled(pilot))
@@ -217,6 +217,24 @@ async def test_sending_a_prompt_brings_the_end_back_into_view(
         assert log.scroll_y == log.max_scroll_y
 
 
+async def read_back_with_the_wheel(pilot: Pilot[None]) -> None:
+    """The mouse wheel, five notches up: the user reads something above."""
+    log = chat_screen(pilot).log_view
+    for _ in range(5):
+        await pilot._post_mouse_events([events.MouseScrollUp], log, offset=(5, 5))
+    await pilot.pause(0.1)
+
+
+async def reading_back_while_a_prompt_waits(pilot: Pilot[None]) -> tuple[ConversationLog, float]:
+    """A long reply streams, "Waiting one" is sent (it waits), and the user reads back:
+    the log, and where it was read."""
+    await send_and_wait_for_text(pilot, "Long", "Line 10")
+    await type_and_send(pilot, "Waiting one")
+    await read_back_with_the_wheel(pilot)
+    log = chat_screen(pilot).log_view
+    return log, log.scroll_y
+
+
 async def test_a_prompt_that_waited_goes_out_without_moving_the_view(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
@@ -225,13 +243,7 @@ async def test_a_prompt_that_waited_goes_out_without_moving_the_view(
     server.queue(StreamReply(deltas=[f"Line {i}\n\n" for i in range(80)], delay=0.03))
     server.queue(StreamReply(deltas=["Short."]))
     async with ChatApp(settings).run_test(size=(80, 24)) as pilot:
-        await send_and_wait_for_text(pilot, "Long", "Line 10")
-        await type_and_send(pilot, "Waiting one")
-        log = chat_screen(pilot).log_view
-        for _ in range(5):  # mouse wheel: the user reads something above
-            await pilot._post_mouse_events([events.MouseScrollUp], log, offset=(5, 5))
-        await pilot.pause(0.1)
-        held = log.scroll_y
+        log, held = await reading_back_while_a_prompt_waits(pilot)
         assert chat_screen(pilot).session.queued == "Waiting one", "it still waits"
         await wait_until(pilot, lambda: len(replies(pilot)) == 2 and last_reply_settled(pilot))
         await pilot.pause(0.2)
@@ -246,13 +258,7 @@ async def test_a_prompt_refused_while_one_waits_leaves_the_view_where_it_is(
     server.queue(StreamReply(deltas=[f"Line {i}\n\n" for i in range(80)], delay=0.03))
     server.queue(StreamReply(deltas=["Short."]))
     async with ChatApp(settings).run_test(size=(80, 24)) as pilot:
-        await send_and_wait_for_text(pilot, "Long", "Line 10")
-        await type_and_send(pilot, "Waiting one")
-        log = chat_screen(pilot).log_view
-        for _ in range(5):  # mouse wheel: the user reads something above
-            await pilot._post_mouse_events([events.MouseScrollUp], log, offset=(5, 5))
-        await pilot.pause(0.1)
-        held = log.scroll_y
+        log, held = await reading_back_while_a_prompt_waits(pilot)
         await type_and_send(pilot, "One too many")
         await wait_until(pilot, lambda: chat_screen(pilot).prompt.text == "One too many")
         assert chat_screen(pilot).session.queued == "Waiting one", "the reply still streams"

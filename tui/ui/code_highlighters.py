@@ -37,10 +37,6 @@ _building: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Future
 """Per event loop (tests run many), the builds under way in threads, by language."""
 
 
-def is_built(language: str) -> bool:
-    return language in _built
-
-
 def build_highlighters(languages: Iterable[str]) -> None:
     """Builds the highlighters of `languages` ahead of the code that needs them."""
     for language in languages:
@@ -58,7 +54,7 @@ async def highlighters_built(languages: Iterable[str]) -> None:
     building = _building.setdefault(loop, {})
     waits: list[asyncio.Future[None]] = []
     for language in sorted(set(languages)):
-        if is_built(language):
+        if language in _built:
             continue
         build = building.get(language)
         if build is None:

@@ -127,16 +127,15 @@ class ConversationLog(MessageLog):
         """Shows `conversation` afresh, at its end or at `focus` (scrolled to the top), with
         `select`'s view focused as soon as it is mounted."""
         async with self._changing:
-            await self._show(conversation, focus, select=() if select is None else (select,))
+            await self._show(conversation, focus, select=select)
 
     async def _show(
         self,
         conversation: Conversation,
         focus: Message | None = None,
         *,
-        select: Sequence[Message] = (),
+        select: Message | None = None,
     ) -> None:
-        """`select`: the first of these whose view is mounted gets the focus."""
         self.conversation = conversation
         # At the top before the old views go, without telling anyone: the drop to 0 that
         # emptying the log causes is not the user reaching the top (it loaded earlier
@@ -147,7 +146,7 @@ class ConversationLog(MessageLog):
         views = self.window_views(focus)
         self.anchor(self.end_shown is None)
         await self.mount_all(views)
-        if (selected := self._first_shown_of(select)) is not None:
+        if select is not None and (selected := self.view_of(select)) is not None:
             # Before anything new is painted: a key pressed on seeing it (End right after
             # Home) reaches the message, not whatever held focus after the old views went.
             selected.focus(scroll_visible=False)
@@ -177,7 +176,7 @@ class ConversationLog(MessageLog):
         # A selection in a view that is made anew (a version switched or regenerated from
         # the log) goes to `focus`, the message in its place: left to Textual, it fell to
         # the message above, and the next Alt+Arrow acted on that.
-        select = [focus] if focus is not None and _holds_focus(mounted[keep:]) else []
+        select = focus if _holds_focus(mounted[keep:]) else None
         if whole:
             await self._show(self.conversation, focus, select=select)
             return
@@ -185,15 +184,12 @@ class ConversationLog(MessageLog):
         await self.mount_all(self._views(self.messages[index:]))
         for view in mounted[:keep]:  # the labels of the ones kept may have changed
             view.border_subtitle = branch_label(self.conversation, view.message)
-        if (its_view := self._first_shown_of(select)) is not None:
+        if select is not None and (its_view := self.view_of(select)) is not None:
             its_view.focus(scroll_visible=False)
         if focus is not None:
             target = self.view_of(focus)
             if target is not None:
                 self.screen.call_after_refresh(self.scroll_to_widget, target, animate=False)
-
-    def _first_shown_of(self, messages: Sequence[Message]) -> Widget | None:
-        return next((view for m in messages if (view := self.view_of(m)) is not None), None)
 
     async def show_end(self) -> None:
         """Before anything is added at the end (a prompt, a reply), the end must be what
