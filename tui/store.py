@@ -25,7 +25,7 @@ from tui.store_file import StoreUnavailable, open_history
 from tui.store_rows import RowWriting, StoreError
 from tui.store_schema import MIGRATIONS
 from tui.store_search import SearchHit, has_full_text_index, search_messages
-from tui.store_tree import conversation_in_steps, read_conversation
+from tui.store_tree import PathEnd, conversation_in_steps, read_conversation, read_path_end
 
 __all__ = [
     "MIGRATIONS",
@@ -289,6 +289,12 @@ class Store(RowWriting):
         with self._lock:
             return read_conversation(self._db, conversation_id)
 
+    def read_path_end(self, conversation_id: int) -> PathEnd | None:
+        """The conversation as a resumed one is shown first: the end of its path, the rest
+        read after the first frame (`read_elsewhere` with `known`); whole if it is short."""
+        with self._lock:
+            return read_path_end(self._db, conversation_id)
+
     def change_stamp(self) -> tuple[int, int]:
         """Differs from an earlier stamp once anything was written to the history since,
         by this store (its connection's count of changes) or any other connection or
@@ -297,18 +303,20 @@ class Store(RowWriting):
             row = self._db.execute("PRAGMA data_version").fetchone()
             return int(row[0]), self._db.total_changes
 
-    def read_elsewhere(self, conversation_id: int) -> Generator[None, None, Conversation | None]:
-        """`load_conversation` a step at a time (`conversation_in_steps`), on a read-only
-        connection of its own: the store's lock stays free between the steps (a search
-        typed, a reply saved), which a quarter second's read of 20,000 messages would have
-        held, and one snapshot serves every step. Closing it midway ends the read and its
-        snapshot."""
+    def read_elsewhere(
+        self, conversation_id: int, known: Conversation | None = None
+    ) -> Generator[None, None, Conversation | None]:
+        """`load_conversation` a step at a time (`conversation_in_steps`, taking the
+        messages of `known` as they are), on a read-only connection of its own: the
+        store's lock stays free between the steps (a search typed, a reply saved), which a
+        quarter second's read of 20,000 messages would have held, and one snapshot serves
+        every step. Closing it midway ends the read and its snapshot."""
         reader = sqlite3.connect(
             self._read_only_uri, uri=True, isolation_level=None, timeout=READER_BUSY_TIMEOUT
         )
         with contextlib.closing(reader):
             reader.execute("BEGIN")  # one snapshot for every step
-            return (yield from conversation_in_steps(reader, conversation_id))
+            return (yield from conversation_in_steps(reader, conversation_id, known=known))
 
 
 READER_BUSY_TIMEOUT = 0.05

@@ -1,0 +1,132 @@
+"""A resumed conversation is read from the end of its path first (what the first frame
+shows), and the rest after: the end must be exactly the whole tree's end, with every
+version's label, and the whole read later must hold the very same messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.test_store_tree import (
+    branched_conversation,
+    finished,
+    new_history,
+    shape,
+    written_by_another_tool,
+)
+from tui.chat.conversation import Conversation
+from tui.chat.message import MessageStatus
+from tui.chat.parts import ToolCallPart
+from tui.store import Store
+from tui.store_tree import PATH_END_MESSAGES, run_to_the_end
+
+
+def long_branched_conversation(store: Store, turns: int) -> Conversation:
+    """`turns` prompts and replies after `branched_conversation`'s tree, the third-last
+    reply regenerated (its first version chosen again), the last prompt edited, and the
+    last reply left streaming by a process that died while a tool ran."""
+    conversation = branched_conversation(store)
+    save = lambda message: store.save_message(conversation, message)  # noqa: E731
+    for turn in range(turns):
+        prompt = conversation.add_user_message(f"Question {turn}")
+        save(prompt)
+        save(finished(conversation.start_reply("m"), f"Answer {turn}."))
+        if turn == turns - 3:
+            save(finished(conversation.start_reply("m", parent=prompt), "Another answer."))
+            conversation.switch(conversation.messages[-1], -1)
+            store.save_choice(conversation, prompt)
+    last_prompt = conversation.messages[-2]
+    edited = conversation.add_user_message("Question, edited", parent=last_prompt.parent)
+    save(edited)
+    dying = conversation.start_reply("m")
+    dying.add_text("Calling.")
+    dying.parts.append(ToolCallPart("call-7", "lookup", "{}"))
+    save(dying)
+    return conversation
+
+
+def whole(store: Store, conversation_id: int) -> Conversation:
+    read = store.load_conversation(conversation_id)
+    assert read is not None
+    return read
+
+
+def test_the_end_of_a_long_path_is_the_whole_trees_end_with_its_versions(
+    tmp_path: Path,
+) -> None:
+    store = Store.open(tmp_path / "history.sqlite3")
+    conversation = long_branched_conversation(store, turns=30)
+    assert conversation.id is not None
+    expected = whole(store, conversation.id)
+    end = store.read_path_end(conversation.id)
+    assert end is not None
+    path = end.conversation.messages
+    assert len(path) == PATH_END_MESSAGES
+    assert end.earlier == len(expected.messages) - PATH_END_MESSAGES > 0
+    expected_end = expected.messages[end.earlier :]
+    assert [m.id for m in path] == [m.id for m in expected_end]
+    assert [m.content for m in path][-2:] == ["Question, edited", "Calling."]
+    assert path[-1].status is MessageStatus.INTERRUPTED  # (its call answered as interrupted)
+    assert [p.kind for p in path[-1].parts] == ["text", "tool_call", "tool_result"]
+    # Each message's place among its versions, as the labels on screen show it.
+    assert [end.conversation.position(m) for m in path] == [
+        expected.position(m) for m in expected_end
+    ]
+    assert (2, 2) in [end.conversation.position(m) for m in path]  # the edited prompt
+    assert (1, 2) in [end.conversation.position(m) for m in path]  # the regenerated reply
+    assert (end.conversation.title, end.conversation.model) == (
+        expected.title,
+        expected.model,
+    )
+
+
+def test_the_rest_read_after_holds_the_same_messages_in_the_whole_tree(
+    tmp_path: Path,
+) -> None:
+    store = Store.open(tmp_path / "history.sqlite3")
+    conversation = long_branched_conversation(store, turns=30)
+    assert conversation.id is not None
+    end = store.read_path_end(conversation.id)
+    assert end is not None
+    shown = list(end.conversation.messages)
+    read = run_to_the_end(store.read_elsewhere(conversation.id, known=end.conversation))
+    assert read is not None
+    assert shape(read) == shape(whole(store, conversation.id))
+    assert all(a is b for a, b in zip(read.messages[end.earlier :], shown, strict=True))
+
+
+def test_a_short_path_is_read_whole(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "history.sqlite3")
+    conversation = long_branched_conversation(store, turns=3)
+    assert conversation.id is not None
+    end = store.read_path_end(conversation.id)
+    assert end is not None and end.earlier == 0
+    assert shape(end.conversation) == shape(whole(store, conversation.id))
+    assert store.read_path_end(conversation.id + 1) is None  # no such conversation
+
+
+def test_choices_the_tree_does_not_hold_are_chosen_as_a_whole_read_chooses(
+    tmp_path: Path,
+) -> None:
+    """A stored choice of a message not among the children (written by another tool, or
+    left by a delete) gives way to the newest child, at the top and below."""
+    path, store, conversation = new_history(tmp_path)
+    for turn in range(PATH_END_MESSAGES):
+        store.save_message(conversation, conversation.add_user_message(f"Question {turn}"))
+        store.save_message(conversation, finished(conversation.start_reply("m"), f"Answer {turn}"))
+    first, late = conversation.messages[0], conversation.messages[-5]  # a reply
+    other = finished(conversation.start_reply("m", parent=late.parent), "Late other")
+    store.save_message(conversation, other)
+    written_by_another_tool(
+        path,
+        ("UPDATE messages SET chosen_child_id = ? WHERE id = ?", (first.id, late.parent.id)),
+        ("UPDATE conversations SET chosen_root_id = ? WHERE id = ?", (late.id, conversation.id)),
+    )
+    assert conversation.id is not None
+    expected = whole(Store.open(path), conversation.id)
+    assert expected.messages[-1].content == "Late other"
+    end = store.read_path_end(conversation.id)
+    assert end is not None
+    assert [m.id for m in end.conversation.messages] == [
+        m.id for m in expected.messages[end.earlier :]
+    ]
+    assert end.earlier == len(expected.messages) - PATH_END_MESSAGES
