@@ -114,11 +114,13 @@ def test_choices_the_tree_does_not_hold_are_chosen_as_a_whole_read_chooses(
         store.save_message(conversation, conversation.add_user_message(f"Question {turn}"))
         store.save_message(conversation, finished(conversation.start_reply("m"), f"Answer {turn}"))
     first, late = conversation.messages[0], conversation.messages[-5]  # a reply
+    assert late.parent is not None
+    prompt_id = late.parent.id
     other = finished(conversation.start_reply("m", parent=late.parent), "Late other")
     store.save_message(conversation, other)
     written_by_another_tool(
         path,
-        ("UPDATE messages SET chosen_child_id = ? WHERE id = ?", (first.id, late.parent.id)),
+        ("UPDATE messages SET chosen_child_id = ? WHERE id = ?", (first.id, prompt_id)),
         ("UPDATE conversations SET chosen_root_id = ? WHERE id = ?", (late.id, conversation.id)),
     )
     assert conversation.id is not None
