@@ -82,6 +82,12 @@ async def open_and_scroll(path: Path, count: int, budget: float) -> dict[str, fl
     async with app.run_test(size=(120, 40)):
         shown = await frames.showing(last_answer) - started
         screen = app.screen_stack[0]
+
+        async def read_whole_at() -> float:  # the rest of the path, read after its end
+            await screen.session.read_whole()
+            return time.monotonic() - started
+
+        read_whole = asyncio.create_task(read_whole_at())
         log = screen.log_view
         steps: list[float] = []
         stalls: list[float] = []
@@ -89,17 +95,19 @@ async def open_and_scroll(path: Path, count: int, budget: float) -> dict[str, fl
         scroll_started = time.monotonic()
         while time.monotonic() - scroll_started < budget:
             steps.append(await scroll_up_a_step(log))
-            if log.scroll_y <= 0 and not log.first_shown:
+            if log.scroll_y <= 0 and not log.earlier:
                 break
         scrolled = time.monotonic() - scroll_started
         probe.cancel()
-        reached = count - log.first_shown
+        whole = await read_whole
+        reached = count - log.earlier
     steps.sort()
     stalls.sort()
     return {
         "worst_stall": stalls[-1],
         "p99_stall": stalls[int(len(stalls) * 0.99)],
         "shown": shown,
+        "whole": whole,
         "median_step": steps[len(steps) // 2],
         "p90_step": steps[int(len(steps) * 0.9)],
         "worst_step": steps[-1],
@@ -117,7 +125,7 @@ async def scroll_up_a_step(log: ConversationLog) -> float:
     every step counted at least 20 ms, and the first one a whole second while the client
     library loaded in a thread after start-up (a step's frame took 86 ms then)."""
     started = time.monotonic()
-    while log.scroll_y <= 0 and log.first_shown:  # loading, or about to: it scrolls back
+    while log.scroll_y <= 0 and log.earlier:  # loading, or about to: it scrolls back
         if time.monotonic() - started > 5:
             break  # nothing loaded: counted as a 5 s step
         await next_frame(log)
@@ -314,7 +322,8 @@ def open_in_terminal(path: Path, count: int, repeat: int) -> dict[str, list[floa
 def report(name: str, figures: dict[str, float], rss: float) -> None:
     top = "reached the top" if figures["reached_top"] else "(time budget spent before the top)"
     print(
-        f"{name:<9} last messages on screen {figures['shown']:.2f} s (headless); scrolling up "
+        f"{name:<9} last messages on screen {figures['shown']:.2f} s (headless), the rest of "
+        f"the conversation read by {figures['whole']:.2f} s; scrolling up "
         f"40 lines a step: median {figures['median_step'] * 1000:.0f} ms, p90 "
         f"{figures['p90_step'] * 1000:.0f} ms, worst {figures['worst_step'] * 1000:.0f} ms, "
         f"{figures['messages_per_s']:.0f} messages/s {top}; event loop held at most "

@@ -307,10 +307,10 @@ async def test_a_long_conversation_slides_a_bounded_window_of_turns_as_the_user_
             str(view.render()) for view in screen.log_view.query(".earlier")
         )
         deadline = time.monotonic() + 15  # generous: a loaded CI machine is slow
-        while screen.log_view.first_shown and time.monotonic() < deadline:
+        while screen.log_view.earlier and time.monotonic() < deadline:
             screen.log_view.scroll_home(animate=False)
             await pilot.pause(0.05)
-        assert screen.log_view.first_shown == 0
+        assert screen.log_view.earlier == 0
 
         def texts() -> list[str]:
             return [view.message.content for view in screen.log_view.query(UserMessageView)]
@@ -436,11 +436,11 @@ async def test_short_turns_on_a_tall_terminal_still_fill_the_log(settings: Setti
     async with ChatApp(settings, continue_last=True).run_test(size=(80, 90)) as pilot:
         screen = chat_screen(pilot)
         log = screen.log_view
-        await wait_until(pilot, lambda: log.max_scroll_y > 0 or not log.first_shown)
+        await wait_until(pilot, lambda: log.max_scroll_y > 0 or not log.earlier)
         assert screen.log_view.max_scroll_y > 0, (
             "the log can scroll, so earlier turns are reachable"
         )
-        assert screen.log_view.first_shown < 60 - 12
+        assert screen.log_view.earlier < 60 - 12
 
 
 async def test_a_conversation_of_long_replies_opens_with_only_a_screenful_mounted(

@@ -6,12 +6,13 @@ import asyncio
 import gc
 import time
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual import events
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -19,9 +20,11 @@ from textual.screen import Screen
 from benchmarks.long_conversation import build_history
 from tests.emulated_terminal import DrawsToEmulatedTerminal
 from tests.ui_helpers import chat_screen, screen_text, wait_until
+from tui import session_conversations
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, MessageStatus
 from tui.config import Settings
+from tui.session_prefetch import read_between_turns
 from tui.store import Store
 from tui.ui import markdown_lines
 from tui.ui.app import ChatApp
@@ -63,6 +66,7 @@ async def history_opened(
     long_history(path, turns, lines=lines)
     async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: f"End of answer {turns - 1}." in screen_text(pilot))
+        await chat_screen(pilot).session.read_whole()  # (the window's places settled)
         yield pilot, chat_screen(pilot).log_view
 
 
@@ -123,7 +127,7 @@ async def test_home_and_end_select_the_first_and_last_message_of_the_conversatio
     async with ChatApp(settings, continue_last=True).run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: "End of answer 149." in screen_text(pilot))
         log = chat_screen(pilot).log_view
-        assert log.first_shown > 200, "only the end is mounted"
+        assert log.earlier > 200, "only the end is mounted"
         await pilot.press("ctrl+up", "home")
         await wait_until(pilot, lambda: "Question 0" in screen_text(pilot))
         assert selected(pilot) is log.messages[0]
@@ -132,6 +136,45 @@ async def test_home_and_end_select_the_first_and_last_message_of_the_conversatio
         await pilot.press("end")
         await wait_until(pilot, lambda: "End of answer 149." in screen_text(pilot))
         assert selected(pilot) is log.messages[-1]
+
+
+async def test_a_long_conversation_shows_its_end_first_and_keeps_it_when_the_rest_comes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Resumed, the first frame is the end of the path (read in milliseconds), telling
+    how many messages are above it; the rest, read after, slides in behind the views on
+    screen without rebuilding them, and Home then reaches the very first message."""
+    path = tmp_path / "h.sqlite3"
+    long_history(path, 150)
+    rest_may_come = asyncio.Event()
+
+    async def held_back(steps: Generator[None, None, Any], busy: Callable[[], bool]) -> Any:
+        await rest_may_come.wait()
+        return await read_between_turns(steps, busy)
+
+    monkeypatch.setattr(session_conversations, "read_between_turns", held_back)
+    async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "End of answer 149." in screen_text(pilot))
+        screen = chat_screen(pilot)
+        log = screen.log_view
+        views = list(log.query(".message"))
+        assert 260 <= log.unread < 300 - len(views), "only the end was read"
+        note = log.query_one(".earlier")
+        told = f"↑ {300 - len(views)} earlier messages"
+        assert told in str(note.render())
+        screen.action_export("md")  # all of it, once it is read: it waits
+        assert not (tmp_path / "exports").exists()
+        rest_may_come.set()
+        await screen.session.read_whole()
+        await wait_until(pilot, lambda: any((tmp_path / "exports").glob("*.md")))
+        exported = next((tmp_path / "exports").glob("*.md")).read_text()
+        assert "Question 0" in exported and "End of answer 149." in exported
+        assert log.unread == 0 and log.earlier == 300 - len(views)
+        assert list(log.query(".message"))[-len(views) :] == views, "the same views"
+        assert told in str(log.query_one(".earlier").render())
+        await pilot.press("ctrl+up", "home")
+        await wait_until(pilot, lambda: "Question 0" in screen_text(pilot))
+        assert selected(pilot) is log.messages[0] is screen.session.conversation.messages[0]
 
 
 async def test_up_on_the_first_turn_mounted_loads_earlier_ones_instead_of_wrapping(

@@ -4,8 +4,11 @@ version's label, and the whole read later must hold the very same messages."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from pathlib import Path
 
+from tests.openai_server import OpenAIStyleServer, StreamReply
 from tests.test_store_tree import (
     branched_conversation,
     finished,
@@ -16,6 +19,9 @@ from tests.test_store_tree import (
 from tui.chat.conversation import Conversation
 from tui.chat.message import MessageStatus
 from tui.chat.parts import ToolCallPart
+from tui.chat.session_events import MessageAdded, RestOfConversationRead, SessionEvent
+from tui.config import Settings
+from tui.session import ChatSession, SendOutcome
 from tui.store import Store
 from tui.store_tree import PATH_END_MESSAGES, run_to_the_end
 
@@ -132,3 +138,81 @@ def test_choices_the_tree_does_not_hold_are_chosen_as_a_whole_read_chooses(
         m.id for m in expected.messages[end.earlier :]
     ]
     assert end.earlier == len(expected.messages) - PATH_END_MESSAGES
+
+
+async def test_a_prompt_sent_while_the_rest_is_read_carries_the_whole_history(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    """Sent at once, before the read of the rest has had a single turn: the prompt waits
+    for it, goes out with every earlier message, and is stored after the last."""
+    store = Store.open(settings.db_path)
+    conversation = long_branched_conversation(store, turns=30)
+    assert conversation.id is not None
+    before = whole(store, conversation.id)
+    history = len(before.messages)
+    end = store.read_path_end(conversation.id)
+    assert end is not None and end.earlier
+    session = ChatSession(
+        settings, store, conversation=end.conversation, unread_earlier=end.earlier
+    )
+    events: list[SessionEvent] = []
+    session.subscribe(events.append)
+    session.read_the_rest()
+    server.queue(StreamReply(deltas=["Fine."]))
+    try:
+        assert await session.send("Next?") is SendOutcome.SENT
+        await session.wait_for_reply()
+    finally:
+        await session.close()
+    sent = server.requests[-1]["messages"]
+    assert sent[:-1] == before.request_messages()  # all of it, not its end
+    assert sent[1]["content"] == "What is a tree?" and sent[-1]["content"] == "Next?"
+    read = [event for event in events if isinstance(event, RestOfConversationRead)]
+    assert read == [RestOfConversationRead(session.conversation, end.earlier)]
+    assert events.index(read[0]) < next(
+        i for i, event in enumerate(events) if isinstance(event, MessageAdded)
+    )
+    stored = whole(Store.open(settings.db_path), conversation.id).messages
+    assert [m.content for m in stored[-3:]] == ["Calling.", "Next?", "Fine."]
+    assert len(stored) == history + 2
+
+
+async def test_a_rest_that_cannot_be_read_says_so_and_opens_a_new_conversation(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    """A row far back that this version cannot read (written by another tool): the end
+    was shown, the rest fails; the user is told why, a new conversation takes commands,
+    and the stored one is left as it was."""
+    store = Store.open(settings.db_path)
+    conversation = long_branched_conversation(store, turns=30)
+    assert conversation.id is not None
+    count = len(list(whole(store, conversation.id).all_messages()))
+    end = store.read_path_end(conversation.id)
+    assert end is not None
+    written_by_another_tool(
+        settings.db_path,
+        ("UPDATE messages SET status = 'hologram' WHERE id = ?", (conversation.messages[2].id,)),
+    )
+    session = ChatSession(
+        settings, store, conversation=end.conversation, unread_earlier=end.earlier
+    )
+    events: list[SessionEvent] = []
+    session.subscribe(events.append)
+    session.read_the_rest()
+    server.queue(StreamReply(deltas=["Fresh."]))
+    try:
+        assert await session.send("A new start") is SendOutcome.SENT
+        await session.wait_for_reply()
+    finally:
+        await session.close()
+    (failed,) = [event for event in events if isinstance(event, RestOfConversationRead)]
+    assert failed.error is not None and "hologram" in failed.error
+    assert failed.conversation is session.conversation
+    assert [m.content for m in session.conversation.messages] == ["A new start", "Fresh."]
+    assert server.requests[-1]["messages"][-1]["content"] == "A new start"
+    assert len(server.requests[-1]["messages"]) == 1  # nothing of the old one
+    with contextlib.closing(sqlite3.connect(settings.db_path)) as db:
+        stored = db.execute(
+            "SELECT COUNT(*) FROM messages WHERE conversation_id = ?", (conversation.id,)
+        ).fetchone()[0]
+    assert stored == count

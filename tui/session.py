@@ -45,7 +45,7 @@ from tui.config import Settings
 from tui.gc_tuning import fewer_collections
 from tui.reply_round import read_round
 from tui.session_context import ContextKeeping, Fit, compacted_prompt
-from tui.session_conversations import ConversationCommands
+from tui.session_conversations import CommandLock, ConversationCommands
 from tui.session_prefetch import Prefetch
 from tui.session_saving import Saver
 from tui.tool_calls import ToolCaller, close_unanswered
@@ -80,10 +80,13 @@ class ChatSession(ContextKeeping, ConversationCommands):
         conversation: Conversation | None = None,
         reopen_store: Callable[[], Store] | None = None,
         tools: ToolCaller | None = None,
+        unread_earlier: int = 0,
     ) -> None:
         """`store` None with `reopen_store`: the history could not be opened; the session
         keeps everything in memory and writes it once `reopen_store` succeeds. `store` None
-        alone: no history at all (pipe mode)."""
+        alone: no history at all (pipe mode). `unread_earlier`: `conversation` is the end of
+        a stored one's path (`Store.read_path_end`), with that many messages before it on
+        the path, read by `read_the_rest`."""
         self.settings = settings
         self.saver = Saver(store, settings.endpoint_label, self._emit, reopen=reopen_store)
         self.backend = backend or ChatBackend(settings)
@@ -94,7 +97,7 @@ class ChatSession(ContextKeeping, ConversationCommands):
         """Awaited after a reply ends, before collection thresholds come back: the screen
         uses it to let the frame that shows the reply's end go first."""
         self._observers: list[Observer] = []
-        self._commands = asyncio.Lock()
+        self._commands = CommandLock()
         self._reply_task: asyncio.Task[None] | None = None
         self._streaming: Message | None = None
         self._queued_task: asyncio.Task[None] | None = None
@@ -105,6 +108,8 @@ class ChatSession(ContextKeeping, ConversationCommands):
         """Tool calls through MCP servers, when any are configured."""
         self.prefetch = Prefetch()
         """The stored conversation the user may open next, read ahead (`read_ahead`)."""
+        self.unread_earlier = unread_earlier
+        self._rest: asyncio.Task[None] | None = None  # (their read: `read_the_rest`)
         if tools is not None:
             tools.servers.listeners.append(lambda: self._emit(ToolServersChanged()))
 
@@ -378,6 +383,7 @@ class ChatSession(ContextKeeping, ConversationCommands):
         """Stops any reply (saved as stopped), closes the client and the store."""
         self.queued = None
         self.prefetch.close()
+        await self._stop_reading_the_rest()
         await self._stop_reply()
         await self.backend.aclose()
         if self.tools is not None:

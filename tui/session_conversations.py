@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from tui.backend import ChatBackend
 from tui.chat.conversation import Conversation
@@ -20,14 +20,33 @@ from tui.chat.session_events import (
     ConversationOpened,
     DetailsChanged,
     PathChanged,
+    RestOfConversationRead,
     SessionEvent,
 )
 from tui.config import Settings
+from tui.gc_tuning import freeze_long_lived_objects
+from tui.session_prefetch import read_between_turns
 
 if TYPE_CHECKING:
     from tui.session_prefetch import Prefetch
     from tui.session_saving import Saver
     from tui.store import Store
+
+
+class CommandLock(asyncio.Lock):
+    """The session's one lock: commands run one at a time, and none while the rest of a
+    conversation resumed from the end of its path is read (`whole` clear): a command
+    must never act on a part of a tree. The read does not take the lock, so it closes
+    at once, before any command can be scheduled."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.whole = asyncio.Event()
+        self.whole.set()
+
+    async def acquire(self) -> Literal[True]:
+        await self.whole.wait()  # (returns at once when set: no turn of the loop)
+        return await super().acquire()
 
 
 class ConversationCommands:
@@ -39,7 +58,10 @@ class ConversationCommands:
     conversation: Conversation
     saver: Saver
     prefetch: Prefetch
-    _commands: asyncio.Lock
+    unread_earlier: int
+    """Messages on the path before the conversation's first, not read yet."""
+    _commands: CommandLock
+    _rest: asyncio.Task[None] | None
 
     @property
     def store(self) -> Store | None:
@@ -185,6 +207,55 @@ class ConversationCommands:
             self.conversation = conversation
             self._emit(ConversationOpened(conversation, focus))
             return True
+
+    def read_the_rest(self) -> None:
+        """Starts reading the rest of a conversation resumed from the end of its path
+        (`unread_earlier` messages before it), between the loop's turns; every command
+        waits for it (`CommandLock`)."""
+        if self.unread_earlier and self._rest is None:
+            self._commands.whole.clear()
+            self._rest = asyncio.create_task(self._read_the_rest())
+
+    async def read_whole(self) -> None:
+        """Waits until the conversation is read whole (at once if it is): for what needs
+        all of it without being a command (Home, an export)."""
+        await self._commands.whole.wait()
+
+    async def _stop_reading_the_rest(self) -> None:
+        """On closing: a read of the rest under way ends, and its snapshot with it."""
+        if self._rest is not None:
+            self._rest.cancel()
+            await asyncio.wait([self._rest])
+
+    async def _read_the_rest(self) -> None:
+        shown, earlier, store = self.conversation, self.unread_earlier, self.store
+        whole: Conversation | None = None
+        error = "the history is not open"
+        if store is not None and shown.id is not None:
+            try:
+                try:
+                    steps = store.read_elsewhere(shown.id, known=shown)
+                    whole = await read_between_turns(steps, self.prefetch.busy)
+                except sqlite3.OperationalError:  # (its connection gave up on a lock soon)
+                    whole = store.load_conversation(shown.id)  # (then shown afresh)
+                if whole is None:
+                    error = "it was deleted"
+            except Exception as failure:  # (a lock still, a damaged row): never unsaid
+                error = str(failure) or type(failure).__name__
+        self.unread_earlier = 0
+        if whole is None:
+            self.conversation = self._fresh_conversation()
+            event: SessionEvent = RestOfConversationRead(self.conversation, earlier, error)
+        else:
+            self.conversation = whole
+            # Read after start-up froze what it made: out of full collections' way too.
+            freeze_long_lived_objects()
+            if whole.messages[earlier:] == shown.messages:  # (the same objects)
+                event = RestOfConversationRead(whole, earlier)
+            else:  # changed by another process meanwhile: shown afresh
+                event = ConversationOpened(whole)
+        self._commands.whole.set()
+        self._emit(event)
 
     def _in_memory(self, conversation_id: int) -> Conversation | None:
         """The conversation's object, if it is open or held unsaved: never two objects

@@ -14,7 +14,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from tui.chat.conversation import Conversation
 
@@ -168,3 +168,26 @@ def _unchanged_since(store: Store, stamp: tuple[int, int]) -> bool:
         return store.change_stamp() == stamp
     except sqlite3.Error:
         return False
+
+
+_Result = TypeVar("_Result")
+
+
+async def read_between_turns(
+    steps: Generator[None, None, _Result], busy: Callable[[], bool]
+) -> _Result:
+    """Runs a read in steps, each once the loop has had its turn, and more while it is
+    `busy`, up to `LONGEST_WAIT`: the rest of a resumed conversation, read while the user
+    may already scroll or type. Cancelled, it ends the read (and its snapshot)."""
+    try:
+        while True:
+            waited_until = time.monotonic() + LONGEST_WAIT
+            while busy() and time.monotonic() < waited_until:
+                await asyncio.sleep(BUSY_POLL)
+            try:
+                next(steps)
+            except StopIteration as end:
+                return cast(_Result, end.value)
+            await asyncio.sleep(0)
+    finally:
+        steps.close()

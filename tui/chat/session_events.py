@@ -23,6 +23,17 @@ class ConversationOpened:
 
 
 @frozen(slots=True)
+class RestOfConversationRead:
+    """The conversation resumed from the end of its path is now read whole: `conversation`
+    holds the same messages as the one shown, and its path has `earlier` more before them.
+    Failing that (`error`, why), a new conversation is the session's and is opened."""
+
+    conversation: Conversation
+    earlier: int
+    error: str | None = None
+
+
+@frozen(slots=True)
 class MessageAdded:
     """A message was added at the end of the path (a prompt)."""
 
@@ -129,6 +140,7 @@ class ToolServersChanged:
 
 SessionEvent = (
     ConversationOpened
+    | RestOfConversationRead
     | MessageAdded
     | ReplyStarted
     | ReplyProgress

@@ -155,16 +155,18 @@ class ChatApp(App[None]):
             if wanted is None and self._continue_last:
                 wanted = store.latest_conversation_id()
             if wanted is not None:
-                resume = store.load_conversation(wanted)
+                # The end of its path is the first frame; the rest is read after it.
+                resume = store.read_path_end(wanted)
                 if resume is None:
                     notice = f"There is no conversation {wanted}; this is a new one."
         path = self.settings.db_path
         session = ChatSession(
             self.settings,
             store,
-            conversation=resume,
+            conversation=resume.conversation if resume is not None else None,
             reopen_store=lambda: Store.open(path, busy_timeout=APP_BUSY_TIMEOUT),
             tools=make_tool_caller(self.settings),
+            unread_earlier=resume.earlier if resume is not None else 0,
         )
         self.session = session
         return ChatScreen(

@@ -96,7 +96,9 @@ class ChatScreen(ConversationActions, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         # A resumed conversation is part of the first frame, not mounted after it.
-        yield ConversationLog(self.conversation, *self._notices(), id="log")
+        yield ConversationLog(
+            self.conversation, *self._notices(), unread=self.session.unread_earlier, id="log"
+        )
         status = StatusLine("", id="status")
         self._presenter = ReplyPresenter(status)
         yield status
@@ -151,6 +153,7 @@ class ChatScreen(ConversationActions, Screen[None]):
         self.session.subscribe(self._follower)
         self.session.reply_end_barrier = lambda: next_frame(self)
         self.session.prefetch.busy = partial(frame_or_input_pending, self.app)
+        self.session.read_the_rest()  # (before any command: each waits for it)
         keep_the_prompt_in_view(self, self.log_view)
         attach_tools(self.app, self.session)
         store = self.session.store

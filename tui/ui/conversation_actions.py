@@ -147,7 +147,11 @@ class ConversationActions(_MixedInto):
         tell(self, f"Copied {what} ({lines} lines, {len(text)} characters)", timeout=3)
 
     def action_export(self, format: str = "md") -> None:
-        """Writes the open conversation to a private file beside the history database."""
+        """Writes the open conversation to a private file beside the history database:
+        all of it, once it is read whole (a launch shows the end of its path first)."""
+        if self.session.unread_earlier:
+            self.run_worker(self._export_once_whole(format), group="export")
+            return
         if self.session.store is None or self.conversation.id is None:
             self.notify("Nothing to export yet: send a prompt first.", severity="warning")
             return
@@ -158,3 +162,7 @@ class ConversationActions(_MixedInto):
             tell(self, f"Export failed: {error}", error=True)
             return
         tell(self, f"Exported to {path}", timeout=8)
+
+    async def _export_once_whole(self, format: str) -> None:
+        await self.session.read_whole()
+        self.action_export(format)

@@ -30,6 +30,7 @@ from tui.chat.session_events import (
     ReplyEnded,
     ReplyProgress,
     ReplyStarted,
+    RestOfConversationRead,
     SaveStateChanged,
     SessionEvent,
     ToolsChanged,
@@ -98,7 +99,7 @@ class SessionFollower:
 
     async def _apply(self, event: SessionEvent) -> None:
         await self._show(event)
-        if isinstance(event, ReplyEnded | ConversationOpened):
+        if isinstance(event, ReplyEnded | ConversationOpened | RestOfConversationRead):
             # The method, not a coroutine: one replaced before it starts would never be
             # awaited (`exclusive`), and Python says so.
             show_context: WorkType[None] = self._show_context
@@ -131,6 +132,18 @@ class SessionFollower:
         elif isinstance(event, ConversationOpened):
             await log.show(event.conversation, event.focus)
             self.on_details()
+        elif isinstance(event, RestOfConversationRead):
+            if event.error is None:
+                await log.rest_read(event.conversation, event.earlier)
+            else:
+                await log.show(event.conversation)
+                self.on_details()
+                tell(
+                    self.screen,
+                    f"The rest of this conversation could not be read ({event.error}); "
+                    "a new one is open. The history is as it was.",
+                    error=True,
+                )
         elif isinstance(event, DetailsChanged):
             self.on_details()
         elif isinstance(event, QueueChanged):

@@ -10,48 +10,50 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import replace
 from functools import partial
 
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.widget import Widget
-from textual.worker import WorkType
 
 from tui.chat.conversation import Conversation
-from tui.chat.message import Message, MessageStatus, Role
+from tui.chat.message import Message, MessageStatus
 from tui.ui.frames import next_frame
 from tui.ui.log_window import end_of_a_screenful, first_of_a_screenful
-from tui.ui.markdown_lines import KEPT_RUN_CHARS, laying_out_kept
+from tui.ui.widgets.laying_out_ahead import SCROLL_BATCH, LayingOutAhead
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import (
     NoticeView,
     branch_label,
     message_view,
 )
-from tui.ui.widgets.rendered_markdown import RenderedMarkdown
-from tui.ui.widgets.reply_body import stored_segments
 
 RESUMED_MESSAGES_SHOWN = 12
 """Most messages mounted when a log opens (at its end, or from far back)."""
-SCROLL_BATCH = 4
-"""Turns mounted (and unmounted at the other end) per step while scrolling: each costs
-layout and styling, so small steps keep every stall short."""
 TURN_ABOVE_FOCUS = 2
 """Messages shown above one opened from far back (a search hit, Home)."""
 MOST_MOUNTED_MESSAGES = 24
 """Beyond this many mounted turns, those farthest from where the user reads are unmounted."""
 
 
-class ConversationLog(MessageLog):
+class ConversationLog(LayingOutAhead, MessageLog):
     class Filled(TextualMessage):
         """The first screenful is on screen: work that would delay it can start."""
 
-    def __init__(self, conversation: Conversation, *notices: Widget, id: str | None = None):
+    def __init__(
+        self,
+        conversation: Conversation,
+        *notices: Widget,
+        unread: int = 0,
+        id: str | None = None,
+    ):
         self.conversation = conversation
         self.first_shown = 0
         """Index of the earliest message mounted; earlier ones load on demand."""
+        self.unread = unread
+        """Messages on the path before the conversation's first, not read yet (the rest of
+        a resumed conversation: `rest_read`)."""
         self.end_shown: int | None = None
         """Index of the first message unmounted at the bottom, or None: the end is shown."""
         self._notices = notices
@@ -93,20 +95,25 @@ class ConversationLog(MessageLog):
     def _views(self, messages: Sequence[Message]) -> list[Widget]:
         return [message_view(self.conversation, message) for message in messages]
 
+    @property
+    def earlier(self) -> int:
+        """Messages on the path above the first one mounted, read or not."""
+        return self.first_shown + self.unread
+
     def _earlier_notice(self) -> list[Widget]:
-        if not self.first_shown:
+        if not self.earlier:
             return []
         return [NoticeView(self._earlier_text(), classes="earlier")]
 
     def _earlier_text(self) -> str:
-        return f"↑ {self.first_shown} earlier messages: scroll to the top to show more"
+        return f"↑ {self.earlier} earlier messages: scroll to the top to show more"
 
     async def _tell_what_is_earlier(self) -> None:
         """The note above the messages, told how many are earlier now (made or dropped as
         needed): one widget while the window slides, not another per batch, each of which
         was garbage for a full collection to walk once the next batch came."""
         note = next(iter(self.query_children(NoticeView).filter(".earlier")), None)
-        if not self.first_shown:
+        if not self.earlier:
             if note is not None:
                 await self.drop([note])
         elif note is None:  # below the notices the log opened with, as `compose` puts it
@@ -136,6 +143,8 @@ class ConversationLog(MessageLog):
         *,
         select: Message | None = None,
     ) -> None:
+        if conversation is not self.conversation:
+            self.unread = 0  # (all read, or another conversation: never a part of one)
         self.conversation = conversation
         # At the top before the old views go, without telling anyone: the drop to 0 that
         # emptying the log causes is not the user reaching the top (it loaded earlier
@@ -157,6 +166,19 @@ class ConversationLog(MessageLog):
             await next_frame(self)
             self._bring_to_top(target)
         self.screen.call_after_refresh(self.fill, target)
+
+    async def rest_read(self, conversation: Conversation, earlier: int) -> None:
+        """The conversation shown from the end of its path is read whole: the same
+        messages, `earlier` more before them. The views stay; the window's places move."""
+        async with self._changing:
+            self.conversation, self.unread = conversation, 0
+            self.first_shown += earlier
+            if self.end_shown is not None:
+                self.end_shown += earlier
+            if self.max_scroll_y > 0 and self.scroll_y <= 0:  # at the top meanwhile
+                await self._show_earlier(keep_reading_position=True)
+            else:  # (filled with what was read, it may still be short)
+                self.fill()
 
     def _bring_to_top(self, view: Widget) -> None:
         """Scrolls `view` to the top of the log, if the log is long enough to scroll."""
@@ -303,43 +325,6 @@ class ConversationLog(MessageLog):
         if keep_reading_position:
             self.screen.call_after_refresh(stay_at_the_same_turn)
         self._lay_out_ahead()
-
-    def _lay_out_ahead(self, *, below: bool = False) -> None:
-        """Lays out the replies the next scroll to the top (or, `below`, to the bottom)
-        will mount, while the user reads: the frame that mounts them then takes their
-        lines as they are (laying out a batch's replies in that frame held the event loop
-        60-90 ms). One direction at a time: the kept layouts hold about one batch."""
-        if self._next_batch(below):
-            # A function, not a coroutine: one replaced before it starts (`exclusive`)
-            # would never be awaited, and Python says so.
-            work: WorkType[None] = partial(self._laying_out_ahead, below)
-            self.run_worker(work, name="_laying_out_ahead", group="ahead", exclusive=True)
-
-    def _next_batch(self, below: bool) -> list[Message]:
-        """The messages the next scroll to the top (or, `below`, the bottom) will mount;
-        none when the window already reaches that end."""
-        if below:
-            end = self.end_shown
-            return [] if end is None else self.messages[end : end + SCROLL_BATCH]
-        return self.messages[max(0, self.first_shown - SCROLL_BATCH) : self.first_shown]
-
-    async def _laying_out_ahead(self, below: bool) -> None:
-        shown = next((m.laid_out_at for m in self.query(RenderedMarkdown) if m.laid_out_at), None)
-        if shown is None:
-            return
-        width, look = shown[0], replace(shown[1], highlight_unbuilt=False)  # as stored ones
-        for message in self._next_batch(below):
-            if message.role is Role.ASSISTANT and message.is_final:
-                for segment in stored_segments(message.content) or []:
-                    if len(segment) > KEPT_RUN_CHARS:
-                        continue  # not kept: it would be laid out again when mounted
-                    steps = laying_out_kept(segment, width, look)
-                    try:  # a key or a frame goes first, and between steps
-                        await asyncio.sleep(0)
-                        for _ in steps:
-                            await asyncio.sleep(0)
-                    finally:  # (a worker replaced half-way lets its parse tree go now)
-                        steps.close()
 
     async def show_more(self, *, earlier: bool, keep_reading_position: bool = True) -> None:
         """A batch of the turns above (or below) those mounted, wherever the log is
