@@ -180,11 +180,17 @@ class ChatScreen(ConversationActions, Screen[None]):
 
     @on(ConversationLog.Filled)
     def _preload_when_shown(self) -> None:
-        """Once the first screenful is drawn (see `warm_up`)."""
+        """Once the first screenful is drawn (see `warm_up`), and the conversation read
+        whole: a thread busy beside the read of the rest made each of its rows wait for
+        Python's lock (the read's steps took 90 ms instead of 3)."""
         if not self._preload_started:
             self._preload_started = True
-            warm = partial(warm_up, lambda: self.is_streaming, lambda: self._presenter.last_ended)
-            self.run_worker(warm, thread=True, group="preload")
+            self.run_worker(self._preload_once_whole(), group="preload")
+
+    async def _preload_once_whole(self) -> None:
+        await self.session.read_whole()
+        warm = partial(warm_up, lambda: self.is_streaming, lambda: self._presenter.last_ended)
+        self.run_worker(warm, thread=True, group="preload")
 
     @on(ConversationLog.ReachedTop)
     async def _reached_top(self) -> None:

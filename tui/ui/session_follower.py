@@ -99,7 +99,7 @@ class SessionFollower:
 
     async def _apply(self, event: SessionEvent) -> None:
         await self._show(event)
-        if isinstance(event, ReplyEnded | ConversationOpened | RestOfConversationRead):
+        if isinstance(event, ReplyEnded | ConversationOpened):
             # The method, not a coroutine: one replaced before it starts would never be
             # awaited (`exclusive`), and Python says so.
             show_context: WorkType[None] = self._show_context
