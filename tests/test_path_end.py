@@ -4,9 +4,12 @@ version's label, and the whole read later must hold the very same messages."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 from pathlib import Path
+
+import pytest
 
 from tests.openai_server import OpenAIStyleServer, StreamReply
 from tests.test_store_tree import (
@@ -19,11 +22,17 @@ from tests.test_store_tree import (
 from tui.chat.conversation import Conversation
 from tui.chat.message import MessageStatus
 from tui.chat.parts import ToolCallPart
-from tui.chat.session_events import MessageAdded, RestOfConversationRead, SessionEvent
+from tui.chat.session_events import (
+    ConversationOpened,
+    MessageAdded,
+    RestOfConversationRead,
+    SessionEvent,
+)
 from tui.config import Settings
 from tui.session import ChatSession, SendOutcome
 from tui.store import Store
-from tui.store_tree import PATH_END_MESSAGES, run_to_the_end
+from tui.store_path_parts import AROUND_MESSAGES, PATH_END_MESSAGES
+from tui.store_tree import run_to_the_end
 
 
 def long_branched_conversation(store: Store, turns: int) -> Conversation:
@@ -140,6 +149,46 @@ def test_choices_the_tree_does_not_hold_are_chosen_as_a_whole_read_chooses(
     assert end.earlier == len(expected.messages) - PATH_END_MESSAGES
 
 
+@pytest.mark.parametrize("index", [1, 30, 63])
+def test_the_path_around_a_message_is_the_whole_paths_stretch_with_its_versions(
+    tmp_path: Path, index: int
+) -> None:
+    """Near the top (the first prompt has a sibling: its edit), in the middle, at the end."""
+    store = Store.open(tmp_path / "history.sqlite3")
+    conversation = long_branched_conversation(store, turns=30)
+    assert conversation.id is not None
+    expected = whole(store, conversation.id)
+    target = expected.messages[index]
+    assert target.id is not None
+    around = store.read_path_around(conversation.id, target.id)
+    assert around is not None
+    path = around.conversation.messages
+    stretch = expected.messages[around.earlier : around.earlier + len(path)]
+    assert [m.id for m in path] == [m.id for m in stretch]
+    assert target.id in [m.id for m in path]
+    assert around.earlier == max(0, index - AROUND_MESSAGES)
+    assert around.later is (index + AROUND_MESSAGES < len(expected.messages) - 1)
+    assert [around.conversation.position(m) for m in path] == [
+        expected.position(m) for m in stretch
+    ]
+    assert [m.content for m in path] == [m.content for m in stretch]
+
+
+def test_a_message_off_the_path_shown_last_is_read_whole(tmp_path: Path) -> None:
+    """A hit in a version not chosen (or in another conversation): the path must change
+    to show it, which only the whole tree can say."""
+    store = Store.open(tmp_path / "history.sqlite3")
+    conversation = long_branched_conversation(store, turns=30)
+    assert conversation.id is not None
+    expected = whole(store, conversation.id)
+    off = [m for m in expected.all_messages() if m not in expected.messages]
+    assert off and all(m.id is not None for m in off)
+    for message in off:
+        assert store.read_path_around(conversation.id, message.id or 0) is None
+    on = expected.messages[5].id or 0
+    assert store.read_path_around(conversation.id + 1, on) is None
+
+
 async def test_a_prompt_sent_while_the_rest_is_read_carries_the_whole_history(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
@@ -216,3 +265,40 @@ async def test_a_rest_that_cannot_be_read_says_so_and_opens_a_new_conversation(
             "SELECT COUNT(*) FROM messages WHERE conversation_id = ?", (conversation.id,)
         ).fetchone()[0]
     assert stored == count
+
+
+async def test_a_hit_far_back_opens_around_it_and_the_rest_follows(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    """Opened at a message in the middle: first the path around it, then the whole tree
+    with those same messages; a prompt sent at once, queued behind the open before the
+    open knew it would show a part, waits for the rest and carries it all."""
+    store = Store.open(settings.db_path)
+    conversation = long_branched_conversation(store, turns=30)
+    assert conversation.id is not None
+    before = whole(store, conversation.id)
+    hit = before.messages[31]
+    session = ChatSession(settings, store)
+    events: list[SessionEvent] = []
+    session.subscribe(events.append)
+    server.queue(StreamReply(deltas=["Slow"] * 5, delay=0.1))  # (the open waits on it)
+    server.queue(StreamReply(deltas=["Fine."]))
+    try:
+        assert await session.send("Another conversation's prompt") is SendOutcome.SENT
+        opening = asyncio.create_task(session.open(conversation.id, hit.id))
+        await asyncio.sleep(0)  # the open holds the lock, stopping that reply
+        sending = asyncio.create_task(session.send("Next?"))  # (queued behind the open)
+        assert await opening
+        (opened,) = [e for e in events if isinstance(e, ConversationOpened) and e.earlier]
+        assert opened.focus is not None and opened.focus.id == hit.id
+        assert opened.earlier == 31 - AROUND_MESSAGES and opened.later
+        shown = list(opened.conversation.messages)
+        assert await sending is SendOutcome.SENT
+        await session.wait_for_reply()
+    finally:
+        await session.close()
+    (read,) = [event for event in events if isinstance(event, RestOfConversationRead)]
+    assert read.earlier == opened.earlier and read.error is None
+    path = read.conversation.messages
+    assert all(a is b for a, b in zip(path[read.earlier :], shown, strict=False))
+    assert server.requests[-1]["messages"][:-1] == before.request_messages()

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from tui.session_prefetch import Prefetch
     from tui.session_saving import Saver
     from tui.store import Store
+    from tui.store_path_parts import PathPart
 
 
 class CommandLock(asyncio.Lock):
@@ -45,8 +46,12 @@ class CommandLock(asyncio.Lock):
         self.whole.set()
 
     async def acquire(self) -> Literal[True]:
-        await self.whole.wait()  # (returns at once when set: no turn of the loop)
-        return await super().acquire()
+        while True:
+            await self.whole.wait()  # (returns at once when set: no turn of the loop)
+            await super().acquire()
+            if self.whole.is_set():  # (not a command queued behind an `open` of a part)
+                return True
+            self.release()
 
 
 class ConversationCommands:
@@ -193,7 +198,16 @@ class ConversationCommands:
                 if self.store is None:
                     return False
                 try:
-                    conversation = await self.prefetch.take(self.store, conversation_id)
+                    part = None
+                    if self.prefetch.held != conversation_id:  # (not read ahead whole)
+                        part = self._read_path_part(self.store, conversation_id, message_id)
+                    if part is not None and not part.is_whole:
+                        self.prefetch.drop()
+                        self._open_part(part, message_id)
+                        return True
+                    conversation = part.conversation if part is not None else None
+                    if conversation is None:
+                        conversation = await self.prefetch.take(self.store, conversation_id)
                     if conversation is None:
                         conversation = self.store.load_conversation(conversation_id)
                 except sqlite3.Error:
@@ -208,13 +222,34 @@ class ConversationCommands:
             self._emit(ConversationOpened(conversation, focus))
             return True
 
+    @staticmethod
+    def _read_path_part(
+        store: Store, conversation_id: int, message_id: int | None
+    ) -> PathPart | None:
+        """What to show first: the path around `message_id`, or its end (None: read it
+        whole, as before)."""
+        if message_id is None:
+            return store.read_path_end(conversation_id)
+        return store.read_path_around(conversation_id, message_id)
+
+    def _open_part(self, part: PathPart, focus_id: int | None) -> None:
+        """Shows a part of a stored conversation's path now, and reads the rest after."""
+        focus = next((m for m in part.conversation.messages if m.id == focus_id), None)
+        self.conversation, self.unread_earlier = part.conversation, part.earlier
+        self._emit(ConversationOpened(part.conversation, focus, part.earlier, part.later))
+        self._start_reading_the_rest(focus_id)
+
     def read_the_rest(self) -> None:
         """Starts reading the rest of a conversation resumed from the end of its path
-        (`unread_earlier` messages before it), between the loop's turns; every command
-        waits for it (`CommandLock`)."""
+        (`unread_earlier` messages before it), once the screen follows the session."""
         if self.unread_earlier and self._rest is None:
-            self._commands.whole.clear()
-            self._rest = asyncio.create_task(self._read_the_rest())
+            self._start_reading_the_rest(None)
+
+    def _start_reading_the_rest(self, focus_id: int | None) -> None:
+        """The rest, read between the loop's turns; every command waits for it
+        (`CommandLock`), and closes at once, before another can be scheduled."""
+        self._commands.whole.clear()
+        self._rest = asyncio.create_task(self._read_the_rest(focus_id))
 
     async def read_whole(self) -> None:
         """Waits until the conversation is read whole (at once if it is): for what needs
@@ -227,7 +262,7 @@ class ConversationCommands:
             self._rest.cancel()
             await asyncio.wait([self._rest])
 
-    async def _read_the_rest(self) -> None:
+    async def _read_the_rest(self, focus_id: int | None) -> None:
         shown, earlier, store = self.conversation, self.unread_earlier, self.store
         whole: Conversation | None = None
         error = "the history is not open"
@@ -250,10 +285,12 @@ class ConversationCommands:
             self.conversation = whole
             # Read after start-up froze what it made: out of full collections' way too.
             freeze_long_lived_objects()
-            if whole.messages[earlier:] == shown.messages:  # (the same objects)
+            stretch = whole.messages[earlier : earlier + len(shown.messages)]
+            if stretch == shown.messages:  # (the same objects)
                 event = RestOfConversationRead(whole, earlier)
             else:  # changed by another process meanwhile: shown afresh
-                event = ConversationOpened(whole)
+                focus = next((m for m in whole.messages if m.id == focus_id), None)
+                event = ConversationOpened(whole, focus)
         self._commands.whole.set()
         self._emit(event)
 

@@ -22,10 +22,11 @@ from tui.chat.conversation import Conversation
 from tui.chat.message import Message
 from tui.frozen import frozen
 from tui.store_file import StoreUnavailable, open_history
+from tui.store_path_parts import PathPart, read_path_around, read_path_end
 from tui.store_rows import RowWriting, StoreError
 from tui.store_schema import MIGRATIONS
 from tui.store_search import SearchHit, has_full_text_index, search_messages
-from tui.store_tree import PathEnd, conversation_in_steps, read_conversation, read_path_end
+from tui.store_tree import conversation_in_steps, read_conversation
 
 __all__ = [
     "MIGRATIONS",
@@ -289,11 +290,17 @@ class Store(RowWriting):
         with self._lock:
             return read_conversation(self._db, conversation_id)
 
-    def read_path_end(self, conversation_id: int) -> PathEnd | None:
+    def read_path_end(self, conversation_id: int) -> PathPart | None:
         """The conversation as a resumed one is shown first: the end of its path, the rest
         read after the first frame (`read_elsewhere` with `known`); whole if it is short."""
         with self._lock:
             return read_path_end(self._db, conversation_id)
+
+    def read_path_around(self, conversation_id: int, message_id: int) -> PathPart | None:
+        """The path around a message on it, as a search hit is shown first (None: read
+        it whole, the message is not on the path shown last)."""
+        with self._lock:
+            return read_path_around(self._db, conversation_id, message_id)
 
     def change_stamp(self) -> tuple[int, int]:
         """Differs from an earlier stamp once anything was written to the history since,

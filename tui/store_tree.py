@@ -1,13 +1,10 @@
-"""Reading a stored conversation back as a tree of messages made of parts: whole, a
-step at a time, or the end of its path first (what a resumed conversation shows: the
-last screenful takes a few milliseconds where 20,000 messages take a quarter second,
-and the rest is read after the first frame)."""
+"""Reading a stored conversation back as a tree of messages made of parts: whole, or a
+step at a time (taking messages already read, `tui.store_path_parts`, as they are)."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from tui.chat.conversation import Conversation
@@ -29,10 +26,10 @@ _MESSAGES_WITH_PARTS = (
     " WHERE m.conversation_id = ? ORDER BY m.id, p.position, p.id"
 )
 """Each message's row once per part (once with no part), in the indexes' order: no sort.
-The message's columns come first (read by position in `_Messages.add`), the part's last.
+The message's columns come first (read by position in `MessageRows.add`), the part's last.
 One query, not one for the messages and one for their parts: over 20,000 messages the
 second walked the same index again (20-40 ms)."""
-_MESSAGES_OF = _MESSAGES_WITH_PARTS.replace("m.conversation_id = ?", "m.id IN ({})")
+MESSAGES_OF = _MESSAGES_WITH_PARTS.replace("m.conversation_id = ?", "m.id IN ({})")
 """The same, for the messages of the ids given."""
 _PART_POSITION, _PART_KIND, _PART_TEXT = 13, 14, 15
 ROWS_PER_STEP = 250
@@ -63,11 +60,11 @@ def conversation_in_steps(
     as they are, the same objects in the whole tree: the views on screen stay theirs.
     They are put in their places in the last step, all at once, so that what is on
     screen meanwhile sees the tree it was read in."""
-    row = db.execute(_CONVERSATION, (conversation_id,)).fetchone()
+    row = db.execute(CONVERSATION_DETAILS, (conversation_id,)).fetchone()
     if row is None:
         return None
     cursor = db.execute(_MESSAGES_WITH_PARTS, (conversation_id,))
-    tree = _Messages({m.id: m for m in known.all_messages()} if known is not None else {})
+    tree = MessageRows({m.id: m for m in known.all_messages()} if known is not None else {})
     if rows_per_step is None:
         tree.add(cursor.fetchall())
     else:
@@ -76,27 +73,27 @@ def conversation_in_steps(
             yield
     tree.close()
     for image in tree.images:  # each image's bytes, a step each (they may be megabytes)
-        _load_image(db, image)
+        load_image(db, image)
         if rows_per_step is not None:
             yield
     conversation = conversation_of(row)
     for message in tree.reused:
         message.parent, message.children, message.chosen = None, [], None
-    _place(conversation, tree.by_id, tree.parent_ids)
+    place_messages(conversation, tree.by_id, tree.parent_ids)
     if rows_per_step is not None and known is None:
         yield  # (placing and choosing: 3-4 ms each over 20,000 messages)
-    _choose(conversation, tree.by_id, tree.chosen_ids, row[5])
+    choose_again(conversation, tree.by_id, tree.chosen_ids, row[5])
     return conversation
 
 
-_CONVERSATION = (
+CONVERSATION_DETAILS = (
     "SELECT id, title, model, system_prompt, created_at, chosen_root_id, tool_choices"
     " FROM conversations WHERE id = ?"
 )
 
 
 def conversation_of(row: Sequence[Any]) -> Conversation:
-    """A conversation's details (`_CONVERSATION`), with no messages yet."""
+    """A conversation's details (`CONVERSATION_DETAILS`), with no messages yet."""
     conversation = Conversation(
         id=int(row[0]), title=row[1], model=row[2], system_prompt=row[3], created_at=row[4]
     )
@@ -116,78 +113,7 @@ def run_to_the_end(steps: Generator[None, None, _Result]) -> _Result:
             return cast(_Result, end.value)
 
 
-PATH_END_MESSAGES = 40
-"""Messages read first from the end of the path: the first screenful is at most 12,
-and a few batches above it can be scrolled to while the rest is read."""
-
-_PATH = """
-WITH RECURSIVE path(id, depth) AS (
-    SELECT COALESCE(
-        (SELECT m.id FROM messages m WHERE m.id = c.chosen_root_id
-            AND m.conversation_id = c.id AND m.parent_id IS NULL),
-        (SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = c.id
-            AND m.parent_id IS NULL)), 0
-    FROM conversations c WHERE c.id = ?
-    UNION ALL
-    SELECT COALESCE(
-        (SELECT k.id FROM messages k WHERE k.id = p.chosen_child_id AND k.parent_id = p.id),
-        (SELECT MAX(k.id) FROM messages k WHERE k.parent_id = p.id)), path.depth + 1
-    FROM path JOIN messages p ON p.id = path.id
-)
-SELECT id, depth FROM path WHERE id IS NOT NULL ORDER BY depth DESC LIMIT ?
-"""
-"""The path's last messages, last first, each with how many come before it: from the
-top, each parent's chosen child, or its newest if the chosen one is not among its
-children (as `_choose` chooses). 20-35 ms over 20,000 messages, in SQLite alone."""
-
-
-@dataclass(slots=True)
-class PathEnd:
-    """A conversation as read first: the whole of it if its path is short, otherwise the
-    path's last messages (with their siblings, for the versions' labels) under the top,
-    and how many messages come before them on the path, not read yet."""
-
-    conversation: Conversation
-    earlier: int = 0
-
-
-def read_path_end(
-    db: sqlite3.Connection, conversation_id: int, count: int = PATH_END_MESSAGES
-) -> PathEnd | None:
-    """The end of the conversation's path (None: there is no such conversation). A path
-    of at most `count` messages, or a tree not as expected (a parent in another
-    conversation), is read whole."""
-    with collection_paused():
-        path = db.execute(_PATH, (conversation_id, count + 1)).fetchall()[::-1]
-        if len(path) <= count:
-            whole = read_conversation(db, conversation_id)
-            return None if whole is None else PathEnd(whole)
-        before, ends = path[0][0], [row[0] for row in path[1:]]
-        row = db.execute(_CONVERSATION, (conversation_id,)).fetchone()
-        parents = [before, *ends[:-1]]
-        marks = ",".join("?" * len(parents))
-        ids = [
-            r[0]
-            for r in db.execute(
-                f"SELECT id FROM messages WHERE parent_id IN ({marks}) AND conversation_id = ?",
-                (*parents, conversation_id),
-            )
-        ]
-        marks = ",".join("?" * len(ids))
-        tree = _Messages()
-        tree.add(db.execute(_MESSAGES_OF.format(marks), ids).fetchall())
-        tree.close()
-        for image in tree.images:
-            _load_image(db, image)
-        conversation = conversation_of(row)
-        _place(conversation, tree.by_id, tree.parent_ids)
-        _choose(conversation, tree.by_id, tree.chosen_ids, ends[0])
-    if [message.id for message in conversation.messages] != ends:
-        return PathEnd(read_conversation(db, conversation_id) or conversation)
-    return PathEnd(conversation, earlier=int(path[1][1]))
-
-
-class _Messages:
+class MessageRows:
     """Each message with its parts, built from rows as they come (a part saved in pieces
     as it streamed has several rows at one position, joined here; only text and reasoning
     are saved in pieces): by id in id order, with the ids of each one's parent and chosen
@@ -279,7 +205,7 @@ def _finish(message: Message) -> None:
             message.parts.append(ToolResultPart(call.call_id, ToolOutcome.INTERRUPTED))
 
 
-def _place(
+def place_messages(
     conversation: Conversation, by_id: dict[int, Message], parent_ids: list[int | None]
 ) -> None:
     """Puts each message under its parent: children oldest first, in id order, whatever
@@ -291,7 +217,7 @@ def _place(
         message.parent.children.append(message)
 
 
-def _choose(
+def choose_again(
     conversation: Conversation,
     by_id: dict[int, Message],
     chosen_ids: list[int | None],
@@ -309,7 +235,7 @@ def _choose(
             )
 
 
-def _load_image(db: sqlite3.Connection, image: ImagePart) -> None:
+def load_image(db: sqlite3.Connection, image: ImagePart) -> None:
     """Gives an image part its bytes (stored once, by digest)."""
     row = db.execute("SELECT data FROM blobs WHERE digest = ?", (image.digest,)).fetchone()
     image.data = bytes(row[0]) if row is not None else b""

@@ -20,6 +20,11 @@ class ConversationOpened:
 
     conversation: Conversation
     focus: Message | None = None
+    earlier: int = 0
+    """Messages on the path before the conversation's first, not read yet (a part of a
+    long path is shown first: `RestOfConversationRead` comes once the rest is read)."""
+    later: bool = False
+    """Whether messages after the conversation's last on the path are not read yet."""
 
 
 @frozen(slots=True)

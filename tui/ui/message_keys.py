@@ -128,8 +128,7 @@ class MessageKeys:
         turns mounted now; a far end is shown afresh, a screenful of it (mounting the 24
         turns of a full window cost half a second)."""
         async with self._jumping:
-            if first:  # the whole conversation's first, once it is read whole
-                await self.screen.session.read_whole()
+            await self.screen.session.read_whole()  # (its true ends, not a part's)
             await self._jump_to_end(first=first)
 
     async def _jump_to_end(self, *, first: bool) -> None:

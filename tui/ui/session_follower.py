@@ -130,7 +130,12 @@ class SessionFollower:
         elif isinstance(event, PathChanged):
             await log.show_from(event.index, event.focus)
         elif isinstance(event, ConversationOpened):
-            await log.show(event.conversation, event.focus)
+            await log.show(
+                event.conversation,
+                event.focus,
+                unread=event.earlier,
+                unread_later=event.later,
+            )
             self.on_details()
         elif isinstance(event, RestOfConversationRead):
             if event.error is None:

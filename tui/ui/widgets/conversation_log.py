@@ -52,8 +52,16 @@ class ConversationLog(LayingOutAhead, MessageLog):
         self.first_shown = 0
         """Index of the earliest message mounted; earlier ones load on demand."""
         self.unread = unread
-        """Messages on the path before the conversation's first, not read yet (the rest of
-        a resumed conversation: `rest_read`)."""
+        """Messages on the path before the conversation's first, not read yet (a part of
+        a long path is shown first: `rest_read`)."""
+        self.unread_later = False
+        """Whether messages after the conversation's last on the path are not read yet."""
+        self._opened_at: Widget | None = None
+        """The view of the message the log was last shown at (a search hit), if any."""
+        self._fill_from: Widget | None = None
+        """The view a fill started from waits for the rest below it (`fill`)."""
+        self._wanted_unread: str = ""
+        """"earlier" or "later": the user scrolled past a part's end before the rest came."""
         self.end_shown: int | None = None
         """Index of the first message unmounted at the bottom, or None: the end is shown."""
         self._notices = notices
@@ -89,7 +97,7 @@ class ConversationLog(LayingOutAhead, MessageLog):
             # From a message far back (Home, a search hit), a screenful: `fill` adds more.
             last = end_of_a_screenful(messages, at, lines_wanted, RESUMED_MESSAGES_SHOWN)
         self.first_shown = first
-        self.end_shown = None if last == len(messages) else last
+        self.end_shown = None if last == len(messages) and not self.unread_later else last
         return [*self._earlier_notice(), *self._views(messages[first:last])]
 
     def _views(self, messages: Sequence[Message]) -> list[Widget]:
@@ -130,10 +138,14 @@ class ConversationLog(LayingOutAhead, MessageLog):
         focus: Message | None = None,
         *,
         select: Message | None = None,
+        unread: int = 0,
+        unread_later: bool = False,
     ) -> None:
         """Shows `conversation` afresh, at its end or at `focus` (scrolled to the top), with
-        `select`'s view focused as soon as it is mounted."""
+        `select`'s view focused as soon as it is mounted; a part of a long path, with
+        `unread` messages before it and more after it if `unread_later`."""
         async with self._changing:
+            self.unread, self.unread_later, self._wanted_unread = unread, unread_later, ""
             await self._show(conversation, focus, select=select)
 
     async def _show(
@@ -143,8 +155,6 @@ class ConversationLog(LayingOutAhead, MessageLog):
         *,
         select: Message | None = None,
     ) -> None:
-        if conversation is not self.conversation:
-            self.unread = 0  # (all read, or another conversation: never a part of one)
         self.conversation = conversation
         # At the top before the old views go, without telling anyone: the drop to 0 that
         # emptying the log causes is not the user reaching the top (it loaded earlier
@@ -160,6 +170,7 @@ class ConversationLog(LayingOutAhead, MessageLog):
             # Home) reaches the message, not whatever held focus after the old views went.
             selected.focus(scroll_visible=False)
         target = next((v for v in views if getattr(v, "message", None) is focus), None)
+        self._opened_at = target if focus is not None else None
         if focus is not None and target is not None:
             # Laid out first: scrolled before that, the log had no height to scroll, and
             # `fill` then took it for too short and loaded turns above the focus.
@@ -168,17 +179,21 @@ class ConversationLog(LayingOutAhead, MessageLog):
         self.screen.call_after_refresh(self.fill, target)
 
     async def rest_read(self, conversation: Conversation, earlier: int) -> None:
-        """The conversation shown from the end of its path is read whole: the same
+        """The conversation shown from a part of its path is read whole: the same
         messages, `earlier` more before them. The views stay; the window's places move."""
         async with self._changing:
-            self.conversation, self.unread = conversation, 0
+            self.conversation, self.unread, self.unread_later = conversation, 0, False
+            fill_from, self._fill_from = self._fill_from, None
             self.first_shown += earlier
             if self.end_shown is not None:
                 self.end_shown += earlier
-            if self.max_scroll_y > 0 and self.scroll_y <= 0:  # at the top meanwhile
+            wanted, self._wanted_unread = self._wanted_unread, ""
+            if wanted == "earlier":  # the user reached the top of the part meanwhile
                 await self._show_earlier(keep_reading_position=True)
-            else:  # (filled with what was read, it may still be short)
-                self.fill()
+            elif wanted == "later" and fill_from is None:
+                await self._show_later(anywhere=True)
+            else:  # (filled with what was read, it may still be short: from the focus on)
+                self.fill(fill_from or self._opened_at)
 
     def _bring_to_top(self, view: Widget) -> None:
         """Scrolls `view` to the top of the log, if the log is long enough to scroll."""
@@ -265,10 +280,14 @@ class ConversationLog(LayingOutAhead, MessageLog):
         if focus is not None and not focus.is_attached:
             return  # the log was shown afresh since: that showing fills it
         short = self.max_scroll_y == 0 and self.size.height
+        more_below = self.end_shown is not None and self.end_shown < len(self.messages)
         later_first = focus is not None and self.end_shown is not None
+        if short and later_first and not more_below:  # (the part's end: the rest to come)
+            self._fill_from = focus
+            return
         if short and self.first_shown and not later_first:
             self.run_worker(self._show_more_then_fill(focus, earlier=True), group="history")
-        elif short and self.end_shown is not None:
+        elif short and more_below:
             self.run_worker(self._show_more_then_fill(focus, earlier=False), group="history")
         else:
             if focus is not None and loaded_later:
@@ -295,6 +314,8 @@ class ConversationLog(LayingOutAhead, MessageLog):
         bottom (far out of view) are unmounted. The user reading at the top keeps their
         place; a log being filled (too short to scroll) keeps following its end."""
         if not self.first_shown:
+            if self.unread:
+                self._wanted_unread = "earlier"
             return
         start = max(0, self.first_shown - SCROLL_BATCH)
         views = self._views(self.messages[start : self.first_shown])
@@ -345,9 +366,12 @@ class ConversationLog(LayingOutAhead, MessageLog):
         if end is None or (self.scroll_y < self.max_scroll_y and not anywhere):
             return
         messages = self.messages
+        if end >= len(messages):  # (the end of a part, the rest not read yet)
+            self._wanted_unread = "later"
+            return
         stop = min(len(messages), end + SCROLL_BATCH)
         await self.mount_all(self._views(messages[end:stop]))
-        self.end_shown = None if stop >= len(messages) else stop
+        self.end_shown = None if stop >= len(messages) and not self.unread_later else stop
         mounted = list(self.query(".message"))
         doomed = mounted[: max(0, len(mounted) - MOST_MOUNTED_MESSAGES)]
         last_doomed = self._index_of(doomed[-1]) if doomed else None
