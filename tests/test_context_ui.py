@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tests.openai_server import ErrorReply, OpenAIStyleServer, StreamReply
+from tests.test_long_history_keys import long_history
 from tests.ui_helpers import (
     chat_screen,
     last_reply_settled,
@@ -67,3 +68,24 @@ async def test_the_server_refusing_a_long_conversation_offers_to_compact_it(
         assert len(conversation.root.children) == 2
         assert conversation.messages[0].content.startswith("Summary of the conversation so far")
         assert conversation.messages[0].content.endswith("second question")
+
+
+async def test_a_long_conversation_opened_counts_the_whole_of_it(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    """Opened from the list, a long conversation shows the end of its path first: how
+    full the window is is counted once the rest is read, over all of it, not the part."""
+    long_history(settings.db_path, 40, lines=80)  # 80 messages of about 1 KB
+    async with ChatApp(replace(settings, context_window=100_000)).run_test() as pilot:
+        session = chat_screen(pilot).session
+        assert session.store is not None
+        [summary] = session.store.list_conversations()
+        assert await session.open(summary.id)
+        part = len(session.conversation.messages)
+        await session.read_whole()
+        assert part < len(session.conversation.messages) == 80, "a part was shown first"
+        fill = await session.context_fill()
+        assert fill is not None and fill.tokens > 10_000
+        status = chat_screen(pilot).status
+        await wait_until(pilot, lambda: status.context == fill.label())
+        assert fill.label() in screen_text(pilot)

@@ -243,13 +243,13 @@ class ConversationCommands:
         """Starts reading the rest of a conversation resumed from the end of its path
         (`unread_earlier` messages before it), once the screen follows the session."""
         if self.unread_earlier and self._rest is None:
-            self._start_reading_the_rest(None)
+            self._start_reading_the_rest(None, at_launch=True)
 
-    def _start_reading_the_rest(self, focus_id: int | None) -> None:
+    def _start_reading_the_rest(self, focus_id: int | None, *, at_launch: bool = False) -> None:
         """The rest, read between the loop's turns; every command waits for it
         (`CommandLock`), and closes at once, before another can be scheduled."""
         self._commands.whole.clear()
-        self._rest = asyncio.create_task(self._read_the_rest(focus_id))
+        self._rest = asyncio.create_task(self._read_the_rest(focus_id, at_launch))
 
     async def read_whole(self) -> None:
         """Waits until the conversation is read whole (at once if it is): for what needs
@@ -262,7 +262,7 @@ class ConversationCommands:
             self._rest.cancel()
             await asyncio.wait([self._rest])
 
-    async def _read_the_rest(self, focus_id: int | None) -> None:
+    async def _read_the_rest(self, focus_id: int | None, at_launch: bool) -> None:
         shown, earlier, store = self.conversation, self.unread_earlier, self.store
         whole: Conversation | None = None
         error = "the history is not open"
@@ -283,8 +283,9 @@ class ConversationCommands:
             event: SessionEvent = RestOfConversationRead(self.conversation, earlier, error)
         else:
             self.conversation = whole
-            # Read after start-up froze what it made: out of full collections' way too.
-            freeze_long_lived_objects()
+            if at_launch:  # (start-up froze what it made: this lives on as long; later,
+                # freezing would keep the conversation closed before from being collected)
+                freeze_long_lived_objects()
             stretch = whole.messages[earlier : earlier + len(shown.messages)]
             if stretch == shown.messages:  # (the same objects)
                 event = RestOfConversationRead(whole, earlier)

@@ -77,6 +77,9 @@ class SessionFollower:
         self._events: deque[SessionEvent] = deque()
         self._worker: Worker[None] | None = None
         self._told_failed: set[str] = set()
+        self._context_when_whole = False
+        """The conversation opened is a part of a long path: how full the window is waits
+        for the whole (at launch it waits for the first reply, as before)."""
 
     def __call__(self, event: SessionEvent) -> None:
         idle = self._worker is None or self._worker.is_finished
@@ -99,7 +102,13 @@ class SessionFollower:
 
     async def _apply(self, event: SessionEvent) -> None:
         await self._show(event)
-        if isinstance(event, ReplyEnded | ConversationOpened):
+        if isinstance(event, ConversationOpened):  # (a part is counted once it is whole)
+            self._context_when_whole = bool(event.earlier or event.later)
+        if (
+            isinstance(event, ReplyEnded)
+            or (isinstance(event, ConversationOpened) and not self._context_when_whole)
+            or (isinstance(event, RestOfConversationRead) and self._context_when_whole)
+        ):
             # The method, not a coroutine: one replaced before it starts would never be
             # awaited (`exclusive`), and Python says so.
             show_context: WorkType[None] = self._show_context
