@@ -6,7 +6,7 @@ import asyncio
 import gc
 import time
 import warnings
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -148,9 +148,9 @@ async def test_a_long_conversation_shows_its_end_first_and_keeps_it_when_the_res
     long_history(path, 150)
     rest_may_come = asyncio.Event()
 
-    async def held_back(steps: Generator[None, None, Any]) -> Any:
+    async def held_back(steps: Generator[None, None, Any], busy: Callable[[], bool]) -> Any:
         await rest_may_come.wait()
-        return await read_between_turns(steps)
+        return await read_between_turns(steps, busy)
 
     monkeypatch.setattr(session_conversations, "read_between_turns", held_back)
     async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:

@@ -270,7 +270,7 @@ class ConversationCommands:
             try:
                 try:
                     steps = store.read_elsewhere(shown.id, known=shown)
-                    whole = await read_between_turns(steps)
+                    whole = await read_between_turns(steps, self.prefetch.busy)
                 except sqlite3.OperationalError:  # (its connection gave up on a lock soon)
                     whole = store.load_conversation(shown.id)  # (then shown afresh)
                 if whole is None:
