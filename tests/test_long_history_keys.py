@@ -20,11 +20,11 @@ from textual.screen import Screen
 from benchmarks.long_conversation import build_history
 from tests.emulated_terminal import DrawsToEmulatedTerminal
 from tests.ui_helpers import chat_screen, screen_text, wait_until
-from tui import session_conversations
+from tui import session_rest
 from tui.chat.conversation import Conversation
 from tui.chat.message import Message, MessageStatus
 from tui.config import Settings
-from tui.session_prefetch import read_between_turns
+from tui.session_rest import read_between_turns
 from tui.store import Store
 from tui.ui import markdown_lines
 from tui.ui.app import ChatApp
@@ -138,6 +138,18 @@ async def test_home_and_end_select_the_first_and_last_message_of_the_conversatio
         assert selected(pilot) is log.messages[-1]
 
 
+def rest_held_back(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """The rest of a conversation shown from a part is read once the event is set."""
+    rest_may_come = asyncio.Event()
+
+    async def held_back(steps: Generator[None, None, Any], busy: Callable[[], bool]) -> Any:
+        await rest_may_come.wait()
+        return await read_between_turns(steps, busy)
+
+    monkeypatch.setattr(session_rest, "read_between_turns", held_back)
+    return rest_may_come
+
+
 async def test_a_long_conversation_shows_its_end_first_and_keeps_it_when_the_rest_comes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -146,13 +158,7 @@ async def test_a_long_conversation_shows_its_end_first_and_keeps_it_when_the_res
     screen without rebuilding them, and Home then reaches the very first message."""
     path = tmp_path / "h.sqlite3"
     long_history(path, 150)
-    rest_may_come = asyncio.Event()
-
-    async def held_back(steps: Generator[None, None, Any], busy: Callable[[], bool]) -> Any:
-        await rest_may_come.wait()
-        return await read_between_turns(steps, busy)
-
-    monkeypatch.setattr(session_conversations, "read_between_turns", held_back)
+    rest_may_come = rest_held_back(monkeypatch)
     async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: "End of answer 149." in screen_text(pilot))
         screen = chat_screen(pilot)
@@ -175,6 +181,28 @@ async def test_a_long_conversation_shows_its_end_first_and_keeps_it_when_the_res
         await pilot.press("ctrl+up", "home")
         await wait_until(pilot, lambda: "Question 0" in screen_text(pilot))
         assert selected(pilot) is log.messages[0] is screen.session.conversation.messages[0]
+
+
+async def test_home_pressed_before_the_rest_is_read_reaches_the_very_first_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in review: Home waited for the session's read, not for the log to take it,
+    and landed on the first message of the part, in the middle of the conversation."""
+    path = tmp_path / "h.sqlite3"
+    long_history(path, 150)
+    rest_may_come = rest_held_back(monkeypatch)
+    async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "End of answer 149." in screen_text(pilot))
+        log = chat_screen(pilot).log_view
+        await pilot.press("ctrl+up", "home")
+        await pilot.pause(0.2)
+        assert "Question 0" not in screen_text(pilot), "it waits for the rest"
+        rest_may_come.set()
+        await wait_until(pilot, lambda: "Question 0" in screen_text(pilot))
+        assert selected(pilot) is log.messages[0] and log.earlier == 0
+        await pilot.press("end")
+        await wait_until(pilot, lambda: "End of answer 149." in screen_text(pilot))
+        assert selected(pilot) is log.messages[-1]
 
 
 async def test_up_on_the_first_turn_mounted_loads_earlier_ones_instead_of_wrapping(

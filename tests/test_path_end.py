@@ -302,3 +302,64 @@ async def test_a_hit_far_back_opens_around_it_and_the_rest_follows(
     path = read.conversation.messages
     assert all(a is b for a, b in zip(path[read.earlier :], shown, strict=False))
     assert server.requests[-1]["messages"][:-1] == before.request_messages()
+
+
+def test_a_hit_in_a_short_conversation_reads_every_branch(tmp_path: Path) -> None:
+    """Found in review: a short path around a hit (nothing before, nothing after) was
+    taken for the whole tree, without the replies under the other versions."""
+    store = Store.open(tmp_path / "history.sqlite3")
+    conversation = long_branched_conversation(store, turns=3)
+    assert conversation.id is not None
+    expected = whole(store, conversation.id)
+    around = store.read_path_around(conversation.id, expected.messages[3].id or 0)
+    assert around is not None and around.whole
+    assert shape(around.conversation) == shape(expected)
+
+
+def test_odd_trees_written_by_other_tools_end_and_keep_to_their_conversation(
+    tmp_path: Path,
+) -> None:
+    """A message of another conversation under this one's last, and parents written in a
+    cycle: the part is this conversation's own, and the walk up ends."""
+    path, store, conversation = new_history(tmp_path)
+    for turn in range(PATH_END_MESSAGES):
+        store.save_message(conversation, conversation.add_user_message(f"Question {turn}"))
+    other = Conversation(model="m")
+    store.save_conversation(other, None)
+    store.save_message(other, other.add_user_message("Elsewhere"))
+    last, stranger = conversation.messages[-1], other.messages[0]
+    written_by_another_tool(
+        path, ("UPDATE messages SET parent_id = ? WHERE id = ?", (last.id, stranger.id))
+    )
+    assert conversation.id is not None
+    end = store.read_path_end(conversation.id)
+    assert end is not None
+    assert end.conversation.messages[-1].content == f"Question {PATH_END_MESSAGES - 1}"
+    a, b = conversation.messages[3], conversation.messages[4]
+    written_by_another_tool(path, ("UPDATE messages SET parent_id = ? WHERE id = ?", (b.id, a.id)))
+    assert store.read_path_around(conversation.id, b.id or 0) is None  # (read whole)
+
+
+async def test_a_hit_near_the_top_is_a_part_until_the_rest_below_is_read(
+    settings: Settings,
+) -> None:
+    """Nothing before it unread, but the messages after the part are: what needs all of
+    the conversation (an export, a copy of the last reply) must wait all the same."""
+    store = Store.open(settings.db_path)
+    conversation = long_branched_conversation(store, turns=30)
+    assert conversation.id is not None
+    expected = whole(store, conversation.id)
+    session = ChatSession(settings, store)
+    events: list[SessionEvent] = []
+    session.subscribe(events.append)
+    try:
+        assert await session.open(conversation.id, expected.messages[5].id)
+        (opened,) = [event for event in events if isinstance(event, ConversationOpened)]
+        assert opened.earlier == 0 and opened.later
+        assert not session.is_whole
+        assert session.conversation.messages[-1].id != expected.messages[-1].id
+        await session.read_whole()
+        assert session.is_whole
+        assert shape(session.conversation) == shape(expected)
+    finally:
+        await session.close()

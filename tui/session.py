@@ -45,8 +45,9 @@ from tui.config import Settings
 from tui.gc_tuning import fewer_collections
 from tui.reply_round import read_round
 from tui.session_context import ContextKeeping, Fit, compacted_prompt
-from tui.session_conversations import CommandLock, ConversationCommands
+from tui.session_conversations import ConversationCommands
 from tui.session_prefetch import Prefetch
+from tui.session_rest import CommandLock, RestReading
 from tui.session_saving import Saver
 from tui.tool_calls import ToolCaller, close_unanswered
 
@@ -70,7 +71,7 @@ class SendOutcome(StrEnum):
     """A reply is streaming and another prompt already waits: this one was not taken."""
 
 
-class ChatSession(ContextKeeping, ConversationCommands):
+class ChatSession(ContextKeeping, RestReading, ConversationCommands):
     def __init__(
         self,
         settings: Settings,
@@ -85,8 +86,7 @@ class ChatSession(ContextKeeping, ConversationCommands):
         """`store` None with `reopen_store`: the history could not be opened; the session
         keeps everything in memory and writes it once `reopen_store` succeeds. `store` None
         alone: no history at all (pipe mode). `unread_earlier`: `conversation` is the end of
-        a stored one's path (`Store.read_path_end`), with that many messages before it on
-        the path, read by `read_the_rest`."""
+        a stored one's path, that many messages before it unread (`read_the_rest`)."""
         self.settings = settings
         self.saver = Saver(store, settings.endpoint_label, self._emit, reopen=reopen_store)
         self.backend = backend or ChatBackend(settings)
@@ -108,8 +108,10 @@ class ChatSession(ContextKeeping, ConversationCommands):
         """Tool calls through MCP servers, when any are configured."""
         self.prefetch = Prefetch()
         """The stored conversation the user may open next, read ahead (`read_ahead`)."""
-        self.unread_earlier = unread_earlier
+        self.unread_earlier, self._rest_later = unread_earlier, False
         self._rest: asyncio.Task[None] | None = None  # (their read: `read_the_rest`)
+        if unread_earlier:  # closed from the start (`read_the_rest` reads them)
+            self._commands.whole.clear()
         if tools is not None:
             tools.servers.listeners.append(lambda: self._emit(ToolServersChanged()))
 

@@ -9,9 +9,8 @@ command here still takes the session's one lock and tells its observers through
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from tui.backend import ChatBackend
 from tui.chat.conversation import Conversation
@@ -20,38 +19,16 @@ from tui.chat.session_events import (
     ConversationOpened,
     DetailsChanged,
     PathChanged,
-    RestOfConversationRead,
     SessionEvent,
 )
 from tui.config import Settings
-from tui.gc_tuning import freeze_long_lived_objects
-from tui.session_prefetch import read_between_turns
 
 if TYPE_CHECKING:
     from tui.session_prefetch import Prefetch
+    from tui.session_rest import CommandLock
     from tui.session_saving import Saver
     from tui.store import Store
     from tui.store_path_parts import PathPart
-
-
-class CommandLock(asyncio.Lock):
-    """The session's one lock: commands run one at a time, and none while the rest of a
-    conversation resumed from the end of its path is read (`whole` clear): a command
-    must never act on a part of a tree. The read does not take the lock, so it closes
-    at once, before any command can be scheduled."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.whole = asyncio.Event()
-        self.whole.set()
-
-    async def acquire(self) -> Literal[True]:
-        while True:
-            await self.whole.wait()  # (returns at once when set: no turn of the loop)
-            await super().acquire()
-            if self.whole.is_set():  # (not a command queued behind an `open` of a part)
-                return True
-            self.release()
 
 
 class ConversationCommands:
@@ -64,9 +41,7 @@ class ConversationCommands:
     saver: Saver
     prefetch: Prefetch
     unread_earlier: int
-    """Messages on the path before the conversation's first, not read yet."""
     _commands: CommandLock
-    _rest: asyncio.Task[None] | None
 
     @property
     def store(self) -> Store | None:
@@ -83,6 +58,11 @@ class ConversationCommands:
         raise NotImplementedError
 
     async def _drop_queue_and_reply(self) -> None:
+        raise NotImplementedError
+
+    def _start_reading_the_rest(
+        self, focus_id: int | None, *, later: bool, at_launch: bool = False
+    ) -> None:
         raise NotImplementedError
 
     # Changing the tree ---------------------------------------------------------------
@@ -201,7 +181,7 @@ class ConversationCommands:
                     part = None
                     if self.prefetch.held != conversation_id:  # (not read ahead whole)
                         part = self._read_path_part(self.store, conversation_id, message_id)
-                    if part is not None and not part.is_whole:
+                    if part is not None and not part.whole:
                         self.prefetch.drop()
                         self._open_part(part, message_id)
                         return True
@@ -237,63 +217,7 @@ class ConversationCommands:
         focus = next((m for m in part.conversation.messages if m.id == focus_id), None)
         self.conversation, self.unread_earlier = part.conversation, part.earlier
         self._emit(ConversationOpened(part.conversation, focus, part.earlier, part.later))
-        self._start_reading_the_rest(focus_id)
-
-    def read_the_rest(self) -> None:
-        """Starts reading the rest of a conversation resumed from the end of its path
-        (`unread_earlier` messages before it), once the screen follows the session."""
-        if self.unread_earlier and self._rest is None:
-            self._start_reading_the_rest(None, at_launch=True)
-
-    def _start_reading_the_rest(self, focus_id: int | None, *, at_launch: bool = False) -> None:
-        """The rest, read between the loop's turns; every command waits for it
-        (`CommandLock`), and closes at once, before another can be scheduled."""
-        self._commands.whole.clear()
-        self._rest = asyncio.create_task(self._read_the_rest(focus_id, at_launch))
-
-    async def read_whole(self) -> None:
-        """Waits until the conversation is read whole (at once if it is): for what needs
-        all of it without being a command (Home, an export)."""
-        await self._commands.whole.wait()
-
-    async def _stop_reading_the_rest(self) -> None:
-        """On closing: a read of the rest under way ends, and its snapshot with it."""
-        if self._rest is not None:
-            self._rest.cancel()
-            await asyncio.wait([self._rest])
-
-    async def _read_the_rest(self, focus_id: int | None, at_launch: bool) -> None:
-        shown, earlier, store = self.conversation, self.unread_earlier, self.store
-        whole: Conversation | None = None
-        error = "the history is not open"
-        if store is not None and shown.id is not None:
-            try:
-                try:
-                    steps = store.read_elsewhere(shown.id, known=shown)
-                    whole = await read_between_turns(steps, self.prefetch.busy)
-                except sqlite3.OperationalError:  # (its connection gave up on a lock soon)
-                    whole = store.load_conversation(shown.id)  # (then shown afresh)
-                if whole is None:
-                    error = "it was deleted"
-            except Exception as failure:  # (a lock still, a damaged row): never unsaid
-                error = str(failure) or type(failure).__name__
-        self.unread_earlier = 0
-        if whole is None:
-            self.conversation = self._fresh_conversation()
-            event: SessionEvent = RestOfConversationRead(self.conversation, earlier, error)
-        else:
-            self.conversation = whole
-            if at_launch:  # (start-up froze what it made: this lives on as long; later,
-                # freezing would keep the conversation closed before from being collected)
-                freeze_long_lived_objects()
-            stretch = whole.messages[earlier : earlier + len(shown.messages)]
-            if stretch == shown.messages:  # (the same objects)
-                event = RestOfConversationRead(whole, earlier)
-            else:  # changed by another process meanwhile: shown afresh
-                focus = next((m for m in whole.messages if m.id == focus_id), None)
-                event = ConversationOpened(whole, focus)
-        self._commands.whole.set()
-        self._emit(event)
+        self._start_reading_the_rest(focus_id, later=part.later)
 
     def _in_memory(self, conversation_id: int) -> Conversation | None:
         """The conversation's object, if it is open or held unsaved: never two objects

@@ -14,7 +14,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, cast
 
 from tui.chat.conversation import Conversation
 
@@ -24,9 +24,6 @@ if TYPE_CHECKING:
 
 BUSY_POLL = 0.002
 """Seconds between two looks at whether the loop is still busy."""
-SETTLING_WAIT = 0.3
-"""The rest of a conversation shown from a part waits no longer than this for the part's
-first frames."""
 LONGEST_WAIT = 0.05
 """A step waits no longer for the loop than this: a screen that is never idle (an
 animation) must not keep a hit that Enter opens from being read."""
@@ -171,31 +168,3 @@ def _unchanged_since(store: Store, stamp: tuple[int, int]) -> bool:
         return store.change_stamp() == stamp
     except sqlite3.Error:
         return False
-
-
-_Result = TypeVar("_Result")
-
-
-async def read_between_turns(
-    steps: Generator[None, None, _Result], busy: Callable[[], bool]
-) -> _Result:
-    """Runs a read in steps, each after a turn of the loop: the rest of a conversation
-    shown from a part of its path, read while the user may already scroll or type. The
-    first step waits while the loop is `busy` (up to `SETTLING_WAIT`): the part's first
-    frame goes first (a search hit's took 180 ms with the read's steps between its turns,
-    against about 100 without). The others do not wait, as the read ahead's do: just
-    after launch the loop is busy with frames most of the time, and a read that waited
-    for it came whole 2 s after the first frame instead of about 0.5 s. Cancelled, it
-    ends the read (and its snapshot)."""
-    waited_until = time.monotonic() + SETTLING_WAIT
-    while busy() and time.monotonic() < waited_until:
-        await asyncio.sleep(BUSY_POLL)
-    try:
-        while True:
-            try:
-                next(steps)
-            except StopIteration as end:
-                return cast(_Result, end.value)
-            await asyncio.sleep(0)
-    finally:
-        steps.close()

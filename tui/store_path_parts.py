@@ -31,8 +31,10 @@ AROUND_MESSAGES = 20
 
 _CHOSEN_CHILD = """
     COALESCE(
-        (SELECT k.id FROM messages k WHERE k.id = p.chosen_child_id AND k.parent_id = p.id),
-        (SELECT MAX(k.id) FROM messages k WHERE k.parent_id = p.id))
+        (SELECT k.id FROM messages k WHERE k.id = p.chosen_child_id AND k.parent_id = p.id
+            AND k.conversation_id = p.conversation_id),
+        (SELECT MAX(k.id) FROM messages k WHERE k.parent_id = p.id
+            AND k.conversation_id = p.conversation_id))
 """
 """Each parent's chosen child, or its newest if the chosen one is not among its children
 (as `choose_again` chooses)."""
@@ -54,16 +56,17 @@ SELECT id, depth FROM path WHERE id IS NOT NULL ORDER BY depth DESC LIMIT ?
 20-35 ms over 20,000 messages, in SQLite alone."""
 
 _ANCESTORS = """
-WITH RECURSIVE up(id, parent_id, chosen) AS (
-    SELECT id, parent_id, 1 FROM messages WHERE id = ? AND conversation_id = ?
-    UNION ALL
-    SELECT p.id, p.parent_id, p.chosen_child_id = up.id
-    FROM up JOIN messages p ON p.id = up.parent_id
+WITH RECURSIVE up(id, parent_id, conversation_id, chosen) AS (
+    SELECT id, parent_id, conversation_id, 1 FROM messages WHERE id = ? AND conversation_id = ?
+    UNION
+    SELECT p.id, p.parent_id, p.conversation_id, p.chosen_child_id = up.id
+    FROM up JOIN messages p ON p.id = up.parent_id AND p.conversation_id = up.conversation_id
 )
 SELECT id, chosen FROM up
 """
 """A message and the messages above it, nearest first, each with whether the one below
-it is its chosen child."""
+it is its chosen child (`UNION`, not `UNION ALL`: parents written in a cycle by another
+tool end the walk instead of running it forever; such a tree is then read whole)."""
 
 _CHOSEN_BELOW = f"""
 WITH RECURSIVE down(id, n) AS (
@@ -87,10 +90,8 @@ class PathPart:
     conversation: Conversation
     earlier: int = 0
     later: bool = False
-
-    @property
-    def is_whole(self) -> bool:
-        return not self.earlier and not self.later
+    whole: bool = False
+    """Read whole: every branch, not only the path's part and its siblings."""
 
 
 def read_path_end(
@@ -102,7 +103,7 @@ def read_path_end(
         path = db.execute(_PATH, (conversation_id, count + 1)).fetchall()[::-1]
         if len(path) <= count:
             whole = read_conversation(db, conversation_id)
-            return None if whole is None else PathPart(whole)
+            return None if whole is None else PathPart(whole, whole=True)
         ids = [row[0] for row in path[1:]]
         return _part_of_path(db, conversation_id, path[0][0], ids, int(path[1][1]), False)
 
@@ -121,6 +122,9 @@ def read_path_around(
         below = [r[0] for r in db.execute(_CHOSEN_BELOW, (message_id, count + 1))]
         later = len(below) > count
         top = min(len(above), count + 1)
+        if top == len(above) and not later:  # a short path: its other branches too
+            whole = read_conversation(db, conversation_id)
+            return None if whole is None else PathPart(whole, whole=True)
         ids = [r[0] for r in above[top - 1 :: -1]] + below[:count]
         before = above[top][0] if top < len(above) else None
         return _part_of_path(db, conversation_id, before, ids, len(above) - top, later)
@@ -136,7 +140,7 @@ def _part_of_path(
 ) -> PathPart | None:
     """The messages `ids` (a stretch of the path, `before` just above them) with their
     siblings, under the top; read whole if that is not the path they make (a tree not as
-    expected: a parent in another conversation)."""
+    expected: a stored choice not among the children)."""
     row = db.execute(CONVERSATION_DETAILS, (conversation_id,)).fetchone()
     if row is None:
         return None
@@ -159,7 +163,8 @@ def _part_of_path(
         ]
     family = sorted(set(family) | set(ids))
     tree = MessageRows()
-    tree.add(db.execute(MESSAGES_OF.format(",".join("?" * len(family))), family).fetchall())
+    marks = ",".join("?" * len(family))
+    tree.add(db.execute(MESSAGES_OF.format(marks), (conversation_id, *family)).fetchall())
     tree.close()
     for image in tree.images:
         load_image(db, image)
@@ -168,5 +173,5 @@ def _part_of_path(
     choose_again(conversation, tree.by_id, tree.chosen_ids, ids[0])
     if [message.id for message in conversation.messages] != ids:
         whole = read_conversation(db, conversation_id)
-        return None if whole is None else PathPart(whole)
+        return None if whole is None else PathPart(whole, whole=True)
     return PathPart(conversation, earlier, later)

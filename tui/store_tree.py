@@ -29,7 +29,7 @@ _MESSAGES_WITH_PARTS = (
 The message's columns come first (read by position in `MessageRows.add`), the part's last.
 One query, not one for the messages and one for their parts: over 20,000 messages the
 second walked the same index again (20-40 ms)."""
-MESSAGES_OF = _MESSAGES_WITH_PARTS.replace("m.conversation_id = ?", "m.id IN ({})")
+MESSAGES_OF = _MESSAGES_WITH_PARTS.replace("= ?", "= ? AND m.id IN ({})")
 """The same, for the messages of the ids given."""
 _PART_POSITION, _PART_KIND, _PART_TEXT = 13, 14, 15
 ROWS_PER_STEP = 250

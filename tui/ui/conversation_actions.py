@@ -12,6 +12,8 @@ classes its metaclass builds).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.screen import Screen
@@ -135,6 +137,10 @@ class ConversationActions(_MixedInto):
         tell(self, f"Renamed to {' '.join(title.split())}", timeout=3)
 
     def action_copy_last_reply(self) -> None:
+        """The last reply of the whole conversation, once it is read whole."""
+        if not self.session.is_whole:
+            self.run_worker(self._once_whole(self.action_copy_last_reply), group="export")
+            return
         replies = [m for m in self.conversation.messages if m.role is Role.ASSISTANT]
         if not replies or not replies[-1].content:
             self.notify("No reply to copy yet.", severity="warning", timeout=3)
@@ -149,8 +155,8 @@ class ConversationActions(_MixedInto):
     def action_export(self, format: str = "md") -> None:
         """Writes the open conversation to a private file beside the history database:
         all of it, once it is read whole (a launch shows the end of its path first)."""
-        if self.session.unread_earlier:
-            self.run_worker(self._export_once_whole(format), group="export")
+        if not self.session.is_whole:
+            self.run_worker(self._once_whole(partial(self.action_export, format)), group="export")
             return
         if self.session.store is None or self.conversation.id is None:
             self.notify("Nothing to export yet: send a prompt first.", severity="warning")
@@ -163,6 +169,7 @@ class ConversationActions(_MixedInto):
             return
         tell(self, f"Exported to {path}", timeout=8)
 
-    async def _export_once_whole(self, format: str) -> None:
+    async def _once_whole(self, action: Callable[[], None]) -> None:
+        """`action` once the conversation is read whole (a part of it is shown first)."""
         await self.session.read_whole()
-        self.action_export(format)
+        action()

@@ -128,7 +128,7 @@ class MessageKeys:
         turns mounted now; a far end is shown afresh, a screenful of it (mounting the 24
         turns of a full window cost half a second)."""
         async with self._jumping:
-            await self.screen.session.read_whole()  # (its true ends, not a part's)
+            await self.screen.log_view.shown_whole.wait()  # (its true ends, not a part's)
             await self._jump_to_end(first=first)
 
     async def _jump_to_end(self, *, first: bool) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from functools import partial
+from typing import Literal
 
 from textual.app import ComposeResult
 from textual.content import Content
@@ -60,8 +61,13 @@ class ConversationLog(LayingOutAhead, MessageLog):
         """The view of the message the log was last shown at (a search hit), if any."""
         self._fill_from: Widget | None = None
         """The view a fill started from waits for the rest below it (`fill`)."""
-        self._wanted_unread: str = ""
-        """"earlier" or "later": the user scrolled past a part's end before the rest came."""
+        self._wanted_unread: Literal["", "earlier", "later"] = ""
+        """The user scrolled past a part's end (top or bottom) before the rest came."""
+        self.shown_whole = asyncio.Event()
+        """Set while the log shows a whole conversation, not a part of its path: what
+        needs its true ends (Home, End) waits for it."""
+        if not unread:
+            self.shown_whole.set()
         self.end_shown: int | None = None
         """Index of the first message unmounted at the bottom, or None: the end is shown."""
         self._notices = notices
@@ -146,6 +152,11 @@ class ConversationLog(LayingOutAhead, MessageLog):
         `unread` messages before it and more after it if `unread_later`."""
         async with self._changing:
             self.unread, self.unread_later, self._wanted_unread = unread, unread_later, ""
+            self._fill_from = None
+            if unread or unread_later:
+                self.shown_whole.clear()
+            else:
+                self.shown_whole.set()
             await self._show(conversation, focus, select=select)
 
     async def _show(
@@ -188,12 +199,15 @@ class ConversationLog(LayingOutAhead, MessageLog):
             if self.end_shown is not None:
                 self.end_shown += earlier
             wanted, self._wanted_unread = self._wanted_unread, ""
+            if fill_from is not None and not fill_from.is_attached:
+                fill_from = None
             if wanted == "earlier":  # the user reached the top of the part meanwhile
                 await self._show_earlier(keep_reading_position=True)
             elif wanted == "later" and fill_from is None:
                 await self._show_later(anywhere=True)
             else:  # (filled with what was read, it may still be short: from the focus on)
                 self.fill(fill_from or self._opened_at)
+            self.shown_whole.set()
 
     def _bring_to_top(self, view: Widget) -> None:
         """Scrolls `view` to the top of the log, if the log is long enough to scroll."""
