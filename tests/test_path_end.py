@@ -31,7 +31,7 @@ from tui.chat.session_events import (
 from tui.config import Settings
 from tui.session import ChatSession, SendOutcome
 from tui.store import Store
-from tui.store_path_parts import AROUND_MESSAGES, PATH_END_MESSAGES
+from tui.store_path_parts import AROUND_MESSAGES, PATH_END_MESSAGES, PathPart
 from tui.store_tree import run_to_the_end
 
 
@@ -189,6 +189,31 @@ def test_a_message_off_the_path_shown_last_is_read_whole(tmp_path: Path) -> None
     assert store.read_path_around(conversation.id + 1, on) is None
 
 
+async def resumed_and_sent(
+    server: OpenAIStyleServer,
+    settings: Settings,
+    store: Store,
+    end: PathPart,
+    prompt: str,
+    answer: str,
+) -> tuple[ChatSession, list[SessionEvent]]:
+    """A session resumed from `end`, as the app starts one, and `prompt` sent at once,
+    before the read of the rest has had a single turn; with what it told."""
+    session = ChatSession(
+        settings, store, conversation=end.conversation, unread_earlier=end.earlier
+    )
+    events: list[SessionEvent] = []
+    session.subscribe(events.append)
+    session.read_the_rest()
+    server.queue(StreamReply(deltas=[answer]))
+    try:
+        assert await session.send(prompt) is SendOutcome.SENT
+        await session.wait_for_reply()
+    finally:
+        await session.close()
+    return session, events
+
+
 async def test_a_prompt_sent_while_the_rest_is_read_carries_the_whole_history(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
@@ -201,18 +226,7 @@ async def test_a_prompt_sent_while_the_rest_is_read_carries_the_whole_history(
     history = len(before.messages)
     end = store.read_path_end(conversation.id)
     assert end is not None and end.earlier
-    session = ChatSession(
-        settings, store, conversation=end.conversation, unread_earlier=end.earlier
-    )
-    events: list[SessionEvent] = []
-    session.subscribe(events.append)
-    session.read_the_rest()
-    server.queue(StreamReply(deltas=["Fine."]))
-    try:
-        assert await session.send("Next?") is SendOutcome.SENT
-        await session.wait_for_reply()
-    finally:
-        await session.close()
+    session, events = await resumed_and_sent(server, settings, store, end, "Next?", "Fine.")
     sent = server.requests[-1]["messages"]
     assert sent[:-1] == before.request_messages()  # all of it, not its end
     assert sent[1]["content"] == "What is a tree?" and sent[-1]["content"] == "Next?"
@@ -242,18 +256,7 @@ async def test_a_rest_that_cannot_be_read_says_so_and_opens_a_new_conversation(
         settings.db_path,
         ("UPDATE messages SET status = 'hologram' WHERE id = ?", (conversation.messages[2].id,)),
     )
-    session = ChatSession(
-        settings, store, conversation=end.conversation, unread_earlier=end.earlier
-    )
-    events: list[SessionEvent] = []
-    session.subscribe(events.append)
-    session.read_the_rest()
-    server.queue(StreamReply(deltas=["Fresh."]))
-    try:
-        assert await session.send("A new start") is SendOutcome.SENT
-        await session.wait_for_reply()
-    finally:
-        await session.close()
+    session, events = await resumed_and_sent(server, settings, store, end, "A new start", "Fresh.")
     (failed,) = [event for event in events if isinstance(event, RestOfConversationRead)]
     assert failed.error is not None and "hologram" in failed.error
     assert failed.conversation is session.conversation
