@@ -325,19 +325,23 @@ def test_odd_trees_written_by_other_tools_end_and_keep_to_their_conversation(
     """A message of another conversation under this one's last, and parents written in a
     cycle: the part is this conversation's own, and the walk up ends."""
     path, store, conversation = new_history(tmp_path)
-    for turn in range(PATH_END_MESSAGES):
+    for turn in range(PATH_END_MESSAGES + 10):
         store.save_message(conversation, conversation.add_user_message(f"Question {turn}"))
     other = Conversation(model="m")
     store.save_conversation(other, None)
     store.save_message(other, other.add_user_message("Elsewhere"))
-    last, stranger = conversation.messages[-1], other.messages[0]
-    written_by_another_tool(
-        path, ("UPDATE messages SET parent_id = ? WHERE id = ?", (last.id, stranger.id))
-    )
+    stranger = other.messages[0]
     assert conversation.id is not None
-    end = store.read_path_end(conversation.id)
-    assert end is not None
-    assert end.conversation.messages[-1].content == f"Question {PATH_END_MESSAGES - 1}"
+    for under in (conversation.messages[-1], conversation.messages[25]):
+        written_by_another_tool(
+            path, ("UPDATE messages SET parent_id = ? WHERE id = ?", (under.id, stranger.id))
+        )
+        end = store.read_path_end(conversation.id)
+        around = store.read_path_around(conversation.id, conversation.messages[24].id or 0)
+        assert end is not None and around is not None
+        for part in (end.conversation, around.conversation):
+            assert "Elsewhere" not in [m.content for m in part.all_messages()]
+        assert end.conversation.messages[-1].content == f"Question {PATH_END_MESSAGES + 9}"
     a, b = conversation.messages[3], conversation.messages[4]
     written_by_another_tool(path, ("UPDATE messages SET parent_id = ? WHERE id = ?", (b.id, a.id)))
     assert store.read_path_around(conversation.id, b.id or 0) is None  # (read whole)
@@ -366,3 +370,63 @@ async def test_a_hit_near_the_top_is_a_part_until_the_rest_below_is_read(
         assert shape(session.conversation) == shape(expected)
     finally:
         await session.close()
+
+
+async def test_a_session_holding_a_part_takes_no_command_before_the_rest(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    """Made with a part (as the app makes it at launch), the session is closed from the
+    start: a prompt sent before `read_the_rest` is called waits for it."""
+    store = Store.open(settings.db_path)
+    conversation = long_branched_conversation(store, turns=30)
+    assert conversation.id is not None
+    before = whole(store, conversation.id)
+    end = store.read_path_end(conversation.id)
+    assert end is not None
+    session = ChatSession(
+        settings, store, conversation=end.conversation, unread_earlier=end.earlier
+    )
+    server.queue(StreamReply(deltas=["Fine."]))
+    try:
+        sending = asyncio.create_task(session.send("Next?"))
+        await asyncio.sleep(0.05)
+        assert not sending.done() and not server.requests, "it waits for the rest"
+        session.read_the_rest()
+        assert await sending is SendOutcome.SENT
+        await session.wait_for_reply()
+    finally:
+        await session.close()
+    assert server.requests[-1]["messages"][:-1] == before.request_messages()
+
+
+async def test_messages_after_the_part_deleted_meanwhile_show_the_whole_afresh(
+    settings: Settings,
+) -> None:
+    """Another process deletes what came after the part before the rest is read: the
+    whole now ends where the part did, and is shown afresh (the log's window would
+    otherwise wait for later messages that never come)."""
+    store = Store.open(settings.db_path)
+    conversation = long_branched_conversation(store, turns=30)
+    assert conversation.id is not None
+    expected = whole(store, conversation.id)
+    session = ChatSession(settings, store)
+    events: list[SessionEvent] = []
+    session.subscribe(events.append)
+    try:
+        assert await session.open(conversation.id, expected.messages[30].id)
+        last_shown = session.conversation.messages[-1]
+        written_by_another_tool(  # (with the foreign keys off, as another tool may write)
+            settings.db_path,
+            (
+                "DELETE FROM messages WHERE conversation_id = ? AND id > ?",
+                (conversation.id, last_shown.id),
+            ),
+            ("UPDATE messages SET chosen_child_id = NULL WHERE id = ?", (last_shown.id,)),
+        )
+        await session.read_whole()
+    finally:
+        await session.close()
+    assert not [event for event in events if isinstance(event, RestOfConversationRead)]
+    reopened = [event for event in events if isinstance(event, ConversationOpened)][-1]
+    assert reopened.conversation is session.conversation and not reopened.earlier
+    assert session.conversation.messages[-1].id == last_shown.id

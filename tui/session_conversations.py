@@ -60,10 +60,11 @@ class ConversationCommands:
     async def _drop_queue_and_reply(self) -> None:
         raise NotImplementedError
 
-    def _start_reading_the_rest(
-        self, focus_id: int | None, *, later: bool, at_launch: bool = False
-    ) -> None:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # (`RestReading`'s, before this class in the session's bases)
+
+        def _start_reading_the_rest(
+            self, focus_id: int | None, *, later: bool, at_launch: bool = False
+        ) -> None: ...
 
     # Changing the tree ---------------------------------------------------------------
 

@@ -132,7 +132,8 @@ class RestReading:
                 # freezing would keep the conversation closed before from being collected)
                 freeze_long_lived_objects()
             stretch = whole.messages[earlier : earlier + len(shown.messages)]
-            ends_alike = self._rest_later or len(whole.messages) == earlier + len(stretch)
+            after = len(whole.messages) - earlier - len(stretch)  # (more, if there were)
+            ends_alike = after > 0 if self._rest_later else after == 0
             if stretch == shown.messages and ends_alike:  # (the same objects)
                 event = RestOfConversationRead(whole, earlier)
             else:  # changed by another process meanwhile: shown afresh

@@ -128,19 +128,15 @@ class MessageKeys:
         turns mounted now; a far end is shown afresh, a screenful of it (mounting the 24
         turns of a full window cost half a second)."""
         async with self._jumping:
-            await self.screen.log_view.shown_whole.wait()  # (its true ends, not a part's)
             await self._jump_to_end(first=first)
 
     async def _jump_to_end(self, *, first: bool) -> None:
         log = self.screen.log_view
-        messages = log.messages
-        if not messages:
+        target, shown_afresh = await log.show_whole_end(first=first)
+        if target is None:
             return
-        target = messages[0] if first else messages[-1]
-        if log.view_of(target) is None:
-            await log.show(log.conversation, target if first else None, select=target)
-            if first:  # the scroll `show` left for after the frame (to the first message)
-                await next_frame(log)
+        if shown_afresh and first:  # the scroll left for after the frame (to the first)
+            await next_frame(log)
         view = log.view_of(target)
         if view is not None:
             view.focus(scroll_visible=False)

@@ -201,13 +201,15 @@ class ConversationLog(LayingOutAhead, MessageLog):
             wanted, self._wanted_unread = self._wanted_unread, ""
             if fill_from is not None and not fill_from.is_attached:
                 fill_from = None
-            if wanted == "earlier":  # the user reached the top of the part meanwhile
-                await self._show_earlier(keep_reading_position=True)
-            elif wanted == "later" and fill_from is None:
-                await self._show_later(anywhere=True)
-            else:  # (filled with what was read, it may still be short: from the focus on)
-                self.fill(fill_from or self._opened_at)
-            self.shown_whole.set()
+            try:
+                if wanted == "earlier":  # the user reached the top of the part meanwhile
+                    await self._show_earlier(keep_reading_position=True)
+                elif wanted == "later" and fill_from is None:
+                    await self._show_later(anywhere=True)
+                else:  # (filled with what was read, it may still be short: from the focus)
+                    self.fill(fill_from or self._opened_at)
+            finally:
+                self.shown_whole.set()
 
     def _bring_to_top(self, view: Widget) -> None:
         """Scrolls `view` to the top of the log, if the log is long enough to scroll."""
@@ -242,11 +244,22 @@ class ConversationLog(LayingOutAhead, MessageLog):
             if target is not None:
                 self.screen.call_after_refresh(self.scroll_to_widget, target, animate=False)
 
-    async def show_end(self) -> None:
-        """Before anything is added at the end (a prompt, a reply), the end must be what
-        the log shows."""
-        if self.end_shown is not None:
-            await self.show(self.conversation)
+    async def show_whole_end(self, *, first: bool) -> tuple[Message | None, bool]:
+        """Home / End: the first or last message of the whole conversation (once it is
+        shown whole, not a part of its path), shown afresh if it is not mounted, with its
+        view selected as soon as it is; and whether it was shown afresh."""
+        while True:
+            await self.shown_whole.wait()
+            async with self._changing:
+                if not self.shown_whole.is_set():  # (a part shown meanwhile: wait again)
+                    continue
+                if not (messages := self.messages):
+                    return None, False
+                target = messages[0] if first else messages[-1]
+                if self.view_of(target) is not None:
+                    return target, False
+                await self._show(self.conversation, target if first else None, select=target)
+                return target, True
 
     async def show_at_end(self, message: Message) -> Widget:
         """The view of a message just added at the end of the path (the end is shown
