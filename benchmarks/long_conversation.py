@@ -33,6 +33,7 @@ from textual import events
 from textual.screen import Screen
 
 import tui.ui.widgets.conversation_log as chat_screen_module
+import tui.ui.widgets.log_sliding as log_sliding_module
 from benchmarks.workload import markdown_tokens
 from tui.chat import Conversation
 from tui.config import Settings
@@ -376,7 +377,7 @@ def main() -> None:
         if not args.baseline:
             return
         chat_screen_module.RESUMED_MESSAGES_SHOWN = sys.maxsize  # the eager design
-        chat_screen_module.MOST_MOUNTED_MESSAGES = sys.maxsize
+        log_sliding_module.MOST_MOUNTED_MESSAGES = sys.maxsize
         figures = asyncio.run(open_and_scroll(path, args.messages, args.scroll_seconds))
         report("eager", figures, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 

@@ -31,7 +31,8 @@ from tui.chat.parts import ToolCallPart, ToolOutcome, ToolResultPart
 from tui.config import Settings
 from tui.store import Store
 from tui.ui.app import ChatApp
-from tui.ui.widgets.conversation_log import MOST_MOUNTED_MESSAGES, RESUMED_MESSAGES_SHOWN
+from tui.ui.widgets.conversation_log import RESUMED_MESSAGES_SHOWN
+from tui.ui.widgets.log_sliding import MOST_MOUNTED_MESSAGES
 from tui.ui.widgets.message_views import UserMessageView
 
 
