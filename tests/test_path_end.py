@@ -307,6 +307,20 @@ async def test_a_hit_far_back_opens_around_it_and_the_rest_follows(
     assert server.requests[-1]["messages"][:-1] == before.request_messages()
 
 
+def opening_a_long_history(
+    settings: Settings,
+) -> tuple[ChatSession, Conversation, list[SessionEvent]]:
+    """A session on a fresh conversation beside a long stored one (read whole here, as
+    expected), and the events it tells."""
+    store = Store.open(settings.db_path)
+    conversation = long_branched_conversation(store, turns=30)
+    assert conversation.id is not None
+    session = ChatSession(settings, store)
+    events: list[SessionEvent] = []
+    session.subscribe(events.append)
+    return session, whole(store, conversation.id), events
+
+
 def test_a_hit_in_a_short_conversation_reads_every_branch(tmp_path: Path) -> None:
     """Found in review: a short path around a hit (nothing before, nothing after) was
     taken for the whole tree, without the replies under the other versions."""
@@ -352,13 +366,9 @@ async def test_a_hit_near_the_top_is_a_part_until_the_rest_below_is_read(
 ) -> None:
     """Nothing before it unread, but the messages after the part are: what needs all of
     the conversation (an export, a copy of the last reply) must wait all the same."""
-    store = Store.open(settings.db_path)
-    conversation = long_branched_conversation(store, turns=30)
+    session, expected, events = opening_a_long_history(settings)
+    conversation = expected
     assert conversation.id is not None
-    expected = whole(store, conversation.id)
-    session = ChatSession(settings, store)
-    events: list[SessionEvent] = []
-    session.subscribe(events.append)
     try:
         assert await session.open(conversation.id, expected.messages[5].id)
         (opened,) = [event for event in events if isinstance(event, ConversationOpened)]
@@ -405,13 +415,9 @@ async def test_messages_after_the_part_deleted_meanwhile_show_the_whole_afresh(
     """Another process deletes what came after the part before the rest is read: the
     whole now ends where the part did, and is shown afresh (the log's window would
     otherwise wait for later messages that never come)."""
-    store = Store.open(settings.db_path)
-    conversation = long_branched_conversation(store, turns=30)
+    session, expected, events = opening_a_long_history(settings)
+    conversation = expected
     assert conversation.id is not None
-    expected = whole(store, conversation.id)
-    session = ChatSession(settings, store)
-    events: list[SessionEvent] = []
-    session.subscribe(events.append)
     try:
         assert await session.open(conversation.id, expected.messages[30].id)
         last_shown = session.conversation.messages[-1]
