@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar, cast
 from tui.chat.conversation import Conversation
 from tui.chat.session_events import ConversationOpened, RestOfConversationRead, SessionEvent
 from tui.gc_tuning import freeze_long_lived_objects
+from tui.session_prefetch import BUSY_POLL
 
 if TYPE_CHECKING:
     from tui.session_prefetch import Prefetch
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
 
 SETTLING_WAIT = 0.3
 """The rest waits no longer than this for the part's first frames."""
-BUSY_POLL = 0.002
-"""Seconds between two looks at whether the loop is still busy."""
 
 
 class CommandLock(asyncio.Lock):

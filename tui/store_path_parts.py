@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from tui.chat.conversation import Conversation
 from tui.gc_tuning import collection_paused
@@ -101,11 +102,11 @@ def read_path_end(
     of at most `count` messages is read whole."""
     with collection_paused():
         path = db.execute(_PATH, (conversation_id, count + 1)).fetchall()[::-1]
-        if len(path) <= count:
-            whole = read_conversation(db, conversation_id)
-            return None if whole is None else PathPart(whole, whole=True)
-        ids = [row[0] for row in path[1:]]
-        return _part_of_path(db, conversation_id, path[0][0], ids, int(path[1][1]), False)
+        row = db.execute(CONVERSATION_DETAILS, (conversation_id,)).fetchone()
+        if row is None or len(path) <= count:
+            return _whole(db, conversation_id)
+        ids = [r[0] for r in path[1:]]
+        return _part_of_path(db, row, path[0][0], ids, int(path[1][1]), False)
 
 
 def read_path_around(
@@ -123,27 +124,30 @@ def read_path_around(
         later = len(below) > count
         top = min(len(above), count + 1)
         if top == len(above) and not later:  # a short path: its other branches too
-            whole = read_conversation(db, conversation_id)
-            return None if whole is None else PathPart(whole, whole=True)
+            return _whole(db, conversation_id)
         ids = [r[0] for r in above[top - 1 :: -1]] + below[:count]
         before = above[top][0] if top < len(above) else None
-        return _part_of_path(db, conversation_id, before, ids, len(above) - top, later)
+        return _part_of_path(db, row, before, ids, len(above) - top, later)
+
+
+def _whole(db: sqlite3.Connection, conversation_id: int) -> PathPart | None:
+    """The whole tree, when a part would not do (None: no such conversation)."""
+    whole = read_conversation(db, conversation_id)
+    return None if whole is None else PathPart(whole, whole=True)
 
 
 def _part_of_path(
     db: sqlite3.Connection,
-    conversation_id: int,
+    row: Sequence[Any],
     before: int | None,
     ids: list[int],
     earlier: int,
     later: bool,
 ) -> PathPart | None:
     """The messages `ids` (a stretch of the path, `before` just above them) with their
-    siblings, under the top; read whole if that is not the path they make (a tree not as
-    expected: a stored choice not among the children)."""
-    row = db.execute(CONVERSATION_DETAILS, (conversation_id,)).fetchone()
-    if row is None:
-        return None
+    siblings, under the top of the conversation `row` (`CONVERSATION_DETAILS`); read
+    whole if that is not the path they make (a stored choice not among the children)."""
+    conversation_id = int(row[0])
     parents: Sequence[int | None] = [before, *ids[:-1]] if before is not None else ids[:-1]
     marks = ",".join("?" * len(parents))
     family = [
@@ -172,6 +176,5 @@ def _part_of_path(
     place_messages(conversation, tree.by_id, tree.parent_ids)
     choose_again(conversation, tree.by_id, tree.chosen_ids, ids[0])
     if [message.id for message in conversation.messages] != ids:
-        whole = read_conversation(db, conversation_id)
-        return None if whole is None else PathPart(whole, whole=True)
+        return _whole(db, conversation_id)
     return PathPart(conversation, earlier, later)

@@ -29,7 +29,9 @@ _MESSAGES_WITH_PARTS = (
 The message's columns come first (read by position in `MessageRows.add`), the part's last.
 One query, not one for the messages and one for their parts: over 20,000 messages the
 second walked the same index again (20-40 ms)."""
-MESSAGES_OF = _MESSAGES_WITH_PARTS.replace("= ?", "= ? AND m.id IN ({})")
+MESSAGES_OF = _MESSAGES_WITH_PARTS.replace(
+    "m.conversation_id = ?", "m.conversation_id = ? AND m.id IN ({})"
+)
 """The same, for the messages of the ids given."""
 _PART_POSITION, _PART_KIND, _PART_TEXT = 13, 14, 15
 ROWS_PER_STEP = 250
@@ -56,8 +58,8 @@ def conversation_in_steps(
     turns with the loop at Python's lock, and the user's typing stalled up to twice as
     long meanwhile. Closing it midway ends the read.
 
-    The messages of `known` (the end of the path, read first: `read_path_end`) are taken
-    as they are, the same objects in the whole tree: the views on screen stay theirs.
+    The messages of `known` (a part of the path, read first: `tui.store_path_parts`) are
+    taken as they are, the same objects in the whole tree: the views on screen stay theirs.
     They are put in their places in the last step, all at once, so that what is on
     screen meanwhile sees the tree it was read in."""
     row = db.execute(CONVERSATION_DETAILS, (conversation_id,)).fetchone()
