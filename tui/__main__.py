@@ -1,5 +1,5 @@
 """Lets `python -m tui` behave exactly like the `tui-chat` command."""
 
-from tui.cli import main
+from tui.launch import main
 
 raise SystemExit(main())

@@ -11,7 +11,6 @@ types are for the type checker only), so it costs nothing before the first frame
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import socket
 import ssl
 import time
@@ -175,6 +174,8 @@ def retry_after_seconds(headers: Any) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
+    import email.utils  # a date here is rare; the module took 3-4 ms of every launch
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from tui import __version__
 from tui.chat.safe_text import make_safe
 from tui.config import Settings, apply_flags, default_config_path, settings_from_environment
-from tui.gc_tuning import collect_nothing_until_started
+from tui.gc_tuning import collect_again_after_start_up, collect_nothing_until_started
 from tui.pipe import EXIT_INTERRUPTED, EXIT_USAGE, answer_once
 
 if TYPE_CHECKING:
@@ -228,9 +228,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # escape for it, not a crash halfway through an answer.
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    index, word = first_word(argv)
+    if is_history_command(argv) or word in (CONFIG_COMMAND, SERVE_COMMAND):
+        collect_again_after_start_up()  # off for the app's start-up, and this is not it
     if is_history_command(argv):
         return history_command(_history_argv(argv))
-    index, word = first_word(argv)
     if word == CONFIG_COMMAND:
         return config_command([*argv[:index], *argv[index + 1 :]])
     if word == SERVE_COMMAND:

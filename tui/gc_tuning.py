@@ -70,6 +70,16 @@ def collect_nothing_until_started() -> None:
     gc.disable()
 
 
+def collect_again_after_start_up() -> None:
+    """Collection back on, for what is not the app (pipe mode, the history and config
+    commands), if start-up turned it off (`tui.launch`): what start-up made lives on, so it
+    is moved out of the collector's sight first. Where it was never off (tests, a library
+    caller), nothing changes."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def start_up_is_over() -> None:
     """Moves every object alive now out of the collector's sight and turns collection
     back on, once the first frame is drawn: modules, the stylesheet and the first

@@ -17,6 +17,7 @@ from tui.chat.safe_text import make_safe
 from tui.chat.session_events import ReplyEnded, ReplyProgress, SessionEvent, ToolsChanged
 from tui.config import Settings
 from tui.error_words import tell, tell_retry, tell_skipped
+from tui.gc_tuning import collect_again_after_start_up
 from tui.session import ChatSession
 from tui.session_context import Fit
 from tui.tool_calls import Approval, make_tool_caller
@@ -93,6 +94,8 @@ class _Printer:
             self._tools(event)
         elif isinstance(event, ReplyEnded):
             self._end(event)
+        # The first word is out: collection back on (off since launch, `tui.launch`).
+        collect_again_after_start_up()
 
     def _tools(self, event: ToolsChanged) -> None:
         """Tool activity goes to stderr: what runs, then how it ended."""

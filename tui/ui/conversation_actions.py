@@ -27,7 +27,6 @@ from tui.ui.conversations_screen import ConversationsScreen, OpenConversation
 from tui.ui.model_picker_screen import ModelPickerScreen
 from tui.ui.prompt_commands import tell
 from tui.ui.search_screen import SearchScreen
-from tui.ui.system_prompt_screen import SystemPromptScreen
 from tui.ui.widgets.prompt_input import PromptInput
 from tui.ui.widgets.status_line import StatusLine
 
@@ -114,6 +113,9 @@ class ConversationActions(_MixedInto):
         if text:
             self._use_system_prompt(text)
             return
+        # Only when asked for: the dialog's module took 7 ms of every launch.
+        from tui.ui.system_prompt_screen import SystemPromptScreen
+
         self.app.push_screen(
             SystemPromptScreen(
                 self.conversation.system_prompt or "", self.session.settings.system_prompts
