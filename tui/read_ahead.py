@@ -46,6 +46,9 @@ pours held its end back (8,000 tokens at full speed: 0.13 s after the server's l
 became 0.20-0.34 s). A stall shorter than a window can still end one with few events in
 it: then one wait of `PACE`, while what arrived meanwhile is read after it."""
 TRICKLE_WINDOW = 0.05
+GATHERED_LINES = 4
+"""Line breaks in one piece that say it holds several events (each is a line and a blank
+one): what a pacing wait let arrive, handed over by the body in one piece."""
 
 
 async def read_ahead(body: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
@@ -100,9 +103,12 @@ async def read_ahead(body: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
                     await taken.wait()
                 elif not trickling:
                     hand_over()
-                elif now - asked > CAUGHT_UP:
+                elif now - asked > CAUGHT_UP or data.count(b"\n") >= GATHERED_LINES:
                     # A trickle, caught up: this piece and those read at once before it
-                    # go together, and the reading waits for a few more.
+                    # go together, and the reading waits for a few more. So too a piece
+                    # that gathered what came during a wait (the HTTP body hands over
+                    # every chunk buffered, `tui.chunked_bodies`): a read after it would
+                    # only wait for the next token.
                     hand_over()
                     await asyncio.sleep(PACE)
                 elif holding is None:

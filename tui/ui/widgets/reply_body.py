@@ -2,7 +2,9 @@
 
 Deltas are buffered and applied at most once per `FLUSH_INTERVAL` (every Textual frame
 costs tens of milliseconds, so fewer frames matter more than fewer parses; measured in a real
-terminal at 100 tok/s, 0.2 s takes 27.6% of a core where 0.15 s took 32%). The reply is cut
+terminal at 100 tok/s, 0.2 s takes 27.6% of a core where 0.15 s took 32%; 0.25 s took 2,000
+tokens at 100 tok/s from 1.00-1.23 to 0.85-0.89 CPU-s, with the read of a trickle's gathered
+pieces, `tui.read_ahead.GATHERED_LINES`). The reply is cut
 into segments of a few top-level blocks (`BLOCKS_PER_SEGMENT`), all shown by one
 `RenderedMarkdown`: a finished segment is laid out once, and a flush lays out only the
 open one at the end, so the cost of a flush, and of a frame, stays flat however long the
@@ -26,7 +28,7 @@ from tui.ui.segment_splitter import SegmentSplitter
 from tui.ui.widgets.plain_lines import PlainLines
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 
-FLUSH_INTERVAL = 0.2
+FLUSH_INTERVAL = 0.25
 FAST_STREAM_CHARS = 600
 FAST_FLUSH_INTERVAL = 0.3
 """A flush of more than `FAST_STREAM_CHARS` (about 1,000 tok/s and up) waits longer for
