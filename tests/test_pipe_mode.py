@@ -26,6 +26,35 @@ def test_pipe_output_equals_the_streamed_text_exactly(server: OpenAIStyleServer)
     assert server.requests[0]["model"] == "test-model"
 
 
+def test_pipe_mode_loads_the_client_with_collection_off_and_answers_with_it_on(
+    server: OpenAIStyleServer,
+) -> None:
+    """The client library's modules, loaded for the request, live for good: no collection
+    runs before they are loaded (start-up, `tui.launch`), and collection is back on once
+    the answer comes."""
+    server.queue(StreamReply(deltas=["one", " two"]))
+    probe = (
+        "import gc, sys\n"
+        "written, seen = [], []\n"
+        "class Out:\n"
+        "    def write(self, text): written.append(text); return len(text)\n"
+        "    def flush(self): pass\n"
+        "    def isatty(self): return False\n"
+        "sys.stdout = Out()\n"
+        "sys.argv = ['tui-chat', '-p', '-m', 'test-model', 'hi']\n"
+        "import tui.launch\n"
+        "gc.callbacks.append(lambda phase, info: phase == 'start' and seen.append(bool(written)))\n"
+        "code = tui.launch.main()\n"
+        "print(repr(''.join(written)), code, gc.isenabled(), all(seen), file=sys.stderr)"
+    )
+    env = {**os.environ, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": TEST_KEY}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60
+    )
+    # Collection is on, and every collection came after the answer's first word.
+    assert done.stderr.split()[-5:] == ["'one", "two'", "0", "True", "True"], done.stderr
+
+
 def test_pipe_reads_the_prompt_from_stdin_with_system_prompt(server: OpenAIStyleServer) -> None:
     server.queue(StreamReply(deltas=["42"]))
     result = run_cli(

@@ -104,13 +104,16 @@ async def test_a_trickle_read_in_gathered_pieces_is_read_once_per_pacing_wait() 
                 return
 
     async def server() -> None:
-        for index in range(100):  # 100 tok/s, each event a line and a blank one
-            await asyncio.sleep(0.01)
+        # 100 tok/s, each event a line and a blank one, sent on the clock: a slow host
+        # makes bigger gathered pieces, not a slower stream (read once per token).
+        start = clock()
+        for index in range(100):
+            await asyncio.sleep(max(0.0, start + (index + 1) * 0.01 - clock()))
             sent.put_nowait(b"data: %d\n\n" % index)
         sent.put_nowait(None)
 
-    sending = asyncio.create_task(server())
     clock = asyncio.get_running_loop().time
+    sending = asyncio.create_task(server())
     started = clock()
     received = b"".join([data async for data in read_ahead(gathered())])
     took = clock() - started

@@ -86,6 +86,7 @@ class _Printer:
         self.wrote_text = False
         self.ends_with_newline = False
         self.told_results: set[str] = set()
+        self.collecting = False
 
     def __call__(self, event: SessionEvent) -> None:
         if isinstance(event, ReplyProgress):
@@ -94,8 +95,11 @@ class _Printer:
             self._tools(event)
         elif isinstance(event, ReplyEnded):
             self._end(event)
-        # The first word is out: collection back on (off since launch, `tui.launch`).
-        collect_again_after_start_up()
+        if not self.collecting and isinstance(event, (ReplyProgress, ReplyEnded)):
+            # The answer's first word (or its end) is out: collection back on, off since
+            # launch (`tui.launch`) while the client library loaded for the request.
+            self.collecting = True
+            collect_again_after_start_up()
 
     def _tools(self, event: ToolsChanged) -> None:
         """Tool activity goes to stderr: what runs, then how it ended."""

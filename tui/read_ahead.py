@@ -47,8 +47,12 @@ became 0.20-0.34 s). A stall shorter than a window can still end one with few ev
 it: then one wait of `PACE`, while what arrived meanwhile is read after it."""
 TRICKLE_WINDOW = 0.05
 GATHERED_LINES = 4
-"""Line breaks in one piece that say it holds several events (each is a line and a blank
-one): what a pacing wait let arrive, handed over by the body in one piece."""
+"""Line breaks in one piece that say it likely holds several events (a Chat Completions
+event is a line and a blank one): what a pacing wait let arrive, handed over by the body
+in one piece. (One Responses event, with its `event:` line, may count too: it then goes
+on as a caught-up piece does.) The reading waits before it reads again, so a body that
+ends without a last event of its own (`[DONE]`, `response.completed`), closed by the
+server right after its last piece, is known to have ended up to one `PACE` later."""
 
 
 async def read_ahead(body: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
