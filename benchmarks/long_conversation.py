@@ -65,9 +65,10 @@ def build_history(path: Path, count: int) -> None:
 def started_as_the_command_starts_it(settings: Settings, *, continue_last: bool = True) -> ChatApp:
     """The app, with collection off until its start-up thread turns it back on, as
     `tui-chat` starts it (`tui.launch`): otherwise collections run during start-up that
-    the real app never runs (the first scroll steps waited behind collections of 60-90 ms). What this
-    process left before (the history it built: 13 MB of cycles with 20,000 messages),
-    which a real launch does not have, is collected first, or the app would freeze it."""
+    the real app never runs (the first scroll steps waited behind collections of 60-90
+    ms). What this process left before (the history it built: 13 MB of cycles with 20,000
+    messages), which a real launch does not have, is collected first, or the app would
+    freeze it."""
     gc.enable()
     gc.collect()
     collect_nothing_until_started()
