@@ -1,10 +1,7 @@
 """Renders a reply's Markdown while it streams, at a cost proportional to each delta.
 
 Deltas are buffered and applied at most once per `FLUSH_INTERVAL` (every Textual frame
-costs tens of milliseconds, so fewer frames matter more than fewer parses; measured in a real
-terminal at 100 tok/s, 0.2 s takes 27.6% of a core where 0.15 s took 32%; 0.25 s took 2,000
-tokens at 100 tok/s from 1.00-1.23 to 0.85-0.89 CPU-s, with the read of a trickle's gathered
-pieces, `tui.read_ahead.GATHERED_LINES`). The reply is cut
+costs milliseconds, so fewer frames matter more than fewer parses). The reply is cut
 into segments of a few top-level blocks (`BLOCKS_PER_SEGMENT`), all shown by one
 `RenderedMarkdown`: a finished segment is laid out once, and a flush lays out only the
 open one at the end, so the cost of a flush, and of a frame, stays flat however long the
@@ -28,16 +25,20 @@ from tui.ui.segment_splitter import SegmentSplitter
 from tui.ui.widgets.plain_lines import PlainLines
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 
-FLUSH_INTERVAL = 0.25
-FAST_STREAM_CHARS = 600
-FAST_FLUSH_INTERVAL = 0.3
-"""A flush of more than `FAST_STREAM_CHARS` (about 1,000 tok/s and up) waits longer for
-the next: the text moves in bigger steps at the same pace, with fewer frames."""
+FLUSH_INTERVAL = 0.3
+"""How often a streaming reply's text is shown. A flush costs a frame and the open
+segment's layout whatever it carries, so a slow stream's cost follows its flushes: at
+100 tok/s, 0.2 s took 27.6% of a core where 0.15 s took 32%. 2,000 tokens at 100 tok/s
+in the team's harness (`../shared/bench`), three alternating rounds: 0.74-0.78 CPU-s with
+0.25 s (and two blocks a segment), 0.64-0.70 with 0.3 s (and one), `llm chat`
+0.66-0.68. From about 1,000 tok/s up it was 0.3 s already (bigger steps at the same
+pace); the end of a reply is shown at once whatever the interval (`finish`)."""
 TYPING_HOLD = 0.08
 LONGEST_TYPING_HOLD = 0.5
-BLOCKS_PER_SEGMENT = 2
+BLOCKS_PER_SEGMENT = 1
 """While a reply streams: the open segment is laid out again at every flush, and its
-finished blocks with it (2,000 tok @ 100: 8% less CPU than with 8)."""
+finished blocks with it, so it holds only the block being written (2,000 tok @ 100: 8%
+less CPU with 2 than with 8; the open segment's layouts 0.13 -> 0.11 CPU-s with 1)."""
 STORED_BLOCKS_PER_SEGMENT = 8
 """For a reply shown at once, and a backlog (`BACKLOG_CHARS`), where little is
 laid out again: fewer, longer segments parse faster (history scrolled back mounts
@@ -166,26 +167,24 @@ class ReplyBody(BlankBehindChildren):
                 if time.monotonic() - held_since > LONGEST_TYPING_HOLD:
                     break  # a fast typist still sees the reply move
                 await asyncio.sleep(self._hold_until - time.monotonic())
-            flushed = self._flush()
+            self._flush()
             if self._finishing and not self._pending:
                 return
             if not self._finishing:
                 # Let deltas accumulate for a frame; `finish` cuts the wait short.
-                interval = FLUSH_INTERVAL if flushed < FAST_STREAM_CHARS else FAST_FLUSH_INTERVAL
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._finish_requested.wait(), interval)
+                    await asyncio.wait_for(self._finish_requested.wait(), FLUSH_INTERVAL)
 
-    def _flush(self) -> int:
-        """Shows the pending deltas; returns how many characters that was."""
+    def _flush(self) -> None:
+        """Shows the pending deltas."""
         if not self._pending or not self.is_attached:
             self._pending.clear()
-            return 0
+            return
         text = "".join(self._pending)
         self._pending.clear()
         self._show(text, final=self._finishing)
         if self.on_flush is not None:
             self.on_flush()
-        return len(text)
 
     def _show(self, text: str, *, final: bool = False) -> None:
         """Adds `text`: as Markdown up to `MARKDOWN_LIMIT`, as plain text after it."""
