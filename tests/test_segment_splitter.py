@@ -45,3 +45,17 @@ def test_lines_models_start_with_a_space_are_still_block_starts() -> None:
 def test_a_list_items_indented_continuation_is_not_a_block_start() -> None:
     text = "- item one\n\n  still item one\n\n1. first\n\n   still first\n\n Back out.\n"
     assert split_points(text) == [text.index("1. first"), text.index(" Back out")]
+
+
+def test_a_list_with_blank_lines_between_its_items_is_one_block() -> None:
+    """Models write numbered steps with a blank line between them: cut at each item, the
+    list was as many lists, each with a margin below it, and "10." no longer lined up with
+    "9.". A list of another kind after it, or a paragraph, is a block start again."""
+    steps = "".join(f"{n}. step {n}\n\n" for n in range(1, 13))
+    text = f"Steps:\n\n{steps}- a\n\n- b\n\nAfter.\n"
+    assert split_points(text) == [
+        text.index("1. step 1"),
+        text.index("- a"),
+        text.index("After."),
+    ]
+    assert split_points(*text) == split_points(text)

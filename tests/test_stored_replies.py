@@ -48,6 +48,9 @@ RICH_REPLY = (
     "# Title\n\n## Section\n\n### Part\n\n"
     "- first\n- second with `code`\n  - nested a\n  - nested b\n- third\n\n"
     "1. one\n2. two\n10. ten\n\n"
+    "The steps, a blank line between each:\n\n"
+    + "".join(f"{n}. a step of a loose list\n\n" for n in range(1, 13))
+    + "After the loose list.\n\n"
     "```python\ndef double(x):\n    return x * 2  # comment\n```\n\n"
     "| name | value | note |\n|:---|---:|:---:|\n| alpha | 1 | left |\n"
     "| beta with a longer cell | 22 | *it* |\n\n"

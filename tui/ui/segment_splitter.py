@@ -6,7 +6,8 @@ top-level block boundary: after a blank line, outside a fenced code block, at a 
 indented by at most three spaces and by less than the content of the last list item (a
 line indented that far after a blank would continue the item). Models often start lines
 with a space (" The", " ```python"): refusing every indented line left such replies in one
-ever-growing segment, with every frame laying out all of it.
+ever-growing segment, with every frame laying out all of it. Nor at a line that may be the
+next item of an open list: a list with a blank line between its items is one list.
 """
 
 from __future__ import annotations
@@ -15,6 +16,15 @@ import re
 
 _FENCE_CHARS = "`~"
 _LIST_ITEM = re.compile(r"^( *)([-+*]|\d{1,9}[.)])( +)(?=\S)")
+
+
+def _marker_kind(first: str) -> str:
+    """The kind of list a line starting with `first` may be an item of (judged on its first
+    character: the rest of the line may not have arrived): "-", "+", "*", "1" (numbered),
+    or "" (none). Another kind starts another list."""
+    if first.isdigit():
+        return "1"
+    return first if first in "-+*" else ""
 
 
 class SegmentSplitter:
@@ -26,6 +36,8 @@ class SegmentSplitter:
         self._fence_marker: str | None = None
         self._item_content_indent = 0
         """Where the text of the last list item starts: deeper lines after a blank continue it."""
+        self._item_marker = ""
+        """The kind of the last list item's marker (`_marker_kind`)."""
 
     def feed(self, text: str) -> list[int]:
         """Returns the offsets in `text` at which a new segment could start."""
@@ -57,6 +69,10 @@ class SegmentSplitter:
             return False  # only spaces so far: wait for the rest of the line
         if line[indent] == "\t" or indent > 3:
             return False
+        if self._item_content_indent and _marker_kind(line[indent]) == self._item_marker:
+            # Maybe the next item of a list with blank lines between its items: cut there,
+            # the list was two lists, each with its own margin and its numbers' width.
+            return False
         return self._item_content_indent == 0 or indent < self._item_content_indent
 
     def _complete_line(self, line: str) -> None:
@@ -71,6 +87,7 @@ class SegmentSplitter:
             indent = len(line) - len(line.lstrip(" "))
             if item:
                 self._item_content_indent = len(item.group(0))
+                self._item_marker = _marker_kind(item.group(2)[0])
             elif self._previous_line_blank and indent < max(1, self._item_content_indent):
                 self._item_content_indent = 0  # a top-level block ended the list
         if stripped[:3] in ("```", "~~~"):
