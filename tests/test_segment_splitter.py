@@ -59,3 +59,11 @@ def test_a_list_with_blank_lines_between_its_items_is_one_block() -> None:
         text.index("After."),
     ]
     assert split_points(*text) == split_points(text)
+
+
+def test_a_loose_list_goes_on_after_a_list_nested_in_its_item() -> None:
+    """Numbered steps, each with bullets under it and blank lines between: the next step
+    continues the numbered list (the bullets are not the list it belongs to)."""
+    text = "1. **One**\n\n   - a\n   - b\n\n2. **Two**\n\n   - c\n\nDone.\n"
+    assert split_points(text) == [text.index("Done.")]
+    assert split_points(*text) == split_points(text)

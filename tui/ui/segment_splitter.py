@@ -36,8 +36,10 @@ class SegmentSplitter:
         self._fence_marker: str | None = None
         self._item_content_indent = 0
         """Where the text of the last list item starts: deeper lines after a blank continue it."""
-        self._item_marker = ""
-        """The kind of the last list item's marker (`_marker_kind`)."""
+        self._list_marker = ""
+        """The kind of the open top-level list's markers (`_marker_kind`)."""
+        self._list_content_indent = 0
+        """Where the text of its last item starts: an item indented less is its sibling."""
 
     def feed(self, text: str) -> list[int]:
         """Returns the offsets in `text` at which a new segment could start."""
@@ -69,7 +71,7 @@ class SegmentSplitter:
             return False  # only spaces so far: wait for the rest of the line
         if line[indent] == "\t" or indent > 3:
             return False
-        if self._item_content_indent and _marker_kind(line[indent]) == self._item_marker:
+        if self._item_content_indent and _marker_kind(line[indent]) == self._list_marker:
             # Maybe the next item of a list with blank lines between its items: cut there,
             # the list was two lists, each with its own margin and its numbers' width.
             return False
@@ -87,9 +89,13 @@ class SegmentSplitter:
             indent = len(line) - len(line.lstrip(" "))
             if item:
                 self._item_content_indent = len(item.group(0))
-                self._item_marker = _marker_kind(item.group(2)[0])
+                if not self._list_content_indent or indent < self._list_content_indent:
+                    # An item of the top-level list, not of one nested in its items.
+                    self._list_marker = _marker_kind(item.group(2)[0])
+                    self._list_content_indent = self._item_content_indent
             elif self._previous_line_blank and indent < max(1, self._item_content_indent):
                 self._item_content_indent = 0  # a top-level block ended the list
+                self._list_marker, self._list_content_indent = "", 0
         if stripped[:3] in ("```", "~~~"):
             marker_char = stripped[0]
             length = len(stripped) - len(stripped.lstrip(marker_char))
