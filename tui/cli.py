@@ -203,12 +203,6 @@ def first_word(argv: Sequence[str]) -> tuple[int, str | None]:
     return index, None
 
 
-def is_history_command(argv: Sequence[str]) -> bool:
-    """`list`/`export` as the first word, after any options (`--db PATH`, `--config F`);
-    anything else is a prompt, so `tui-chat "list my options"` still chats."""
-    return first_word(argv)[1] in HISTORY_COMMANDS
-
-
 def _history_argv(argv: Sequence[str]) -> list[str]:
     """The words the history parser knows: `--db PATH`, then the command and its own
     arguments (options meant for the chat, such as --config, are dropped)."""
@@ -229,9 +223,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     index, word = first_word(argv)
-    if is_history_command(argv) or word in (CONFIG_COMMAND, SERVE_COMMAND):
+    if word in (*HISTORY_COMMANDS, CONFIG_COMMAND, SERVE_COMMAND):
         collect_again_after_start_up()  # off for the app's start-up, and this is not it
-    if is_history_command(argv):
+    if word in HISTORY_COMMANDS:  # the first word after any options: `tui-chat "list it"` chats
         return history_command(_history_argv(argv))
     if word == CONFIG_COMMAND:
         return config_command([*argv[:index], *argv[index + 1 :]])

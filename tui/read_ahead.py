@@ -93,7 +93,8 @@ async def read_ahead(body: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
                 arrived.append(data)
                 backlog += len(data)
                 now = clock()
-                window_events += data.count(b"\n") // 2 or 1
+                line_breaks = data.count(b"\n")
+                window_events += line_breaks // 2 or 1
                 if now - asked >= TRICKLE_WINDOW:
                     # A wait as long as a window (the first token, a pause to think, a
                     # stalled loop) says nothing of the rate: a new window starts.
@@ -107,7 +108,7 @@ async def read_ahead(body: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
                     await taken.wait()
                 elif not trickling:
                     hand_over()
-                elif now - asked > CAUGHT_UP or data.count(b"\n") >= GATHERED_LINES:
+                elif now - asked > CAUGHT_UP or line_breaks >= GATHERED_LINES:
                     # A trickle, caught up: this piece and those read at once before it
                     # go together, and the reading waits for a few more. So too a piece
                     # that gathered what came during a wait (the HTTP body hands over
