@@ -29,6 +29,7 @@ from tui.store import Store
 from tui.ui import markdown_lines
 from tui.ui.app import ChatApp
 from tui.ui.markdown_lines import LaidOutInSteps, MarkdownLook
+from tui.ui.markdown_references import References
 from tui.ui.widgets.conversation_log import ConversationLog
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 
@@ -92,9 +93,11 @@ def layouts_counted() -> Iterator[list[str]]:
     laid_out: list[str] = []
     laying_out = markdown_lines.laying_out
 
-    def counted(source: str, width: int, look: MarkdownLook) -> LaidOutInSteps:
+    def counted(
+        source: str, width: int, look: MarkdownLook, references: References = ()
+    ) -> LaidOutInSteps:
         laid_out.append(source)
-        return laying_out(source, width, look)
+        return laying_out(source, width, look, references)
 
     markdown_lines.laying_out = counted
     try:

@@ -94,7 +94,16 @@ STRUCTURE = (
 )
 """Structure: nested lists and quotes, and tables wide and narrow, shrunk and stretched."""
 
-DOCUMENTS = {"prose": PROSE, "structure": STRUCTURE}
+REFERENCES = (
+    "Models cite sources as [the docs][1] and [a guide][guide], or [collapsed][] and "
+    "[shortcut] links, and footnotes[^1].\n\n"
+    + "\n\n".join(f"Paragraph {n} between the link and its definition." for n in range(12))
+    + "\n\n[1]: https://example.com/docs\n[guide]: https://example.com/guide 'Guide'\n"
+    "[collapsed]: https://example.com/c\n[shortcut]: https://example.com/s\n\n"
+    "[^1]: A footnote.\n\nThe end."
+)
+
+DOCUMENTS = {"prose": PROSE, "structure": STRUCTURE, "references": REFERENCES}
 
 
 @pytest.mark.parametrize("name", list(DOCUMENTS))

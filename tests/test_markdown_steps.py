@@ -21,6 +21,7 @@ from tui.ui.markdown_lines import (
     lay_out_kept,
     laying_out_kept,
 )
+from tui.ui.markdown_references import References
 
 
 def test_a_run_is_laid_out_a_block_a_step_then_its_lines_a_few_dozen_a_step() -> None:
@@ -57,9 +58,11 @@ async def test_the_replies_ahead_are_laid_out_with_the_loop_s_turns_between_bloc
         turns_between = [0]
         laying_out = markdown_lines.laying_out
 
-        def counted(source: str, width: int, look: MarkdownLook) -> LaidOutInSteps:
+        def counted(
+            source: str, width: int, look: MarkdownLook, references: References = ()
+        ) -> LaidOutInSteps:
             """Notes, at each step, how many turns the other work had since the last."""
-            steps = laying_out(source, width, look)
+            steps = laying_out(source, width, look, references)
             while True:
                 try:
                     next(steps)

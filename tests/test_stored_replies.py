@@ -44,7 +44,7 @@ from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 
 RICH_REPLY = (
     "Intro with *em*, **strong**, ~~gone~~, `code()` and a [link](https://example.com) long "
-    "enough to wrap at this width, for certain.\n\n"
+    "enough to wrap at this width, for certain, and [a reference link][ref] too.\n\n"
     "# Title\n\n## Section\n\n### Part\n\n"
     "- first\n- second with `code`\n  - nested a\n  - nested b\n- third\n\n"
     "1. one\n2. two\n10. ten\n\n"
@@ -57,9 +57,10 @@ RICH_REPLY = (
     "> A quote with **bold**\n> that continues.\n>\n> > nested\n\n"
     "---\n\nLine one  \nhard break\n\n"
     + "".join(f"Paragraph {n} after the rest.\n\n" for n in range(6))
-    + "The end."
+    + "[ref]: https://example.com/ref\n\nThe end."
 )
-"""Every kind of block, and more than one segment's worth of them (a seam in between)."""
+"""Every kind of block, and more than one segment's worth of them (a seam in between), with
+a link to a reference defined segments later."""
 
 
 def plain_look(**parts: Any) -> MarkdownLook:

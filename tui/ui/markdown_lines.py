@@ -33,6 +33,7 @@ from tui.ui.markdown_inline import (
     inline_of,
     wrap,
 )
+from tui.ui.markdown_references import References, parse_environment
 from tui.ui.markdown_tables import table_block
 
 BULLETS = ("• ", "▪ ", "‣ ", "⭑ ", "◦ ")
@@ -74,10 +75,11 @@ def render_markdown(source: str, width: int, look: MarkdownLook) -> list[Strip]:
     return join_laid_out([lay_out(source, width, look)], width, look)
 
 
-def lay_out(source: str, width: int, look: MarkdownLook) -> LaidOut:
+def lay_out(source: str, width: int, look: MarkdownLook, references: References = ()) -> LaidOut:
     """Lays out one run of top-level blocks (a reply is laid out a run at a time, so that
-    text added at its end costs only the last run)."""
-    return finished(laying_out(source, width, look))
+    text added at its end costs only the last run); links to `references` (defined in
+    other runs of the reply) resolve as if all were parsed at once."""
+    return finished(laying_out(source, width, look, references))
 
 
 LaidOutInSteps = Generator[None, None, LaidOut]
@@ -85,14 +87,16 @@ LaidOutInSteps = Generator[None, None, LaidOut]
 `lay_out` would have."""
 
 
-def laying_out(source: str, width: int, look: MarkdownLook) -> LaidOutInSteps:
+def laying_out(
+    source: str, width: int, look: MarkdownLook, references: References = ()
+) -> LaidOutInSteps:
     """`lay_out` in steps: the parse, then each top-level block, then the lines
     `LINES_PER_STEP` at a time. A reply laid out ahead while Up is held took 8-11 ms in
     one go (a kilobyte of Markdown), and a key or a frame that came meanwhile waited for
     all of it; a step takes 1-2 ms (a long code block or table is still one step)."""
     if width <= 0:
         return LaidOut([])
-    tree = SyntaxTreeNode(_parser().parse(source))
+    tree = SyntaxTreeNode(_parser().parse(source, parse_environment(references)))
     try:
         blocks: list[Block] = []
         for node in tree.children:
@@ -147,7 +151,7 @@ LAID_OUT_KEPT = 32
 """Finished runs kept laid out by `lay_out_kept`. Those laid out ahead of a scroll to the
 top are the latest, so they are found; runs no widget shows any more are kept alive by
 this only, and every full collection goes through their lines (a few thousand objects)."""
-_kept: OrderedDict[tuple[str, int, MarkdownLook], LaidOut] = OrderedDict()
+_kept: OrderedDict[tuple[str, int, MarkdownLook, References], LaidOut] = OrderedDict()
 
 
 KEPT_RUN_CHARS = 8000
@@ -155,23 +159,27 @@ KEPT_RUN_CHARS = 8000
 would hold tens of megabytes (8 runs of 80 KB: 44 MB)."""
 
 
-def lay_out_kept(source: str, width: int, look: MarkdownLook) -> LaidOut:
+def lay_out_kept(
+    source: str, width: int, look: MarkdownLook, references: References = ()
+) -> LaidOut:
     """`lay_out` for a finished run of a reply shown at once, remembering the last
     `LAID_OUT_KEPT` results. A run whose code was drawn plain (its highlighter not built
     yet) is not kept: it is laid out again, highlighted, once the highlighter is built."""
-    return finished(laying_out_kept(source, width, look))
+    return finished(laying_out_kept(source, width, look, references))
 
 
-def laying_out_kept(source: str, width: int, look: MarkdownLook) -> LaidOutInSteps:
+def laying_out_kept(
+    source: str, width: int, look: MarkdownLook, references: References = ()
+) -> LaidOutInSteps:
     """`lay_out_kept` in steps (see `laying_out`)."""
     if len(source) > KEPT_RUN_CHARS:
-        return (yield from laying_out(source, width, look))
-    key = (source, width, look)
+        return (yield from laying_out(source, width, look, references))
+    key = (source, width, look, references)
     found = _kept.get(key)
     if found is not None:
         _kept.move_to_end(key)
         return found
-    steps = laying_out(source, width, look)
+    steps = laying_out(source, width, look, references)
     drew_plain = False
     while True:  # code drawn plain by this layout's own steps, not by others meanwhile
         before = _plain_draws

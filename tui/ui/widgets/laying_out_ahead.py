@@ -18,6 +18,7 @@ from textual.worker import WorkType
 
 from tui.chat.message import Message, Role
 from tui.ui.markdown_lines import KEPT_RUN_CHARS, laying_out_kept
+from tui.ui.markdown_references import definitions_in, joined
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 from tui.ui.widgets.reply_body import stored_segments
 
@@ -69,10 +70,12 @@ class LayingOutAhead(_MixedInto):
         width, look = shown[0], replace(shown[1], highlight_unbuilt=False)  # as stored ones
         for message in self._next_batch(below):
             if message.role is Role.ASSISTANT and message.is_final:
-                for segment in stored_segments(message.content) or []:
+                segments = stored_segments(message.content) or []
+                references = joined([definitions_in(segment) for segment in segments])
+                for segment in segments:
                     if len(segment) > KEPT_RUN_CHARS:
                         continue  # not kept: it would be laid out again when mounted
-                    steps = laying_out_kept(segment, width, look)
+                    steps = laying_out_kept(segment, width, look, references)
                     try:  # a key or a frame goes first, and between steps
                         await asyncio.sleep(0)
                         for _ in steps:

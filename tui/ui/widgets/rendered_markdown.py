@@ -32,6 +32,7 @@ from tui.ui.markdown_lines import (
     take_languages_drawn_plain,
 )
 from tui.ui.markdown_looks import look_in_place
+from tui.ui.markdown_references import References, definitions_in, joined
 
 
 class RenderedMarkdown(Widget):
@@ -64,6 +65,10 @@ class RenderedMarkdown(Widget):
         super().__init__()
         self._defer_new_highlighters = defer_new_highlighters
         self._segments: list[str] = []
+        self._definitions: list[References] = []
+        """Per finished segment, the link reference definitions in it."""
+        self._references: References = ()
+        """Every finished segment's, laid out with each segment and the open one."""
         self._tail = ""
         self._laid_out: list[LaidOut] = []
         """The segments' layouts at `_lines_width` (empty when that is 0)."""
@@ -106,14 +111,22 @@ class RenderedMarkdown(Widget):
         """Puts finished segments at `index` (a backlog's start arrives after its end)."""
         new = [segment for segment in segments if segment]
         self._segments[index:index] = new
-        if self._lines_width and self._lines_look is not None:
+        definitions = [definitions_in(segment) for segment in new]
+        self._definitions[index:index] = definitions
+        if any(definitions) and (references := joined(self._definitions)) != self._references:
+            # Links above may now resolve: all of it is laid out again (rare: replies
+            # that define references at all, once per segment that does).
+            self._references, self._lines_width = references, 0
+        elif self._lines_width and self._lines_look is not None:
             width, look = self._lines_width, self._lines_look
             height = len(self._lines)
             if index < len(self._marks):  # a backlog's start: every line below it moves
                 start, before = self._marks[index][0], []
             else:  # at the end: the open segment's lines may stay as they were
                 start, before = self._head_length, self._lines[self._head_length :]
-            self._laid_out[index:index] = [lay_out_kept(segment, width, look) for segment in new]
+            self._laid_out[index:index] = [
+                lay_out_kept(segment, width, look, self._references) for segment in new
+            ]
             if not self._splice(index, len(new)):
                 self._rejoin_from(index)
             self._refresh_changes(start, before, height)
@@ -132,7 +145,9 @@ class RenderedMarkdown(Widget):
         self._tail = source
         if self._lines_width and self._lines_look is not None:
             before, height = self._lines[self._head_length :], len(self._lines)
-            self._tail_laid_out = lay_out(source, self._lines_width, self._lines_look)
+            self._tail_laid_out = lay_out(
+                source, self._lines_width, self._lines_look, self._references
+            )
             self._join_tail()
             self._refresh_changes(self._head_length, before, height)
             return
@@ -287,8 +302,11 @@ class RenderedMarkdown(Widget):
         if width != self._lines_width and self._lines_look is not None:
             look = self._lines_look
             self._lines_width = width
-            self._laid_out = [lay_out_kept(segment, width, look) for segment in self._segments]
-            self._tail_laid_out = lay_out(self._tail, width, look)
+            references = self._references
+            self._laid_out = [
+                lay_out_kept(segment, width, look, references) for segment in self._segments
+            ]
+            self._tail_laid_out = lay_out(self._tail, width, look, references)
             self._join()
         return self._lines
 
