@@ -102,8 +102,68 @@ REFERENCES = (
     "[collapsed]: https://example.com/c\n[shortcut]: https://example.com/s\n\n"
     "[^1]: A footnote.\n\nThe end."
 )
+"""Reference links defined segments below where they are used (and footnotes, which neither
+Textual nor this resolves)."""
 
-DOCUMENTS = {"prose": PROSE, "structure": STRUCTURE, "references": REFERENCES}
+RARER = (
+    "Setext Title\n============\n\nSetext second\n-------------\n\n"
+    "#### Four\n\n##### Five\n\n###### Six\n\n"
+    "- [ ] a task\n- [x] done task\n\n"
+    "5. starts at five\n6. six\n\n1) paren one\n2) paren two\n\n"
+    "    indented code block\n    second line\n\n"
+    "~~~js\nconst a = 1;\n~~~\n\n"
+    "Autolink <https://example.com/auto> and bare https://example.com/bare and "
+    "an email <me@example.com>.\n\n"
+    "Escapes \\*not em\\* and entities &amp; &copy; &lt;tag&gt; and _under em_ "
+    "__under strong__.\n\n"
+    "Backslash hard break\\\nnext line.\n\n"
+    "[![badge](https://example.com/b.svg)](https://example.com) image in a link.\n\n"
+    "Math $E = mc^2$ and $$\\int_0^1 x\\,dx$$ inline.\n\n"
+    "$$\nx^2 + y^2 = z^2\n$$\n\n"
+    "* star list\n+ plus list\n\n"
+    "- item\n\n  continued paragraph in item\n\n  ```\n  code in item\n  ```\n- next\n\n"
+    "Emoji 🎉 and ✅ done, arrows → and ‘quotes’ “double”.\n\n"  # noqa: RUF001
+    "***\n\n___\n\n"
+    "<details>\n<summary>Click</summary>\n\nHidden text.\n\n</details>\n\n"
+    "| a | b |\n|---|---|\n| `x \\| y` | **b** |\n| only one |\n\n"
+    "Term  \n: not a definition list\n\n"
+)
+"""What models write less often: setext headings, task lists, other list markers, indented
+and tilde fences, autolinks and bare links, escapes and entities, image links, TeX, HTML
+details, a table cell with a pipe and a short row."""
+
+EDGES = (
+    "| "
+    + " | ".join(f"col{n}" for n in range(9))
+    + " |\n|"
+    + "---|" * 9
+    + "\n| "
+    + " | ".join(f"value {n} with words" for n in range(9))
+    + " |\n\n"
+    f"| word |\n|---|\n| {LONG_URL} |\n\n"
+    "> > > > deep quote with enough words to wrap at narrow widths, surely it wraps\n\n"
+    "- a\n  - b\n    - c\n      - d\n        - e\n          - f with words enough to wrap here\n\n"
+    "- 日本語のリスト項目はこのように長く続きます。漢字とひらがなとカタカナが混ざっています。\n\n"
+    "> 中文的引用也很长，没有空格可以换行。中文的引用也很长，没有空格可以换行。\n\n"  # noqa: RUF001
+    "Tab\there and family 👨‍👩‍👧 and flags 🇯🇵 and combining é.\n\n"
+    "# " + "Averyveryverylongheadingwordwithoutanyspaces" * 3 + "\n\n"
+    "```\n" + "x" * 250 + "\n```\n\n"
+    "Trailing `code span with a very long content that must wrap across lines at narrow "
+    "widths`.\n\n"
+    "1. item\n\n   > quote in item\n\n   | t | u |\n   |---|---|\n   | 1 | 2 |\n\n"
+    "<!-- an html comment -->\n\nText after comment.\n\n"
+    "A line with trailing spaces   \nand **bold across\nlines** here.\n\nThe end."
+)
+"""Extremes: nine columns, an unbreakable cell, quotes and lists nested deep, wide
+characters in a list and a quote, tabs, joined emoji, an unbreakable heading and code line,
+a table and a quote in a list item, an HTML comment."""
+
+DOCUMENTS = {
+    "prose": PROSE,
+    "structure": STRUCTURE,
+    "references": REFERENCES,
+    "rarer": RARER + EDGES,
+}
 
 
 @pytest.mark.parametrize("name", list(DOCUMENTS))
