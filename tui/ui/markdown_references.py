@@ -14,28 +14,51 @@ from functools import lru_cache
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import normalizeReference
 
 References = tuple[tuple[str, str, str], ...]
 """(label as the parser normalizes it, destination, title), in the order defined, each
 label once: hashable, so a layout kept for its text is kept for its references too."""
 
-_MAY_DEFINE = re.compile(r"^[ \t>]*(?:(?:[-+*]|\d{1,9}[.)])[ \t]+)*\[", re.MULTILINE)
-"""A line that may start a definition: `[` after indentation, quote and list markers.
-With "]:" somewhere, the text is parsed to be sure; most segments (code that indexes,
-`d[key]:`, included) are passed over without a parse."""
+_MAY_DEFINE = re.compile(r"^[ \t>*+\-\d.)]*\[", re.MULTILINE)
+"""A line that may start a definition: `[` after indentation, quote and list markers in
+any order (`- > [a]: /x` is one). With "]:" somewhere, the text is parsed to be sure;
+most segments (code that indexes, `d[key]:`, included) are passed over without a parse."""
+_BRACKETED = re.compile(r"\[((?:[^\[\]\\]|\\.)+)\]", re.DOTALL)
+"""Text in brackets, which a link label is (it holds no unescaped brackets)."""
 
 
-def definitions_in(source: str) -> References:
-    """The link reference definitions in one segment's text."""
+def definitions_in(source: str, *, remembered: bool = True) -> References:
+    """The link reference definitions in one segment's text; `remembered`: parsed once
+    per text (a finished segment, which a stored reply laid out ahead asks for again),
+    not for text that changes at every flush (a streaming reply's open segment)."""
     if "]:" not in source or _MAY_DEFINE.search(source) is None:
         return ()
-    return _parsed_definitions(source)
+    return _parsed_definitions(source) if remembered else _parse_definitions(source)
+
+
+def labels_in(source: str) -> frozenset[str]:
+    """Every text in brackets in `source`, normalized as the parser does a label: what it
+    may look up among the definitions."""
+    if "[" not in source:
+        return frozenset()
+    return frozenset(normalizeReference(label) for label in _BRACKETED.findall(source))
+
+
+def used_by(labels: frozenset[str], references: References) -> References:
+    """The references a text with `labels` may use: laid out with these alone, a segment's
+    layout stays the same (and kept, `lay_out_kept`) when definitions it never names come."""
+    if not labels or not references:
+        return ()
+    return tuple(reference for reference in references if reference[0] in labels)
 
 
 @lru_cache(maxsize=64)
 def _parsed_definitions(source: str) -> References:
-    """Parsed once per text: a streaming reply's finished segments, and the same segments
-    of a stored reply laid out ahead and then shown, ask again."""
+    return _parse_definitions(source)
+
+
+def _parse_definitions(source: str) -> References:
     env: dict[str, Any] = {}
     _block_parser().parse(source, env)
     found: dict[str, dict[str, str]] = env.get("references", {})
@@ -71,3 +94,56 @@ def parse_environment(references: References) -> dict[str, Any]:
             label: {"href": href, "title": title, "map": None} for label, href, title in references
         }
     }
+
+
+class SharedReferences:
+    """The definitions of a reply's segments (finished ones and the open one at the end),
+    and which of them each finished segment was laid out with: when new ones come, only
+    the segments that name them are laid out again (a reply of 3,000 segments took 0.7 s
+    laid out whole, at each segment that brought one)."""
+
+    def __init__(self) -> None:
+        self.every: References = ()
+        """Each label's first definition, in the order the segments come."""
+        self._definitions: list[References] = []
+        self._labels: list[frozenset[str]] = []
+        self._used: list[References | None] = []
+        """What each finished segment was laid out with (None: not laid out yet)."""
+        self._tail: References = ()
+
+    def insert(self, index: int, segments: list[str]) -> bool:
+        """Finished segments put at `index`; whether the definitions changed."""
+        definitions = [definitions_in(segment) for segment in segments]
+        self._definitions[index:index] = definitions
+        self._labels[index:index] = [labels_in(segment) for segment in segments]
+        self._used[index:index] = [None] * len(segments)
+        return any(definitions) and self._join()
+
+    def set_tail(self, source: str) -> bool:
+        """The open segment as it stands; whether the definitions changed."""
+        definitions = definitions_in(source, remembered=False)
+        if definitions == self._tail:
+            return False
+        self._tail = definitions
+        return self._join()
+
+    def for_segment(self, index: int) -> References:
+        """What the finished segment at `index` is laid out with, now."""
+        used = used_by(self._labels[index], self.every)
+        self._used[index] = used
+        return used
+
+    def outdated(self) -> list[int]:
+        """The finished segments laid out with other definitions than they would be now."""
+        return [
+            index
+            for index, used in enumerate(self._used)
+            if used is not None and used != used_by(self._labels[index], self.every)
+        ]
+
+    def _join(self) -> bool:
+        every = joined([*self._definitions, self._tail])
+        if every == self.every:
+            return False
+        self.every = every
+        return True

@@ -18,7 +18,7 @@ from textual.worker import WorkType
 
 from tui.chat.message import Message, Role
 from tui.ui.markdown_lines import KEPT_RUN_CHARS, laying_out_kept
-from tui.ui.markdown_references import definitions_in, joined
+from tui.ui.markdown_references import definitions_in, joined, labels_in, used_by
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 from tui.ui.widgets.reply_body import stored_segments
 
@@ -75,7 +75,8 @@ class LayingOutAhead(_MixedInto):
                 for segment in segments:
                     if len(segment) > KEPT_RUN_CHARS:
                         continue  # not kept: it would be laid out again when mounted
-                    steps = laying_out_kept(segment, width, look, references)
+                    used = used_by(labels_in(segment), references)  # as RenderedMarkdown's
+                    steps = laying_out_kept(segment, width, look, used)
                     try:  # a key or a frame goes first, and between steps
                         await asyncio.sleep(0)
                         for _ in steps:

@@ -32,7 +32,7 @@ from tui.ui.markdown_lines import (
     take_languages_drawn_plain,
 )
 from tui.ui.markdown_looks import look_in_place
-from tui.ui.markdown_references import References, definitions_in, joined
+from tui.ui.markdown_references import SharedReferences
 
 
 class RenderedMarkdown(Widget):
@@ -65,10 +65,7 @@ class RenderedMarkdown(Widget):
         super().__init__()
         self._defer_new_highlighters = defer_new_highlighters
         self._segments: list[str] = []
-        self._definitions: list[References] = []
-        """Per finished segment, the link reference definitions in it."""
-        self._references: References = ()
-        """Every finished segment's, laid out with each segment and the open one."""
+        self._references = SharedReferences()
         self._tail = ""
         self._laid_out: list[LaidOut] = []
         """The segments' layouts at `_lines_width` (empty when that is 0)."""
@@ -111,13 +108,8 @@ class RenderedMarkdown(Widget):
         """Puts finished segments at `index` (a backlog's start arrives after its end)."""
         new = [segment for segment in segments if segment]
         self._segments[index:index] = new
-        definitions = [definitions_in(segment) for segment in new]
-        self._definitions[index:index] = definitions
-        if any(definitions) and (references := joined(self._definitions)) != self._references:
-            # Links above may now resolve: all of it is laid out again (rare: replies
-            # that define references at all, once per segment that does).
-            self._references, self._lines_width = references, 0
-        elif self._lines_width and self._lines_look is not None:
+        references_changed = self._references.insert(index, new)
+        if self._lines_width and self._lines_look is not None:
             width, look = self._lines_width, self._lines_look
             height = len(self._lines)
             if index < len(self._marks):  # a backlog's start: every line below it moves
@@ -125,11 +117,14 @@ class RenderedMarkdown(Widget):
             else:  # at the end: the open segment's lines may stay as they were
                 start, before = self._head_length, self._lines[self._head_length :]
             self._laid_out[index:index] = [
-                lay_out_kept(segment, width, look, self._references) for segment in new
+                lay_out_kept(segment, width, look, self._references.for_segment(at))
+                for at, segment in enumerate(new, index)
             ]
             if not self._splice(index, len(new)):
                 self._rejoin_from(index)
             self._refresh_changes(start, before, height)
+            if references_changed:
+                self._lay_out_again_for_references()
             return
         self.refresh(layout=True)
 
@@ -143,15 +138,37 @@ class RenderedMarkdown(Widget):
         if source == self._tail:
             return
         self._tail = source
+        references_changed = self._references.set_tail(source)
         if self._lines_width and self._lines_look is not None:
             before, height = self._lines[self._head_length :], len(self._lines)
             self._tail_laid_out = lay_out(
-                source, self._lines_width, self._lines_look, self._references
+                source, self._lines_width, self._lines_look, self._references.every
             )
             self._join_tail()
             self._refresh_changes(self._head_length, before, height)
+            if references_changed:
+                self._lay_out_again_for_references()
             return
         self.refresh(layout=True)
+
+    def _lay_out_again_for_references(self) -> None:
+        """Lays out again the finished segments that name a link reference whose definition
+        just came (or changed), and the open one: `[the docs][1]` above `[1]: https://…`
+        is a link once the definition has arrived, as in Textual's `Markdown`, which parses
+        the whole text at once. The rest stay as laid out."""
+        assert self._lines_look is not None
+        width, look, references = self._lines_width, self._lines_look, self._references
+        outdated = references.outdated()
+        for index in outdated:
+            self._laid_out[index] = lay_out_kept(
+                self._segments[index], width, look, references.for_segment(index)
+            )
+        self._tail_laid_out = lay_out(self._tail, width, look, references.every)
+        first = outdated[0] if outdated else len(self._marks)
+        start = self._marks[first][0] if outdated else self._head_length
+        height = len(self._lines)
+        self._rejoin_from(first)
+        self._refresh_changes(start, [], height)
 
     def _refresh_changes(self, start: int, before: list[Strip], height: int) -> None:
         """Draws again the lines from `start` on that differ from `before` (what they were,
@@ -304,9 +321,10 @@ class RenderedMarkdown(Widget):
             self._lines_width = width
             references = self._references
             self._laid_out = [
-                lay_out_kept(segment, width, look, references) for segment in self._segments
+                lay_out_kept(segment, width, look, references.for_segment(index))
+                for index, segment in enumerate(self._segments)
             ]
-            self._tail_laid_out = lay_out(self._tail, width, look, references)
+            self._tail_laid_out = lay_out(self._tail, width, look, references.every)
             self._join()
         return self._lines
 
