@@ -127,6 +127,12 @@ RARER = (
     "<details>\n<summary>Click</summary>\n\nHidden text.\n\n</details>\n\n"
     "| a | b |\n|---|---|\n| `x \\| y` | **b** |\n| only one |\n\n"
     "Term  \n: not a definition list\n\n"
+    "See [this][hidden].\n\n"
+    "<!--\nA comment with blank lines in it\n\n[hidden]: /not-a-definition\n\n"
+    "# not a heading\n-->\n\n"
+    "<pre>\npreformatted\n\n  with a blank line\n</pre>\n\n"
+    "<script>\nlet a = 1;\n\nlet b = 2;\n</script>\n\n"
+    "After the HTML.\n\n"
 )
 """What models write less often: setext headings, task lists, other list markers, indented
 and tilde fences, autolinks and bare links, escapes and entities, image links, TeX, HTML

@@ -67,3 +67,20 @@ def test_a_loose_list_goes_on_after_a_list_nested_in_its_item() -> None:
     text = "1. **One**\n\n   - a\n   - b\n\n2. **Two**\n\n   - c\n\nDone.\n"
     assert split_points(text) == [text.index("Done.")]
     assert split_points(*text) == split_points(text)
+
+
+def test_an_html_block_that_blank_lines_do_not_end_is_one_block() -> None:
+    """A comment, `<pre>` or `<script>` goes on past blank lines to its end: cut inside, the
+    rest was drawn as Markdown (a heading in a comment drawn, a definition in it defining
+    a link), where Textual's `Markdown` draws none of it."""
+    text = (
+        "Intro.\n\n<!--\nnote\n\n[a]: /x\n\n# not a heading\n-->\n\n"
+        "<PRE>\nkept\n\n  as is\n</pre>\n\n<!-- on one line -->\n\nAfter.\n"
+    )
+    assert split_points(text) == [
+        text.index("<!--"),
+        text.index("<PRE>"),
+        text.index("<!-- on one line"),
+        text.index("After."),
+    ]
+    assert split_points(*text) == split_points(text)

@@ -7,7 +7,9 @@ indented by at most three spaces and by less than the content of the last list i
 line indented that far after a blank would continue the item). Models often start lines
 with a space (" The", " ```python"): refusing every indented line left such replies in one
 ever-growing segment, with every frame laying out all of it. Nor at a line that may be the
-next item of an open list: a list with a blank line between its items is one list.
+next item of an open list: a list with a blank line between its items is one list. Nor
+inside an HTML block that blank lines do not end (a comment, `<pre>`, `<script>`: cut
+there, its inside was drawn as Markdown, a definition in a comment defined a link).
 """
 
 from __future__ import annotations
@@ -16,6 +18,18 @@ import re
 
 _FENCE_CHARS = "`~"
 _LIST_ITEM = re.compile(r"^( *)([-+*]|\d{1,9}[.)])( +)(?=\S)")
+_HTML_BLOCKS_OVER_BLANK_LINES = tuple(
+    (re.compile(start, re.IGNORECASE), re.compile(end, re.IGNORECASE))
+    for start, end in (
+        (r" {0,3}<(?:script|pre|style|textarea)(?:\s|>|$)", r"</(?:script|pre|style|textarea)>"),
+        (r" {0,3}<!--", r"-->"),
+        (r" {0,3}<\?", r"\?>"),
+        (r" {0,3}<![A-Za-z]", r">"),
+        (r" {0,3}<!\[CDATA\[", r"\]\]>"),
+    )
+)
+"""The HTML blocks that go on past blank lines, each to a line holding its end (CommonMark's
+kinds 1 to 5; the same line may hold both)."""
 
 
 def _marker_kind(first: str) -> str:
@@ -34,6 +48,8 @@ class SegmentSplitter:
         self._partial_line = ""
         self._previous_line_blank = False
         self._fence_marker: str | None = None
+        self._html_end: re.Pattern[str] | None = None
+        """What ends the open HTML block, if one is open that blank lines do not end."""
         self._item_content_indent = 0
         """Where the text of the last list item starts: deeper lines after a blank continue it."""
         self._list_marker = ""
@@ -53,6 +69,7 @@ class SegmentSplitter:
                 and piece
                 and self._previous_line_blank
                 and self._fence_marker is None
+                and self._html_end is None
                 and self._starts_top_level_block(piece)
             ):
                 offsets.append(position)
@@ -82,6 +99,16 @@ class SegmentSplitter:
         if self._fence_marker is not None:
             if stripped.startswith(self._fence_marker) and not stripped.strip(_FENCE_CHARS):
                 self._fence_marker = None
+            self._previous_line_blank = False
+            return
+        if self._html_end is None:
+            for start, end in _HTML_BLOCKS_OVER_BLANK_LINES:
+                if start.match(line):
+                    self._html_end = end
+                    break
+        if self._html_end is not None:
+            if self._html_end.search(line):
+                self._html_end = None
             self._previous_line_blank = False
             return
         if stripped:
