@@ -1,4 +1,5 @@
-"""A reply's Markdown look, worked out once per place in the DOM, not once per widget.
+"""A reply's Markdown look (`look_of`), worked out once per place in the DOM, not once per
+widget.
 
 `RenderedMarkdown` resolves about twenty styles (its text, headings, code, links, ...)
 from its component classes and every node above it: 2-3 ms here. It did so for every
@@ -23,9 +24,11 @@ value. A transition under way would be kept as it stands: the app's CSS has none
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
+from dataclasses import replace
 
 from textual.css.model import RuleSet
 from textual.dom import DOMNode
+from textual.style import Style
 from textual.widget import Widget
 
 from tui.ui.markdown_lines import MarkdownLook
@@ -132,3 +135,58 @@ def _inline_styles(path: Iterable[DOMNode]) -> Hashable | None:
         return tuple(frozenset(node.styles.inline.get_rules().items()) for node in path)
     except TypeError:  # a value that is a list or a dict
         return None
+
+
+def look_of(widget: Widget, *, highlight_unbuilt: bool) -> MarkdownLook:
+    """How `widget` (a `RenderedMarkdown`) draws Markdown, from its component classes.
+    Parts with a colour are resolved in full, but keep their own colours as set,
+    see-through ones too (a partial style blends see-through backgrounds wrongly): they
+    blend with what they are drawn on when drawn, as in Textual's widgets, so a table,
+    fence or heading in a quote sits on the quote's shade. Emphasis and inline code stay
+    partial, as Textual's Markdown has them, so they keep the background they land on."""
+
+    def part(name: str) -> Style:
+        resolved = widget.get_visual_style(f"rendered-markdown--{name}")
+        own = widget.get_component_styles(f"rendered-markdown--{name}")
+        return replace(
+            resolved,
+            background=own.background if own.has_rule("background") else None,
+            foreground=own.color if own.has_rule("color") else resolved.foreground,
+        )
+
+    def emphasis(name: str) -> Style:
+        return widget.get_visual_style(f"rendered-markdown--{name}", partial=True)
+
+    def link() -> Style:
+        """Textual draws a link in the `link-color` of the widget it is in, whatever
+        colour the text around it has (a heading's): the same colour here."""
+        styles = widget.styles
+        under = widget.background_colors[1] + styles.link_background
+        colour = under + (
+            under.get_contrast_text(styles.link_color.a)
+            if styles.auto_link_color
+            else styles.link_color
+        )
+        return Style(foreground=colour) + emphasis("link")
+
+    return MarkdownLook(
+        text=widget.get_visual_style(),
+        headings=(part("h1"), part("h2"), part("h3"), part("h4"), part("h5"), part("h6")),
+        em=emphasis("em"),
+        strong=emphasis("strong"),
+        strike=emphasis("strike"),
+        code_inline=emphasis("code-inline"),
+        link=link(),
+        bullet=part("bullet"),
+        fence=part("fence"),
+        # see-through, so that a quote in a quote is a shade lighter again
+        quote=Style(background=widget.get_component_styles("rendered-markdown--quote").background),
+        quote_edge=part("quote-edge"),
+        rule=part("rule"),
+        table_lines=part("table-lines"),
+        table_header=part("table-header"),
+        ansi=widget.app.native_ansi_color,
+        dark=widget.app.current_theme.dark,
+        theme=widget.app.theme,
+        highlight_unbuilt=highlight_unbuilt,
+    )

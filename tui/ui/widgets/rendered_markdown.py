@@ -11,14 +11,12 @@ changes, and only when next needed."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from rich.segment import Segment
 from rich.style import Style as RichStyle
 from textual.geometry import Region, Size
 from textual.selection import Selection
 from textual.strip import Strip
-from textual.style import Style
 from textual.widget import Widget
 
 from tui.ui.code_highlighters import highlighters_built
@@ -31,7 +29,7 @@ from tui.ui.markdown_lines import (
     lay_out_kept,
     take_languages_drawn_plain,
 )
-from tui.ui.markdown_looks import look_in_place
+from tui.ui.markdown_looks import look_in_place, look_of
 from tui.ui.markdown_references import SharedReferences
 
 
@@ -256,59 +254,7 @@ class RenderedMarkdown(Widget):
         self._highlight_later(take_languages_drawn_plain())
 
     def _look(self) -> MarkdownLook:
-        """Parts with a colour are resolved in full, but keep their own colours as set,
-        see-through ones too (a partial style blends see-through backgrounds wrongly): they
-        blend with what they are drawn on when drawn, as in Textual's widgets, so a table,
-        fence or heading in a quote sits on the quote's shade. Emphasis and inline code stay
-        partial, as Textual's Markdown has them, so they keep the background they land on."""
-
-        def part(name: str) -> Style:
-            resolved = self.get_visual_style(f"rendered-markdown--{name}")
-            own = self.get_component_styles(f"rendered-markdown--{name}")
-            return replace(
-                resolved,
-                background=own.background if own.has_rule("background") else None,
-                foreground=own.color if own.has_rule("color") else resolved.foreground,
-            )
-
-        def emphasis(name: str) -> Style:
-            return self.get_visual_style(f"rendered-markdown--{name}", partial=True)
-
-        def link() -> Style:
-            """Textual draws a link in the `link-color` of the widget it is in, whatever
-            colour the text around it has (a heading's): the same colour here."""
-            styles = self.styles
-            under = self.background_colors[1] + styles.link_background
-            colour = under + (
-                under.get_contrast_text(styles.link_color.a)
-                if styles.auto_link_color
-                else styles.link_color
-            )
-            return Style(foreground=colour) + emphasis("link")
-
-        return MarkdownLook(
-            text=self.get_visual_style(),
-            headings=(part("h1"), part("h2"), part("h3"), part("h4"), part("h5"), part("h6")),
-            em=emphasis("em"),
-            strong=emphasis("strong"),
-            strike=emphasis("strike"),
-            code_inline=emphasis("code-inline"),
-            link=link(),
-            bullet=part("bullet"),
-            fence=part("fence"),
-            # see-through, so that a quote in a quote is a shade lighter again
-            quote=Style(
-                background=self.get_component_styles("rendered-markdown--quote").background
-            ),
-            quote_edge=part("quote-edge"),
-            rule=part("rule"),
-            table_lines=part("table-lines"),
-            table_header=part("table-header"),
-            ansi=self.app.native_ansi_color,
-            dark=self.app.current_theme.dark,
-            theme=self.app.theme,
-            highlight_unbuilt=not self._defer_new_highlighters,
-        )
+        return look_of(self, highlight_unbuilt=not self._defer_new_highlighters)
 
     def _lines_at(self, width: int) -> list[Strip]:
         if self._look_may_have_changed or self._lines_look is None:
