@@ -17,9 +17,11 @@ from tests.test_stored_replies import (
 from tui.chat import Conversation
 from tui.chat.message import MessageStatus
 from tui.gc_tuning import fewer_collections
+from tui.ui.segment_splitter import SegmentSplitter
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.message_views import AssistantMessageView
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
+from tui.ui.widgets.reply_body import BLOCKS_PER_SEGMENT, cut
 
 WIDTHS = (40, 50, 60, 80, 100, 121, 160, 200)
 """Terminal widths: the reply's text is 6 cells narrower (the log's padding, the message's
@@ -174,8 +176,10 @@ DOCUMENTS = {
 
 @pytest.mark.parametrize("name", list(DOCUMENTS))
 async def test_a_stored_reply_looks_like_textuals_markdown_at_every_width(name: str) -> None:
-    """The reply twice in one log, once as stored (`RenderedMarkdown`, laid out a segment
-    at a time) and once as Textual's `Markdown`, compared at each width in turn. Textual's
+    """The reply three times in one log: as stored (`RenderedMarkdown`, laid out a segment
+    of a few blocks at a time), as cut while it streams (a block a segment, the open
+    segment's definitions shared with those above) and as Textual's `Markdown`, compared
+    at each width in turn. Textual's
     widget sits in the message itself, not in the reply body: the body's stream layout
     keeps a height measured while the widget was still filling in, a few blank lines too
     many that are no part of what Markdown draws."""
@@ -188,13 +192,21 @@ async def test_a_stored_reply_looks_like_textuals_markdown_at_every_width(name: 
         async with app.run_test(size=(WIDTHS[0], 400)) as pilot:
             log = app.query_one(MessageLog)
             stored, textual = AssistantMessageView(message), AssistantMessageView(message)
-            await log.mount_all([stored, textual])
+            streamed = AssistantMessageView(message)
+            await log.mount_all([stored, textual, streamed])
             markdown = Markdown(source)
             markdown.styles.padding = 0  # as the reply's own text has none
             await textual.body.remove()
             await textual.mount(markdown)
+            rendered = RenderedMarkdown()
+            await streamed.body.remove()
+            await streamed.mount(rendered)
+            for segment in streamed_segments(source):
+                rendered.extend(segment)
             await pilot.pause()
-            assert stored.body.query_one(RenderedMarkdown).segment_count >= 2, "a seam in between"
+            stored_segments = stored.body.query_one(RenderedMarkdown).segment_count
+            assert stored_segments >= 2, "a seam in between"
+            assert rendered.segment_count > stored_segments, "a block a segment"
             # no taller than the two at their tallest (the narrowest): every frame is drawn whole
             height = sum(view.outer_size.height + view.styles.margin.top for view in log.children)
             failures: list[str] = []
@@ -202,12 +214,19 @@ async def test_a_stored_reply_looks_like_textuals_markdown_at_every_width(name: 
                 await pilot.resize_terminal(width, height)
                 await pilot.pause()
                 screen = app.screen._compositor.render_strips()
-                expected, actual = _cells(screen, textual), _cells(screen, stored)
-                try:
-                    assert_same_cells(expected, actual)
-                except AssertionError as error:
-                    failures.append(f"at {width} columns: {error}"[:3000])
+                expected = _cells(screen, textual)
+                for name, view in (("stored", stored), ("streamed", streamed)):
+                    try:
+                        assert_same_cells(expected, _cells(screen, view))
+                    except AssertionError as error:
+                        failures.append(f"{name}, at {width} columns: {error}"[:3000])
             assert not failures, "\n".join(failures)
+
+
+def streamed_segments(source: str) -> list[str]:
+    """The segments a streaming reply is cut into, a block each."""
+    pieces, _ = cut(source, SegmentSplitter().feed(source), BLOCKS_PER_SEGMENT, 0)
+    return [piece for piece, _ in pieces]
 
 
 def _cells(screen: list[Strip], view: AssistantMessageView) -> list[list[ColourCell]]:
