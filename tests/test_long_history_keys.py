@@ -67,8 +67,13 @@ async def history_opened(
     long_history(path, turns, lines=lines)
     async with ChatApp(offline(path), continue_last=True).run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: f"End of answer {turns - 1}." in screen_text(pilot))
-        await chat_screen(pilot).session.read_whole()  # (the window's places settled)
-        yield pilot, chat_screen(pilot).log_view
+        await chat_screen(pilot).session.read_whole()
+        log = chat_screen(pilot).log_view
+        # The log took the whole in too (the window's places settled): the session's
+        # reading ends before the log hears of it, and a test that went on at once acted
+        # on the part shown first (a window "from the top" opened at the part's top).
+        await log.shown_whole.wait()
+        yield pilot, log
 
 
 def sixty_turns_opened(
