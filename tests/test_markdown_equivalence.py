@@ -201,8 +201,11 @@ async def test_a_stored_reply_looks_like_textuals_markdown_at_every_width(name: 
             rendered = RenderedMarkdown()
             await streamed.body.remove()
             await streamed.mount(rendered)
+            await pilot.pause()  # laid out: what follows goes the streaming way
             for segment in streamed_segments(source):
+                rendered.set_tail(segment)  # each block open at first, then finished
                 rendered.extend(segment)
+                rendered.set_tail("")
             await pilot.pause()
             stored_segments = stored.body.query_one(RenderedMarkdown).segment_count
             assert stored_segments >= 2, "a seam in between"

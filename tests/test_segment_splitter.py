@@ -84,3 +84,26 @@ def test_an_html_block_that_blank_lines_do_not_end_is_one_block() -> None:
         text.index("After."),
     ]
     assert split_points(*text) == split_points(text)
+
+
+def test_an_html_block_opened_in_a_list_item_ends_with_the_item() -> None:
+    """As markdown-it has it: the splitter went on skipping to the block's end marker, found
+    it in a later fence, and then took that fence's closing line for an opening one (a
+    cut inside the next fence, a heading drawn from a comment in the code)."""
+    text = (
+        '1. Put this in the page:\n\n   <script src="app.js">\n\n2. Then start it:\n\n'
+        "```html\n<script>\n  start();\n</script>\n```\n\nSome text.\n\n"
+        "```\n$ npm install\n\n# a comment\n$ npm start\n```\n\nEnd.\n"
+    )
+    assert split_points(text) == [
+        text.index("```html"),
+        text.index("Some text."),
+        text.index("```\n$ npm"),
+        text.index("End."),
+    ]
+    assert split_points(*text) == split_points(text)
+
+
+def test_only_html_blocks_as_markdown_it_knows_them_go_on_past_blank_lines() -> None:
+    text = "<![cdata[ not cdata\n\n- item\n\n  <!-- in the item\n\nAfter.\n"
+    assert split_points(text) == [text.index("- item"), text.index("After.")]

@@ -24,8 +24,12 @@ _MAY_DEFINE = re.compile(r"^[ \t>*+\-\d.)]*\[", re.MULTILINE)
 """A line that may start a definition: `[` after indentation, quote and list markers in
 any order (`- > [a]: /x` is one). With "]:" somewhere, the text is parsed to be sure;
 most segments (code that indexes, `d[key]:`, included) are passed over without a parse."""
-_BRACKETED = re.compile(r"\[((?:[^\[\]\\]|\\.)+)\]", re.DOTALL)
-"""Text in brackets, which a link label is (it holds no unescaped brackets)."""
+_BRACKETED = re.compile(r"\\.|\[((?:[^\[\]\\]|\\.)+)\]", re.DOTALL)
+"""Text in brackets, which a link label is (it holds no unescaped brackets); an escaped
+character outside is passed over whole: `\\[` starts no label (and made each a search to
+the next bracket, seconds for TeX's `\\[ x \\]` in a long reply)."""
+_CONTINUATION_MARKERS = re.compile(r"\n[ \t>]*")
+"""What a quote puts before each line of a label that goes on over lines."""
 
 
 def definitions_in(source: str, *, remembered: bool = True) -> References:
@@ -42,7 +46,20 @@ def labels_in(source: str) -> frozenset[str]:
     may look up among the definitions."""
     if "[" not in source:
         return frozenset()
-    return frozenset(normalizeReference(label) for label in _BRACKETED.findall(source))
+    labels: set[str] = set()
+    for label in _BRACKETED.findall(source):
+        if label:
+            # As the parser may see it too: inside a quote (its markers gone), in a table
+            # cell (`\|` unescaped). More labels than used only cost nothing.
+            labels.update(
+                normalizeReference(seen)
+                for seen in {
+                    label,
+                    _CONTINUATION_MARKERS.sub("\n", label),
+                    label.replace("\\|", "|"),
+                }
+            )
+    return frozenset(labels)
 
 
 def used_by(labels: frozenset[str], references: References) -> References:
@@ -120,8 +137,10 @@ class SharedReferences:
         return any(definitions) and self._join()
 
     def set_tail(self, source: str) -> bool:
-        """The open segment as it stands; whether the definitions changed."""
-        definitions = definitions_in(source, remembered=False)
+        """The open segment as it stands; whether the definitions changed. Only its whole
+        lines count: a definition whose destination is still streaming in would change at
+        every flush, and lay out again at each the segments that name it."""
+        definitions = definitions_in(source[: source.rfind("\n") + 1], remembered=False)
         if definitions == self._tail:
             return False
         self._tail = definitions

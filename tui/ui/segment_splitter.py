@@ -18,18 +18,24 @@ import re
 
 _FENCE_CHARS = "`~"
 _LIST_ITEM = re.compile(r"^( *)([-+*]|\d{1,9}[.)])( +)(?=\S)")
-_HTML_BLOCKS_OVER_BLANK_LINES = tuple(
-    (re.compile(start, re.IGNORECASE), re.compile(end, re.IGNORECASE))
-    for start, end in (
-        (r" {0,3}<(?:script|pre|style|textarea)(?:\s|>|$)", r"</(?:script|pre|style|textarea)>"),
-        (r" {0,3}<!--", r"-->"),
-        (r" {0,3}<\?", r"\?>"),
-        (r" {0,3}<![A-Za-z]", r">"),
-        (r" {0,3}<!\[CDATA\[", r"\]\]>"),
-    )
+_HTML_BLOCKS_OVER_BLANK_LINES = (
+    (
+        re.compile(r"<(?a:(script|pre|style|textarea))(?=(\s|>|$))", re.IGNORECASE),
+        re.compile(r"</(?a:(script|pre|style|textarea))>", re.IGNORECASE),
+    ),
+    (re.compile(r"<!--"), re.compile(r"-->")),
+    (re.compile(r"<\?"), re.compile(r"\?>")),
+    (re.compile(r"<![A-Za-z]"), re.compile(r">")),
+    (re.compile(r"<!\[CDATA\["), re.compile(r"\]\]>")),
 )
-"""The HTML blocks that go on past blank lines, each to a line holding its end (CommonMark's
-kinds 1 to 5; the same line may hold both)."""
+"""The HTML blocks that go on past blank lines, each to a line holding its end (the same
+line may hold both): CommonMark's kinds 1 to 5, as markdown-it's `html_block` has them."""
+
+
+def _html_block_end(text: str) -> re.Pattern[str] | None:
+    """What ends the HTML block that `text` (a line from its first non-space) starts, if it
+    starts one that blank lines do not end."""
+    return next((end for start, end in _HTML_BLOCKS_OVER_BLANK_LINES if start.match(text)), None)
 
 
 def _marker_kind(first: str) -> str:
@@ -101,30 +107,33 @@ class SegmentSplitter:
                 self._fence_marker = None
             self._previous_line_blank = False
             return
-        if self._html_end is None:
-            for start, end in _HTML_BLOCKS_OVER_BLANK_LINES:
-                if start.match(line):
-                    self._html_end = end
-                    break
         if self._html_end is not None:
             if self._html_end.search(line):
                 self._html_end = None
             self._previous_line_blank = False
             return
+        indent = len(line) - len(line.lstrip(" "))
+        html_end = _html_block_end(line[indent:]) if indent <= 3 else None
         if stripped:
             item = _LIST_ITEM.match(line)
-            indent = len(line) - len(line.lstrip(" "))
             if item:
                 self._item_content_indent = len(item.group(0))
                 if not self._list_content_indent or indent < self._list_content_indent:
                     # An item of the top-level list, not of one nested in its items.
                     self._list_marker = _marker_kind(item.group(2)[0])
                     self._list_content_indent = self._item_content_indent
-            elif self._previous_line_blank and indent < max(1, self._item_content_indent):
-                self._item_content_indent = 0  # a top-level block ended the list
+            elif (self._previous_line_blank or html_end) and indent < max(
+                1, self._item_content_indent
+            ):
+                # A top-level block ended the list (an HTML block interrupts a paragraph,
+                # so it is no lazy line of the item's).
+                self._item_content_indent = 0
                 self._list_marker, self._list_content_indent = "", 0
         if stripped[:3] in ("```", "~~~"):
             marker_char = stripped[0]
             length = len(stripped) - len(stripped.lstrip(marker_char))
             self._fence_marker = marker_char * length
+        elif html_end is not None and not self._item_content_indent:
+            # At the top level only: in a list item, the block ends with the item.
+            self._html_end = None if html_end.search(line) else html_end
         self._previous_line_blank = not stripped

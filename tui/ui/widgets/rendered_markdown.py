@@ -138,14 +138,15 @@ class RenderedMarkdown(Widget):
         self._tail = source
         references_changed = self._references.set_tail(source)
         if self._lines_width and self._lines_look is not None:
+            if references_changed:  # (the open segment with them)
+                self._lay_out_again_for_references()
+                return
             before, height = self._lines[self._head_length :], len(self._lines)
             self._tail_laid_out = lay_out(
                 source, self._lines_width, self._lines_look, self._references.every
             )
             self._join_tail()
             self._refresh_changes(self._head_length, before, height)
-            if references_changed:
-                self._lay_out_again_for_references()
             return
         self.refresh(layout=True)
 
