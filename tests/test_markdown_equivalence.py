@@ -135,10 +135,14 @@ RARER = (
     "<pre>\npreformatted\n\n  with a blank line\n</pre>\n\n"
     "<script>\nlet a = 1;\n\nlet b = 2;\n</script>\n\n"
     "After the HTML.\n\n"
+    '1. Put this in the page:\n\n   <script src="app.js">\n\n2. Then start it:\n\n'
+    "```html\n<script>\n  start();\n</script>\n```\n\n"
+    "```\n$ npm install\n\n# a comment in code\n$ npm start\n```\n\n"
 )
 """What models write less often: setext headings, task lists, other list markers, indented
 and tilde fences, autolinks and bare links, escapes and entities, image links, TeX, HTML
-details, a table cell with a pipe and a short row."""
+details, a table cell with a pipe and a short row, HTML blocks over blank lines (one in a
+list item, which ends with the item), a fence after them."""
 
 EDGES = (
     "| "
