@@ -4,7 +4,8 @@ A reply is laid out a segment (a few top-level blocks) at a time, and each segme
 parsed alone, so `[the docs][1]` above a `[1]: https://…` further down stayed as typed,
 brackets and all, where Textual's `Markdown`, parsing the whole text, draws a link named
 "the docs" and nothing for the definition. The definitions found in every segment, in the
-order they come (the first of a label wins, as in one parse), go with each segment's parse.
+order they come (the first of a label wins, as in one parse), go with the parse of each
+segment that names them (`SharedReferences`).
 """
 
 from __future__ import annotations
