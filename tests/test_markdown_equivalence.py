@@ -138,11 +138,13 @@ RARER = (
     '1. Put this in the page:\n\n   <script src="app.js">\n\n2. Then start it:\n\n'
     "```html\n<script>\n  start();\n</script>\n```\n\n"
     "```\n$ npm install\n\n# a comment in code\n$ npm start\n```\n\n"
+    "1. Step one\n   - detail\n   - detail\n\n   More about step one.\n\n2. Step two\n\n"
 )
 """What models write less often: setext headings, task lists, other list markers, indented
 and tilde fences, autolinks and bare links, escapes and entities, image links, TeX, HTML
 details, a table cell with a pipe and a short row, HTML blocks over blank lines (one in a
-list item, which ends with the item), a fence after them."""
+list item, which ends with the item), a fence after them, a step's paragraph after its
+bullets."""
 
 EDGES = (
     "| "

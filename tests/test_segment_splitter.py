@@ -107,3 +107,19 @@ def test_an_html_block_opened_in_a_list_item_ends_with_the_item() -> None:
 def test_only_html_blocks_as_markdown_it_knows_them_go_on_past_blank_lines() -> None:
     text = "<![cdata[ not cdata\n\n- item\n\n  <!-- in the item\n\nAfter.\n"
     assert split_points(text) == [text.index("- item"), text.index("After.")]
+
+
+def test_a_paragraph_back_under_a_step_after_its_bullets_is_the_steps() -> None:
+    """A numbered step, its bullets, then more about the step at the step's own indent: cut
+    there, the paragraph left the list and the next step began a list of its own."""
+    text = (
+        "1. Step one\n   - detail\n   - detail\n\n   More about step one.\n\n"
+        "2. Step two\n\n- a\n  - b\n\n  more of a\n- c\n\nDone.\n"
+    )
+    assert split_points(text) == [text.index("- a"), text.index("Done.")]
+    assert split_points(*text) == split_points(text)
+
+
+def test_a_list_ended_by_a_heading_leaves_an_html_block_after_it_top_level() -> None:
+    text = "- a\n# Heading\n  <!--\n\n# not a heading\n\n-->\n\nEnd.\n"
+    assert split_points(text) == [text.index("End.")]

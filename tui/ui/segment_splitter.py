@@ -32,6 +32,13 @@ _HTML_BLOCKS_OVER_BLANK_LINES = (
 line may hold both): CommonMark's kinds 1 to 5, as markdown-it's `html_block` has them."""
 
 
+_ENDS_A_LIST_ITEM = re.compile(
+    r" {0,3}(?:#{1,6}(?:[ \t]|$)|```|~~~|>|(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$)"
+)
+"""A line less indented than a list item's text that ends the list though no blank line
+came first: a heading, a fence, a quote or a rule is no lazy line of the item's."""
+
+
 def _html_block_end(text: str) -> re.Pattern[str] | None:
     """What ends the HTML block that `text` (a line from its first non-space) starts, if it
     starts one that blank lines do not end."""
@@ -56,12 +63,12 @@ class SegmentSplitter:
         self._fence_marker: str | None = None
         self._html_end: re.Pattern[str] | None = None
         """What ends the open HTML block, if one is open that blank lines do not end."""
-        self._item_content_indent = 0
-        """Where the text of the last list item starts: deeper lines after a blank continue it."""
+        self._items: list[int] = []
+        """Where the text of each open list item starts, outermost first: a line after a
+        blank continues the innermost item whose text starts no deeper than it does (a
+        paragraph back under a numbered step, after its bullets, is the step's)."""
         self._list_marker = ""
         """The kind of the open top-level list's markers (`_marker_kind`)."""
-        self._list_content_indent = 0
-        """Where the text of its last item starts: an item indented less is its sibling."""
 
     def feed(self, text: str) -> list[int]:
         """Returns the offsets in `text` at which a new segment could start."""
@@ -94,11 +101,11 @@ class SegmentSplitter:
             return False  # only spaces so far: wait for the rest of the line
         if line[indent] == "\t" or indent > 3:
             return False
-        if self._item_content_indent and _marker_kind(line[indent]) == self._list_marker:
+        if self._items and _marker_kind(line[indent]) == self._list_marker:
             # Maybe the next item of a list with blank lines between its items: cut there,
             # the list was two lists, each with its own margin and its numbers' width.
             return False
-        return self._item_content_indent == 0 or indent < self._item_content_indent
+        return not self._items or indent < self._items[0]
 
     def _complete_line(self, line: str) -> None:
         stripped = line.strip()
@@ -117,23 +124,26 @@ class SegmentSplitter:
         if stripped:
             item = _LIST_ITEM.match(line)
             if item:
-                self._item_content_indent = len(item.group(0))
-                if not self._list_content_indent or indent < self._list_content_indent:
-                    # An item of the top-level list, not of one nested in its items.
+                self._close_items_deeper_than(indent)
+                if not self._items:  # an item of the top-level list
                     self._list_marker = _marker_kind(item.group(2)[0])
-                    self._list_content_indent = self._item_content_indent
-            elif (self._previous_line_blank or html_end) and indent < max(
-                1, self._item_content_indent
-            ):
-                # A top-level block ended the list (an HTML block interrupts a paragraph,
-                # so it is no lazy line of the item's).
-                self._item_content_indent = 0
-                self._list_marker, self._list_content_indent = "", 0
+                self._items.append(len(item.group(0)))
+            elif self._previous_line_blank or html_end or _ENDS_A_LIST_ITEM.match(line):
+                # Not a lazy line of the item's (an HTML block, a heading, a fence, a quote
+                # or a rule interrupts a paragraph): the items it is not inside end.
+                self._close_items_deeper_than(indent)
         if stripped[:3] in ("```", "~~~"):
             marker_char = stripped[0]
             length = len(stripped) - len(stripped.lstrip(marker_char))
             self._fence_marker = marker_char * length
-        elif html_end is not None and not self._item_content_indent:
+        elif html_end is not None and not self._items:
             # At the top level only: in a list item, the block ends with the item.
             self._html_end = None if html_end.search(line) else html_end
         self._previous_line_blank = not stripped
+
+    def _close_items_deeper_than(self, indent: int) -> None:
+        """Ends the open list items whose text starts deeper than `indent`."""
+        while self._items and indent < self._items[-1]:
+            self._items.pop()
+        if not self._items:
+            self._list_marker = ""
