@@ -18,7 +18,7 @@ from textual.worker import WorkType
 
 from tui.chat.message import Message, Role
 from tui.ui.markdown_lines import KEPT_RUN_CHARS, laying_out_kept
-from tui.ui.markdown_references import definitions_in, joined, labels_in, used_by
+from tui.ui.markdown_references import SharedReferences
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 from tui.ui.widgets.reply_body import stored_segments
 
@@ -71,11 +71,12 @@ class LayingOutAhead(_MixedInto):
         for message in self._next_batch(below):
             if message.role is Role.ASSISTANT and message.is_final:
                 segments = stored_segments(message.content) or []
-                references = joined([definitions_in(segment) for segment in segments])
-                for segment in segments:
+                references = SharedReferences()  # as the reply's `RenderedMarkdown` has them
+                references.insert(0, segments)
+                for index, segment in enumerate(segments):
                     if len(segment) > KEPT_RUN_CHARS:
                         continue  # not kept: it would be laid out again when mounted
-                    used = used_by(labels_in(segment), references)  # as RenderedMarkdown's
+                    used = references.for_segment(index)
                     steps = laying_out_kept(segment, width, look, used)
                     try:  # a key or a frame goes first, and between steps
                         await asyncio.sleep(0)
