@@ -27,6 +27,7 @@ from tui.ui.frames import frame_or_input_pending
 from tui.ui.hangup_watch import watch_for_hang_up
 from tui.ui.help_screen import readable_key
 from tui.ui.kept_lines import draw_only_changed_scrollbar_rows, keep_drawn_lines_when_height_changes
+from tui.ui.parsed_styles import keep_parsed_styles, recall_parsed_styles, remember_parsed_styles
 from tui.ui.strip_caches import strip_caches_made_when_first_used, strip_caches_without_self_cycles
 from tui.ui.terminal_scrolling import scroll_with_the_terminal
 from tui.ui.textual_workarounds import (
@@ -53,6 +54,7 @@ scroll_with_the_terminal(ConversationLog)
 render_only_the_rows_drawn()
 focus_without_repainting_the_screen()
 share_component_styles(RenderedMarkdown)
+remember_parsed_styles()
 
 
 class ChatApp(App[None]):
@@ -72,6 +74,7 @@ class ChatApp(App[None]):
         local_servers: Sequence[LocalServer] = USUAL_LOCAL_SERVERS,
     ) -> None:
         super().__init__()
+        recall_parsed_styles(settings.db_path.parent)  # before any CSS is parsed
         self.set_keymap(dict(settings.keymap))
         self._local_servers = local_servers
         self.settings = settings
@@ -112,9 +115,11 @@ class ChatApp(App[None]):
         self._collections_as_before = full_collections_between_frames(
             asyncio.get_running_loop(), busy=lambda: frame_or_input_pending(self)
         )
+        self.call_after_refresh(keep_parsed_styles, folder)  # what the first frame needed
 
     def on_unmount(self) -> None:
         self._collections_as_before()
+        keep_parsed_styles(self.settings.db_path.parent)  # and what came after it (the footer)
 
     def _quit_on_hang_up(self) -> None:
         """From the watch's thread."""
