@@ -64,6 +64,9 @@ NO_KEY_NOTICE = (
 
 class ChatScreen(ConversationActions, Screen[None]):
     BINDINGS = bindings_for(Scope.CHAT)
+    AUTO_FOCUS = "#prompt"
+    """Textual's default focused the log first (its first focusable widget), and the prompt
+    a moment later: the log's blur restyled every message in it, 7 ms of the first frame."""
 
     def __init__(
         self,
