@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import pickle
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,3 +115,17 @@ def test_the_rules_read_back_are_the_rules_parsed(tmp_path: Path) -> None:
     assert [rule.selector_set for rule in recalled] == [rule.selector_set for rule in parsed]
     other_colours = Stylesheet(variables={"text-accent": "#00ff00", "accent": "blue"})
     assert "#00FF00" in "".join(rule.css for rule in other_colours._parse_rules(css, ("test", "")))
+
+
+async def test_rules_parsed_by_another_textual_are_not_read(settings: Settings) -> None:
+    await launch(settings)
+    kept = settings.db_path.parent / parsed_styles.FILE_NAME
+    fingerprint, rules = pickle.loads(kept.read_bytes())
+    other = tuple((name, size + 1, time) for name, size, time in fingerprint)
+    kept.write_bytes(pickle.dumps((other, rules)))
+    parsed_styles._remembered.clear()
+    parsed_styles.recall_parsed_styles(settings.db_path.parent)
+    assert not parsed_styles._remembered
+    kept.write_bytes(pickle.dumps((fingerprint, rules)))
+    parsed_styles.recall_parsed_styles(settings.db_path.parent)
+    assert parsed_styles._remembered

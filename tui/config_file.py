@@ -13,7 +13,6 @@ import os
 import re
 import shlex
 import subprocess
-import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -42,6 +41,8 @@ def read_config_file(path: Path) -> ConfigFile | None:
         return None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(path, f"cannot read it ({error})") from error
+    import tomllib  # only with a file to read (2 ms of the launch without one)
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -14,9 +15,7 @@ from textual.screen import Screen
 
 from tui.commands import COMMANDS, keys_of
 from tui.config import Settings
-from tui.crash_report import CrashReported, save_crash_report
 from tui.gc_tuning import full_collections_between_frames
-from tui.local_probe import USUAL_LOCAL_SERVERS, LocalServer
 from tui.remembered import load_remembered, remember
 from tui.session import ChatSession
 from tui.store import Store, StoreUnavailable
@@ -25,7 +24,6 @@ from tui.ui.chat_screen import ChatScreen
 from tui.ui.component_styles import share_component_styles
 from tui.ui.frames import frame_or_input_pending
 from tui.ui.hangup_watch import watch_for_hang_up
-from tui.ui.help_screen import readable_key
 from tui.ui.kept_lines import draw_only_changed_scrollbar_rows, keep_drawn_lines_when_height_changes
 from tui.ui.parsed_styles import keep_parsed_styles, recall_parsed_styles, remember_parsed_styles
 from tui.ui.strip_caches import strip_caches_made_when_first_used, strip_caches_without_self_cycles
@@ -37,11 +35,13 @@ from tui.ui.textual_workarounds import (
     mark_only_cached_lines_dirty,
     render_only_the_rows_drawn,
 )
-from tui.ui.unsaved_screen import UnsavedChangesScreen
 from tui.ui.widgets.conversation_log import ConversationLog
 from tui.ui.widgets.message_views import AssistantMessageView
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 from tui.ui.widgets.reply_body import ReplyBody
+
+if TYPE_CHECKING:
+    from tui.local_probe import LocalServer
 
 mark_only_cached_lines_dirty()
 index_tall_regions_once()
@@ -71,8 +71,10 @@ class ChatApp(App[None]):
         *,
         resume_id: int | None = None,
         continue_last: bool = False,
-        local_servers: Sequence[LocalServer] = USUAL_LOCAL_SERVERS,
+        local_servers: Sequence[LocalServer] | None = None,
     ) -> None:
+        """`local_servers`: where the welcome screen looks for a server (None: the usual
+        ports)."""
         super().__init__()
         recall_parsed_styles(settings.db_path.parent)  # before any CSS is parsed
         self.set_keymap(dict(settings.keymap))
@@ -90,6 +92,8 @@ class ChatApp(App[None]):
         """Textual prints a traceback with local variables (the API key among them) for an
         unhandled error; hand it a `CrashReported` instead, whose rich form is one sentence
         and the path of a scrubbed report. Test pilots still re-raise it."""
+        from tui.crash_report import CrashReported, save_crash_report
+
         if not isinstance(error, CrashReported):
             report = save_crash_report(error, self.settings.db_path.parent, [self.settings.api_key])
             crash = CrashReported(report)
@@ -138,6 +142,8 @@ class ChatApp(App[None]):
     async def action_quit(self) -> None:
         """Quits, unless changes have not reached the history file: then one more try, and
         if that fails too, the user decides (write them to a file, quit, or stay)."""
+        from tui.ui.unsaved_screen import UnsavedChangesScreen
+
         if isinstance(self.screen, UnsavedChangesScreen):
             self.screen.dismiss(True)  # Ctrl+Q again, in the dialog: quit without them
             return
@@ -192,6 +198,8 @@ class ChatApp(App[None]):
         """Textual's own commands, then every chat command from the one table, each with
         the keys that run it now."""
         yield from super().get_system_commands(screen)
+        from tui.ui.help_screen import readable_key
+
         chat = self.chat
         for command in COMMANDS:
             if not command.palette:

@@ -12,6 +12,7 @@ import contextlib
 import sqlite3
 from collections.abc import Sequence
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -27,13 +28,11 @@ from tui.chat.safe_text import make_safe
 from tui.chat.session_events import ContextTooLong
 from tui.commands import Scope
 from tui.gc_tuning import start_up_is_over
-from tui.local_probe import USUAL_LOCAL_SERVERS, FoundServer, LocalServer
 from tui.session import ChatSession, SendOutcome
 from tui.session_context import Fit
 from tui.ui.bindings import bindings_for
 from tui.ui.conversation_actions import ConversationActions
 from tui.ui.frames import frame_or_input_pending, next_frame
-from tui.ui.help_screen import HelpScreen
 from tui.ui.inline_height import keep_the_prompt_in_view
 from tui.ui.message_keys import MessageKeys
 from tui.ui.prompt_commands import PromptCommands, tell
@@ -42,13 +41,15 @@ from tui.ui.session_follower import SessionFollower
 from tui.ui.slash_commands import SlashCommand, parse_slash_command
 from tui.ui.tool_approvals import attach_tools
 from tui.ui.warm_up import warm_up
-from tui.ui.welcome_screen import WelcomeScreen, settings_for_found_server
 from tui.ui.widgets.conversation_log import ConversationLog
 from tui.ui.widgets.key_footer import KeyFooter
 from tui.ui.widgets.message_views import NoticeView
 from tui.ui.widgets.prompt_input import PromptInput
 from tui.ui.widgets.selectable_message import SelectableMessage
 from tui.ui.widgets.status_line import StatusLine
+
+if TYPE_CHECKING:  # the welcome screen's, imported when it is shown
+    from tui.local_probe import FoundServer, LocalServer
 
 COMMON_CODE_LANGUAGES = ("", "python", "bash", "sh", "javascript", "typescript", "json")
 """Highlighters built in the background after start-up, so the first code block of a
@@ -74,7 +75,7 @@ class ChatScreen(ConversationActions, Screen[None]):
         *,
         initial_prompt: str | None = None,
         startup_notice: str | None = None,
-        local_servers: Sequence[LocalServer] = USUAL_LOCAL_SERVERS,
+        local_servers: Sequence[LocalServer] | None = None,
     ) -> None:
         super().__init__()
         self.session = session
@@ -167,9 +168,13 @@ class ChatScreen(ConversationActions, Screen[None]):
         if not settings.has_usable_key:
             config = settings.config_path
             if config is None or not config.exists():
-                self.app.push_screen(
-                    WelcomeScreen(self._local_servers, config), self._use_local_server
-                )
+                from tui.local_probe import USUAL_LOCAL_SERVERS
+                from tui.ui.welcome_screen import WelcomeScreen
+
+                servers = self._local_servers
+                if servers is None:
+                    servers = USUAL_LOCAL_SERVERS
+                self.app.push_screen(WelcomeScreen(servers, config), self._use_local_server)
         self.call_after_refresh(start_up_is_over)  # collection back on after the first frame
         if self.conversation.messages:
             self.log_view.anchor(self.log_view.end_shown is None)
@@ -371,6 +376,8 @@ class ChatScreen(ConversationActions, Screen[None]):
             self.notify("No other version here.", timeout=2)
 
     def action_help(self) -> None:
+        from tui.ui.help_screen import HelpScreen
+
         self.app.push_screen(HelpScreen(self, self.session.settings.keymap))
 
     def action_select_messages(self) -> None:
@@ -392,6 +399,8 @@ class ChatScreen(ConversationActions, Screen[None]):
         """Switches to a server picked on the welcome screen (saved as a profile)."""
         if found is None:
             return
+        from tui.ui.welcome_screen import settings_for_found_server
+
         settings, said = settings_for_found_server(self.session.settings, found)
         self.run_worker(self.session.use_server(settings), group="send")
         self.query(".warning").remove()

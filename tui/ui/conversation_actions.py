@@ -21,18 +21,18 @@ from textual.screen import Screen
 from tui.chat.conversation import Conversation
 from tui.chat.message import Role
 from tui.chat.safe_text import make_safe
-from tui.export import export_to_file
 from tui.session import ChatSession
-from tui.ui.conversations_screen import ConversationsScreen, OpenConversation
-from tui.ui.model_picker_screen import ModelPickerScreen
 from tui.ui.prompt_commands import tell
-from tui.ui.search_screen import SearchScreen
 from tui.ui.widgets.prompt_input import PromptInput
 from tui.ui.widgets.status_line import StatusLine
 
 # For mypy the mixin is the screen it is mixed into (its `app`, `notify`, `run_worker`); at
 # run time it is a plain class, so it hides none of the screen's own members.
+# The screens these open, and export, are imported when first used: none of them is needed
+# for the first frame, and their modules (with Textual's widgets they use) cost 4 ms there.
 if TYPE_CHECKING:
+    from tui.ui.conversations_screen import OpenConversation
+
     _MixedInto = Screen[None]
 else:
     _MixedInto = object
@@ -67,12 +67,16 @@ class ConversationActions(_MixedInto):
         if self.session.store is None:
             self.notify("History is off, so there is nothing to browse.", severity="warning")
             return
+        from tui.ui.conversations_screen import ConversationsScreen
+
         self.app.push_screen(ConversationsScreen(self.session), self._after_browsing)
 
     def action_search(self) -> None:
         if self.session.store is None:
             self.notify("History is off, so there is nothing to search.", severity="warning")
             return
+        from tui.ui.search_screen import SearchScreen
+
         search = SearchScreen(self.session.store, self.session.read_ahead)
         self.app.push_screen(search, self._after_browsing)
 
@@ -92,6 +96,8 @@ class ConversationActions(_MixedInto):
         if name:
             self._use_model(name)
             return
+        from tui.ui.model_picker_screen import ModelPickerScreen
+
         self.app.push_screen(
             ModelPickerScreen(self.conversation.model or "", self.session.backend.list_models),
             self._use_model,
@@ -163,6 +169,8 @@ class ConversationActions(_MixedInto):
         if self.session.store is None or self.conversation.id is None:
             self.notify("Nothing to export yet: send a prompt first.", severity="warning")
             return
+        from tui.export import export_to_file
+
         folder = self.session.settings.db_path.parent
         try:
             path = export_to_file(self.conversation, folder, format)
