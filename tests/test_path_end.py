@@ -244,8 +244,10 @@ async def test_a_rest_that_cannot_be_read_says_so_and_opens_a_new_conversation(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
     """A row far back that this version cannot read (written by another tool): the end
-    was shown, the rest fails; the user is told why, a new conversation takes commands,
-    and the stored one is left as it was."""
+    was shown, the rest fails; the user is told why and a new conversation opens. A prompt
+    (or an edit) typed for the old one before that is not sent into the new one, where the
+    model would answer it without what came before: it is given back. One typed after goes
+    out in the new conversation, and the stored one is left as it was."""
     store = Store.open(settings.db_path)
     conversation = long_branched_conversation(store, turns=30)
     assert conversation.id is not None
@@ -256,13 +258,31 @@ async def test_a_rest_that_cannot_be_read_says_so_and_opens_a_new_conversation(
         settings.db_path,
         ("UPDATE messages SET status = 'hologram' WHERE id = ?", (conversation.messages[2].id,)),
     )
-    session, events = await resumed_and_sent(server, settings, store, end, "A new start", "Fresh.")
+    session = ChatSession(
+        settings, store, conversation=end.conversation, unread_earlier=end.earlier
+    )
+    events: list[SessionEvent] = []
+    session.subscribe(events.append)
+    shown_prompt = end.conversation.messages[-2]
+    server.queue(StreamReply(deltas=["Fresh."]))
+    try:
+        typed_before = asyncio.create_task(session.send("Next?"))
+        edited_before = asyncio.create_task(session.edit_and_resend(shown_prompt, "Edited?"))
+        await asyncio.sleep(0.05)  # both wait for the rest, as keys pressed at launch do
+        session.read_the_rest()
+        assert await typed_before is SendOutcome.REPLACED
+        assert await edited_before is SendOutcome.REPLACED
+        assert session.conversation.messages == [] and not server.requests
+        assert await session.send("A new start") is SendOutcome.SENT
+        await session.wait_for_reply()
+    finally:
+        await session.close()
     (failed,) = [event for event in events if isinstance(event, RestOfConversationRead)]
     assert failed.error is not None and "hologram" in failed.error
     assert failed.conversation is session.conversation
     assert [m.content for m in session.conversation.messages] == ["A new start", "Fresh."]
     assert server.requests[-1]["messages"][-1]["content"] == "A new start"
-    assert len(server.requests[-1]["messages"]) == 1  # nothing of the old one
+    assert len(server.requests) == 1 and len(server.requests[-1]["messages"]) == 1
     with contextlib.closing(sqlite3.connect(settings.db_path)) as db:
         stored = db.execute(
             "SELECT COUNT(*) FROM messages WHERE conversation_id = ?", (conversation.id,)

@@ -69,6 +69,10 @@ class SendOutcome(StrEnum):
     """A reply is streaming: the prompt goes out when it ends."""
     BUSY = "busy"
     """A reply is streaming and another prompt already waits: this one was not taken."""
+    REPLACED = "replaced"
+    """Typed for a conversation whose rest could not be read, which a new one replaced
+    meanwhile (`RestOfConversationRead` says why): nothing was sent, since the model would
+    have answered it without what came before."""
 
 
 class ChatSession(ContextKeeping, RestReading, ConversationCommands):
@@ -109,6 +113,7 @@ class ChatSession(ContextKeeping, RestReading, ConversationCommands):
         self.prefetch = Prefetch()
         """The stored conversation the user may open next, read ahead (`read_ahead`)."""
         self.unread_earlier, self._rest_later = unread_earlier, False
+        self.replaced_unread = 0
         self._rest: asyncio.Task[None] | None = None  # (their read: `read_the_rest`)
         if unread_earlier:  # closed from the start (`read_the_rest` reads them)
             self._commands.whole.clear()
@@ -151,7 +156,10 @@ class ChatSession(ContextKeeping, RestReading, ConversationCommands):
         """Adds the user's prompt at the end and streams the answer; while a reply streams
         the prompt is queued (one at most). A prompt that would overflow a known context
         window is not sent unless `fit` says how (see `tui.session_context`)."""
+        replaced_before = self.replaced_unread
         async with self._commands:
+            if self.replaced_unread != replaced_before:
+                return SendOutcome.REPLACED
             if self.is_streaming:
                 if self.queued is not None:
                     return SendOutcome.BUSY
@@ -268,16 +276,20 @@ class ChatSession(ContextKeeping, RestReading, ConversationCommands):
             self._begin_streaming(new_reply)
             return True
 
-    async def edit_and_resend(self, message: Message, text: str) -> None:
+    async def edit_and_resend(self, message: Message, text: str) -> SendOutcome:
         """Sends `text` in place of an earlier prompt: a sibling of it, so the old branch
         stays in the conversation (Alt+Left goes back to it)."""
+        replaced_before = self.replaced_unread
         async with self._commands:
+            if self.replaced_unread != replaced_before:
+                return SendOutcome.REPLACED
             await self._stop_reply()
             if not self.conversation.contains(message):  # deleted meanwhile: send it anew
                 await self._send_now(text)
-                return
+                return SendOutcome.SENT
             parent = self.conversation.parent_of(message)
             await self._send_now(text, parent=parent, images=message.images)
+            return SendOutcome.SENT
 
     async def _start_reply(self, prompt: Message, recent_only: bool = False) -> None:
         reply = self.conversation.start_reply(self.conversation.model, parent=prompt)

@@ -57,6 +57,9 @@ class RestReading:
     prefetch: Prefetch
     unread_earlier: int
     """Messages on the path before the conversation's first, not read yet."""
+    replaced_unread: int
+    """How many times a conversation whose rest could not be read was replaced by a new
+    one: a command that counted before it was typed for the old one."""
     _commands: CommandLock
     _rest: asyncio.Task[None] | None
     _rest_later: bool
@@ -123,6 +126,7 @@ class RestReading:
         self.unread_earlier = 0
         event: SessionEvent
         if whole is None:
+            self.replaced_unread += 1
             self.conversation = self._fresh_conversation()
             event = RestOfConversationRead(self.conversation, earlier, error)
         else:

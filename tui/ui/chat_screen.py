@@ -262,9 +262,13 @@ class ChatScreen(ConversationActions, Screen[None]):
         editing: Message | None,
     ) -> None:
         if editing is not None and editing in self.conversation.messages:
-            await self.session.edit_and_resend(editing, text)
+            outcome = await self.session.edit_and_resend(editing, text)
+        else:
+            outcome = await self.session.send(text, images=images)
+        if outcome is SendOutcome.REPLACED:  # typed for a conversation that could not be read
+            self._give_back(*typed)
+            tell(self, "Not sent: that conversation could not be read. Your prompt is back.")
             return
-        outcome = await self.session.send(text, images=images)
         if outcome is SendOutcome.TOO_LONG:
             fill = await self.session.context_fill(text)
             if fill is None:  # the window is known, or the send would not have been refused
