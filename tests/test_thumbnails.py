@@ -221,8 +221,9 @@ def test_the_app_starting_in_a_sixel_terminal_draws_the_thumbnail(
         config.write_text(f'thumbnails = "{setting}"\n')
         # Its answers to both "what are you" questions (textual-image's, then the one
         # that catches late answers), waiting in its input before they are asked, so
-        # that no timing decides the test.
-        with terminal(server, tmp_path / setting, config, answer * 2) as (primary, seen):
+        # that no timing decides the test. Off, nothing asks, and nothing answers.
+        answers = b"" if setting == "off" else answer * 2
+        with terminal(server, tmp_path / setting, config, answers) as (primary, seen):
             read_until(primary, b"Message (Enter", seen)
             os.write(primary, f"/file {picture}\r".encode())
             read_until(primary, b"red.png", seen)

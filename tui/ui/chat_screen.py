@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widget import Widget
@@ -183,6 +183,15 @@ class ChatScreen(ConversationActions, Screen[None]):
             self.call_after_refresh(self._preload_when_shown)
         if self._initial_prompt:
             self._submit(self._initial_prompt)
+
+    def on_key(self, event: events.Key) -> None:
+        """A character that reached the screen itself: typed while the app started, before
+        the prompt had focus (Textual hands such keys to the screen), or with nothing
+        focused. It goes to the prompt, where the user looks for it."""
+        if event.is_printable and event.character and self.focused in (None, self.prompt):
+            event.stop()
+            self.prompt.focus()
+            self.prompt.insert(event.character)
 
     # Start-up work that must not delay the first frame -----------------------------------
 

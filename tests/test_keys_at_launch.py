@@ -1,0 +1,41 @@
+"""Keys typed while the app starts go to the prompt, where the user will look for them."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from tests.conftest import TEST_KEY
+from tests.openai_server import OpenAIStyleServer, StreamReply
+from tests.pty_helpers import read_until, start_in_terminal
+
+
+def test_words_typed_before_the_app_is_up_are_in_the_prompt(
+    server: OpenAIStyleServer, tmp_path: Path
+) -> None:
+    """Typed before the first frame (they wait in the terminal's input): once the app is
+    up, Enter sends them. Textual focused the log first and the prompt a moment later,
+    and keys read meanwhile went to the log: lost."""
+    server.queue(StreamReply(deltas=["Heard you."]))
+    env = {
+        **os.environ,
+        "OPENAI_BASE_URL": server.base_url,
+        "OPENAI_API_KEY": TEST_KEY,
+        "TERM": "xterm-256color",
+        "TUI_CHAT_DB": str(tmp_path / "h.sqlite3"),
+    }
+    process, primary = start_in_terminal(["-m", "m"], env, typed=b"typed early")
+    seen = bytearray()
+    try:
+        read_until(primary, b"Help", seen)  # the footer: the app is up
+        os.write(primary, b"\r")
+        read_until(primary, b"Heard you.", seen)
+        assert server.requests[-1]["messages"][-1]["content"] == "typed early"
+        time.sleep(0.2)
+        os.write(primary, b"\x11")  # Ctrl+Q
+        process.wait(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(primary)
