@@ -83,6 +83,7 @@ class ChatScreen(ConversationActions, Screen[None]):
         self._initial_prompt = initial_prompt
         self._startup_notice = startup_notice
         self._preload_started = False
+        self._shown_before = False
         self._presenter: ReplyPresenter
         self.message_keys = MessageKeys(self)
         self.prompt_commands: PromptCommands
@@ -183,6 +184,14 @@ class ChatScreen(ConversationActions, Screen[None]):
             self.call_after_refresh(self._preload_when_shown)
         if self._initial_prompt:
             self._submit(self._initial_prompt)
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Shown the first time, every widget was styled as it mounted: Textual styled the
+        whole screen again (5 ms of the first frame). Later (back from a dialog, after a
+        theme change) it does, as it must."""
+        if not self._shown_before:
+            self._shown_before = True
+            event.refresh_styles = False
 
     def on_key(self, event: events.Key) -> None:
         """A character that reached the screen itself: typed while the app started, before
