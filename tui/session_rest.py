@@ -131,6 +131,8 @@ class RestReading:
             event = RestOfConversationRead(self.conversation, earlier, error)
         else:
             self.conversation = whole
+            if store is not None:
+                store.remember_path_end(whole)
             if at_launch:  # (start-up froze what it made: this lives on as long; later,
                 # freezing would keep the conversation closed before from being collected)
                 freeze_long_lived_objects()

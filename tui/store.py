@@ -126,6 +126,8 @@ class Store(RowWriting):
                     "UPDATE conversations SET updated_at = ? WHERE id = ?",
                     (time.time(), conversation.id),
                 )
+                if new:
+                    self._write_path_end(conversation)
         except BaseException:
             # What the file holds of its parts is unknown now: the next save writes them whole.
             self._saved.pop(message.id or 0, None)
@@ -150,6 +152,7 @@ class Store(RowWriting):
                     self._write_message(conversation, message)
                 for parent in (conversation.root, *conversation.all_messages()):
                     self._write_choice(conversation, parent)
+                self._write_path_end(conversation)
         except BaseException:
             for message in inserted:
                 self._saved.pop(message.id or 0, None)
@@ -174,6 +177,7 @@ class Store(RowWriting):
                 self._write_message(conversation, message)
             for parent in (conversation.root, *conversation.all_messages()):
                 self._write_choice(conversation, parent)
+            self._write_path_end(conversation)
             self._db.execute(
                 "UPDATE conversations SET updated_at = ? WHERE id = ?",
                 (updated_at, conversation.id),
@@ -188,6 +192,23 @@ class Store(RowWriting):
         """Records which child of `parent` (or of the top) is on the path now."""
         with self._lock, self._db:
             self._write_choice(conversation, parent)
+            self._write_path_end(conversation)
+
+    def remember_path_end(self, conversation: Conversation) -> None:
+        """Writes where the path of `conversation`, just read whole, ends: written by an
+        older version or another tool, or never changed since this version came, it was
+        not known, and the next launch would walk the path again. Only a help for the
+        next launch: a file that cannot take it now is left as it is."""
+        path = conversation.messages
+        written = (path[-1].id, len(path)) if path and path[-1].id is not None else (None, None)
+        with contextlib.suppress(sqlite3.Error), self._lock:
+            known = self._db.execute(
+                "SELECT path_end_id, path_length FROM conversations WHERE id = ?",
+                (conversation.id,),
+            ).fetchone()
+            if known is not None and tuple(known) != written:
+                with self._db:
+                    self._write_path_end(conversation)
 
     def save_path(self, conversation: Conversation) -> None:
         """Records every choice along the path (after a search hit was revealed)."""
@@ -211,6 +232,7 @@ class Store(RowWriting):
                         "UPDATE messages SET parent_id = ? WHERE id = ?", (parent_id, child.id)
                     )
             self._db.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+            self._write_path_end(conversation)
             self._forget_unused_images()
             self._saved.pop(message_id, None)
 

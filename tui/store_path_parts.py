@@ -54,7 +54,23 @@ WITH RECURSIVE path(id, depth) AS (
 SELECT id, depth FROM path WHERE id IS NOT NULL ORDER BY depth DESC LIMIT ?
 """
 """The path's last messages, last first, each with how many come before it on the path.
-20-35 ms over 20,000 messages, in SQLite alone."""
+20-35 ms over 20,000 messages, in SQLite alone: read only when the end is not known."""
+
+_KNOWN_END = "SELECT path_end_id, path_length FROM conversations WHERE id = ?"
+"""Where the path ends and how long it is, as tui-chat last wrote them (`write_path_end`);
+NULL once anything else changed the tree."""
+
+_UP_FROM_THE_END = """
+WITH RECURSIVE up(id, parent_id, steps) AS (
+    SELECT id, parent_id, 0 FROM messages WHERE id = ? AND conversation_id = ?
+    UNION ALL
+    SELECT m.id, m.parent_id, up.steps + 1 FROM up
+    JOIN messages m ON m.id = up.parent_id AND m.conversation_id = ?
+    WHERE up.steps < ?
+)
+SELECT id FROM up ORDER BY steps
+"""
+"""From the known end up, as many messages as asked: a few steps, however long the path."""
 
 _ANCESTORS = """
 WITH RECURSIVE up(id, parent_id, conversation_id, chosen) AS (
@@ -101,12 +117,37 @@ def read_path_end(
     """The end of the conversation's path (None: there is no such conversation). A path
     of at most `count` messages is read whole."""
     with collection_paused():
-        path = db.execute(_PATH, (conversation_id, count + 1)).fetchall()[::-1]
         row = db.execute(CONVERSATION_DETAILS, (conversation_id,)).fetchone()
-        if row is None or len(path) <= count:
+        if row is None:
+            return None
+        known = db.execute(_KNOWN_END, (conversation_id,)).fetchone()
+        if known is not None and known[0] is not None and known[1] is not None:
+            end, length = int(known[0]), int(known[1])
+            if length <= count:
+                return _whole(db, conversation_id)
+            up = _up_from(db, conversation_id, end, count)
+            if up is not None:
+                return _part_of_path(db, row, up[count], up[count - 1 :: -1], length - count, False)
+        path = db.execute(_PATH, (conversation_id, count + 1)).fetchall()[::-1]
+        if len(path) <= count:
             return _whole(db, conversation_id)
         ids = [r[0] for r in path[1:]]
         return _part_of_path(db, row, path[0][0], ids, int(path[1][1]), False)
+
+
+def _up_from(
+    db: sqlite3.Connection, conversation_id: int, end: int, count: int
+) -> list[int] | None:
+    """`end` and the `count` messages above it, from the end up; None when the tree does
+    not have them, or `end` has children (the path goes on: it is not the end written).
+    What they make is checked as any part of the path is (`_part_of_path`), and the rest,
+    read after the first frame, is compared with the whole tree, shown afresh if they
+    differ."""
+    up = [
+        r[0] for r in db.execute(_UP_FROM_THE_END, (end, conversation_id, conversation_id, count))
+    ]
+    below = db.execute("SELECT 1 FROM messages WHERE parent_id = ? LIMIT 1", (end,)).fetchone()
+    return up if len(up) == count + 1 and below is None else None
 
 
 def read_path_around(

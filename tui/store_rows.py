@@ -181,6 +181,17 @@ class RowWriting:
                 "UPDATE messages SET chosen_child_id = ? WHERE id = ?", (chosen_id, parent.id)
             )
 
+    def _write_path_end(self, conversation: Conversation) -> None:
+        """Where the path now ends and how many messages it has: a launch reads its end
+        from there (`read_path_end`). After every change to the tree, in the same
+        transaction: the change itself has just forgotten them (the V8 triggers)."""
+        path = conversation.messages
+        end = path[-1].id if path else None
+        self._db.execute(
+            "UPDATE conversations SET path_end_id = ?, path_length = ? WHERE id = ?",
+            (end, len(path) if end is not None else None, conversation.id),
+        )
+
 
 SQLITE_INTEGER_MAX = 2**63 - 1
 

@@ -239,6 +239,36 @@ CREATE TABLE imports (
 """What `tui-chat import` brought in, by the source's own ids: running it twice imports
 nothing new (a conversation deleted since is not brought back either)."""
 
+_V8_STATEMENTS = (
+    "ALTER TABLE conversations ADD COLUMN path_end_id INTEGER",
+    "ALTER TABLE conversations ADD COLUMN path_length INTEGER",
+    "CREATE TRIGGER path_end_forgotten_on_insert AFTER INSERT ON messages BEGIN"
+    " UPDATE conversations SET path_end_id = NULL WHERE id = new.conversation_id; END",
+    "CREATE TRIGGER path_end_forgotten_on_delete AFTER DELETE ON messages BEGIN"
+    " UPDATE conversations SET path_end_id = NULL WHERE id = old.conversation_id; END",
+    "CREATE TRIGGER path_end_forgotten_on_move"
+    " AFTER UPDATE OF parent_id, chosen_child_id, conversation_id ON messages"
+    " WHEN old.parent_id IS NOT new.parent_id OR old.chosen_child_id IS NOT new.chosen_child_id"
+    " OR old.conversation_id IS NOT new.conversation_id BEGIN"
+    " UPDATE conversations SET path_end_id = NULL"
+    " WHERE id IN (old.conversation_id, new.conversation_id); END",
+    "CREATE TRIGGER path_end_forgotten_on_root AFTER UPDATE OF chosen_root_id ON conversations"
+    " WHEN old.chosen_root_id IS NOT new.chosen_root_id"
+    " BEGIN UPDATE conversations SET path_end_id = NULL WHERE id = new.id; END",
+)
+
+
+def _v8_path_end(connection: sqlite3.Connection) -> None:
+    """Where a conversation's path ends and how many messages it has, so that a launch
+    reads the end of a long path without walking it from the top (25 ms over 20,000
+    messages). tui-chat writes them with every change it makes to the tree; any change
+    made by anything else (an older version, another tool) forgets them, through these
+    triggers, and the path is walked as before. (A message saved again as it streams,
+    its place unchanged, forgets nothing.)"""
+    for statement in _V8_STATEMENTS:
+        connection.execute(statement)
+
+
 MIGRATIONS: list[Migration] = [
     V1,
     V2,
@@ -247,6 +277,7 @@ MIGRATIONS: list[Migration] = [
     _v5_search_tool_parts,
     V6,
     V7,
+    _v8_path_end,
 ]
 
 
