@@ -50,7 +50,7 @@ async def launch(settings: Settings) -> tuple[list[list[tuple[str, str]]], int]:
 def test_textual_still_parses_as_this_expects() -> None:
     """The guard of the patch: Textual's private parse has the parameters it passes on."""
     assert getattr(Stylesheet._parse_rules, "remembers", False)
-    assert parsed_styles._signature_is_known(Stylesheet._parse_rules)
+    assert parsed_styles._signature_is_known(Stylesheet._parse_rules.__wrapped__)
 
 
 async def test_a_second_launch_reads_the_rules_back_and_draws_the_same(
@@ -121,7 +121,7 @@ async def test_rules_parsed_by_another_textual_are_not_read(settings: Settings) 
     await launch(settings)
     kept = settings.db_path.parent / parsed_styles.FILE_NAME
     fingerprint, rules = pickle.loads(kept.read_bytes())
-    other = tuple((name, size + 1, time) for name, size, time in fingerprint)
+    other = tuple((name, inode, size + 1, time) for name, inode, size, time in fingerprint)
     kept.write_bytes(pickle.dumps((other, rules)))
     parsed_styles._remembered.clear()
     parsed_styles.recall_parsed_styles(settings.db_path.parent)
@@ -129,3 +129,36 @@ async def test_rules_parsed_by_another_textual_are_not_read(settings: Settings) 
     kept.write_bytes(pickle.dumps((fingerprint, rules)))
     parsed_styles.recall_parsed_styles(settings.db_path.parent)
     assert parsed_styles._remembered
+
+
+async def test_a_file_anyone_else_could_have_put_there_is_not_read(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A pickle runs what it says: a link in place of the file (to a file of the user's
+    that others may read), or a folder others may write, and the file is not read; in
+    such a folder it is not written either."""
+    await launch(settings)
+    folder = settings.db_path.parent
+    kept = folder / parsed_styles.FILE_NAME
+    elsewhere = tmp_path / "elsewhere.pickle"
+    kept.rename(elsewhere)
+    kept.symlink_to(elsewhere)
+    parsed_styles._remembered.clear()
+    parsed_styles.recall_parsed_styles(folder)
+    assert not parsed_styles._remembered
+    kept.unlink()
+    elsewhere.rename(kept)
+    folder.chmod(0o777)
+    try:
+        parsed_styles.recall_parsed_styles(folder)
+        assert not parsed_styles._remembered
+        kept.unlink()
+        await launch_without_waiting_for_the_file(settings)
+        assert not kept.exists()
+    finally:
+        folder.chmod(0o700)
+
+
+async def launch_without_waiting_for_the_file(settings: Settings) -> None:
+    async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "Help" in screen_text(pilot))

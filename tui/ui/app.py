@@ -123,7 +123,7 @@ class ChatApp(App[None]):
 
     def on_unmount(self) -> None:
         self._collections_as_before()
-        keep_parsed_styles(self.settings.db_path.parent)  # and what came after it (the footer)
+        keep_parsed_styles(self.settings.db_path.parent, at_exit=True)  # and the footer's
 
     def _quit_on_hang_up(self) -> None:
         """From the watch's thread."""

@@ -24,6 +24,8 @@ import contextlib
 import inspect
 import os
 import pickle
+import stat
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,9 +38,9 @@ from tui.private_files import make_private_folder
 
 FILE_NAME = "parsed-styles.pickle"
 
-_TEXTUAL_PARSES_WITH = ("__init__.py", "css/parse.py", "css/model.py", "css/_styles_builder.py")
-"""Textual's files whose change may change what parsing gives: their sizes and times are
-its fingerprint (its version would cost `importlib.metadata`, 12 ms at launch)."""
+_TEXTUAL_PARSES_WITH = ("__init__.py", "color.py", "geometry.py", "constants.py", "css/*.py")
+"""Textual's files that parsing, or the objects it makes, depend on: their inodes, sizes and
+times are its fingerprint (its version would cost `importlib.metadata`, 12 ms at launch)."""
 
 _EXPECTED_PARAMETERS = ("self", "css", "read_from", "is_default_rules", "tie_breaker", "scope")
 
@@ -83,6 +85,7 @@ def remember_parsed_styles() -> None:
         return rules
 
     parse_or_recall.remembers = True  # type: ignore[attr-defined]
+    parse_or_recall.__wrapped__ = parse  # type: ignore[attr-defined]
     Stylesheet._parse_rules = parse_or_recall  # type: ignore[method-assign]
 
 
@@ -97,19 +100,25 @@ def _in_order(variables: dict[str, str]) -> Variables:
     return _last_variables[1]
 
 
-def _fingerprint() -> tuple[tuple[str, int, int], ...]:
+def _fingerprint() -> tuple[tuple[str, int, int, int], ...]:
     folder = Path(textual.__file__).parent
-    stats = [(name, (folder / name).stat()) for name in _TEXTUAL_PARSES_WITH]
-    return tuple((name, status.st_size, status.st_mtime_ns) for name, status in stats)
+    files = sorted(path for pattern in _TEXTUAL_PARSES_WITH for path in folder.glob(pattern))
+    stats = [(path, path.stat()) for path in files]
+    return tuple(
+        (path.name, status.st_ino, status.st_size, status.st_mtime_ns) for path, status in stats
+    )
 
 
 def recall_parsed_styles(folder: Path) -> None:
-    """Reads the rules kept in `folder` (the history's), if it holds a file that only the
-    user may write."""
-    path = folder / FILE_NAME
+    """Reads the rules kept in `folder` (the history's), if the folder and the file are
+    the user's alone (see `_kept_safely`)."""
+    if not _kept_safely(folder):
+        return
     try:
-        with path.open("rb") as file:
-            if not _only_the_user_may_write(os.fstat(file.fileno())):
+        descriptor = os.open(folder / FILE_NAME, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(descriptor, "rb") as file:
+            status = os.fstat(file.fileno())
+            if not (stat.S_ISREG(status.st_mode) and status.st_nlink == 1 and _private(status)):
                 return
             fingerprint, kept = pickle.load(file)
             if fingerprint != _fingerprint():
@@ -121,9 +130,21 @@ def recall_parsed_styles(folder: Path) -> None:
             _remembered.setdefault(variables, {}).update(entries)
 
 
-def _only_the_user_may_write(status: os.stat_result) -> bool:
-    mine = not hasattr(os, "getuid") or status.st_uid == os.getuid()
-    return mine and not status.st_mode & 0o022
+def _kept_safely(folder: Path) -> bool:
+    """Whether only the user can have written the folder's files: a pickle runs what it
+    says. (Not on Windows, whose modes say nothing of this: the rules are parsed there.)"""
+    if not hasattr(os, "getuid"):
+        return False
+    try:
+        return _private(folder.stat())
+    except OSError:
+        return True  # not made yet: it will be made private, with the file
+
+
+def _private(status: os.stat_result) -> bool:
+    """The user's, and nobody else may write it (a file: nor read it)."""
+    allowed = 0o022 if stat.S_ISDIR(status.st_mode) else 0o077
+    return status.st_uid == os.getuid() and not status.st_mode & allowed
 
 
 def _are_entries(entries: object) -> bool:
@@ -136,29 +157,43 @@ def _are_entries(entries: object) -> bool:
     )
 
 
-def keep_parsed_styles(folder: Path) -> bool:
-    """Writes the rules asked for so far to `folder`, if any of them were parsed rather
-    than read back (after the first frame: the ones a launch needs). True if written."""
-    if all(
-        key in _remembered.get(variables, {}) for variables in _used for key in _used[variables]
+def keep_parsed_styles(folder: Path, *, at_exit: bool = False) -> bool:
+    """Writes the rules to `folder` if any was parsed rather than read back: after the
+    first frame, adding the ones a launch needs to those read; at exit, the ones asked
+    for in this run alone (those of a theme no longer used go). True if written."""
+    used = {variables: entries.keys() for variables, entries in _used.items()}
+    read = {variables: entries.keys() for variables, entries in _remembered.items()}
+    if used == read or (
+        not at_exit and all(keys <= read.get(v, set()) for v, keys in used.items())
     ):
         return False
+    if not _kept_safely(folder):
+        return False
+    every = (
+        {} if at_exit else {variables: dict(entries) for variables, entries in _remembered.items()}
+    )
+    for variables, entries in _used.items():
+        every.setdefault(variables, {}).update(entries)
     kept = {
         variables: {
             key: rules for key, rules in entries.items() if not any(rule.errors for rule in rules)
         }
-        for variables, entries in _used.items()
+        for variables, entries in every.items()
     }
     with contextlib.suppress(OSError, pickle.PicklingError, TypeError, AttributeError):
         make_private_folder(folder)
-        path = folder / FILE_NAME
-        partial = path.with_suffix(".partial")
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as file:
-            pickle.dump((_fingerprint(), kept), file, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(partial, path)
-        for variables, entries in kept.items():
-            _remembered.setdefault(variables, {}).update(entries)
+        # A new file of its own (0600, a name nobody could have made first), then renamed
+        # over the old: no other process's write, and no link planted, is written through.
+        descriptor, partial = tempfile.mkstemp(dir=folder, prefix=".parsed-styles-")
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                pickle.dump((_fingerprint(), kept), file, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(partial, folder / FILE_NAME)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(partial)
+        _remembered.clear()
+        _remembered.update(kept)
         return True
     return False
 
