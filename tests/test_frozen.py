@@ -99,3 +99,19 @@ def test_replace_slots_and_pattern_matching_still_work() -> None:
             assert (name, extra) == ("a", 5)
         case _:
             pytest.fail("no match")
+
+
+@frozen
+class Hiding:
+    name: str
+    token: str = field(default="", hash=False)
+
+    def __repr__(self) -> str:
+        return f"Hiding({self.name!r}, token hidden)"
+
+
+def test_a_repr_the_class_writes_stays_and_hash_false_is_left_out() -> None:
+    made = Hiding("a", "sk-secret")
+    assert repr(made) == "Hiding('a', token hidden)"
+    assert hash(made) == hash(Hiding("a", "other"))
+    assert made != Hiding("a", "other")

@@ -36,16 +36,20 @@ def frozen(cls: Any = None, /, *, slots: bool = False) -> Any:
 
     def define(cls: type) -> type:
         # Set before `dataclass` runs: with `slots=True` it makes a new class from this
-        # one's namespace, and it leaves a method the class has alone.
-        cls.__eq__ = _equal  # type: ignore[assignment]
-        cls.__hash__ = _hash  # type: ignore[assignment]
-        cls.__repr__ = _repr  # type: ignore[assignment]
+        # one's namespace, and it leaves a method the class has alone. A method the
+        # class writes itself (a `__repr__` that hides something) stays its own.
+        for name, shared in (("__eq__", _equal), ("__hash__", _hash), ("__repr__", _repr)):
+            if name not in cls.__dict__ or (name == "__hash__" and cls.__dict__[name] is None):
+                setattr(cls, name, shared)
         made: type = dataclass(cls, slots=slots, repr=False, eq=False)
         described: Any = made
-        # A staticmethod: a plain function as a class attribute would be bound to
-        # the instance it is read from.
-        described._compared = staticmethod(_values_of(f.name for f in fields(made) if f.compare))
-        described._shown = tuple(f.name for f in fields(made) if f.repr)
+        # Staticmethods: a plain function as a class attribute would be bound to the
+        # instance it is read from.
+        every = fields(made)
+        described._compared = staticmethod(_values_of(f.name for f in every if f.compare))
+        hashed = (f.name for f in every if (f.compare if f.hash is None else f.hash))
+        described._hashed = staticmethod(_values_of(hashed))
+        described._shown = tuple(f.name for f in every if f.repr)
         return made
 
     return define if cls is None else define(cls)
@@ -69,7 +73,7 @@ def _equal(self: Any, other: Any) -> Any:
 
 
 def _hash(self: Any) -> int:
-    return hash(self._compared(self))
+    return hash(self._hashed(self))
 
 
 @reprlib.recursive_repr()

@@ -155,7 +155,8 @@ class ChatSession(ContextKeeping, RestReading, ConversationCommands):
     ) -> SendOutcome:
         """Adds the user's prompt at the end and streams the answer; while a reply streams
         the prompt is queued (one at most). A prompt that would overflow a known context
-        window is not sent unless `fit` says how (see `tui.session_context`)."""
+        window is not sent unless `fit` says how (see `tui.session_context`); nor one sent
+        while the rest of the conversation is read, if that fails (`REPLACED`)."""
         replaced_before = self.replaced_unread
         async with self._commands:
             if self.replaced_unread != replaced_before:
@@ -278,7 +279,7 @@ class ChatSession(ContextKeeping, RestReading, ConversationCommands):
 
     async def edit_and_resend(self, message: Message, text: str) -> SendOutcome:
         """Sends `text` in place of an earlier prompt: a sibling of it, so the old branch
-        stays in the conversation (Alt+Left goes back to it)."""
+        stays in the conversation (Alt+Left goes back to it). `REPLACED` as `send`."""
         replaced_before = self.replaced_unread
         async with self._commands:
             if self.replaced_unread != replaced_before:

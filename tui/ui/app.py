@@ -15,6 +15,7 @@ from textual.screen import Screen
 
 from tui.commands import COMMANDS, keys_of
 from tui.config import Settings
+from tui.crash_report import CrashReported, save_crash_report
 from tui.gc_tuning import full_collections_between_frames
 from tui.remembered import load_remembered, remember
 from tui.session import ChatSession
@@ -35,6 +36,7 @@ from tui.ui.textual_workarounds import (
     mark_only_cached_lines_dirty,
     render_only_the_rows_drawn,
 )
+from tui.ui.unsaved_screen import UnsavedChangesScreen  # (quitting must not fail on an import)
 from tui.ui.widgets.conversation_log import ConversationLog
 from tui.ui.widgets.message_views import AssistantMessageView
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
@@ -92,8 +94,6 @@ class ChatApp(App[None]):
         """Textual prints a traceback with local variables (the API key among them) for an
         unhandled error; hand it a `CrashReported` instead, whose rich form is one sentence
         and the path of a scrubbed report. Test pilots still re-raise it."""
-        from tui.crash_report import CrashReported, save_crash_report
-
         if not isinstance(error, CrashReported):
             report = save_crash_report(error, self.settings.db_path.parent, [self.settings.api_key])
             crash = CrashReported(report)
@@ -142,8 +142,6 @@ class ChatApp(App[None]):
     async def action_quit(self) -> None:
         """Quits, unless changes have not reached the history file: then one more try, and
         if that fails too, the user decides (write them to a file, quit, or stay)."""
-        from tui.ui.unsaved_screen import UnsavedChangesScreen
-
         if isinstance(self.screen, UnsavedChangesScreen):
             self.screen.dismiss(True)  # Ctrl+Q again, in the dialog: quit without them
             return

@@ -197,10 +197,15 @@ class ChatScreen(ConversationActions, Screen[None]):
         """A character that reached the screen itself: typed while the app started, before
         the prompt had focus (Textual hands such keys to the screen), or with nothing
         focused. It goes to the prompt, where the user looks for it."""
-        if event.is_printable and event.character and self.focused in (None, self.prompt):
+        if (
+            event.is_printable
+            and event.character
+            and self.focused in (None, self.prompt)
+            and event.key not in self.active_bindings  # (a key of the user's keymap)
+        ):
             event.stop()
             self.prompt.focus()
-            self.prompt.insert(event.character)
+            self.prompt.replace(event.character, *self.prompt.selection)
 
     # Start-up work that must not delay the first frame -----------------------------------
 
@@ -298,7 +303,7 @@ class ChatScreen(ConversationActions, Screen[None]):
                 self._give_back(*typed)
                 return
             outcome = await self.session.send(text, fit=Fit(choice), images=images)
-            if outcome is SendOutcome.NOT_SENT:
+            if outcome in (SendOutcome.NOT_SENT, SendOutcome.REPLACED):
                 self._give_back(*typed)
         if outcome is SendOutcome.QUEUED:
             self._waiting = typed  # as typed: Esc gives back the words and the chips apart
