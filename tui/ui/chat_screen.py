@@ -22,20 +22,18 @@ from textual.widgets import Header, Static
 
 from tui.attachments import Attachment
 from tui.chat.conversation import Conversation
-from tui.chat.images import ImagePart
 from tui.chat.message import Message
 from tui.chat.safe_text import make_safe
-from tui.chat.session_events import ContextTooLong
 from tui.commands import Scope
 from tui.gc_tuning import start_up_is_over
-from tui.session import ChatSession, SendOutcome
-from tui.session_context import Fit
+from tui.session import ChatSession
 from tui.ui.bindings import bindings_for
 from tui.ui.conversation_actions import ConversationActions
 from tui.ui.frames import frame_or_input_pending, next_frame
 from tui.ui.inline_height import keep_the_prompt_in_view
 from tui.ui.message_keys import MessageKeys
 from tui.ui.prompt_commands import PromptCommands, tell
+from tui.ui.prompt_sending import PromptSending
 from tui.ui.reply_presenter import ReplyPresenter
 from tui.ui.session_follower import SessionFollower
 from tui.ui.slash_commands import SlashCommand, parse_slash_command
@@ -63,7 +61,7 @@ NO_KEY_NOTICE = (
 )
 
 
-class ChatScreen(ConversationActions, Screen[None]):
+class ChatScreen(ConversationActions, PromptSending, Screen[None]):
     BINDINGS = bindings_for(Scope.CHAT)
     AUTO_FOCUS = "#prompt"
     """Textual's default focused the log first (its first focusable widget), and the prompt
@@ -276,60 +274,6 @@ class ChatScreen(ConversationActions, Screen[None]):
         text, images = self.prompt_commands.with_attachments(text)
         editing, self.message_keys.editing = self.message_keys.editing, None
         self.run_worker(self._send(text, images, typed_and_attached, editing), group="send")
-
-    async def _send(
-        self,
-        text: str,
-        images: list[ImagePart],
-        typed: tuple[str, list[Attachment]],
-        editing: Message | None,
-    ) -> None:
-        if editing is not None and editing in self.conversation.messages:
-            outcome = await self.session.edit_and_resend(editing, text)
-        else:
-            outcome = await self.session.send(text, images=images)
-        if outcome is SendOutcome.REPLACED:  # typed for a conversation that could not be read
-            self._give_back(*typed)
-            tell(self, "Not sent: that conversation could not be read. Your prompt is back.")
-            return
-        if outcome is SendOutcome.TOO_LONG:
-            fill = await self.session.context_fill(text)
-            if fill is None:  # the window is known, or the send would not have been refused
-                return
-            from tui.ui.context_full_screen import ContextFullScreen  # rarely needed
-
-            choice = await self.app.push_screen_wait(ContextFullScreen(fill, from_server=False))
-            if choice is None:
-                self._give_back(*typed)
-                return
-            outcome = await self.session.send(text, fit=Fit(choice), images=images)
-            if outcome in (SendOutcome.NOT_SENT, SendOutcome.REPLACED):
-                self._give_back(*typed)
-        if outcome is SendOutcome.QUEUED:
-            self._waiting = typed  # as typed: Esc gives back the words and the chips apart
-        elif outcome is SendOutcome.BUSY:
-            self._give_back(*typed)
-            self.notify("A prompt is already waiting for this reply; this one stays in the box.")
-
-    def _offer_fitting(self, event: ContextTooLong) -> None:
-        """The server refused the last prompt as too long: the same choice as before
-        sending, then the prompt goes again."""
-
-        async def offer() -> None:
-            from tui.ui.context_full_screen import ContextFullScreen  # rarely needed
-
-            screen = ContextFullScreen(event.fill, from_server=True)
-            choice = await self.app.push_screen_wait(screen)
-            if choice is not None:
-                await self.session.retry_fitting(Fit(choice))
-
-        self.run_worker(offer(), group="send")
-
-    def _give_back(self, typed: str, attachments: list[Attachment]) -> None:
-        """A prompt that was not sent goes back as it was typed: its words in the box, its
-        files (and a large paste) as chips again, never pasted into the box."""
-        self.prompt_commands.give_back(typed)
-        self.prompt_commands.show([*attachments, *self.prompt_commands.attachments])
 
     def action_pick_image(self) -> None:
         """F8: an image to attach, picked from the folders (only images are shown)."""
