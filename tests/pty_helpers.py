@@ -65,3 +65,14 @@ def read_for(primary: int, seen: bytearray, seconds: float) -> None:
                 seen += os.read(primary, 65536)
             except OSError:
                 return
+
+
+def quit_and_close(process: subprocess.Popen[bytes], primary: int) -> None:
+    """Ctrl+Q, a wait for the app to end (killed if it does not), the terminal closed."""
+    try:
+        os.write(primary, b"\x11")  # Ctrl+Q
+        process.wait(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(primary)

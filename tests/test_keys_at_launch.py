@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 from tests.conftest import TEST_KEY
 from tests.openai_server import OpenAIStyleServer, StreamReply
-from tests.pty_helpers import read_until, start_in_terminal
+from tests.pty_helpers import quit_and_close, read_until, start_in_terminal
 
 
 def test_words_typed_before_the_app_is_up_are_in_the_prompt(
@@ -32,10 +31,5 @@ def test_words_typed_before_the_app_is_up_are_in_the_prompt(
         os.write(primary, b"\r")
         read_until(primary, b"Heard you.", seen)
         assert server.requests[-1]["messages"][-1]["content"] == "typed early"
-        time.sleep(0.2)
-        os.write(primary, b"\x11")  # Ctrl+Q
-        process.wait(timeout=20)
     finally:
-        if process.poll() is None:
-            process.kill()
-        os.close(primary)
+        quit_and_close(process, primary)

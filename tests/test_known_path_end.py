@@ -13,6 +13,7 @@ from tests.openai_server import OpenAIStyleServer, StreamReply
 from tests.test_path_end import long_branched_conversation, whole
 from tests.test_store_tree import shape, written_by_another_tool
 from tui.chat.conversation import Conversation
+from tui.chat.message import Message
 from tui.chat.session_events import ConversationOpened, RestOfConversationRead, SessionEvent
 from tui.config import Settings
 from tui.session import ChatSession, SendOutcome
@@ -37,6 +38,23 @@ def shown_first(store: Store, conversation_id: int) -> tuple[list[int | None], i
     end = store.read_path_end(conversation_id)
     assert end is not None
     return [m.id for m in end.conversation.messages], end.earlier
+
+
+def with_a_version_not_chosen(
+    path: Path,
+) -> tuple[Store, Conversation, Conversation, Message, Message]:
+    """A long conversation in a new history at `path`: its store, the conversation, its
+    tree as read back, and the prompt near the end whose reply was regenerated (its
+    first version chosen again) with the version not chosen."""
+    store = Store.open(path)
+    conversation = long_branched_conversation(store, turns=30)
+    assert conversation.id is not None
+    tree = whole(store, conversation.id)
+    regenerated = [m for m in tree.messages if tree.position(m) == (1, 2)][-1]  # a reply
+    parent = tree.parent_of(regenerated)
+    assert parent is not None
+    other = next(child for child in parent.children if child is not regenerated)
+    return store, conversation, tree, parent, other
 
 
 def test_the_end_read_from_where_it_was_written_is_the_walked_end(tmp_path: Path) -> None:
@@ -96,14 +114,7 @@ def test_a_change_made_by_anything_else_forgets_the_end(tmp_path: Path) -> None:
     """An older version or another tool choosing another version, or adding a message
     under the end: the end written is forgotten, and the path walked is the tree's."""
     path = tmp_path / "history.sqlite3"
-    store = Store.open(path)
-    conversation = long_branched_conversation(store, turns=30)
-    assert conversation.id is not None
-    tree = whole(store, conversation.id)
-    regenerated = [m for m in tree.messages if tree.position(m) == (1, 2)][-1]  # a reply
-    parent = tree.parent_of(regenerated)
-    assert parent is not None
-    other = next(child for child in parent.children if child is not regenerated)
+    store, conversation, _, parent, other = with_a_version_not_chosen(path)
     written_by_another_tool(
         path, ("UPDATE messages SET chosen_child_id = ? WHERE id = ?", (other.id, parent.id))
     )
@@ -131,14 +142,7 @@ def test_an_end_that_is_not_the_trees_is_not_shown_as_its_end(tmp_path: Path) ->
     """Written wrong (a version no longer chosen, or a message in the middle): what is
     shown first is still the end of the path the tree has."""
     path = tmp_path / "history.sqlite3"
-    store = Store.open(path)
-    conversation = long_branched_conversation(store, turns=30)
-    assert conversation.id is not None
-    tree = whole(store, conversation.id)
-    regenerated = [m for m in tree.messages if tree.position(m) == (1, 2)][-1]  # a reply
-    parent = tree.parent_of(regenerated)
-    assert parent is not None
-    abandoned = next(child for child in parent.children if child is not regenerated)
+    store, conversation, tree, _, abandoned = with_a_version_not_chosen(path)
     middle = tree.messages[len(tree.messages) // 2]
     for wrong in (abandoned, middle):
         written_by_another_tool(

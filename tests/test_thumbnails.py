@@ -18,7 +18,7 @@ from textual.geometry import Region
 from tests.conftest import TEST_KEY
 from tests.image_helpers import png
 from tests.openai_server import OpenAIStyleServer, StreamReply
-from tests.pty_helpers import read_until, start_in_terminal
+from tests.pty_helpers import quit_and_close, read_until, start_in_terminal
 from tests.ui_helpers import chat_screen, screen_text, send_and_settle, type_and_send, wait_until
 from tui.config import Settings
 from tui.ui import terminal_graphics
@@ -296,9 +296,5 @@ def terminal(
     seen = bytearray()
     try:
         yield primary, seen
-        os.write(primary, b"\x11")  # Ctrl+Q
-        process.wait(timeout=20)
     finally:
-        if process.poll() is None:
-            process.kill()
-        os.close(primary)
+        quit_and_close(process, primary)
