@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from textual.widgets.text_area import Selection
+
 from tests.conftest import TEST_KEY
 from tests.openai_server import OpenAIStyleServer, StreamReply
 from tests.pty_helpers import quit_and_close, read_until, start_in_terminal
+from tests.ui_helpers import chat_screen
+from tui.config import Settings
+from tui.ui.app import ChatApp
 
 
 def test_words_typed_before_the_app_is_up_are_in_the_prompt(
@@ -33,3 +38,16 @@ def test_words_typed_before_the_app_is_up_are_in_the_prompt(
         assert server.requests[-1]["messages"][-1]["content"] == "typed early"
     finally:
         quit_and_close(process, primary)
+
+
+async def test_a_key_reaching_the_screen_replaces_the_prompts_selection_as_typing_does(
+    settings: Settings,
+) -> None:
+    async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
+        screen = chat_screen(pilot)
+        screen.prompt.load_text("hello world")
+        screen.prompt.selection = Selection((0, 0), (0, 5))
+        screen.set_focus(None)
+        await pilot.press("a", "b")
+        assert screen.prompt.text == "ab world"
+        assert screen.focused is screen.prompt

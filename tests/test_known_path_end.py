@@ -119,11 +119,12 @@ def test_a_change_made_by_anything_else_forgets_the_end(tmp_path: Path) -> None:
         path, ("UPDATE messages SET chosen_child_id = ? WHERE id = ?", (other.id, parent.id))
     )
     assert known_end(path, conversation.id)[0] is None
+    read_at = store.change_stamp()
     changed = whole(store, conversation.id)
     assert changed.messages[-1].content == "Another answer."
     ids, earlier = shown_first(store, conversation.id)
     assert ids == [m.id for m in changed.messages[earlier:]]
-    store.remember_path_end(changed)  # (as the read of the rest does)
+    store.remember_path_end(changed, read_at)  # (as the read of the rest does)
     assert known_end(path, conversation.id) == the_end_of(changed)
     written_by_another_tool(
         path,
@@ -185,3 +186,54 @@ async def test_an_end_never_written_is_written_once_the_rest_is_read(
     tree = whole(Store.open(settings.db_path), conversation.id)
     assert known_end(settings.db_path, conversation.id) == the_end_of(tree)
     assert shape(session.conversation) == shape(tree)
+
+
+def test_a_launch_takes_the_end_written_without_walking(tmp_path: Path) -> None:
+    """The count before the part shown comes from the length written with the end: a
+    length written wrong on purpose shows that the path was not walked."""
+    path = tmp_path / "history.sqlite3"
+    store = Store.open(path)
+    conversation = long_branched_conversation(store, turns=30)
+    assert conversation.id is not None
+    end_id, length = known_end(path, conversation.id)
+    assert end_id is not None and length is not None
+    written_by_another_tool(
+        path,
+        (
+            "UPDATE conversations SET path_length = ? WHERE id = ?",
+            (length + 1000, conversation.id),
+        ),
+    )
+    ids, earlier = shown_first(store, conversation.id)
+    assert ids[-1] == end_id and earlier == length + 1000 - PATH_END_MESSAGES
+
+
+def test_an_end_read_before_a_change_is_not_written_after_it(tmp_path: Path) -> None:
+    """The read of the rest began before another process changed the tree, or another
+    process wrote the end meanwhile: what the read found is not written over it. And a
+    message deleted leaves the end forgotten until its parent's choice is written."""
+    path = tmp_path / "history.sqlite3"
+    store, conversation, _, parent, other = with_a_version_not_chosen(path)
+    assert conversation.id is not None
+    read_at = store.change_stamp()
+    before = whole(store, conversation.id)
+    written_by_another_tool(
+        path, ("UPDATE messages SET chosen_child_id = ? WHERE id = ?", (other.id, parent.id))
+    )
+    store.remember_path_end(before, read_at)
+    assert known_end(path, conversation.id)[0] is None
+    written_by_another_tool(
+        path,
+        (
+            "UPDATE conversations SET path_end_id = 1, path_length = 1 WHERE id = ?",
+            (conversation.id,),
+        ),
+    )
+    store.remember_path_end(before, store.change_stamp())
+    assert known_end(path, conversation.id) == (1, 1)
+    fresh = whole(store, conversation.id)
+    last = fresh.messages[-1]
+    assert last.id is not None
+    store.save_choice(fresh, fresh.messages[0])  # (the end written again, right)
+    store.delete_message(fresh, last.id, [])
+    assert known_end(path, conversation.id)[0] is None

@@ -162,3 +162,21 @@ async def test_a_file_anyone_else_could_have_put_there_is_not_read(
 async def launch_without_waiting_for_the_file(settings: Settings) -> None:
     async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: "Help" in screen_text(pilot))
+
+
+async def test_at_exit_the_rules_of_a_theme_not_used_are_let_go(settings: Settings) -> None:
+    """A theme tried once: its rules are kept while it is used, and not read back at
+    every launch after."""
+    from dataclasses import replace
+
+    await launch(replace(settings, theme="gruvbox"))
+    kept = settings.db_path.parent / parsed_styles.FILE_NAME
+    with_the_theme = len(pickle.loads(kept.read_bytes())[1])
+    (settings.db_path.parent / "remembered.json").unlink(missing_ok=True)  # (the pick)
+    parsed_styles._remembered.clear()
+    parsed_styles._used.clear()
+    parsed_styles.recall_parsed_styles(settings.db_path.parent)
+    await launch(settings)
+    without = pickle.loads(kept.read_bytes())[1]
+    assert len(without) < with_the_theme
+    assert set(without) == set(parsed_styles._used)

@@ -110,14 +110,17 @@ class RestReading:
         or shows it afresh if it changed meanwhile; if it cannot be read, a new
         conversation opens and the user is told why (`error`)."""
         shown, earlier, store = self.conversation, self.unread_earlier, self.store
+        read_at = (-1, -1)  # (the file as it was when the read began: `remember_path_end`)
         whole: Conversation | None = None
         error = "the history is not open"
         if store is not None and shown.id is not None:
             try:
                 try:
+                    read_at = store.change_stamp()
                     steps = store.read_elsewhere(shown.id, known=shown)
                     whole = await read_between_turns(steps, self.prefetch.busy)
                 except sqlite3.OperationalError:  # (its connection gave up on a lock soon)
+                    read_at = store.change_stamp()
                     whole = store.load_conversation(shown.id)  # (then shown afresh)
                 if whole is None:
                     error = "it was deleted"
@@ -132,7 +135,7 @@ class RestReading:
         else:
             self.conversation = whole
             if store is not None:
-                store.remember_path_end(whole)
+                store.remember_path_end(whole, read_at)
             if at_launch:  # (start-up froze what it made: this lives on as long; later,
                 # freezing would keep the conversation closed before from being collected)
                 freeze_long_lived_objects()

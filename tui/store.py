@@ -194,21 +194,25 @@ class Store(RowWriting):
             self._write_choice(conversation, parent)
             self._write_path_end(conversation)
 
-    def remember_path_end(self, conversation: Conversation) -> None:
-        """Writes where the path of `conversation`, just read whole, ends: written by an
-        older version or another tool, or never changed since this version came, it was
-        not known, and the next launch would walk the path again. Only a help for the
-        next launch: a file that cannot take it now is left as it is."""
+    def remember_path_end(self, conversation: Conversation, read_at: tuple[int, int]) -> None:
+        """Writes where the path of `conversation`, read whole from the file as it was at
+        `read_at` (`change_stamp`), ends, if the file does not say: changed last by an
+        older version or another tool, the next launch would walk the path again. Not if
+        anything was written since the read (its end may be another now), nor over an end
+        another process wrote. Only a help for the next launch: a file that cannot take it
+        now is left as it is."""
         path = conversation.messages
-        written = (path[-1].id, len(path)) if path and path[-1].id is not None else (None, None)
+        if not path or path[-1].id is None:
+            return
         with contextlib.suppress(sqlite3.Error), self._lock:
-            known = self._db.execute(
-                "SELECT path_end_id, path_length FROM conversations WHERE id = ?",
-                (conversation.id,),
-            ).fetchone()
-            if known is not None and tuple(known) != written:
-                with self._db:
-                    self._write_path_end(conversation)
+            if self.change_stamp() != read_at:
+                return
+            with self._db:
+                self._db.execute(
+                    "UPDATE conversations SET path_end_id = ?, path_length = ?"
+                    " WHERE id = ? AND path_end_id IS NULL",
+                    (path[-1].id, len(path), conversation.id),
+                )
 
     def save_path(self, conversation: Conversation) -> None:
         """Records every choice along the path (after a search hit was revealed)."""
@@ -232,7 +236,8 @@ class Store(RowWriting):
                         "UPDATE messages SET parent_id = ? WHERE id = ?", (parent_id, child.id)
                     )
             self._db.execute("DELETE FROM messages WHERE id = ?", (message_id,))
-            self._write_path_end(conversation)
+            # (The path's end stays forgotten: the parent's choice is written after this,
+            # by `save_choice`, which writes the end with it.)
             self._forget_unused_images()
             self._saved.pop(message_id, None)
 

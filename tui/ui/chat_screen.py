@@ -203,7 +203,11 @@ class ChatScreen(ConversationActions, PromptSending, Screen[None]):
         ):
             event.stop()
             self.prompt.focus()
-            self.prompt.replace(event.character, *self.prompt.selection)
+            # As typing does: the character replaces a selection, the cursor after it.
+            typed = self.prompt.replace(
+                event.character, *self.prompt.selection, maintain_selection_offset=False
+            )
+            self.prompt.move_cursor(typed.end_location)
 
     # Start-up work that must not delay the first frame -----------------------------------
 

@@ -6,7 +6,8 @@ first frame (py-spy). The same CSS with the same variables (the theme's colours)
 the same rules every time, so the rules are kept in a private file beside the history, by
 the CSS, where it was read from and its variables, for the Textual that parsed them, and
 read back instead (3 ms). CSS not in the file is parsed as before; after the first frame
-and at exit the file is rewritten if anything was parsed anew.
+and at exit the file is rewritten if anything was parsed anew (at exit, without the rules
+of a theme this run did not use).
 
 The file is a pickle, since the rules are Textual's own objects and nothing rebuilds them
 faster than parsing. So it is read only when it is the user's and nobody else may write to
@@ -137,8 +138,10 @@ def _kept_safely(folder: Path) -> bool:
         return False
     try:
         return _private(folder.stat())
-    except OSError:
+    except FileNotFoundError:
         return True  # not made yet: it will be made private, with the file
+    except OSError:
+        return False
 
 
 def _private(status: os.stat_result) -> bool:
@@ -159,19 +162,21 @@ def _are_entries(entries: object) -> bool:
 
 def keep_parsed_styles(folder: Path, *, at_exit: bool = False) -> bool:
     """Writes the rules to `folder` if any was parsed rather than read back: after the
-    first frame, adding the ones a launch needs to those read; at exit, the ones asked
-    for in this run alone (those of a theme no longer used go). True if written."""
+    first frame, adding the ones a launch needs to those read; at exit, also without the
+    variables (a theme's colours) no stylesheet of this run was parsed with, so a theme
+    tried once is not read back at every launch. True if written."""
     used = {variables: entries.keys() for variables, entries in _used.items()}
     read = {variables: entries.keys() for variables, entries in _remembered.items()}
-    if used == read or (
-        not at_exit and all(keys <= read.get(v, set()) for v, keys in used.items())
-    ):
+    nothing_new = all(keys <= read.get(variables, set()) for variables, keys in used.items())
+    if nothing_new and (not at_exit or read.keys() <= used.keys()):
         return False
     if not _kept_safely(folder):
         return False
-    every = (
-        {} if at_exit else {variables: dict(entries) for variables, entries in _remembered.items()}
-    )
+    every = {
+        variables: dict(entries)
+        for variables, entries in _remembered.items()
+        if not at_exit or variables in _used
+    }
     for variables, entries in _used.items():
         every.setdefault(variables, {}).update(entries)
     kept = {
