@@ -201,18 +201,11 @@ class Store(RowWriting):
         anything was written since the read (its end may be another now), nor over an end
         another process wrote. Only a help for the next launch: a file that cannot take it
         now is left as it is."""
-        path = conversation.messages
-        if not path or path[-1].id is None:
-            return
         with contextlib.suppress(sqlite3.Error), self._lock:
             if self.change_stamp() != read_at:
                 return
             with self._db:
-                self._db.execute(
-                    "UPDATE conversations SET path_end_id = ?, path_length = ?"
-                    " WHERE id = ? AND path_end_id IS NULL",
-                    (path[-1].id, len(path), conversation.id),
-                )
+                self._write_path_end(conversation, if_unknown=True)
 
     def save_path(self, conversation: Conversation) -> None:
         """Records every choice along the path (after a search hit was revealed)."""

@@ -57,7 +57,7 @@ SELECT id, depth FROM path WHERE id IS NOT NULL ORDER BY depth DESC LIMIT ?
 20-35 ms over 20,000 messages, in SQLite alone: read only when the end is not known."""
 
 _KNOWN_END = "SELECT path_end_id, path_length FROM conversations WHERE id = ?"
-"""Where the path ends and how long it is, as tui-chat last wrote them (`write_path_end`);
+"""Where the path ends and how long it is, as tui-chat last wrote them (`_write_path_end`);
 NULL once anything else changed the tree."""
 
 _UP_FROM_THE_END = """

@@ -181,14 +181,17 @@ class RowWriting:
                 "UPDATE messages SET chosen_child_id = ? WHERE id = ?", (chosen_id, parent.id)
             )
 
-    def _write_path_end(self, conversation: Conversation) -> None:
+    def _write_path_end(self, conversation: Conversation, *, if_unknown: bool = False) -> None:
         """Where the path now ends and how many messages it has: a launch reads its end
         from there (`read_path_end`). After every change to the tree, in the same
-        transaction: the change itself has just forgotten them (the V8 triggers)."""
+        transaction: the change itself has just forgotten them (the V8 triggers).
+        `if_unknown`: only where the file holds no end (another process may have written
+        one)."""
         path = conversation.messages
         end = path[-1].id if path else None
+        unknown = " AND path_end_id IS NULL" if if_unknown else ""
         self._db.execute(
-            "UPDATE conversations SET path_end_id = ?, path_length = ? WHERE id = ?",
+            f"UPDATE conversations SET path_end_id = ?, path_length = ? WHERE id = ?{unknown}",
             (end, len(path) if end is not None else None, conversation.id),
         )
 

@@ -22,6 +22,7 @@ that changed it, nothing is remembered and everything is parsed as before.
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import os
 import pickle
@@ -101,6 +102,7 @@ def _in_order(variables: dict[str, str]) -> Variables:
     return _last_variables[1]
 
 
+@functools.cache  # (Textual's files do not change under a running app)
 def _fingerprint() -> tuple[tuple[str, int, int, int], ...]:
     folder = Path(textual.__file__).parent
     files = sorted(path for pattern in _TEXTUAL_PARSES_WITH for path in folder.glob(pattern))
