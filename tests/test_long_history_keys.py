@@ -26,7 +26,7 @@ from tui.chat.message import Message, MessageStatus
 from tui.config import Settings
 from tui.session_rest import read_between_turns
 from tui.store import Store
-from tui.ui import markdown_lines
+from tui.ui import markdown_kept, markdown_lines
 from tui.ui.app import ChatApp
 from tui.ui.markdown_lines import LaidOutInSteps, MarkdownLook
 from tui.ui.markdown_references import References
@@ -342,7 +342,7 @@ async def test_the_replies_above_are_laid_out_ahead_and_look_as_laid_out_afresh(
             await pilot.pause()
         assert_not_laid_out_again(laid_out, log.messages[log.first_shown : first_shown])
         shown = pilot.app.screen._compositor.render_strips()
-        markdown_lines.forget_kept_layouts()
+        markdown_kept.forget_kept_layouts()
         for markdown in log.query(RenderedMarkdown):
             markdown._lines_width = 0  # laid out again at the next frame
             markdown.refresh()

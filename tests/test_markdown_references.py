@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from tests.test_long_history_keys import layouts_counted
 from tests.test_stored_replies import MessageLogApp, plain_look
-from tui.ui.markdown_lines import forget_kept_layouts, join_laid_out, lay_out
+from tui.ui.markdown_kept import forget_kept_layouts
+from tui.ui.markdown_lines import join_laid_out, lay_out
 from tui.ui.markdown_references import SharedReferences, definitions_in, joined, labels_in
 from tui.ui.widgets.message_log import MessageLog
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown

@@ -13,14 +13,8 @@ from markdown_it.tree import SyntaxTreeNode
 from tests.test_long_history_keys import ahead_done, sixty_turns_opened
 from tests.test_stored_replies import RICH_REPLY, plain_look
 from tui.ui import markdown_lines
-from tui.ui.markdown_lines import (
-    LINES_PER_STEP,
-    LaidOutInSteps,
-    MarkdownLook,
-    forget_kept_layouts,
-    lay_out_kept,
-    laying_out_kept,
-)
+from tui.ui.markdown_kept import forget_kept_layouts, lay_out_kept, laying_out_kept
+from tui.ui.markdown_lines import LINES_PER_STEP, LaidOutInSteps, MarkdownLook
 from tui.ui.markdown_references import References
 
 

@@ -31,10 +31,10 @@ from tui.config import Settings
 from tui.store import Store
 from tui.ui import code_highlighters
 from tui.ui.app import ChatApp
+from tui.ui.markdown_kept import lay_out_kept
 from tui.ui.markdown_lines import (
     MarkdownLook,
     lay_out,
-    lay_out_kept,
     render_markdown,
     take_languages_drawn_plain,
 )

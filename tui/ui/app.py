@@ -9,8 +9,10 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.console import RenderableType
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import Screen
 
 from tui.commands import COMMANDS, keys_of
@@ -25,6 +27,7 @@ from tui.ui.chat_screen import ChatScreen
 from tui.ui.component_styles import share_component_styles
 from tui.ui.frames import frame_or_input_pending
 from tui.ui.hangup_watch import watch_for_hang_up
+from tui.ui.kept_layouts import keep_layouts, recall_kept_layouts
 from tui.ui.kept_lines import draw_only_changed_scrollbar_rows, keep_drawn_lines_when_height_changes
 from tui.ui.parsed_styles import keep_parsed_styles, recall_parsed_styles, remember_parsed_styles
 from tui.ui.strip_caches import strip_caches_made_when_first_used, strip_caches_without_self_cycles
@@ -79,6 +82,7 @@ class ChatApp(App[None]):
         ports)."""
         super().__init__()
         recall_parsed_styles(settings.db_path.parent)  # before any CSS is parsed
+        recall_kept_layouts(settings.db_path.parent)  # before any reply is laid out
         self.set_keymap(dict(settings.keymap))
         self._local_servers = local_servers
         self.settings = settings
@@ -120,6 +124,30 @@ class ChatApp(App[None]):
             asyncio.get_running_loop(), busy=lambda: frame_or_input_pending(self)
         )
         self.call_after_refresh(keep_parsed_styles, folder)  # what the first frame needed
+        self.call_after_refresh(self._keep_layouts)  # and the replies it showed
+
+    def exit(
+        self,
+        result: None = None,
+        return_code: int = 0,
+        message: RenderableType | None = None,
+    ) -> None:
+        """Every way out (Ctrl+Q, a hang-up, a command) ends here while the replies are
+        still laid out: the end of the conversation is kept for the next launch."""
+        self._keep_layouts(at_exit=True)
+        super().exit(result, return_code, message)
+
+    def _keep_layouts(self, *, at_exit: bool = False) -> None:
+        """The replies a launch would show first, as laid out now (`kept_layouts`)."""
+        chat = next(
+            (screen for screen in self.screen_stack if isinstance(screen, ChatScreen)), None
+        )
+        if chat is None or not chat.is_mounted:
+            return
+        with contextlib.suppress(NoMatches):
+            shown = chat.log_view.markdown_at_end()
+            runs = [run for markdown in shown for run in markdown.runs_laid_out()]
+            keep_layouts(self.settings.db_path.parent, runs, at_exit=at_exit)
 
     def on_unmount(self) -> None:
         self._collections_as_before()

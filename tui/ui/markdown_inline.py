@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from markdown_it.token import Token
-from markdown_it.tree import SyntaxTreeNode
 from textual.content import Content, Span
 from textual.style import Style
 
 from tui.frozen import frozen
+
+if TYPE_CHECKING:  # (the parser is imported only when something is parsed)
+    from markdown_it.token import Token
+    from markdown_it.tree import SyntaxTreeNode
 
 
 @frozen

@@ -11,13 +11,11 @@ so a stored reply looks like the one that streamed.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Generator, Iterable
 from dataclasses import replace
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.tree import SyntaxTreeNode
 from rich.cells import cell_len
 from textual.content import Content
 from textual.strip import Strip
@@ -36,6 +34,10 @@ from tui.ui.markdown_inline import (
 from tui.ui.markdown_references import References, parse_environment
 from tui.ui.markdown_tables import table_block
 
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.tree import SyntaxTreeNode
+
 BULLETS = ("• ", "▪ ", "‣ ", "⭑ ", "◦ ")
 """Textual's own, by depth of nesting."""
 RULE = "─"
@@ -45,6 +47,12 @@ QUOTE_EDGE = "▌"
 _drawn_plain: set[str] = set()
 _plain_draws = 0
 """How many fences have been drawn plain so far: a layout that drew one is not kept."""
+
+
+def plain_draws() -> int:
+    """How many fences have been drawn plain so far (a layout that drew one is not kept,
+    `tui.ui.markdown_kept`)."""
+    return _plain_draws
 
 
 def take_languages_drawn_plain() -> set[str]:
@@ -57,7 +65,17 @@ def take_languages_drawn_plain() -> set[str]:
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
+    """The parser, imported when first needed: a launch whose replies were all laid out
+    before (`kept_layouts`) draws its first frame without it (`markdown_it`, 20 ms)."""
+    from markdown_it import MarkdownIt
+
     return MarkdownIt("gfm-like")  # what Textual's Markdown parses with
+
+
+def load_markdown_parser() -> None:
+    """Imports the parser and compiles its link finder's patterns (Python compiles a
+    pattern when first used), off the first frame (see `tui.ui.warm_up`)."""
+    _parser().parse("A link: example.com, https://example.com/x and me@example.com.")
 
 
 @frozen
@@ -94,8 +112,10 @@ def laying_out(
     `LINES_PER_STEP` at a time. A reply laid out ahead while Up is held took 8-11 ms in
     one go (a kilobyte of Markdown), and a key or a frame that came meanwhile waited for
     all of it; a step takes 1-2 ms (a long code block or table is still one step)."""
-    if width <= 0:
+    if width <= 0 or not source:  # (nothing parses to nothing: no parser needed)
         return LaidOut([])
+    from markdown_it.tree import SyntaxTreeNode
+
     tree = SyntaxTreeNode(_parser().parse(source, parse_environment(references)))
     try:
         blocks: list[Block] = []
@@ -145,62 +165,6 @@ def _unlink(tree: SyntaxTreeNode) -> None:
         node = nodes.pop()
         nodes.extend(node.children)
         node.parent = None
-
-
-LAID_OUT_KEPT = 32
-"""Finished runs kept laid out by `lay_out_kept`. Those laid out ahead of a scroll to the
-top are the latest, so they are found; runs no widget shows any more are kept alive by
-this only, and every full collection goes through their lines (a few thousand objects)."""
-_kept: OrderedDict[tuple[str, int, MarkdownLook, References], LaidOut] = OrderedDict()
-
-
-KEPT_RUN_CHARS = 8000
-"""Longer runs are not kept: a few long code blocks kept alive after their reply went
-would hold tens of megabytes (8 runs of 80 KB: 44 MB)."""
-
-
-def lay_out_kept(
-    source: str, width: int, look: MarkdownLook, references: References = ()
-) -> LaidOut:
-    """`lay_out` for a finished run of a reply shown at once, remembering the last
-    `LAID_OUT_KEPT` results. A run whose code was drawn plain (its highlighter not built
-    yet) is not kept: it is laid out again, highlighted, once the highlighter is built."""
-    return finished(laying_out_kept(source, width, look, references))
-
-
-def laying_out_kept(
-    source: str, width: int, look: MarkdownLook, references: References = ()
-) -> LaidOutInSteps:
-    """`lay_out_kept` in steps (see `laying_out`)."""
-    if len(source) > KEPT_RUN_CHARS:
-        return (yield from laying_out(source, width, look, references))
-    key = (source, width, look, references)
-    found = _kept.get(key)
-    if found is not None:
-        _kept.move_to_end(key)
-        return found
-    steps = laying_out(source, width, look, references)
-    drew_plain = False
-    while True:  # code drawn plain by this layout's own steps, not by others meanwhile
-        before = _plain_draws
-        try:
-            next(steps)
-        except StopIteration as done:
-            laid_out: LaidOut = done.value
-            break
-        finally:
-            drew_plain = drew_plain or _plain_draws != before
-        yield
-    if not drew_plain:
-        _kept[key] = laid_out
-        if len(_kept) > LAID_OUT_KEPT:
-            _kept.popitem(last=False)
-    return laid_out
-
-
-def forget_kept_layouts() -> None:
-    """Empties what `lay_out_kept` remembers: what follows is laid out afresh."""
-    _kept.clear()
 
 
 def join_laid_out(runs: Iterable[LaidOut], width: int, look: MarkdownLook) -> list[Strip]:

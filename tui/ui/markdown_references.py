@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import normalizeReference
+if TYPE_CHECKING:  # (the parser is imported only when something is parsed)
+    from markdown_it import MarkdownIt
 
 References = tuple[tuple[str, str, str], ...]
 """(label as the parser normalizes it, destination, title), in the order defined, each
@@ -47,6 +47,8 @@ def labels_in(source: str) -> frozenset[str]:
     may look up among the definitions."""
     if "[" not in source:
         return frozenset()
+    from markdown_it.common.utils import normalizeReference
+
     labels: set[str] = set()
     for label in _BRACKETED.findall(source):
         if label:
@@ -87,6 +89,8 @@ def _parse_definitions(source: str) -> References:
 def _block_parser() -> MarkdownIt:
     """The parser Textual's `Markdown` uses, without the inline pass the definitions do
     not need."""
+    from markdown_it import MarkdownIt
+
     return MarkdownIt("gfm-like").disable("inline")
 
 
@@ -124,7 +128,10 @@ class SharedReferences:
         self.every: References = ()
         """Each label's first definition, in the order the segments come."""
         self._definitions: list[References] = []
-        self._labels: list[frozenset[str]] = []
+        self._sources: list[str] = []
+        self._labels: list[frozenset[str] | None] = []
+        """The labels each finished segment names, found when first needed: with no
+        definitions (most replies) never, nor the parser's import with them."""
         self._used: list[References | None] = []
         """What each finished segment was laid out with (None: not laid out yet)."""
         self._tail: References = ()
@@ -133,7 +140,8 @@ class SharedReferences:
         """Finished segments put at `index`; whether the definitions changed."""
         definitions = [definitions_in(segment) for segment in segments]
         self._definitions[index:index] = definitions
-        self._labels[index:index] = [labels_in(segment) for segment in segments]
+        self._sources[index:index] = segments
+        self._labels[index:index] = [None] * len(segments)
         self._used[index:index] = [None] * len(segments)
         return any(definitions) and self._join()
 
@@ -149,17 +157,30 @@ class SharedReferences:
 
     def for_segment(self, index: int) -> References:
         """What the finished segment at `index` is laid out with, now."""
-        used = used_by(self._labels[index], self.every)
+        used = self._now_used_by(index)
         self._used[index] = used
         return used
+
+    @property
+    def laid_out_with(self) -> list[References | None]:
+        """What each finished segment was laid out with (None: not laid out yet)."""
+        return self._used
 
     def outdated(self) -> list[int]:
         """The finished segments laid out with other definitions than they would be now."""
         return [
             index
             for index, used in enumerate(self._used)
-            if used is not None and used != used_by(self._labels[index], self.every)
+            if used is not None and used != self._now_used_by(index)
         ]
+
+    def _now_used_by(self, index: int) -> References:
+        if not self.every:
+            return ()
+        labels = self._labels[index]
+        if labels is None:
+            labels = self._labels[index] = labels_in(self._sources[index])
+        return used_by(labels, self.every)
 
     def _join(self) -> bool:
         every = joined([*self._definitions, self._tail])

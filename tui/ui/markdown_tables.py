@@ -6,13 +6,16 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
-from markdown_it.tree import SyntaxTreeNode
 from rich.cells import cell_len
 from textual.content import Content
 from textual.style import Style
 
 from tui.ui.markdown_inline import Block, MarkdownLook, fill, inline_of
+
+if TYPE_CHECKING:  # (the parser is imported only when something is parsed)
+    from markdown_it.tree import SyntaxTreeNode
 
 
 def table_block(node: SyntaxTreeNode, width: int, look: MarkdownLook) -> Block:

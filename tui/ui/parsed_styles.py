@@ -10,9 +10,8 @@ and at exit the file is rewritten if anything was parsed anew (at exit, without 
 of a theme this run did not use).
 
 The file is a pickle, since the rules are Textual's own objects and nothing rebuilds them
-faster than parsing. So it is read only when it is the user's and nobody else may write to
-it (it is made readable by the user alone, as the history is); one that does not load, or
-holds anything but rules, is ignored and written again.
+faster than parsing: read only when only the user can have written it (`kept_pickles`);
+one that does not load, or holds anything but rules, is ignored and written again.
 
 This patches Textual's private `Stylesheet._parse_rules` (as `textual_workarounds` does
 for other things), whose signature `tests/test_parsed_styles.py` checks; on a Textual
@@ -21,13 +20,8 @@ that changed it, nothing is remembered and everything is parsed as before.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
-import os
-import pickle
-import stat
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,7 +30,7 @@ import textual
 from textual.css.model import RuleSet
 from textual.css.stylesheet import Stylesheet
 
-from tui.private_files import make_private_folder
+from tui.ui.kept_pickles import Fingerprint, files_fingerprint, read_kept, write_kept
 
 FILE_NAME = "parsed-styles.pickle"
 
@@ -103,53 +97,20 @@ def _in_order(variables: dict[str, str]) -> Variables:
 
 
 @functools.cache  # (Textual's files do not change under a running app)
-def _fingerprint() -> tuple[tuple[str, int, int, int], ...]:
+def _fingerprint() -> Fingerprint:
     folder = Path(textual.__file__).parent
-    files = sorted(path for pattern in _TEXTUAL_PARSES_WITH for path in folder.glob(pattern))
-    stats = [(path, path.stat()) for path in files]
-    return tuple(
-        (path.name, status.st_ino, status.st_size, status.st_mtime_ns) for path, status in stats
+    return files_fingerprint(
+        path for pattern in _TEXTUAL_PARSES_WITH for path in folder.glob(pattern)
     )
 
 
 def recall_parsed_styles(folder: Path) -> None:
-    """Reads the rules kept in `folder` (the history's), if the folder and the file are
-    the user's alone (see `_kept_safely`)."""
-    if not _kept_safely(folder):
-        return
-    try:
-        descriptor = os.open(folder / FILE_NAME, os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(descriptor, "rb") as file:
-            status = os.fstat(file.fileno())
-            if not (stat.S_ISREG(status.st_mode) and status.st_nlink == 1 and _private(status)):
-                return
-            fingerprint, kept = pickle.load(file)
-            if fingerprint != _fingerprint():
-                return  # another Textual
-    except Exception:  # missing, unreadable or damaged: parsed as before, and written again
-        return
+    """Reads the rules kept in `folder` (the history's), if only the user can have
+    written them (see `tui.ui.kept_pickles`)."""
+    kept = read_kept(folder, FILE_NAME, _fingerprint())
     if isinstance(kept, dict) and all(_are_entries(entries) for entries in kept.values()):
         for variables, entries in kept.items():
             _remembered.setdefault(variables, {}).update(entries)
-
-
-def _kept_safely(folder: Path) -> bool:
-    """Whether only the user can have written the folder's files: a pickle runs what it
-    says. (Not on Windows, whose modes say nothing of this: the rules are parsed there.)"""
-    if not hasattr(os, "getuid"):
-        return False
-    try:
-        return _private(folder.stat())
-    except FileNotFoundError:
-        return True  # not made yet: it will be made private, with the file
-    except OSError:
-        return False
-
-
-def _private(status: os.stat_result) -> bool:
-    """The user's, and nobody else may write it (a file: nor read it)."""
-    allowed = 0o022 if stat.S_ISDIR(status.st_mode) else 0o077
-    return status.st_uid == os.getuid() and not status.st_mode & allowed
 
 
 def _are_entries(entries: object) -> bool:
@@ -172,8 +133,6 @@ def keep_parsed_styles(folder: Path, *, at_exit: bool = False) -> bool:
     nothing_new = all(keys <= read.get(variables, set()) for variables, keys in used.items())
     if nothing_new and (not at_exit or read.keys() <= used.keys()):
         return False
-    if not _kept_safely(folder):
-        return False
     every = {
         variables: dict(entries)
         for variables, entries in _remembered.items()
@@ -187,22 +146,11 @@ def keep_parsed_styles(folder: Path, *, at_exit: bool = False) -> bool:
         }
         for variables, entries in every.items()
     }
-    with contextlib.suppress(OSError, pickle.PicklingError, TypeError, AttributeError):
-        make_private_folder(folder)
-        # A new file of its own (0600, a name nobody could have made first), then renamed
-        # over the old: no other process's write, and no link planted, is written through.
-        descriptor, partial = tempfile.mkstemp(dir=folder, prefix=".parsed-styles-")
-        try:
-            with os.fdopen(descriptor, "wb") as file:
-                pickle.dump((_fingerprint(), kept), file, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(partial, folder / FILE_NAME)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(partial)
-        _remembered.clear()
-        _remembered.update(kept)
-        return True
-    return False
+    if not write_kept(folder, FILE_NAME, _fingerprint(), kept):
+        return False
+    _remembered.clear()
+    _remembered.update(kept)
+    return True
 
 
 def parsed_in_this_process() -> int:

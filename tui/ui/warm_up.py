@@ -4,7 +4,9 @@
 conversation's first frame by 0.6 s. Pygments builds a language's rules on first use
 (25-130 ms), which would otherwise hold up the frame of a reply's first code block; and
 Textual's Markdown module, which highlights fences, is loaded here too (25 ms), not with
-the app (its first frame draws stored code plain) nor in a reply's first code block.
+the app (its first frame draws stored code plain) nor in a reply's first code block. So is
+the Markdown parser, which a launch whose replies were kept laid out (`kept_layouts`) did
+not need, with the patterns of its link finder (20 ms and 30 ms).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from textual.worker import get_current_worker
 from tui.backend import load_client_library
 from tui.gc_tuning import freeze_long_lived_objects
 from tui.ui.code_highlighters import build_highlighters, load_fence_highlighter
+from tui.ui.markdown_lines import load_markdown_parser
 
 COMMON_CODE_LANGUAGES = ("", "python", "bash", "sh", "javascript", "typescript", "json")
 IDLE_BEFORE_WARMING = 1.0
@@ -28,6 +31,7 @@ def warm_up(streaming: Callable[[], bool], last_reply_ended: Callable[[], float]
     the usual highlighters (building them during a first full-speed reply delayed its end
     by ~0.2 s). Runs in a thread worker; returns early if the app closes."""
     try:
+        load_markdown_parser()
         load_client_library()
         load_fence_highlighter()
     finally:  # collection comes back on here too, whatever happened before or now

@@ -30,6 +30,7 @@ from tui.ui.widgets.message_views import (
     branch_label,
     message_view,
 )
+from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 
 RESUMED_MESSAGES_SHOWN = 12
 """Most messages mounted when a log opens (at its end, or from far back)."""
@@ -104,6 +105,19 @@ class ConversationLog(SlidingWindow, LayingOutAhead, MessageLog):
         self.first_shown = first
         self.end_shown = None if last == len(messages) and not self.unread_later else last
         return [*self._earlier_notice(), *self._views(messages[first:last])]
+
+    def markdown_at_end(self) -> list[RenderedMarkdown]:
+        """The Markdown of the turns a launch would show first (`window_views`), if they
+        are mounted: what `tui.ui.kept_layouts` keeps laid out for it."""
+        messages = self.messages
+        if self.end_shown is not None or self.unread_later or not messages:
+            return []
+        lines_wanted = self.app.size.height or 40  # (as at a launch, before any layout)
+        wanted = len(messages) - first_of_a_screenful(
+            messages, lines_wanted, RESUMED_MESSAGES_SHOWN
+        )
+        views = [view for view in self.query_children(".message") if hasattr(view, "message")]
+        return [markdown for view in views[-wanted:] for markdown in view.query(RenderedMarkdown)]
 
     def _views(self, messages: Sequence[Message]) -> list[Widget]:
         return [message_view(self.conversation, message) for message in messages]

@@ -17,7 +17,7 @@ from textual.widget import Widget
 from textual.worker import WorkType
 
 from tui.chat.message import Message, Role
-from tui.ui.markdown_lines import KEPT_RUN_CHARS, laying_out_kept
+from tui.ui.markdown_kept import KEPT_RUN_CHARS, laying_out_kept
 from tui.ui.markdown_references import SharedReferences
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 from tui.ui.widgets.reply_body import stored_segments

@@ -1,0 +1,160 @@
+"""The replies a launch shows first are laid out once: the next launch takes their lines
+back from the file beside the history and draws the same, without the Markdown parser."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.color import Color
+from textual.style import Style
+
+import tui.ui.kept_layouts as kept_layouts
+from tests.test_long_history_keys import layouts_counted
+from tests.test_parsed_styles import drawn
+from tests.test_stored_replies import RICH_REPLY, plain_look
+from tests.ui_helpers import screen_text, wait_until
+from tui.chat import Conversation
+from tui.config import Settings
+from tui.store import Store
+from tui.ui.app import ChatApp
+from tui.ui.markdown_inline import MarkdownLook
+from tui.ui.markdown_kept import forget_kept_layouts, lay_out_kept
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def colourful_look(theme: str = "textual-dark") -> MarkdownLook:
+    """A look with colours, weights and a link's underline: what styles the lines keep."""
+    ink, paper = Color(224, 224, 224), Color(18, 18, 18)
+    return plain_look(
+        text=Style(background=paper, foreground=ink),
+        strong=Style(bold=True),
+        em=Style(italic=True),
+        link=Style(foreground=Color(120, 160, 255), underline=True),
+        code_inline=Style(foreground=Color(250, 180, 90), background=Color(40, 40, 40)),
+        headings=(Style(foreground=Color(255, 200, 0), bold=True),) * 6,
+        table_lines=Style(foreground=Color(90, 90, 90)),
+        theme=theme,
+    )
+
+
+@pytest.fixture(autouse=True)
+def nothing_laid_out_in_this_process() -> Iterator[None]:
+    """Each test starts as a new process would: only the file tells what was laid out."""
+    forget_kept_layouts()
+    yield
+    forget_kept_layouts()
+
+
+def test_runs_read_back_in_another_process_are_the_lines_laid_out(tmp_path: Path) -> None:
+    """Styles compare by a hash made once per process: lines read back by another process
+    must equal (text and style) what it lays out itself, and need no parser for it."""
+    look = colourful_look()
+    laid_out = lay_out_kept(RICH_REPLY, 70, look)
+    assert kept_layouts.keep_layouts(tmp_path, [(RICH_REPLY, 70, look, ())])
+    kept = tmp_path / kept_layouts.FILE_NAME
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    check = f"""
+import json
+from tests.test_kept_layouts import colourful_look
+from tests.test_stored_replies import RICH_REPLY
+from tui.ui import kept_layouts, markdown_kept
+from tui.ui.markdown_lines import _parser, lay_out
+kept_layouts.recall_kept_layouts(__import__("pathlib").Path({str(tmp_path)!r}))
+look = colourful_look()
+back = markdown_kept.lay_out_kept(RICH_REPLY, 70, look)
+parser_made = _parser.cache_info().currsize
+fresh = lay_out(RICH_REPLY, 70, look)
+print(json.dumps({{
+    "parser_made": parser_made,
+    "lines": [line.text for line in back.lines],
+    "same": back.lines == fresh.lines and (back.top, back.bottom) == (fresh.top, fresh.bottom),
+    "styles_equal": all(
+        [s.style for s in a] == [s.style for s in b] for a, b in zip(back.lines, fresh.lines)
+    ),
+}}))
+"""
+    run = subprocess.run(
+        [sys.executable, "-c", check], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    result = json.loads(run.stdout)
+    assert result["lines"] == [line.text for line in laid_out.lines]
+    assert result["same"] and result["styles_equal"]
+    assert result["parser_made"] == 0
+
+
+def test_a_run_kept_for_another_look_is_laid_out_anew(tmp_path: Path) -> None:
+    look = colourful_look()
+    lay_out_kept(RICH_REPLY, 70, look)
+    assert kept_layouts.keep_layouts(tmp_path, [(RICH_REPLY, 70, look, ())])
+    forget_kept_layouts()
+    kept_layouts.recall_kept_layouts(tmp_path)
+    with layouts_counted() as laid_out:
+        lay_out_kept(RICH_REPLY, 70, colourful_look(theme="gruvbox"))  # code in its colours
+        lay_out_kept(RICH_REPLY, 72, look)  # another width
+    assert laid_out == [RICH_REPLY, RICH_REPLY]
+
+
+def test_a_damaged_file_is_laid_out_anew_and_written_again(tmp_path: Path) -> None:
+    look = colourful_look()
+    (tmp_path / kept_layouts.FILE_NAME).write_bytes(b"not a pickle")
+    (tmp_path / kept_layouts.FILE_NAME).chmod(0o600)
+    kept_layouts.recall_kept_layouts(tmp_path)
+    with layouts_counted() as laid_out:
+        lay_out_kept(RICH_REPLY, 70, look)
+    assert laid_out == [RICH_REPLY]
+    assert kept_layouts.keep_layouts(tmp_path, [(RICH_REPLY, 70, look, ())])
+    forget_kept_layouts()
+    kept_layouts.recall_kept_layouts(tmp_path)
+    with layouts_counted() as laid_out:
+        lay_out_kept(RICH_REPLY, 70, look)
+    assert laid_out == []
+
+
+def stored_replies(path: Path) -> list[str]:
+    """A conversation of two replies with code (drawn plain at a first frame), as stored."""
+    store = Store.open(path)
+    conversation = Conversation(model="m")
+    store.save_conversation(conversation, None)
+    replies = [f"Reply {n}.\n\n{RICH_REPLY}\n\nEnd of reply {n}." for n in (1, 2)]
+    for n, reply in enumerate(replies, 1):
+        store.save_message(conversation, conversation.add_user_message(f"Question {n}"))
+        message = conversation.start_reply("m")
+        message.content = reply
+        message.status = message.status.DONE
+        store.save_message(conversation, message)
+    store.close()
+    return replies
+
+
+async def launch_and_quit(settings: Settings) -> tuple[list[list[tuple[str, str]]], list[str]]:
+    """The screen once the last reply is on it, and the text laid out until then."""
+    with layouts_counted() as laid_out:
+        app = ChatApp(settings, continue_last=True)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: "End of reply 2" in screen_text(pilot))
+            shown, laid_out_first = drawn(pilot), list(laid_out)
+            await pilot.pause(0.3)  # (the code's highlighter built, the reply drawn again)
+            shown = drawn(pilot)
+            await pilot.press("ctrl+q")
+    return shown, laid_out_first
+
+
+async def test_a_second_launch_draws_the_end_without_laying_it_out(settings: Settings) -> None:
+    replies = stored_replies(settings.db_path)
+    """The last reply fills the screen: its runs are taken back, not laid out (the one
+    above it is laid out ahead of a scroll, after the first frame, as before)."""
+    first, laid_out_first = await launch_and_quit(settings)
+    assert any("Reply 2." in source for source in laid_out_first)
+    assert (settings.db_path.parent / kept_layouts.FILE_NAME).exists()
+    forget_kept_layouts()
+    second, laid_out_second = await launch_and_quit(settings)
+    assert not [source for source in laid_out_second if source and source in replies[1]]
+    assert second == first
+    assert any("End of reply 2." in "".join(text for text, _ in line) for line in second)
