@@ -158,3 +158,19 @@ async def test_a_second_launch_draws_the_end_without_laying_it_out(settings: Set
     assert not [source for source in laid_out_second if source and source in replies[1]]
     assert second == first
     assert any("End of reply 2." in "".join(text for text, _ in line) for line in second)
+
+
+async def test_no_reply_text_is_left_behind_by_a_new_conversation(settings: Settings) -> None:
+    """Quitting from a new conversation (after /new, or the shown one deleted) leaves no
+    file holding the last one's replies."""
+    stored_replies(settings.db_path)
+    await launch_and_quit(settings)
+    kept = settings.db_path.parent / kept_layouts.FILE_NAME
+    assert kept.exists()
+    app = ChatApp(settings, continue_last=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "End of reply 2" in screen_text(pilot))
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: "End of reply 2" not in screen_text(pilot))
+        await pilot.press("ctrl+q")
+    assert not kept.exists()

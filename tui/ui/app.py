@@ -146,8 +146,9 @@ class ChatApp(App[None]):
             return
         with contextlib.suppress(NoMatches):
             shown = chat.log_view.markdown_at_end()
-            runs = [run for markdown in shown for run in markdown.runs_laid_out()]
-            keep_layouts(self.settings.db_path.parent, runs, at_exit=at_exit)
+            if shown is not None:  # (not mounted: the file may still hold them as they are)
+                runs = [run for markdown in shown for run in markdown.runs_laid_out()]
+                keep_layouts(self.settings.db_path.parent, runs, at_exit=at_exit)
 
     def on_unmount(self) -> None:
         self._collections_as_before()

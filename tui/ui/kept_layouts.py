@@ -179,14 +179,17 @@ def recall_kept_layouts(folder: Path) -> None:
 def keep_layouts(folder: Path, runs: Iterable[Run], *, at_exit: bool = False) -> bool:
     """Writes `runs` (those of the replies the next launch shows first) to `folder`, each
     that is kept laid out in memory (so its code is highlighted), unless they are the
-    file's own, taken back. At exit, a run not kept (its code was drawn plain at the first
-    frame, and it was not drawn again once highlighted, being above the screen) is laid
-    out again, highlighted if its highlighter is built by now. True if written."""
+    file's own, taken back; with no runs, no file is left. At exit, a run not kept (its
+    code was drawn plain at the first frame, and it was not drawn again once highlighted,
+    being above the screen) is laid out again, highlighted if its highlighter is built by
+    now. True if written (or removed)."""
     global _in_file
     found = [
         (run, kept_layout(*run) or (_laid_out_again(run) if at_exit else None)) for run in runs
     ]
     kept = [(run, laid_out) for run, laid_out in found if laid_out is not None]
+    if not found:  # (a conversation with no reply at its end: no text left behind)
+        return forget_kept_layouts_file(folder)
     runs_kept = frozenset(
         ((source, width, references), _described_once(look))
         for (source, width, look, references), _ in kept
@@ -204,6 +207,20 @@ def keep_layouts(folder: Path, runs: Iterable[Run], *, at_exit: bool = False) ->
     if not write_kept(folder, FILE_NAME, _fingerprint(), (table, every)):
         return False
     _in_file = (folder, frozenset((key, run[0]) for key, run in every.items()))
+    return True
+
+
+def forget_kept_layouts_file(folder: Path) -> bool:
+    """Removes the file (a conversation whose replies it may hold was deleted); True if
+    there was one."""
+    global _in_file
+    _in_file = None
+    try:
+        (folder / FILE_NAME).unlink()
+    except FileNotFoundError:
+        return False
+    except OSError:  # (written again, without that text, at the next keep)
+        return False
     return True
 
 

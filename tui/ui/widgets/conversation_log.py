@@ -106,11 +106,13 @@ class ConversationLog(SlidingWindow, LayingOutAhead, MessageLog):
         self.end_shown = None if last == len(messages) and not self.unread_later else last
         return [*self._earlier_notice(), *self._views(messages[first:last])]
 
-    def markdown_at_end(self) -> list[RenderedMarkdown]:
-        """The Markdown of the turns a launch would show first (`window_views`), if they
-        are mounted: what `tui.ui.kept_layouts` keeps laid out for it."""
+    def markdown_at_end(self) -> list[RenderedMarkdown] | None:
+        """The Markdown of the turns a launch would show first (`window_views`), what
+        `tui.ui.kept_layouts` keeps laid out for it; None if they are not mounted."""
         messages = self.messages
-        if self.end_shown is not None or self.unread_later or not messages:
+        if self.end_shown is not None or self.unread_later:
+            return None
+        if not messages:
             return []
         lines_wanted = self.app.size.height or 40  # (as at a launch, before any layout)
         wanted = len(messages) - first_of_a_screenful(
