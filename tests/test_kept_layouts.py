@@ -15,10 +15,11 @@ from textual.color import Color
 from textual.style import Style
 
 import tui.ui.kept_layouts as kept_layouts
+from tests.openai_server import OpenAIStyleServer, StreamReply
 from tests.test_long_history_keys import layouts_counted
 from tests.test_parsed_styles import drawn
 from tests.test_stored_replies import RICH_REPLY, plain_look
-from tests.ui_helpers import screen_text, wait_until
+from tests.ui_helpers import screen_text, send_and_settle, wait_until
 from tui.chat import Conversation
 from tui.config import Settings
 from tui.store import Store
@@ -174,3 +175,32 @@ async def test_no_reply_text_is_left_behind_by_a_new_conversation(settings: Sett
         await wait_until(pilot, lambda: "End of reply 2" not in screen_text(pilot))
         await pilot.press("ctrl+q")
     assert not kept.exists()
+
+
+async def test_a_reply_streamed_in_is_kept_as_a_launch_lays_it_out(
+    settings: Settings, server: OpenAIStyleServer
+) -> None:
+    """A reply that streams in is cut a block at a time; a launch shows it whole, as
+    stored, and it is that the next launch finds kept."""
+    reply = f"Reply 1.\n\n{RICH_REPLY}\n\nEnd of reply 1."
+    server.queue(StreamReply(deltas=[reply[i : i + 40] for i in range(0, len(reply), 40)]))
+    async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
+        await send_and_settle(pilot, "Question 1")
+        await pilot.pause(0.3)  # (the code's highlighter built)
+        first = screen_text(pilot)
+        await pilot.press("ctrl+q")
+    forget_kept_layouts()
+    with layouts_counted() as laid_out:
+        async with ChatApp(settings, continue_last=True).run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: "End of reply 1" in screen_text(pilot))
+            assert not [source for source in laid_out if source and source in reply]
+            await pilot.pause(0.3)
+            second = screen_text(pilot)
+            await pilot.press("ctrl+q")
+    assert _log_part(second) == _log_part(first)
+
+
+def _log_part(screen: str) -> str:
+    """The conversation's lines (the status line and footer differ between a reply just
+    streamed and one resumed)."""
+    return "\n".join(line for line in screen.splitlines() if "│" in line and "Message" not in line)

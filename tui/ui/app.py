@@ -145,9 +145,8 @@ class ChatApp(App[None]):
         if chat is None or not chat.is_mounted:
             return
         with contextlib.suppress(NoMatches):
-            shown = chat.log_view.markdown_at_end()
-            if shown is not None:  # (not mounted: the file may still hold them as they are)
-                runs = [run for markdown in shown for run in markdown.runs_laid_out()]
+            runs = chat.log_view.runs_at_end()
+            if runs is not None:  # (not known: the file may still hold them as they are)
                 keep_layouts(self.settings.db_path.parent, runs, at_exit=at_exit)
 
     def on_unmount(self) -> None:

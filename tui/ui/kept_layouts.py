@@ -34,15 +34,12 @@ from textual.style import Style
 import tui.ui
 from tui.ui.kept_pickles import Fingerprint, files_fingerprint, read_kept, write_kept
 from tui.ui.markdown_inline import MarkdownLook
-from tui.ui.markdown_kept import kept_layout, lay_out_kept, recall_layouts
+from tui.ui.markdown_kept import Run, kept_layout, lay_out_kept, recall_layouts
 from tui.ui.markdown_lines import LaidOut
 from tui.ui.markdown_references import References
 
 FILE_NAME = "laid-out.pickle"
 
-Run = tuple[str, int, MarkdownLook, References]
-"""A finished run of a reply as laid out: its text, width, look and the link definitions
-it was laid out with."""
 RunKey = tuple[str, int, References]
 Line = tuple[int, tuple[tuple[str, int], ...]]
 """A line's width in cells and its pieces: text and the number of its style."""

@@ -17,6 +17,10 @@ from tui.ui.markdown_inline import MarkdownLook
 from tui.ui.markdown_lines import LaidOut, LaidOutInSteps, finished, plain_draws
 from tui.ui.markdown_references import References
 
+Run = tuple[str, int, MarkdownLook, References]
+"""A finished run of a reply as laid out: its text, width, look and the link definitions
+it is laid out with."""
+
 LAID_OUT_KEPT = 32
 """Finished runs kept laid out by `lay_out_kept`. Those laid out ahead of a scroll to the
 top are the latest, so they are found; runs no widget shows any more are kept alive by

@@ -161,11 +161,6 @@ class SharedReferences:
         self._used[index] = used
         return used
 
-    @property
-    def laid_out_with(self) -> list[References | None]:
-        """What each finished segment was laid out with (None: not laid out yet)."""
-        return self._used
-
     def outdated(self) -> list[int]:
         """The finished segments laid out with other definitions than they would be now."""
         return [

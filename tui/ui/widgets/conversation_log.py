@@ -22,6 +22,7 @@ from tui.chat.conversation import Conversation
 from tui.chat.message import Message
 from tui.ui.frames import next_frame
 from tui.ui.log_window import end_of_a_screenful, first_of_a_screenful
+from tui.ui.markdown_kept import Run
 from tui.ui.widgets.laying_out_ahead import LayingOutAhead
 from tui.ui.widgets.log_sliding import SlidingWindow
 from tui.ui.widgets.message_log import MessageLog
@@ -30,7 +31,6 @@ from tui.ui.widgets.message_views import (
     branch_label,
     message_view,
 )
-from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 
 RESUMED_MESSAGES_SHOWN = 12
 """Most messages mounted when a log opens (at its end, or from far back)."""
@@ -106,20 +106,16 @@ class ConversationLog(SlidingWindow, LayingOutAhead, MessageLog):
         self.end_shown = None if last == len(messages) and not self.unread_later else last
         return [*self._earlier_notice(), *self._views(messages[first:last])]
 
-    def markdown_at_end(self) -> list[RenderedMarkdown] | None:
-        """The Markdown of the turns a launch would show first (`window_views`), what
-        `tui.ui.kept_layouts` keeps laid out for it; None if they are not mounted."""
+    def runs_at_end(self) -> list[Run] | None:
+        """The runs of the replies a launch would show first (`window_views`), at the
+        width and in the look replies have now: what `tui.ui.kept_layouts` keeps for it.
+        None when that is not known (no reply laid out, the end not read)."""
         messages = self.messages
-        if self.end_shown is not None or self.unread_later:
+        if self.unread_later:
             return None
-        if not messages:
-            return []
         lines_wanted = self.app.size.height or 40  # (as at a launch, before any layout)
-        wanted = len(messages) - first_of_a_screenful(
-            messages, lines_wanted, RESUMED_MESSAGES_SHOWN
-        )
-        views = [view for view in self.query_children(".message") if hasattr(view, "message")]
-        return [markdown for view in views[-wanted:] for markdown in view.query(RenderedMarkdown)]
+        first = first_of_a_screenful(messages, lines_wanted, RESUMED_MESSAGES_SHOWN)
+        return self.runs_of(messages[first:])
 
     def _views(self, messages: Sequence[Message]) -> list[Widget]:
         return [message_view(self.conversation, message) for message in messages]

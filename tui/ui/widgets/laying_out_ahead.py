@@ -9,6 +9,7 @@ is of the chat screen.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from textual.widget import Widget
 from textual.worker import WorkType
 
 from tui.chat.message import Message, Role
-from tui.ui.markdown_kept import KEPT_RUN_CHARS, laying_out_kept
+from tui.ui.markdown_kept import KEPT_RUN_CHARS, Run, laying_out_kept
 from tui.ui.markdown_references import SharedReferences
 from tui.ui.widgets.rendered_markdown import RenderedMarkdown
 from tui.ui.widgets.reply_body import stored_segments
@@ -63,24 +64,35 @@ class LayingOutAhead(_MixedInto):
             return [] if end is None else self.messages[end : end + SCROLL_BATCH]
         return self.messages[max(0, self.first_shown - SCROLL_BATCH) : self.first_shown]
 
-    async def _laying_out_ahead(self, below: bool) -> None:
+    def runs_of(self, messages: Sequence[Message]) -> list[Run] | None:
+        """The runs the replies among `messages` are laid out in when shown at once, as
+        stored (a reply that streamed in was cut a block at a time), at the width and in
+        the look replies have now; None if no reply is laid out to tell them."""
+        replies = [m for m in messages if m.role is Role.ASSISTANT and m.is_final]
         shown = next((m.laid_out_at for m in self.query(RenderedMarkdown) if m.laid_out_at), None)
-        if shown is None:
-            return
-        width, look = shown[0], replace(shown[1], highlight_unbuilt=False)  # as stored ones
-        for message in self._next_batch(below):
-            if message.role is Role.ASSISTANT and message.is_final:
-                segments = stored_segments(message.content) or []
-                references = SharedReferences()  # as the reply's `RenderedMarkdown` has them
-                references.insert(0, segments)
-                for index, segment in enumerate(segments):
-                    if len(segment) > KEPT_RUN_CHARS:
-                        continue  # not kept: it would be laid out again when mounted
-                    used = references.for_segment(index)
-                    steps = laying_out_kept(segment, width, look, used)
-                    try:  # a key or a frame goes first, and between steps
-                        await asyncio.sleep(0)
-                        for _ in steps:
-                            await asyncio.sleep(0)
-                    finally:  # (a worker replaced half-way lets its parse tree go now)
-                        steps.close()
+        if not replies or shown is None:
+            return None if replies else []
+        width, look = shown
+        runs: list[Run] = []
+        for message in replies:
+            segments = stored_segments(message.content) or []
+            references = SharedReferences()  # as the reply's `RenderedMarkdown` has them
+            references.insert(0, segments)
+            runs += [
+                (segment, width, look, references.for_segment(index))
+                for index, segment in enumerate(segments)
+            ]
+        return runs
+
+    async def _laying_out_ahead(self, below: bool) -> None:
+        for segment, width, look, used in self.runs_of(self._next_batch(below)) or []:
+            if len(segment) > KEPT_RUN_CHARS:
+                continue  # not kept: it would be laid out again when mounted
+            # As stored ones are: code in a language not highlighted yet, drawn plain.
+            steps = laying_out_kept(segment, width, replace(look, highlight_unbuilt=False), used)
+            try:  # a key or a frame goes first, and between steps
+                await asyncio.sleep(0)
+                for _ in steps:
+                    await asyncio.sleep(0)
+            finally:  # (a worker replaced half-way lets its parse tree go now)
+                steps.close()

@@ -30,7 +30,7 @@ from tui.ui.markdown_lines import (
     take_languages_drawn_plain,
 )
 from tui.ui.markdown_looks import look_in_place, look_of
-from tui.ui.markdown_references import References, SharedReferences
+from tui.ui.markdown_references import SharedReferences
 
 
 class RenderedMarkdown(Widget):
@@ -93,19 +93,6 @@ class RenderedMarkdown(Widget):
         if not self._lines_width or self._lines_look is None:
             return None
         return self._lines_width, self._lines_look
-
-    def runs_laid_out(self) -> list[tuple[str, int, MarkdownLook, References]]:
-        """Each finished segment as laid out (text, width, look and the definitions it was
-        laid out with), or to be once drawn again (its code highlighted, say): what
-        `tui.ui.kept_layouts` keeps for the next launch."""
-        look, width = self._lines_look, self._lines_width or self._drawn_width()
-        if width <= 0 or look is None:
-            return []
-        return [
-            (segment, width, look, used)
-            for segment, used in zip(self._segments, self._references.laid_out_with, strict=True)
-            if used is not None
-        ]
 
     @property
     def segment_count(self) -> int:
