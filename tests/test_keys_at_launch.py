@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from textual import events
 from textual.widgets.text_area import Selection
 
 from tests.conftest import TEST_KEY
 from tests.openai_server import OpenAIStyleServer, StreamReply
 from tests.pty_helpers import quit_and_close, read_until, start_in_terminal
-from tests.ui_helpers import chat_screen
+from tests.ui_helpers import chat_screen, wait_until
 from tui.config import Settings
 from tui.ui.app import ChatApp
 
@@ -51,3 +52,18 @@ async def test_a_key_reaching_the_screen_replaces_the_prompts_selection_as_typin
         await pilot.press("a", "b")
         assert screen.prompt.text == "ab world"
         assert screen.focused is screen.prompt
+
+
+async def test_a_paste_before_the_prompt_has_focus_lands_in_the_prompt(
+    settings: Settings,
+) -> None:
+    """Pasted while the app starts, before anything has focus, Textual hands the paste to
+    the screen: it goes to the prompt, as typed keys do, not nowhere."""
+    async with ChatApp(settings).run_test(size=(100, 30)) as pilot:
+        screen = chat_screen(pilot)
+        screen.set_focus(None)
+        pilot.app.post_message(events.Paste("words pasted at launch"))
+        await wait_until(pilot, lambda: screen.prompt.text == "words pasted at launch")
+        assert screen.focused is screen.prompt
+        await pilot.pause(0.1)
+        assert screen.prompt.text == "words pasted at launch"  # once, not twice

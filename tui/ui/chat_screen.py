@@ -209,6 +209,14 @@ class ChatScreen(ConversationActions, PromptSending, Screen[None]):
             )
             self.prompt.move_cursor(typed.end_location)
 
+    def on_paste(self, event: events.Paste) -> None:
+        """A paste that reached the screen with nothing focused (made while the app
+        started, before the prompt had focus) goes to the prompt, as keys do."""
+        if self.focused is None:
+            event.stop()
+            self.prompt.focus()
+            self.prompt.post_message(events.Paste(event.text))
+
     # Start-up work that must not delay the first frame -----------------------------------
 
     @on(ConversationLog.Filled)
