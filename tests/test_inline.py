@@ -4,6 +4,7 @@ the conversation is left as plain text in the terminal (its scrollback)."""
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from tests.conftest import TEST_KEY
 from tests.openai_server import OpenAIStyleServer, StreamReply
 from tests.pty_helpers import read_for, read_until, start_in_terminal
 from tui.chat.conversation import Conversation
-from tui.chat.message import Message, Role
+from tui.chat.message import Message, MessageStatus, Role
 from tui.store import Store
 from tui.transcript import transcript
 
@@ -127,3 +128,32 @@ def test_the_app_quits_when_its_terminal_goes_away_without_a_hang_up_signal(
     conversation = store.load_conversation(store.latest_conversation_id() or 0)
     assert conversation is not None
     assert [m.content for m in conversation.messages] == ["Remember this", "Kept."]
+
+
+def test_the_terminal_closing_mid_reply_quits_the_normal_way_and_keeps_the_reply(
+    server: OpenAIStyleServer, tmp_path: Path
+) -> None:
+    """A terminal window that closes sends SIGHUP, whose default kills the process where
+    it stands: a reply streaming then was found cut off at the next start, and what the
+    app keeps for the next launch was not written. It quits as Ctrl+Q does."""
+    server.queue(StreamReply(deltas=["Partial ", "reply", *[" more"] * 400], delay=0.02))
+    process, primary = start_in_terminal(["-m", "test-model"], app_env(server, tmp_path))
+    seen = bytearray()
+    try:
+        read_until(primary, b"Message (Enter", seen)
+        os.write(primary, b"Keep this\r")
+        read_until(primary, b"Partial", seen)
+        time.sleep(0.2)
+        process.send_signal(signal.SIGHUP)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(primary)
+    store = Store.open(tmp_path / "h.sqlite3")
+    conversation = store.load_conversation(store.latest_conversation_id() or 0)
+    assert conversation is not None
+    prompt, reply = conversation.messages
+    assert prompt.content == "Keep this"
+    assert reply.content.startswith("Partial reply more")
+    assert reply.status is MessageStatus.STOPPED

@@ -26,7 +26,7 @@ from tui.tool_calls import make_tool_caller
 from tui.ui.chat_screen import ChatScreen
 from tui.ui.component_styles import share_component_styles
 from tui.ui.frames import frame_or_input_pending
-from tui.ui.hangup_watch import watch_for_hang_up
+from tui.ui.hangup_watch import quit_on_hang_up_signal, watch_for_hang_up
 from tui.ui.kept_layouts import keep_layouts, recall_kept_layouts
 from tui.ui.kept_lines import draw_only_changed_scrollbar_rows, keep_drawn_lines_when_height_changes
 from tui.ui.parsed_styles import keep_parsed_styles, recall_parsed_styles, remember_parsed_styles
@@ -120,6 +120,7 @@ class ChatApp(App[None]):
         self.theme_changed_signal.subscribe(self, lambda theme: remember(folder, theme=theme.name))
         if not self.is_headless:
             watch_for_hang_up(self._quit_on_hang_up)
+            quit_on_hang_up_signal(lambda: self.run_worker(self._hang_up(), group="hang-up"))
         self._collections_as_before = full_collections_between_frames(
             asyncio.get_running_loop(), busy=lambda: frame_or_input_pending(self)
         )

@@ -1,16 +1,23 @@
-"""Quits when the terminal goes away without telling the app.
+"""Quits the normal way when the terminal goes away, whether it tells the app or not.
 
-A terminal that closes normally sends SIGHUP. One that goes away otherwise (the app
-started detached from it, `setsid`, a harness, some ssh set-ups) leaves stdin at end of
-file, and Textual's input thread then reads nothing in a tight loop: the app spun at a
-full core for as long as nobody killed it (found with three orphans of a killed test
-run, 50 minutes each). A thread here waits, at no cost, for the hang-up the kernel
-reports on the terminal, then quits the app the normal way (what is unsaved is saved).
+A terminal that closes normally sends SIGHUP, whose default is to kill the process where it
+stands: a reply streaming then was found cut off at the next start, and what is kept for
+the next launch (the replies laid out) was not written. It quits as Ctrl+Q does instead.
+
+A terminal that goes away otherwise (the app started detached from it, `setsid`, a
+harness, some ssh set-ups) leaves stdin at end of file, and Textual's input thread then
+reads nothing in a tight loop: the app spun at a full core for as long as nobody killed it
+(found with three orphans of a killed test run, 50 minutes each). A thread here waits, at
+no cost, for the hang-up the kernel reports on the terminal, then quits the app the normal
+way (what is unsaved is saved).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import select
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -38,3 +45,13 @@ def watch_for_hang_up(quit_app: Callable[[], None]) -> None:
                 return
 
     threading.Thread(target=wait, name="hang-up watch", daemon=True).start()
+
+
+def quit_on_hang_up_signal(quit_app: Callable[[], None]) -> None:
+    """Calls `quit_app` (on the event loop's thread) when SIGHUP comes, instead of dying
+    of it. Where there is no SIGHUP (Windows), nothing."""
+    hang_up = getattr(signal, "SIGHUP", None)
+    if hang_up is None:
+        return
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        asyncio.get_running_loop().add_signal_handler(hang_up, quit_app)
