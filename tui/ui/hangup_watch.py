@@ -47,7 +47,7 @@ def watch_for_hang_up(quit_app: Callable[[], None]) -> None:
     threading.Thread(target=wait, name="hang-up watch", daemon=True).start()
 
 
-def quit_on_hang_up_signal(quit_app: Callable[[], None]) -> None:
+def quit_on_hang_up_signal(quit_app: Callable[[], object]) -> None:
     """Calls `quit_app` (on the event loop's thread) when SIGHUP comes, instead of dying
     of it. Where there is no SIGHUP (Windows), nothing."""
     hang_up = getattr(signal, "SIGHUP", None)
