@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,11 @@ from tests.ui_helpers import screen_text, send_and_settle, wait_until
 from tui.chat import Conversation
 from tui.config import Settings
 from tui.store import Store
+from tui.ui import code_highlighters
 from tui.ui.app import ChatApp
 from tui.ui.markdown_inline import MarkdownLook
 from tui.ui.markdown_kept import forget_kept_layouts, lay_out_kept
+from tui.ui.markdown_lines import lay_out
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -204,3 +207,24 @@ def _log_part(screen: str) -> str:
     """The conversation's lines (the status line and footer differ between a reply just
     streamed and one resumed)."""
     return "\n".join(line for line in screen.splitlines() if "│" in line and "Message" not in line)
+
+
+def test_at_exit_code_not_highlighted_yet_is_highlighted_and_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quit within a second of the start, the end's code was drawn plain (its highlighter
+    not built yet) and such a layout is not kept: at exit it is built, and the run kept
+    highlighted, or every quick launch would leave the next one to lay it out again."""
+    monkeypatch.setattr(code_highlighters, "_built", set())
+    source = "Some code:\n\n```python\ndef double(x):\n    return x * 2\n```\n"
+    look = colourful_look()
+    plain_first = replace(look, highlight_unbuilt=False)
+    lay_out_kept(source, 70, plain_first)  # the first frame's: drawn plain, not kept
+    assert kept_layouts.keep_layouts(tmp_path, [(source, 70, plain_first, ())]) is False
+    assert kept_layouts.keep_layouts(tmp_path, [(source, 70, plain_first, ())], at_exit=True)
+    forget_kept_layouts()
+    kept_layouts.recall_kept_layouts(tmp_path)
+    with layouts_counted() as laid_out:
+        back = lay_out_kept(source, 70, plain_first)
+    assert laid_out == []
+    assert back.lines == lay_out(source, 70, look).lines  # highlighted, as laid out now

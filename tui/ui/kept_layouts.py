@@ -176,10 +176,10 @@ def recall_kept_layouts(folder: Path) -> None:
 def keep_layouts(folder: Path, runs: Iterable[Run], *, at_exit: bool = False) -> bool:
     """Writes `runs` (those of the replies the next launch shows first) to `folder`, each
     that is kept laid out in memory (so its code is highlighted), unless they are the
-    file's own, taken back; with no runs, no file is left. At exit, a run not kept (its
-    code was drawn plain at the first frame, and it was not drawn again once highlighted,
-    being above the screen) is laid out again, highlighted if its highlighter is built by
-    now. True if written (or removed)."""
+    file's own, taken back; with no runs, no file is left. At exit, a run not kept (one
+    that streamed in, cut otherwise; its code drawn plain at the first frame, and not
+    drawn again since) is laid out again (`_laid_out_again`). True if written (or
+    removed)."""
     global _in_file
     found = [
         (run, kept_layout(*run) or (_laid_out_again(run) if at_exit else None)) for run in runs
@@ -222,8 +222,11 @@ def forget_kept_layouts_file(folder: Path) -> bool:
 
 
 def _laid_out_again(run: Run) -> LaidOut | None:
+    """The run laid out at exit, its code highlighted: a highlighter not built yet (the
+    app quit within a second of its start) is built now (25-130 ms, once), or the next
+    launch would lay the run out again."""
     source, width, look, references = run
-    lay_out_kept(source, width, replace(look, highlight_unbuilt=False), references)
+    lay_out_kept(source, width, replace(look, highlight_unbuilt=True), references)
     return kept_layout(*run)
 
 
