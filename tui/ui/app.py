@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from rich.console import RenderableType
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.css.query import NoMatches
 from textual.screen import Screen
 
 from tui.commands import COMMANDS, keys_of
@@ -139,13 +138,14 @@ class ChatApp(App[None]):
         super().exit(result, return_code, message)
 
     def _keep_layouts(self, *, at_exit: bool = False) -> None:
-        """The replies a launch would show first, as laid out now (`kept_layouts`)."""
+        """The replies a launch would show first, as laid out now (`kept_layouts`). A
+        cache: whatever goes wrong, the app goes on (or quits) without it."""
         chat = next(
             (screen for screen in self.screen_stack if isinstance(screen, ChatScreen)), None
         )
         if chat is None or not chat.is_mounted:
             return
-        with contextlib.suppress(NoMatches):
+        with contextlib.suppress(Exception):
             runs = chat.log_view.runs_at_end()
             if runs is not None:  # (not known: the file may still hold them as they are)
                 keep_layouts(self.settings.db_path.parent, runs, at_exit=at_exit)

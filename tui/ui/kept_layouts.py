@@ -34,7 +34,7 @@ from textual.style import Style
 import tui.ui
 from tui.ui.kept_pickles import Fingerprint, files_fingerprint, read_kept, write_kept
 from tui.ui.markdown_inline import MarkdownLook
-from tui.ui.markdown_kept import Run, kept_layout, lay_out_kept, recall_layouts
+from tui.ui.markdown_kept import KEPT_RUN_CHARS, Run, kept_layout, lay_out_kept, recall_layouts
 from tui.ui.markdown_lines import LaidOut
 from tui.ui.markdown_references import References
 
@@ -49,6 +49,9 @@ KeptRun = tuple[str, int, int, tuple[Line, ...]]
 _OUR_LAYOUT = ("markdown_*.py", "code_highlighters.py", "kept_layouts.py")
 _TEXTUAL_DRAWS_WITH = ("content.py", "strip.py", "style.py", "color.py", "_cells.py")
 _RICH_DRAWS_WITH = ("segment.py", "style.py", "color.py", "cells.py", "text.py")
+_PACKAGES_LAYING_OUT = ("markdown_it", "linkify_it", "mdurl", "pygments")
+"""The parser, its link finder, its URLs and the highlighter: a new release of any may
+lay out differently."""
 
 _TEXTUAL_STYLE = attrgetter(
     "background", "foreground", "bold", "dim", "italic", "underline", "underline2",
@@ -73,14 +76,16 @@ its look's description."""
 
 @functools.cache  # (the code does not change under a running app)
 def _fingerprint() -> Fingerprint:
-    """Our layout code's files, and Textual's, Rich's and Pygments' that draw lines."""
+    """Our layout code's files, Textual's and Rich's that draw lines, and the packages
+    that parse and highlight."""
     ours = Path(tui.ui.__file__).parent
     files = [path for pattern in _OUR_LAYOUT for path in ours.glob(pattern)]
     files += [Path(textual.__file__).parent / name for name in _TEXTUAL_DRAWS_WITH]
     files += [Path(rich.__file__).parent / name for name in _RICH_DRAWS_WITH]
-    highlighter = importlib.util.find_spec("pygments")  # (found, not imported)
-    if highlighter is not None and highlighter.origin is not None:
-        files.append(Path(highlighter.origin))
+    for package in _PACKAGES_LAYING_OUT:  # (found, not imported)
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.origin is not None:
+            files.append(Path(spec.origin))
     return files_fingerprint(path for path in files if path.exists())
 
 
@@ -164,13 +169,17 @@ def recall_kept_layouts(folder: Path) -> None:
     if not (isinstance(styles, list) and isinstance(runs, dict)):
         return
     shared = _Styles(styles)
-    recalled = {
-        key: _RecalledRun(run, shared)
+    usable = {
+        key: run
         for key, run in runs.items()
-        if isinstance(key, tuple) and len(key) == 3 and isinstance(run, tuple) and len(run) == 4
+        if isinstance(key, tuple)
+        and len(key) == 3
+        and isinstance(run, tuple)
+        and len(run) == 4
+        and isinstance(run[0], str)
     }
-    recall_layouts(recalled)  # type: ignore[arg-type]
-    _in_file = (folder, frozenset((key, run._look) for key, run in recalled.items()))
+    recall_layouts({key: _RecalledRun(run, shared) for key, run in usable.items()})
+    _in_file = (folder, frozenset((key, run[0]) for key, run in usable.items()))
 
 
 def keep_layouts(folder: Path, runs: Iterable[Run], *, at_exit: bool = False) -> bool:
@@ -182,10 +191,12 @@ def keep_layouts(folder: Path, runs: Iterable[Run], *, at_exit: bool = False) ->
     removed)."""
     global _in_file
     found = [
-        (run, kept_layout(*run) or (_laid_out_again(run) if at_exit else None)) for run in runs
+        (run, kept_layout(*run) or (_laid_out_again(run) if at_exit else None))
+        for run in runs
+        if len(run[0]) <= KEPT_RUN_CHARS  # (never kept in memory, so never found)
     ]
     kept = [(run, laid_out) for run, laid_out in found if laid_out is not None]
-    if not found:  # (a conversation with no reply at its end: no text left behind)
+    if not found or (at_exit and not kept):  # no text of another end left behind
         return forget_kept_layouts_file(folder)
     runs_kept = frozenset(
         ((source, width, references), _described_once(look))
@@ -236,8 +247,8 @@ def _lines(laid_out: LaidOut, styles: dict[RichStyle | None, int]) -> tuple[Line
     for strip in laid_out.lines:
         pieces: list[tuple[str, int]] = []
         for text, style, control in strip:
-            if control:
-                return None
+            if control or (style is not None and style.meta):
+                return None  # (meta is marshalled: another process may make other bytes)
             pieces.append((text, styles.setdefault(style, len(styles))))
         lines.append((strip.cell_length, tuple(pieces)))
     return tuple(lines)

@@ -73,9 +73,13 @@ def _parser() -> MarkdownIt:
 
 
 def load_markdown_parser() -> None:
-    """Imports the parser and compiles its link finder's patterns (Python compiles a
-    pattern when first used), off the first frame (see `tui.ui.warm_up`)."""
-    _parser().parse("A link: example.com, https://example.com/x and me@example.com.")
+    """Imports the parser and compiles its link finder's patterns off the first frame (see
+    `tui.ui.warm_up`), with a parser of its own: the link finder keeps the state of a
+    search in itself, so one used by this thread and the event loop's at once could find
+    wrong links. Python keeps the compiled patterns for every parser."""
+    from markdown_it import MarkdownIt
+
+    MarkdownIt("gfm-like").parse("A link: example.com, https://example.com/x and me@example.com.")
 
 
 @frozen

@@ -71,6 +71,10 @@ class ConversationLog(SlidingWindow, LayingOutAhead, MessageLog):
         self.end_shown: int | None = None
         """Index of the first message unmounted at the bottom, or None: the end is shown."""
         self._notices = notices
+        self._tallest = 0
+        """The terminal's most rows seen: how many lines a launch fills first, as
+        `window_views` counts them. The most, since a terminal that hangs up reports 24
+        rows as it goes (and a few turns more than needed cost nothing)."""
         self._changing = asyncio.Lock()
         """Held while views are mounted or removed: a scroll and a session event must not
         rebuild the window at the same time."""
@@ -113,9 +117,12 @@ class ConversationLog(SlidingWindow, LayingOutAhead, MessageLog):
         messages = self.messages
         if self.unread_later:
             return None
-        lines_wanted = self.app.size.height or 40  # (as at a launch, before any layout)
-        first = first_of_a_screenful(messages, lines_wanted, RESUMED_MESSAGES_SHOWN)
+        self._tallest = max(self._tallest, self.app.size.height)
+        first = first_of_a_screenful(messages, self._tallest or 40, RESUMED_MESSAGES_SHOWN)
         return self.runs_of(messages[first:])
+
+    def on_resize(self) -> None:
+        self._tallest = max(self._tallest, self.app.size.height)
 
     def _views(self, messages: Sequence[Message]) -> list[Widget]:
         return [message_view(self.conversation, message) for message in messages]

@@ -85,11 +85,13 @@ class LayingOutAhead(_MixedInto):
         return runs
 
     async def _laying_out_ahead(self, below: bool) -> None:
-        for segment, width, look, used in self.runs_of(self._next_batch(below)) or []:
+        runs = self.runs_of(self._next_batch(below)) or []
+        # As stored ones are: code in a language not highlighted yet, drawn plain.
+        looks = {look: replace(look, highlight_unbuilt=False) for _, _, look, _ in runs}
+        for segment, width, look, used in runs:
             if len(segment) > KEPT_RUN_CHARS:
                 continue  # not kept: it would be laid out again when mounted
-            # As stored ones are: code in a language not highlighted yet, drawn plain.
-            steps = laying_out_kept(segment, width, replace(look, highlight_unbuilt=False), used)
+            steps = laying_out_kept(segment, width, looks[look], used)
             try:  # a key or a frame goes first, and between steps
                 await asyncio.sleep(0)
                 for _ in steps:
