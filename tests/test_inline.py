@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -111,22 +112,14 @@ def test_the_app_quits_when_its_terminal_goes_away_without_a_hang_up_signal(
     Found as three orphans of a killed test run, still spinning 50 minutes later."""
     server.queue(StreamReply(deltas=["Kept."]))
     # (No controlling terminal: no SIGHUP when it closes.)
-    process, primary = start_in_terminal(["-m", "test-model"], app_env(server, tmp_path))
-    seen = bytearray()
-    try:
-        read_until(primary, b"Message (Enter", seen)
-        os.write(primary, b"Remember this\r")
-        read_until(primary, b"Kept.", seen)
-    finally:
-        os.close(primary)  # the terminal window closes
+    process, primary = prompt_sent_in_terminal(server, tmp_path, b"Remember this", b"Kept.")
+    os.close(primary)  # the terminal window closes
     try:
         assert process.wait(timeout=10) == 0
     finally:
         if process.poll() is None:
             process.kill()
-    store = Store.open(tmp_path / "h.sqlite3")
-    conversation = store.load_conversation(store.latest_conversation_id() or 0)
-    assert conversation is not None
+    conversation = last_conversation_stored(tmp_path)
     assert [m.content for m in conversation.messages] == ["Remember this", "Kept."]
 
 
@@ -137,12 +130,8 @@ def test_the_terminal_closing_mid_reply_quits_the_normal_way_and_keeps_the_reply
     it stands: a reply streaming then was found cut off at the next start, and what the
     app keeps for the next launch was not written. It quits as Ctrl+Q does."""
     server.queue(StreamReply(deltas=["Partial ", "reply", *[" more"] * 400], delay=0.02))
-    process, primary = start_in_terminal(["-m", "test-model"], app_env(server, tmp_path))
-    seen = bytearray()
+    process, primary = prompt_sent_in_terminal(server, tmp_path, b"Keep this", b"Partial")
     try:
-        read_until(primary, b"Message (Enter", seen)
-        os.write(primary, b"Keep this\r")
-        read_until(primary, b"Partial", seen)
         time.sleep(0.2)
         process.send_signal(signal.SIGHUP)
         assert process.wait(timeout=10) == 0
@@ -150,10 +139,31 @@ def test_the_terminal_closing_mid_reply_quits_the_normal_way_and_keeps_the_reply
         if process.poll() is None:
             process.kill()
         os.close(primary)
-    store = Store.open(tmp_path / "h.sqlite3")
-    conversation = store.load_conversation(store.latest_conversation_id() or 0)
-    assert conversation is not None
-    prompt, reply = conversation.messages
+    prompt, reply = last_conversation_stored(tmp_path).messages
     assert prompt.content == "Keep this"
     assert reply.content.startswith("Partial reply more")
     assert reply.status is MessageStatus.STOPPED
+
+
+def prompt_sent_in_terminal(
+    server: OpenAIStyleServer, home: Path, prompt: bytes, shown: bytes
+) -> tuple[subprocess.Popen[bytes], int]:
+    """The app in a pseudo-terminal, `prompt` sent and `shown` on its screen."""
+    process, primary = start_in_terminal(["-m", "test-model"], app_env(server, home))
+    seen = bytearray()
+    try:
+        read_until(primary, b"Message (Enter", seen)
+        os.write(primary, prompt + b"\r")
+        read_until(primary, shown, seen)
+    except BaseException:
+        process.kill()
+        os.close(primary)
+        raise
+    return process, primary
+
+
+def last_conversation_stored(home: Path) -> Conversation:
+    store = Store.open(home / "h.sqlite3")
+    conversation = store.load_conversation(store.latest_conversation_id() or 0)
+    assert conversation is not None
+    return conversation
