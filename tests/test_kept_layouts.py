@@ -8,6 +8,8 @@ import pickle
 import stat
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -272,3 +274,33 @@ async def test_deleting_a_message_leaves_no_kept_text_of_it(settings: Settings) 
         await pilot.press("ctrl+up", "d", "d")
         await wait_until(pilot, lambda: "End of reply 2" not in screen_text(pilot))
         assert not kept.exists()
+
+
+def test_at_exit_a_compile_in_another_thread_is_waited_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quit right after the first frame, the highlighter a stored reply asked for is still
+    being built in a thread: the loop never waits for that, and drew the code plain. At
+    exit it waits, so the run is kept highlighted all the same."""
+    monkeypatch.setattr(code_highlighters, "_built", set())
+    source = "More code:\n\n```python\nprint('kept')\n```\n"
+    look = replace(colourful_look(), highlight_unbuilt=False)
+    held = threading.Event()
+
+    def compile_elsewhere() -> None:
+        with code_highlighters._first_compile:
+            held.set()
+            time.sleep(0.3)
+
+    other = threading.Thread(target=compile_elsewhere)
+    other.start()
+    held.wait(5)
+    try:
+        assert kept_layouts.keep_layouts(tmp_path, [(source, 70, look, ())], at_exit=True)
+    finally:
+        other.join()
+    forget_kept_layouts()
+    kept_layouts.recall_kept_layouts(tmp_path)
+    with layouts_counted() as laid_out:
+        lay_out_kept(source, 70, look)
+    assert laid_out == []

@@ -32,10 +32,11 @@ from textual.strip import Strip
 from textual.style import Style
 
 import tui.ui
+from tui.ui.code_highlighters import build_highlighters
 from tui.ui.kept_pickles import Fingerprint, files_fingerprint, read_kept, write_kept
 from tui.ui.markdown_inline import MarkdownLook
 from tui.ui.markdown_kept import KEPT_RUN_CHARS, Run, kept_layout, lay_out_kept, recall_layouts
-from tui.ui.markdown_lines import LaidOut
+from tui.ui.markdown_lines import LaidOut, take_languages_drawn_plain
 from tui.ui.markdown_references import References
 
 FILE_NAME = "laid-out.pickle"
@@ -234,10 +235,16 @@ def forget_kept_layouts_file(folder: Path) -> bool:
 
 def _laid_out_again(run: Run) -> LaidOut | None:
     """The run laid out at exit, its code highlighted: a highlighter not built yet (the
-    app quit within a second of its start) is built now (25-130 ms, once), or the next
-    launch would lay the run out again."""
+    app quit within a second of its start) is built now (25-130 ms a language, once), or
+    the next launch would lay the run out again."""
     source, width, look, references = run
-    lay_out_kept(source, width, replace(look, highlight_unbuilt=True), references)
+    highlighting = replace(look, highlight_unbuilt=True)
+    lay_out_kept(source, width, highlighting, references)
+    if kept_layout(*run) is None and (languages := take_languages_drawn_plain()):
+        # Drawn plain all the same: another thread was compiling (the loop never waits
+        # for one). At exit it may: the highlighters are built here, then it is laid out.
+        build_highlighters(languages)
+        lay_out_kept(source, width, highlighting, references)
     return kept_layout(*run)
 
 
