@@ -21,10 +21,13 @@ def start_in_terminal(
     size: tuple[int, int] = (100, 30),
     pixels: tuple[int, int] = (0, 0),
     typed: bytes = b"",
+    controlling: bool = False,
 ) -> tuple[subprocess.Popen[bytes], int]:
     """`python -m tui *args` in a new pseudo-terminal of `size` cells (`pixels` wide and
     high, if the terminal tells), with `typed` already waiting in its input; returns the
-    process and the terminal's side. The app gets no controlling terminal (no SIGHUP)."""
+    process and the terminal's side. The app gets no controlling terminal (no SIGHUP when
+    the terminal side closes) unless `controlling`: then it is the terminal's session
+    leader, as in a terminal window or over `ssh -t`, and the kernel hangs it up."""
     primary, secondary = pty.openpty()
     columns, rows = size
     fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, *pixels))
@@ -37,9 +40,15 @@ def start_in_terminal(
         stderr=secondary,
         env=dict(env),
         start_new_session=True,
+        preexec_fn=_take_the_terminal if controlling else None,
     )
     os.close(secondary)
     return process, primary
+
+
+def _take_the_terminal() -> None:
+    """In the child, after `setsid`: its terminal (stdin) becomes its controlling one."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
 def read_until(primary: int, wanted: bytes, seen: bytearray, timeout: float = 20.0) -> None:

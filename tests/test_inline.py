@@ -4,12 +4,12 @@ the conversation is left as plain text in the terminal (its scrollback)."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
 from pathlib import Path
 
 import pyte
+import pytest
 
 from tests.conftest import TEST_KEY
 from tests.openai_server import OpenAIStyleServer, StreamReply
@@ -123,22 +123,26 @@ def test_the_app_quits_when_its_terminal_goes_away_without_a_hang_up_signal(
     assert [m.content for m in conversation.messages] == ["Remember this", "Kept."]
 
 
-def test_the_terminal_closing_mid_reply_quits_the_normal_way_and_keeps_the_reply(
-    server: OpenAIStyleServer, tmp_path: Path
+@pytest.mark.parametrize("mode", [[], ["-i"]], ids=["full screen", "inline"])
+def test_the_terminal_closing_mid_reply_quits_and_keeps_the_reply(
+    server: OpenAIStyleServer, tmp_path: Path, mode: list[str]
 ) -> None:
-    """A terminal window that closes sends SIGHUP, whose default kills the process where
-    it stands: a reply streaming then was found cut off at the next start, and what the
-    app keeps for the next launch was not written. It quits as Ctrl+Q does."""
+    """A terminal window that closes hangs its session up (SIGHUP, then SIGCONT), whose
+    default killed the process where it stood: a reply streaming then was found cut off
+    at the next start, and what the app keeps for the next launch was not written. It
+    saves and quits instead, and within seconds whatever the dead terminal does to
+    Textual (inline, its input thread was left waiting for good)."""
     server.queue(StreamReply(deltas=["Partial ", "reply", *[" more"] * 400], delay=0.02))
-    process, primary = prompt_sent_in_terminal(server, tmp_path, b"Keep this", b"Partial")
+    process, primary = prompt_sent_in_terminal(
+        server, tmp_path, b"Keep this", b"Partial", [*mode, "-m", "test-model"]
+    )
     try:
         time.sleep(0.2)
-        process.send_signal(signal.SIGHUP)
-        assert process.wait(timeout=10) == 0
+        os.close(primary)  # the terminal window closes
+        process.wait(timeout=10)
     finally:
         if process.poll() is None:
             process.kill()
-        os.close(primary)
     prompt, reply = last_conversation_stored(tmp_path).messages
     assert prompt.content == "Keep this"
     assert reply.content.startswith("Partial reply more")
@@ -146,10 +150,17 @@ def test_the_terminal_closing_mid_reply_quits_the_normal_way_and_keeps_the_reply
 
 
 def prompt_sent_in_terminal(
-    server: OpenAIStyleServer, home: Path, prompt: bytes, shown: bytes
+    server: OpenAIStyleServer,
+    home: Path,
+    prompt: bytes,
+    shown: bytes,
+    args: list[str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], int]:
-    """The app in a pseudo-terminal, `prompt` sent and `shown` on its screen."""
-    process, primary = start_in_terminal(["-m", "test-model"], app_env(server, home))
+    """The app in a pseudo-terminal, `prompt` sent and `shown` on its screen; with `args`,
+    the terminal is its controlling one (a window that closes hangs it up)."""
+    process, primary = start_in_terminal(
+        args or ["-m", "test-model"], app_env(server, home), controlling=args is not None
+    )
     seen = bytearray()
     try:
         read_until(primary, b"Message (Enter", seen)

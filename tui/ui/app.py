@@ -25,7 +25,11 @@ from tui.tool_calls import make_tool_caller
 from tui.ui.chat_screen import ChatScreen
 from tui.ui.component_styles import share_component_styles
 from tui.ui.frames import frame_or_input_pending
-from tui.ui.hangup_watch import quit_on_hang_up_signal, watch_for_hang_up
+from tui.ui.hangup_watch import (
+    end_the_process_soon,
+    quit_on_hang_up_signal,
+    watch_for_hang_up,
+)
 from tui.ui.kept_layouts import keep_layouts, recall_kept_layouts
 from tui.ui.kept_lines import draw_only_changed_scrollbar_rows, keep_drawn_lines_when_height_changes
 from tui.ui.parsed_styles import keep_parsed_styles, recall_parsed_styles, remember_parsed_styles
@@ -89,6 +93,7 @@ class ChatApp(App[None]):
         self._resume_id = resume_id
         self._continue_last = continue_last
         self._collections_as_before: Callable[[], None] = lambda: None
+        self._hung_up = False
         self.session: ChatSession | None = None
         """The chat's session, once the screen is made (inline mode prints its
         conversation after the app has gone)."""
@@ -161,7 +166,12 @@ class ChatApp(App[None]):
 
     async def _hang_up(self) -> None:
         """The terminal is gone: one more try at anything unsaved, then quit (nobody is
-        there to answer the dialog Ctrl+Q would show)."""
+        there to answer the dialog Ctrl+Q would show). Once: the signal and the watch
+        both tell of one hang-up."""
+        if self._hung_up:
+            return
+        self._hung_up = True
+        end_the_process_soon()
         with contextlib.suppress(LookupError):  # no conversation open yet (welcome)
             saver = self.chat.session.saver
             if saver.unsaved:

@@ -214,7 +214,7 @@ class ChatScreen(ConversationActions, PromptSending, Screen[None]):
         started, before the prompt had focus) goes to the prompt, as keys do."""
         if self.focused is None:
             event.stop()
-            self.prompt.focus()
+            self.set_focus(self.prompt)  # (at once: the paste bubbles back up from it)
             self.prompt.post_message(events.Paste(event.text))
 
     # Start-up work that must not delay the first frame -----------------------------------

@@ -2,7 +2,12 @@
 
 A terminal that closes normally sends SIGHUP, whose default is to kill the process where it
 stands: a reply streaming then was found cut off at the next start, and what is kept for
-the next launch (the replies laid out) was not written. It quits as Ctrl+Q does instead.
+the next launch (the replies laid out) was not written. It saves what is unsaved and quits
+instead (no dialog: nobody is there to answer it). And whatever the dead terminal does to
+Textual then (inline, its input thread waited for good; full screen, the SIGCONT that
+follows the hang-up restarts its output, which can block on the dead terminal), the process
+ends `LAST_WORDS` seconds after the hang-up: never later than it would have died of it plus
+that, and no worse off (SQLite's writes are whole or not at all).
 
 A terminal that goes away otherwise (the app started detached from it, `setsid`, a
 harness, some ssh set-ups) leaves stdin at end of file, and Textual's input thread then
@@ -16,11 +21,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import select
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
+
+LAST_WORDS = 3.0
+"""Seconds a hung-up app has to save and quit before the process ends anyway."""
 
 
 def watch_for_hang_up(quit_app: Callable[[], None]) -> None:
@@ -55,3 +65,13 @@ def quit_on_hang_up_signal(quit_app: Callable[[], object]) -> None:
         return
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
         asyncio.get_running_loop().add_signal_handler(hang_up, quit_app)
+
+
+def end_the_process_soon() -> None:
+    """Ends the process `LAST_WORDS` seconds from now, if it has not ended by then."""
+
+    def end() -> None:
+        time.sleep(LAST_WORDS)
+        os._exit(0)
+
+    threading.Thread(target=end, name="hung-up process's end", daemon=True).start()
