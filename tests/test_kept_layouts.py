@@ -8,8 +8,6 @@ import pickle
 import stat
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +20,7 @@ import tui.ui.kept_layouts as kept_layouts
 from tests.openai_server import OpenAIStyleServer, StreamReply
 from tests.test_long_history_keys import layouts_counted
 from tests.test_parsed_styles import drawn
-from tests.test_stored_replies import RICH_REPLY, plain_look
+from tests.test_stored_replies import RICH_REPLY, another_thread_compiling, plain_look
 from tests.ui_helpers import screen_text, send_and_settle, wait_until
 from tui.chat import Conversation
 from tui.config import Settings
@@ -285,20 +283,8 @@ def test_at_exit_a_compile_in_another_thread_is_waited_for(
     monkeypatch.setattr(code_highlighters, "_built", set())
     source = "More code:\n\n```python\nprint('kept')\n```\n"
     look = replace(colourful_look(), highlight_unbuilt=False)
-    held = threading.Event()
-
-    def compile_elsewhere() -> None:
-        with code_highlighters._first_compile:
-            held.set()
-            time.sleep(0.3)
-
-    other = threading.Thread(target=compile_elsewhere)
-    other.start()
-    held.wait(5)
-    try:
+    with another_thread_compiling(seconds=0.3):
         assert kept_layouts.keep_layouts(tmp_path, [(source, 70, look, ())], at_exit=True)
-    finally:
-        other.join()
     forget_kept_layouts()
     kept_layouts.recall_kept_layouts(tmp_path)
     with layouts_counted() as laid_out:

@@ -8,8 +8,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -336,6 +336,27 @@ async def test_a_stored_replys_highlighter_is_built_in_a_thread(
     assert built_on_the_loop == [False], "built once for both replies, in a thread"
 
 
+@contextmanager
+def another_thread_compiling(seconds: float = 5.0) -> Iterator[threading.Event]:
+    """Another thread holds the first-compile lock (as the warm-up's builds do) for
+    `seconds`, or until the event given is set."""
+    held, release = threading.Event(), threading.Event()
+
+    def compile_elsewhere() -> None:
+        with code_highlighters._first_compile:
+            held.set()
+            release.wait(seconds)
+
+    other = threading.Thread(target=compile_elsewhere)
+    other.start()
+    held.wait(5)
+    try:
+        yield release
+    finally:
+        release.set()
+        other.join()
+
+
 def test_the_event_loop_never_waits_for_another_threads_compile(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -343,23 +364,11 @@ def test_the_event_loop_never_waits_for_another_threads_compile(
     unless another thread is compiling one (the warm-up's seven languages take 0.3 s):
     then it is drawn plain, and highlighted once that is done."""
     monkeypatch.setattr(code_highlighters, "_built", set())
-    held, release = threading.Event(), threading.Event()
-
-    def compile_elsewhere() -> None:
-        with code_highlighters._first_compile:
-            held.set()
-            release.wait(5)
-
-    other = threading.Thread(target=compile_elsewhere)
-    other.start()
-    held.wait(5)
-    try:
+    with another_thread_compiling() as release:
         started = time.monotonic()
         lines = render_markdown("```fortran\nprogram hello\n```\n", 60, plain_look())
         waited = time.monotonic() - started
-    finally:
         release.set()
-        other.join()
     assert waited < 2, "drawn without waiting for the lock"
     assert any("program hello" in line.text for line in lines)
     assert take_languages_drawn_plain() == {"fortran"}, "to be highlighted once built"
