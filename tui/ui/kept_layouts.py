@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 from collections.abc import Iterable, Sequence
-from dataclasses import fields, replace
+from dataclasses import fields
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,14 @@ import tui.ui
 from tui.ui.code_highlighters import build_highlighters
 from tui.ui.kept_pickles import Fingerprint, files_fingerprint, read_kept, write_kept
 from tui.ui.markdown_inline import MarkdownLook
-from tui.ui.markdown_kept import KEPT_RUN_CHARS, Run, kept_layout, lay_out_kept, recall_layouts
+from tui.ui.markdown_kept import (
+    KEPT_RUN_CHARS,
+    Run,
+    highlighted_look,
+    kept_layout,
+    lay_out_kept,
+    recall_layouts,
+)
 from tui.ui.markdown_lines import LaidOut, take_languages_drawn_plain
 from tui.ui.markdown_references import References
 
@@ -90,6 +97,7 @@ def _fingerprint() -> Fingerprint:
     return files_fingerprint(path for path in files if path.exists())
 
 
+@functools.lru_cache(maxsize=8)
 def described(look: MarkdownLook) -> str:
     """The look in plain values, the same in any process for the same look; whether code
     not highlighted yet would be drawn plain does not count (a run is kept only if none
@@ -119,7 +127,7 @@ class _RecalledRun:
         self._styles = styles
 
     def laid_out_for(self, look: MarkdownLook) -> LaidOut | None:
-        if _described_once(look) != self._look:
+        if described(look) != self._look:
             return None
         try:
             style = self._styles.style
@@ -130,11 +138,6 @@ class _RecalledRun:
         except Exception:  # (a file that says something else: laid out as before)
             return None
         return LaidOut(lines, self._top, self._bottom)
-
-
-@functools.lru_cache(maxsize=8)
-def _described_once(look: MarkdownLook) -> str:
-    return described(look)
 
 
 class _Styles:
@@ -196,26 +199,25 @@ def keep_layouts(folder: Path, runs: Iterable[Run], *, at_exit: bool = False) ->
         for run in runs
         if len(run[0]) <= KEPT_RUN_CHARS  # (never kept in memory, so never found)
     ]
-    kept = [(run, laid_out) for run, laid_out in found if laid_out is not None]
-    if not found or (at_exit and not kept):  # no text of another end left behind
-        return forget_kept_layouts_file(folder)
-    runs_kept = frozenset(
-        ((source, width, references), _described_once(look))
-        for (source, width, look, references), _ in kept
-    )
-    if not kept or _in_file == (folder, runs_kept):
-        return False
     styles: dict[RichStyle | None, int] = {}
     every: dict[RunKey, KeptRun] = {}
-    for (source, width, look, references), laid_out in kept:
-        lines = _lines(laid_out, styles)
-        if lines is not None:
-            description = _described_once(look)
-            every[(source, width, references)] = (description, laid_out.top, laid_out.bottom, lines)
+    for (source, width, look, references), laid_out in found:
+        if laid_out is not None and (lines := _lines(laid_out, styles)) is not None:
+            every[(source, width, references)] = (
+                described(look),
+                laid_out.top,
+                laid_out.bottom,
+                lines,
+            )
+    if not found or (at_exit and not every):  # no text of another end left behind
+        return forget_kept_layouts_file(folder)
+    holds = (folder, frozenset((key, run[0]) for key, run in every.items()))
+    if not every or _in_file == holds:
+        return False
     table = [None if style is None else _rich_style(style) for style in styles]
     if not write_kept(folder, FILE_NAME, _fingerprint(), (table, every)):
         return False
-    _in_file = (folder, frozenset((key, run[0]) for key, run in every.items()))
+    _in_file = holds
     return True
 
 
@@ -226,9 +228,7 @@ def forget_kept_layouts_file(folder: Path) -> bool:
     _in_file = None
     try:
         (folder / FILE_NAME).unlink()
-    except FileNotFoundError:
-        return False
-    except OSError:  # (written again, without that text, at the next keep)
+    except OSError:  # none, or not removable (written again, without it, at the next keep)
         return False
     return True
 
@@ -238,7 +238,7 @@ def _laid_out_again(run: Run) -> LaidOut | None:
     app quit within a second of its start) is built now (25-130 ms a language, once), or
     the next launch would lay the run out again."""
     source, width, look, references = run
-    highlighting = replace(look, highlight_unbuilt=True)
+    highlighting = highlighted_look(look)
     lay_out_kept(source, width, highlighting, references)
     if kept_layout(*run) is None and (languages := take_languages_drawn_plain()):
         # Drawn plain all the same: another thread was compiling (the loop never waits

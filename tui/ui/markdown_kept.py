@@ -48,7 +48,7 @@ def laying_out_kept(
     """`lay_out_kept` in steps (see `laying_out`)."""
     if len(source) > KEPT_RUN_CHARS:
         return (yield from markdown_lines.laying_out(source, width, look, references))
-    key = (source, width, _highlighting(look), references)
+    key = (source, width, highlighted_look(look), references)
     found = _kept.get(key)
     if found is not None:
         _kept.move_to_end(key)
@@ -82,7 +82,7 @@ def _keep(key: tuple[str, int, MarkdownLook, References], laid_out: LaidOut) -> 
 
 
 @lru_cache(maxsize=8)
-def _highlighting(look: MarkdownLook) -> MarkdownLook:
+def highlighted_look(look: MarkdownLook) -> MarkdownLook:
     """The look as kept: a run is kept only if none of its code was drawn plain, so its
     layout is the same whether code in a language not highlighted yet would be."""
     return look if look.highlight_unbuilt else replace(look, highlight_unbuilt=True)
@@ -92,7 +92,7 @@ def kept_layout(
     source: str, width: int, look: MarkdownLook, references: References
 ) -> LaidOut | None:
     """The run's layout if it is kept (so none of its code was drawn plain)."""
-    return _kept.get((source, width, _highlighting(look), references))
+    return _kept.get((source, width, highlighted_look(look), references))
 
 
 class RecalledRun(Protocol):

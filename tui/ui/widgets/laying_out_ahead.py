@@ -85,13 +85,15 @@ class LayingOutAhead(_MixedInto):
         return runs
 
     async def _laying_out_ahead(self, below: bool) -> None:
-        runs = self.runs_of(self._next_batch(below)) or []
-        # As stored ones are: code in a language not highlighted yet, drawn plain.
-        looks = {look: replace(look, highlight_unbuilt=False) for _, _, look, _ in runs}
-        for segment, width, look, used in runs:
+        runs = self.runs_of(self._next_batch(below))
+        if not runs:
+            return
+        # One look for all, as stored ones have it: code not highlighted yet, drawn plain.
+        look = replace(runs[0][2], highlight_unbuilt=False)
+        for segment, width, _, used in runs:
             if len(segment) > KEPT_RUN_CHARS:
                 continue  # not kept: it would be laid out again when mounted
-            steps = laying_out_kept(segment, width, looks[look], used)
+            steps = laying_out_kept(segment, width, look, used)
             try:  # a key or a frame goes first, and between steps
                 await asyncio.sleep(0)
                 for _ in steps:
