@@ -3,7 +3,8 @@
     python -m benchmarks.long_conversation [--messages 2000] [--baseline]
 
 Measures: in a real terminal (tmux, if installed), launch -> the last messages on screen,
-beside a Textual app that shows one line (the floor);
+beside a Textual app that shows one line and the same screen made of Textual's stock
+widgets (floors: `benchmarks/stock_widgets_screen.py`);
 headless, the same from the app's start, then each step of scrolling up 40 lines at a time
 until a frame shows it (at the top, earlier turns load first) for at most
 --scroll-seconds, the longest the event loop was held meanwhile (a stall: what a keypress
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import os
 import resource
 import shlex
@@ -273,18 +275,32 @@ ONE_LINE_APP = (
 """The floor of a launch in a terminal: Python, Textual's imports and a first frame."""
 
 
+STOCK_MESSAGES = 4
+"""The messages the stock-widgets screen shows: the two turns tui-chat's first frame
+shows at 120x40."""
+
+
 def open_in_terminal(path: Path, count: int, repeat: int) -> dict[str, list[float]]:
     """Launch -> last answer on screen, in tmux (120x40), the real `tui-chat --continue`;
-    and, in the same rounds, a Textual app that shows one line. After one launch that is
-    not timed: a first launch keeps the CSS Textual parsed (`tui.ui.parsed_styles`), and
-    every launch after it reads it back, which is what a user meets every day."""
+    and, in the same rounds, a Textual app that shows one line and the same screen made
+    of Textual's stock widgets (`benchmarks/stock_widgets_screen.py`). After one launch
+    that is not timed: a first launch keeps the CSS Textual parsed
+    (`tui.ui.parsed_styles`), and every launch after it reads it back, which is what a
+    user meets every day."""
     app = shutil.which("tui-chat") or str(Path(sys.executable).parent / "tui-chat")
     last_answer = f"End of answer {count - 1 if count % 2 == 0 else count - 2}"
-    programs = {
-        "tui-chat": (f"{app} --continue", last_answer),
-        "one line": (f"{sys.executable} -c {shlex.quote(ONE_LINE_APP)}", "One line of Textual"),
-    }
     with TemporaryDirectory() as home:
+        messages = Path(home) / "messages.json"
+        messages.write_text(json.dumps(_last_messages(path, STOCK_MESSAGES)), encoding="utf-8")
+        stock = Path(__file__).with_name("stock_widgets_screen.py")
+        programs = {
+            "tui-chat": (f"{app} --continue", last_answer),
+            "one line": (
+                f"{sys.executable} -c {shlex.quote(ONE_LINE_APP)}",
+                "One line of Textual",
+            ),
+            "stock widgets": (f"{sys.executable} {stock} {messages}", last_answer),
+        }
         data = Path(home) / "data" / "tui-chat"
         data.mkdir(parents=True)
         shutil.copy(path, data / "history.sqlite3")
@@ -311,6 +327,18 @@ def open_in_terminal(path: Path, count: int, repeat: int) -> dict[str, list[floa
                 time.sleep(0.5)
         subprocess.run([*tmux, "kill-server"], check=False, capture_output=True)
     return times
+
+
+def _last_messages(path: Path, count: int) -> list[tuple[str, str]]:
+    """The last `count` messages of the history's latest conversation, as (role, text)."""
+    store = Store.open(path)
+    try:
+        latest = store.latest_conversation_id()
+        end = store.read_path_end(latest) if latest is not None else None
+        shown = end.conversation.messages[-count:] if end is not None else []
+        return [(message.role.value, message.content) for message in shown]
+    finally:
+        store.close()
 
 
 def _shown_after(
@@ -373,13 +401,15 @@ def main() -> None:
         print(f"{args.messages} messages, database {size_mb:.1f} MB, 120x40")
         if shutil.which("tmux"):
             times = open_in_terminal(path, args.messages, repeat=5)
-            if times["tui-chat"] and times["one line"]:
+            if times["tui-chat"] and times["one line"] and times["stock widgets"]:
                 print(
                     "tui-chat  launch -> last messages on screen in tmux: "
                     f"median {statistics.median(times['tui-chat']):.2f} s of "
-                    f"{len(times['tui-chat'])}; a Textual app showing one line: "
-                    f"{statistics.median(times['one line']):.2f} s; the first launch "
-                    f"(parsing the CSS it keeps): {min(times['first launch'], default=0):.2f} s"
+                    f"{len(times['tui-chat'])}; the same screen in Textual's stock widgets: "
+                    f"{statistics.median(times['stock widgets']):.2f} s; a Textual app "
+                    f"showing one line: {statistics.median(times['one line']):.2f} s; the "
+                    "first launch (parsing the CSS it keeps): "
+                    f"{min(times['first launch'], default=0):.2f} s"
                 )
         figures = asyncio.run(open_and_scroll(path, args.messages, args.scroll_seconds))
         report("tui-chat", figures, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
