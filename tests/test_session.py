@@ -125,6 +125,17 @@ async def test_retry_adds_a_sibling_reply_and_the_old_one_stays_a_version(
     assert contents(stored.siblings(stored.messages[-1])) == ["Old.", "New."]
 
 
+async def test_retry_is_offered_once_there_is_a_prompt_to_answer_again(
+    server: OpenAIStyleServer, settings: Settings, session: ChatSession
+) -> None:
+    server.queue(StreamReply(deltas=["Answer."]))
+    assert not session.can_retry and not await session.retry()
+    await exchange(session, "Question")
+    assert session.can_retry
+    await session.new()
+    assert not session.can_retry
+
+
 async def test_retry_while_streaming_stops_that_reply_first_so_one_streams(
     server: OpenAIStyleServer, session: ChatSession
 ) -> None:

@@ -127,6 +127,41 @@ async def test_the_footer_offers_stop_only_while_there_is_something_to_stop(
         assert prompt.cursor_blink
 
 
+async def test_the_footer_offers_retry_and_messages_only_when_there_is_a_message(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    """In an empty conversation Ctrl+R has nothing to answer and Ctrl+Up nothing to pick:
+    the footer leaves them out until there is a message, and again in a new conversation."""
+    server.queue(StreamReply(deltas=["A reply."]))
+    async with ChatApp(settings).run_test(size=(160, 30)) as pilot:
+        footer = lambda: screen_text(pilot).splitlines()[-1]  # noqa: E731
+        await wait_until(pilot, lambda: "History" in footer())
+        assert "Retry" not in footer() and "Messages" not in footer()
+        await send_and_settle(pilot, "A prompt")
+        await wait_until(pilot, lambda: "Retry" in footer() and "Messages" in footer())
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: "Retry" not in footer())
+        assert "Messages" not in footer() and "History" in footer()
+
+
+async def test_with_nothing_to_retry_the_palette_leaves_retry_out_and_slash_retry_says_why(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    """The palette offers what the footer offers; a command asked for by name still
+    answers, with the reason it has nothing to do."""
+    server.queue(StreamReply(deltas=["A reply."]))
+    async with ChatApp(settings).run_test(size=(120, 30), notifications=True) as pilot:
+        await pilot.press(*"/retry", "enter")
+        await wait_until(pilot, lambda: "Nothing to retry yet" in screen_text(pilot))
+        await pilot.press("ctrl+p", *"Retry")
+        await pilot.pause(0.3)
+        assert "Regenerate the last reply" not in screen_text(pilot)
+        await pilot.press("escape")
+        await send_and_settle(pilot, "A prompt")
+        await pilot.press("ctrl+p", *"Retry")
+        await wait_until(pilot, lambda: "Regenerate the last reply" in screen_text(pilot))
+
+
 async def test_after_a_run_of_quick_moves_the_footer_shows_the_keys_of_where_focus_ended(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:

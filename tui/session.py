@@ -254,6 +254,21 @@ class ChatSession(ContextKeeping, RestReading, ConversationCommands):
         await self._stop_reply()
         return waiting
 
+    @property
+    def can_retry(self) -> bool:
+        """Whether `retry()` has something to answer again (the footer offers Ctrl+R
+        only then): the last message is a prompt, or a reply to one."""
+        return self._prompt_answered_again(self.conversation.last) is not None
+
+    @staticmethod
+    def _prompt_answered_again(target: Message | None) -> Message | None:
+        """The prompt `retry` answers again for `target`: itself, or the one it replied to."""
+        if target is None:
+            return None
+        if target.role is Role.USER:
+            return target
+        return target.parent if target.role is Role.ASSISTANT else None
+
     async def retry(self, reply: Message | None = None) -> bool:
         """Generates `reply` again (the last message by default) as a new sibling; the old
         one stays a version to step back to. A reply that streams is stopped first; one
@@ -263,14 +278,11 @@ class ChatSession(ContextKeeping, RestReading, ConversationCommands):
             target = reply or self.conversation.last
             if target is None or not self.conversation.contains(target):
                 return False
-            if target.role is Role.USER:
-                parent = target
-            elif target.role is Role.ASSISTANT and target.parent is not None:
-                parent = target.parent
-                if target.is_empty and not target.children:
-                    self._delete(target)
-            else:
+            parent = self._prompt_answered_again(target)
+            if parent is None:
                 return False
+            if target.role is Role.ASSISTANT and target.is_empty and not target.children:
+                self._delete(target)
             new_reply = self.conversation.start_reply(self.conversation.model, parent=parent)
             self._persist(new_reply)
             self._emit(PathChanged(self.conversation.messages.index(new_reply), new_reply))

@@ -232,14 +232,15 @@ class ChatApp(App[None]):
         raise LookupError("no chat screen")
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Textual's own commands, then every chat command from the one table, each with
-        the keys that run it now."""
+        """Textual's own commands, then the chat commands from the one table that do
+        something now (as the footer offers them), each with the keys that run it."""
         yield from super().get_system_commands(screen)
         from tui.ui.help_screen import readable_key
 
         chat = self.chat
         for command in COMMANDS:
-            if not command.palette:
+            action_name = command.action.partition("(")[0]
+            if not command.palette or not chat.check_action(action_name, ()):
                 continue
             keys = keys_of(command, self.settings.keymap)
             shown = f" ({', '.join(readable_key(key) for key in keys)})" if keys else ""

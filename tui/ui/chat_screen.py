@@ -305,7 +305,8 @@ class ChatScreen(ConversationActions, PromptSending, Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The footer shows the keys that do something now: "Stop reply" only while a
-        reply streams, a prompt waits for it, or an earlier prompt is being edited."""
+        reply streams, a prompt waits for it, or an earlier prompt is being edited;
+        "Retry" and "Messages" once there is a message to answer again or to pick."""
         if action == "cancel":
             return (
                 self._presenter.view is not None  # a reply shown streaming
@@ -313,6 +314,10 @@ class ChatScreen(ConversationActions, PromptSending, Screen[None]):
                 or self.session.queued is not None
                 or self.message_keys.editing is not None
             )
+        if action == "retry":
+            return self.session.can_retry
+        if action == "select_messages":
+            return bool(self.session.conversation.messages)
         return True
 
     def action_cancel(self) -> None:

@@ -52,7 +52,10 @@ class PromptCommands:
         elif command.argument:
             getattr(self.screen, f"action_{command.action}")(typed.argument)
         else:
-            self.screen.call_later(self.screen.run_action, command.action)
+            # The action itself, not `run_action`: asked for by name, it says why it has
+            # nothing to do ("Nothing to retry yet"), where a key the footer leaves out
+            # (`check_action`) does nothing.
+            self.screen.call_later(getattr(self.screen, f"action_{command.action}"))
 
     def with_attachments(self, text: str) -> tuple[str, list[ImagePart]]:
         """The prompt with the attached text files in it, and the attached images; the

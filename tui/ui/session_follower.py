@@ -47,6 +47,17 @@ from tui.ui.widgets.prompt_input import PromptInput
 
 FOOTER_AFTER_END = 0.2
 """Seconds after a reply ends before the footer drops "Stop reply"."""
+FOOTER_FOLLOWS = (
+    ReplyStarted,
+    QueueChanged,
+    Compacting,
+    MessageAdded,
+    PathChanged,
+    ConversationOpened,
+    RestOfConversationRead,
+)
+"""What changes the keys the footer offers: whether Esc stops something, whether there is
+a message to retry or to pick."""
 QUEUED_SHOWN = 70
 """Characters of a waiting prompt shown above the prompt box."""
 
@@ -117,7 +128,7 @@ class SessionFollower:
             # What Esc does has changed, and the footer rebuilds itself to say so (tens of
             # milliseconds): not in the frame that shows the reply's end, which it held up.
             self.screen.set_timer(FOOTER_AFTER_END, self.screen.refresh_bindings)
-        elif isinstance(event, ReplyStarted | QueueChanged | Compacting):
+        elif isinstance(event, FOOTER_FOLLOWS):
             self.screen.refresh_bindings()
         if isinstance(event, ReplyStarted | ReplyEnded):
             # A blinking cursor is a frame of its own twice a second, beside the reply's.
