@@ -207,6 +207,29 @@ async def test_the_keys_of_old_footers_are_let_go(
         assert len(watchers) == len(bound) > 0
 
 
+async def test_copy_code_is_offered_only_on_a_reply_with_a_code_block(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    server.queue(
+        StreamReply(deltas=["Plain words, no code."]),
+        StreamReply(deltas=["Some code:\n\n~~~sh\nls\n~~~\n"]),
+    )
+    async with ChatApp(settings).run_test(size=(160, 40)) as pilot:
+        footer = lambda: screen_text(pilot).splitlines()[-1]  # noqa: E731
+        await send_and_settle(pilot, "Words?")
+        await send_and_settle(pilot, "Code?")
+        await pilot.press("ctrl+up")  # the reply with code
+        await wait_until(pilot, lambda: "Regenerate" in footer())
+        assert "Copy code" in footer()
+        await pilot.press("up", "up")  # the reply without
+        selected = lambda: getattr(pilot.app.focused, "message", None)  # noqa: E731
+        await wait_until(
+            pilot, lambda: getattr(selected(), "content", "") == "Plain words, no code."
+        )
+        # (the footer follows the key settled last: the prompt's keys showed on the way)
+        await wait_until(pilot, lambda: "Regenerate" in footer() and "Copy code" not in footer())
+
+
 async def test_moving_between_a_prompt_and_a_reply_changes_the_footer_keys_in_place(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:
@@ -215,7 +238,7 @@ async def test_moving_between_a_prompt_and_a_reply_changes_the_footer_keys_in_pl
     rebuild would show."""
     from textual.widgets._footer import FooterKey
 
-    server.queue(StreamReply(deltas=["A reply."]))
+    server.queue(StreamReply(deltas=["A reply.\n\n```python\nx = 1\n```\n"]))
     async with ChatApp(settings).run_test(size=(160, 30)) as pilot:
         footer = lambda: screen_text(pilot).splitlines()[-1]  # noqa: E731
         await send_and_settle(pilot, "A prompt")

@@ -30,7 +30,7 @@ def code_blocks(markdown: str) -> list[CodeBlock]:
         stripped = line.lstrip(" ")
         indent = len(line) - len(stripped)
         if not fence:
-            if indent <= 3 and stripped[:3] in ("```", "~~~"):
+            if _opens_a_fence(line):
                 marker = stripped[0]
                 fence = marker * (len(stripped) - len(stripped.lstrip(marker)))
                 language = stripped[len(fence) :].strip().split(" ")[0]
@@ -44,3 +44,17 @@ def code_blocks(markdown: str) -> list[CodeBlock]:
     if fence:
         blocks.append(CodeBlock(language, "\n".join(lines)))
     return blocks
+
+
+def has_code_block(markdown: str) -> bool:
+    """Whether `code_blocks` finds any. Asked at every move onto a reply (the footer
+    offers "Copy code" only then): a reply with no fence written at all is answered by
+    one search in C."""
+    if "```" not in markdown and "~~~" not in markdown:
+        return False
+    return any(_opens_a_fence(line) for line in markdown.split("\n"))
+
+
+def _opens_a_fence(line: str) -> bool:
+    stripped = line.lstrip(" ")
+    return len(line) - len(stripped) <= 3 and stripped[:3] in ("```", "~~~")

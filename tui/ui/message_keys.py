@@ -155,7 +155,8 @@ class MessageKeys:
         if not blocks:
             self.screen.notify("This reply has no code block.", severity="warning", timeout=3)
         elif index > len(blocks):
-            self.screen.notify(f"This reply has {len(blocks)} code blocks.", timeout=3)
+            count = "one code block" if len(blocks) == 1 else f"{len(blocks)} code blocks"
+            self.screen.notify(f"This reply has {count}.", timeout=3)
         else:
             block = blocks[index - 1]
             language = f" {block.language}" if block.language else ""

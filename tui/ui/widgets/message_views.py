@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tui.chat.code_blocks import code_blocks
+from tui.chat.code_blocks import code_blocks, has_code_block
 from tui.chat.conversation import Conversation
 from tui.chat.events import ChatError
 from tui.chat.message import Message, MessageStatus, Role
@@ -138,9 +138,12 @@ class AssistantMessageView(SelectableMessage, BlankBehindChildren, Vertical):
         self.tools.show(self.message, running, asking)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """`t` is offered only on a reply that called tools."""
+        """`t` is offered only on a reply that called tools, the code block keys only on
+        one with a code block."""
         if action == "open_tool_calls":
             return bool(self.message.tool_calls)
+        if action == "request" and parameters[:1] == ("copy_code",):
+            return has_code_block(self.message.content)
         return True
 
     def action_open_tool_calls(self) -> None:
