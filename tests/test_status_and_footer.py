@@ -156,10 +156,17 @@ async def test_with_nothing_to_retry_the_palette_leaves_retry_out_and_slash_retr
         await pilot.press("ctrl+p", *"Retry")
         await pilot.pause(0.3)
         assert "Regenerate the last reply" not in screen_text(pilot)
+        await pilot.press(*("backspace" for _ in "Retry"), *"Export as")
+        await pilot.pause(0.3)
+        assert "Write this conversation to a .md file" not in screen_text(pilot)
         await pilot.press("escape")
         await send_and_settle(pilot, "A prompt")
         await pilot.press("ctrl+p", *"Retry")
         await wait_until(pilot, lambda: "Regenerate the last reply" in screen_text(pilot))
+        await pilot.press(*("backspace" for _ in "Retry"), *"Export as")
+        await wait_until(
+            pilot, lambda: "Write this conversation to a .md file" in screen_text(pilot)
+        )
 
 
 async def test_after_a_run_of_quick_moves_the_footer_shows_the_keys_of_where_focus_ended(

@@ -54,6 +54,9 @@ COMMON_CODE_LANGUAGES = ("", "python", "bash", "sh", "javascript", "typescript",
 reply does not hold up its frame (guessing a fence's language loads every lexer: 130 ms)."""
 IDLE_BEFORE_WARMING = 1.0
 """Seconds without a reply streaming before those highlighters are built."""
+NEED_A_MESSAGE = frozenset({"select_messages", "copy_last_reply", "export"})
+"""Actions with nothing to act on in an empty conversation: neither the footer nor the
+palette offers them there."""
 NO_KEY_NOTICE = (
     "No API key is set, so requests to OpenAI will fail.\n"
     "Set one with  export OPENAI_API_KEY=sk-...  and restart, or use a local server:\n"
@@ -306,7 +309,8 @@ class ChatScreen(ConversationActions, PromptSending, Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The footer shows the keys that do something now: "Stop reply" only while a
         reply streams, a prompt waits for it, or an earlier prompt is being edited;
-        "Retry" and "Messages" once there is a message to answer again or to pick."""
+        "Retry" and "Messages" once there is a message to answer again or to pick. (The
+        palette lists what this allows, too.)"""
         if action == "cancel":
             return (
                 self._presenter.view is not None  # a reply shown streaming
@@ -316,7 +320,7 @@ class ChatScreen(ConversationActions, PromptSending, Screen[None]):
             )
         if action == "retry":
             return self.session.can_retry
-        if action == "select_messages":
+        if action in NEED_A_MESSAGE:
             return bool(self.session.conversation.messages)
         return True
 
