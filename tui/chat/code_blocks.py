@@ -47,12 +47,18 @@ def code_blocks(markdown: str) -> list[CodeBlock]:
 
 
 def has_code_block(markdown: str) -> bool:
-    """Whether `code_blocks` finds any. Asked at every move onto a reply (the footer
-    offers "Copy code" only then): a reply with no fence written at all is answered by
-    one search in C."""
-    if "```" not in markdown and "~~~" not in markdown:
-        return False
-    return any(_opens_a_fence(line) for line in markdown.split("\n"))
+    """Whether `code_blocks` finds any. Asked for each of a reply's code keys at every
+    move onto it (the footer offers "Copy code" only then), so it looks only where a fence
+    marker is written, with searches in C: splitting a 138 KB reply into lines at each
+    ask held a move for 39 ms."""
+    for marker in ("```", "~~~"):
+        at = markdown.find(marker)
+        while at != -1:
+            line_start = markdown.rfind("\n", 0, at) + 1
+            if at - line_start <= 3 and not markdown[line_start:at].strip(" "):
+                return True
+            at = markdown.find(marker, at + 3)
+    return False
 
 
 def _opens_a_fence(line: str) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import RenderableType
+from textual.actions import parse as parse_action
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -239,8 +240,8 @@ class ChatApp(App[None]):
 
         chat = self.chat
         for command in COMMANDS:
-            action_name = command.action.partition("(")[0]
-            if not command.palette or not chat.check_action(action_name, ()):
+            _, action_name, parameters = parse_action(command.action)
+            if not command.palette or not chat.check_action(action_name, parameters):
                 continue
             keys = keys_of(command, self.settings.keymap)
             shown = f" ({', '.join(readable_key(key) for key in keys)})" if keys else ""

@@ -54,7 +54,9 @@ COMMON_CODE_LANGUAGES = ("", "python", "bash", "sh", "javascript", "typescript",
 reply does not hold up its frame (guessing a fence's language loads every lexer: 130 ms)."""
 IDLE_BEFORE_WARMING = 1.0
 """Seconds without a reply streaming before those highlighters are built."""
-NEED_A_MESSAGE = frozenset({"select_messages", "copy_last_reply", "export"})
+NEED_A_MESSAGE = frozenset(
+    {"select_messages", "copy_last_reply", "export", "previous_version", "next_version"}
+)
 """Actions with nothing to act on in an empty conversation: neither the footer nor the
 palette offers them there."""
 NO_KEY_NOTICE = (

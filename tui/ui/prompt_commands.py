@@ -37,7 +37,10 @@ class PromptCommands:
         self.image_limit = IMAGE_MAX_BYTES
 
     def run(self, typed: SlashCommand) -> None:
-        """Runs a slash command as the screen action the command table names."""
+        """Runs a slash command as the screen action the command table names: the action
+        itself, not `run_action`, so that asked for by name a command says why it has
+        nothing to do ("Nothing to retry yet"), where a key the footer leaves out
+        (`check_action`) does nothing."""
         command = slash_command(typed.name)
         if command is None:
             tell(
@@ -48,13 +51,11 @@ class PromptCommands:
             )
         elif command.id.startswith("chat.export"):
             kind = "json" if typed.argument.lower() == "json" else "md"
-            self.screen.call_later(self.screen.run_action, f"export('{kind}')")
+            export = getattr(self.screen, "action_export")  # noqa: B009 (typed as any Screen)
+            self.screen.call_later(export, kind)
         elif command.argument:
             getattr(self.screen, f"action_{command.action}")(typed.argument)
         else:
-            # The action itself, not `run_action`: asked for by name, it says why it has
-            # nothing to do ("Nothing to retry yet"), where a key the footer leaves out
-            # (`check_action`) does nothing.
             self.screen.call_later(getattr(self.screen, f"action_{command.action}"))
 
     def with_attachments(self, text: str) -> tuple[str, list[ImagePart]]:
