@@ -7,6 +7,7 @@ import pty
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -85,6 +86,35 @@ def test_pipe_broken_stream_keeps_partial_output_and_fails(server: OpenAIStyleSe
     assert result.returncode == 1
     assert result.stdout == "partial answer "
     assert "dropped mid-reply" in result.stderr
+
+
+def test_a_reader_that_stops_reading_ends_the_answer_quietly(server: OpenAIStyleServer) -> None:
+    """`tui-chat -p ... | head -1`: once nobody reads stdout the request stops (tokens
+    are not paid for nobody), nothing but silence goes to stderr (a traceback from the
+    unclosed stream did), and the status is a SIGPIPE death's, 141, as `seq | head`'s."""
+    server.queue(
+        StreamReply(deltas=["first line\n", *(f"more {i}\n" for i in range(400))], delay=0.01)
+    )
+    env = {**os.environ, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": TEST_KEY}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui", "-p", "Hi"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline() == b"first line\n"
+    process.stdout.close()  # as `head -1` exits
+    closed = time.monotonic()
+    try:
+        status = process.wait(timeout=20)
+    finally:
+        process.kill()
+    assert status == 141
+    assert time.monotonic() - closed < 2.0, "stopped, not read to its end (4 s more)"
+    assert process.stderr.read() == b""
+    assert server.wait_for(lambda: server.open_streams == 0)
+    assert server.requests[0]["stream"] is True
 
 
 def test_pipe_server_down_names_the_endpoint() -> None:

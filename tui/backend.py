@@ -17,7 +17,7 @@ import contextlib
 import importlib
 import random
 import ssl
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -137,7 +137,7 @@ class ChatBackend:
         messages: Sequence[dict[str, Any]],
         model: str,
         tools: Sequence[dict[str, Any]] = (),
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         """Yields the reply's events; always ends with `Finished` or `Failed`.
 
         A failure before the first token (connection refused, 429, 5xx) is retried with
@@ -159,8 +159,12 @@ class ChatBackend:
         attempts = max(0, self.settings.max_retries) + 1
         for attempt in range(1, attempts + 1):
             failure: list[_AttemptFailure] = []
-            async for event in self._attempt(client, messages, model, tools, failure):
-                yield self._failures.scrubbed(event) if isinstance(event, Failed) else event
+            # Closed with this generator (a consumer that stops reading closes it): left
+            # to the garbage collector, the request stayed open and its close failed.
+            attempt_events = self._attempt(client, messages, model, tools, failure)
+            async with contextlib.aclosing(attempt_events):
+                async for event in attempt_events:
+                    yield self._failures.scrubbed(event) if isinstance(event, Failed) else event
             if not failure:
                 return
             delay = _retry_delay(failure[0].retry_after, attempt)
@@ -179,7 +183,7 @@ class ChatBackend:
         model: str,
         tools: Sequence[dict[str, Any]],
         failure: list[_AttemptFailure],
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         """One request. A failure that may be retried is put in `failure` instead of being
         yielded; that only happens while no text has been yielded."""
         import httpx2

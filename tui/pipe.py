@@ -7,7 +7,11 @@ safe first; into a pipe it is written as the model sent it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from tui.chat.events import ContentDelta, ReasoningDelta, Retrying, StreamEvent
@@ -31,6 +35,9 @@ EXIT_OK = 0
 EXIT_API_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_READER_GONE = 141
+"""stdout's reader went away (`| head -1`): the status of a program killed by SIGPIPE,
+as `seq 9 | head -1` leaves it, though this one stops the request and ends quietly."""
 
 
 async def answer_once(
@@ -58,6 +65,8 @@ async def answer_once(
         printer.say_failed_servers(caller.servers)
     session = ChatSession(settings, None, tools=caller)
     session.subscribe(printer)
+    stopping: list[asyncio.Task[str | None]] = []
+    printer.on_reader_gone = lambda: stopping.append(asyncio.create_task(session.cancel()))
     try:
         if not session.surely_fits(prompt):
             fill = await session.context_fill(prompt)
@@ -70,6 +79,8 @@ async def answer_once(
         # No history here, so nothing to leave out: the server judges what remains.
         await session.send(prompt, fit=Fit.RECENT)
         await session.wait_for_reply()
+        for task in stopping:
+            await task
     finally:
         await session.close()
     return printer.status
@@ -87,6 +98,10 @@ class _Printer:
         self.ends_with_newline = False
         self.told_results: set[str] = set()
         self.collecting = False
+        self.reader_gone = False
+        """Nobody reads stdout any more: nothing more is written there."""
+        self.on_reader_gone: Callable[[], object] = lambda: None
+        """Called once the reader has gone: the reply is not wanted."""
 
     def __call__(self, event: SessionEvent) -> None:
         if isinstance(event, ReplyProgress):
@@ -136,10 +151,9 @@ class _Printer:
         self.err.flush()
 
     def _progress(self, event: StreamEvent) -> None:
-        out, err = self.out, self.err
+        err = self.err
         if isinstance(event, ContentDelta):
-            out.write(self.clean_out(event.text))
-            out.flush()
+            self._write_out(self.clean_out(event.text))
             self.wrote_text = True
             self.ends_with_newline = event.text.endswith("\n")
         elif isinstance(event, ReasoningDelta):
@@ -149,11 +163,26 @@ class _Printer:
             err.write(f"tui-chat: {self.clean_err(tell_retry(event, in_app=False))}\n")
             err.flush()
 
+    def _write_out(self, text: str) -> None:
+        """Writes to stdout, as long as someone reads it."""
+        if self.reader_gone:
+            return
+        try:
+            self.out.write(text)
+            self.out.flush()
+        except BrokenPipeError:
+            self.reader_gone = True
+            self.status = EXIT_READER_GONE
+            _discard_what_is_left(self.out)
+            self.on_reader_gone()
+
     def _end(self, event: ReplyEnded) -> None:
         out, err, reply = self.out, self.err, event.reply
-        if self.wrote_text and not self.ends_with_newline and out.isatty():
-            out.write("\n")
-        out.flush()
+        self._write_out(
+            "\n" if self.wrote_text and not self.ends_with_newline and out.isatty() else ""
+        )
+        if self.reader_gone:
+            return  # (the reply was stopped for it, or its last words were lost: no more)
         if reply.skipped_events:
             err.write(f"tui-chat: {tell_skipped(reply.skipped_events)}\n")
         if event.error is not None:
@@ -179,3 +208,12 @@ async def _approve_all(
 
 def _unchanged(text: str) -> str:
     return text
+
+
+def _discard_what_is_left(out: TextIO) -> None:
+    """Points `out`'s descriptor at the null device: what its buffer still holds, flushed
+    when Python exits, goes nowhere instead of raising a second BrokenPipeError there."""
+    with contextlib.suppress(OSError, ValueError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, out.fileno())
+        os.close(null)

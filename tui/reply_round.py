@@ -7,8 +7,9 @@ have come (when it is also stored).
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 
 from tui.chat.events import (
     ChatError,
@@ -36,7 +37,7 @@ held; 1 MB takes 10-30 ms). It also bounds what a crash loses of a reply that po
 
 
 async def read_round(
-    events: AsyncIterator[StreamEvent],
+    events: AsyncGenerator[StreamEvent, None],
     reply: Message,
     started: float,
     emit: Callable[[SessionEvent], None],
@@ -51,34 +52,37 @@ async def read_round(
     next_save = time.monotonic() + SAVE_INTERVAL
     unsaved = 0
     try:
-        async for event in events:
-            if isinstance(event, ContentDelta | ReasoningDelta):
-                if reply.time_to_first_token is None:
-                    reply.time_to_first_token = time.monotonic() - started
-                (text if isinstance(event, ContentDelta) else thinking).append(event.text)
-                unsaved += len(event.text)
-            elif isinstance(event, ToolCallDelta):
-                take_pieces(reply, text, thinking)  # the text before the call first
-                calls.add(event)
-                emit(ToolsChanged(reply))
-            elif isinstance(event, UsageReport):
-                reply.usage = _added(reply.usage, event.usage)
-            elif isinstance(event, Finished):
-                reply.finish_reason = event.reason
-                reply.status = MessageStatus.DONE
-            elif isinstance(event, Failed):
-                error = event.error
-                reply.status = MessageStatus.ERROR
-                reply.error = summary(error)
-            elif isinstance(event, SkippedEvents):
-                reply.skipped_events += event.count
-            emit(ReplyProgress(reply, event))
-            now = time.monotonic()
-            if now >= next_save or unsaved >= SAVE_CHARS:
-                next_save = now + SAVE_INTERVAL
-                unsaved = 0
-                take_pieces(reply, text, thinking)
-                save(reply)
+        # Closed on every way out: an observer's error (a closed stdout in pipe mode) left
+        # the request open, to be finalized by the garbage collector (with a traceback).
+        async with contextlib.aclosing(events):
+            async for event in events:
+                if isinstance(event, ContentDelta | ReasoningDelta):
+                    if reply.time_to_first_token is None:
+                        reply.time_to_first_token = time.monotonic() - started
+                    (text if isinstance(event, ContentDelta) else thinking).append(event.text)
+                    unsaved += len(event.text)
+                elif isinstance(event, ToolCallDelta):
+                    take_pieces(reply, text, thinking)  # the text before the call first
+                    calls.add(event)
+                    emit(ToolsChanged(reply))
+                elif isinstance(event, UsageReport):
+                    reply.usage = _added(reply.usage, event.usage)
+                elif isinstance(event, Finished):
+                    reply.finish_reason = event.reason
+                    reply.status = MessageStatus.DONE
+                elif isinstance(event, Failed):
+                    error = event.error
+                    reply.status = MessageStatus.ERROR
+                    reply.error = summary(error)
+                elif isinstance(event, SkippedEvents):
+                    reply.skipped_events += event.count
+                emit(ReplyProgress(reply, event))
+                now = time.monotonic()
+                if now >= next_save or unsaved >= SAVE_CHARS:
+                    next_save = now + SAVE_INTERVAL
+                    unsaved = 0
+                    take_pieces(reply, text, thinking)
+                    save(reply)
     finally:
         take_pieces(reply, text, thinking)
     return error
