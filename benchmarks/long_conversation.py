@@ -299,7 +299,11 @@ def open_in_terminal(path: Path, count: int, repeat: int) -> dict[str, list[floa
                 f"{sys.executable} -c {shlex.quote(ONE_LINE_APP)}",
                 "One line of Textual",
             ),
-            "stock widgets": (f"{sys.executable} {stock} {messages}", last_answer),
+            "stock widgets": (
+                f"{shlex.quote(sys.executable)} {shlex.quote(str(stock))} "
+                f"{shlex.quote(str(messages))}",
+                last_answer,
+            ),
         }
         data = Path(home) / "data" / "tui-chat"
         data.mkdir(parents=True)
@@ -401,16 +405,19 @@ def main() -> None:
         print(f"{args.messages} messages, database {size_mb:.1f} MB, 120x40")
         if shutil.which("tmux"):
             times = open_in_terminal(path, args.messages, repeat=5)
-            if times["tui-chat"] and times["one line"] and times["stock widgets"]:
-                print(
-                    "tui-chat  launch -> last messages on screen in tmux: "
-                    f"median {statistics.median(times['tui-chat']):.2f} s of "
-                    f"{len(times['tui-chat'])}; the same screen in Textual's stock widgets: "
-                    f"{statistics.median(times['stock widgets']):.2f} s; a Textual app "
-                    f"showing one line: {statistics.median(times['one line']):.2f} s; the "
-                    "first launch (parsing the CSS it keeps): "
-                    f"{min(times['first launch'], default=0):.2f} s"
+            shown = {
+                "tui-chat": "tui-chat  launch -> last messages on screen in tmux",
+                "stock widgets": "the same screen in Textual's stock widgets",
+                "one line": "a Textual app showing one line",
+                "first launch": "the first launch (parsing the CSS it keeps)",
+            }
+            print(
+                "; ".join(
+                    f"{words}: median {statistics.median(times[name]):.2f} s of {len(times[name])}"
+                    for name, words in shown.items()
+                    if times.get(name)
                 )
+            )
         figures = asyncio.run(open_and_scroll(path, args.messages, args.scroll_seconds))
         report("tui-chat", figures, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         keys = asyncio.run(jump_and_hold(path, args.messages, args.held_keys))
