@@ -117,6 +117,22 @@ def test_a_reader_that_stops_reading_ends_the_answer_quietly(server: OpenAIStyle
     assert server.requests[0]["stream"] is True
 
 
+def test_the_answer_is_printed_with_stderr_closed(server: OpenAIStyleServer) -> None:
+    """`tui-chat -p ... 2>&-` (a cron job, a daemon): Python gives no `sys.stderr` then,
+    and the answer was lost to the error of writing a note nowhere."""
+    server.queue(StreamReply(deltas=["An answer", " all the same."], reasoning=["Hmm."]))
+    env = {**os.environ, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": TEST_KEY}
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", "-p", "Hi"],
+        stdout=subprocess.PIPE,
+        env=env,
+        timeout=60,
+        preexec_fn=lambda: os.close(2),  # (in the child only)
+    )
+    assert result.stdout == b"An answer all the same."
+    assert result.returncode == 0
+
+
 def test_pipe_server_down_names_the_endpoint() -> None:
     result = run_cli("http://127.0.0.1:9/v1", "-p", "Hi")
     assert result.returncode == 1

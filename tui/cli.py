@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -217,6 +218,13 @@ def _history_argv(argv: Sequence[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # A descriptor closed at launch (`2>&-`, as cron and daemons may start it) leaves
+    # Python no stream: what would go there goes nowhere, instead of the answer being lost
+    # to the error of writing a note.
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (for good)
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (for good)
     for stream in (sys.stdout, sys.stderr):
         # A terminal or pipe that cannot show a character (PYTHONIOENCODING=ascii) gets an
         # escape for it, not a crash halfway through an answer.
