@@ -29,6 +29,7 @@ from tui.ui.frames import frame_or_input_pending
 from tui.ui.hangup_watch import (
     end_the_process_soon,
     quit_on_hang_up_signal,
+    the_terminal_is_gone,
     watch_for_hang_up,
 )
 from tui.ui.kept_layouts import keep_layouts, recall_kept_layouts
@@ -102,7 +103,14 @@ class ChatApp(App[None]):
     def _handle_exception(self, error: Exception) -> None:
         """Textual prints a traceback with local variables (the API key among them) for an
         unhandled error; hand it a `CrashReported` instead, whose rich form is one sentence
-        and the path of a scrubbed report. Test pilots still re-raise it."""
+        and the path of a scrubbed report. Test pilots still re-raise it.
+
+        A write to a terminal that has gone is no crash (inline, Textual writes to it as
+        the app ends): nobody is there to tell, and the hang-up saves and quits."""
+        if isinstance(error, OSError) and the_terminal_is_gone():
+            if not self._hung_up and self.is_running:
+                self.run_worker(self._hang_up(), group="hang-up")
+            return
         if not isinstance(error, CrashReported):
             report = save_crash_report(error, self.settings.db_path.parent, [self.settings.api_key])
             crash = CrashReported(report)

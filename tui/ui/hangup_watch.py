@@ -75,3 +75,13 @@ def end_the_process_soon() -> None:
         os._exit(0)
 
     threading.Thread(target=end, name="hung-up process's end", daemon=True).start()
+
+
+def the_terminal_is_gone() -> bool:
+    """Whether the terminal Textual draws on (stderr) has gone: a write to it then fails
+    (EIO), which is no crash of the app's."""
+    stream = sys.__stderr__
+    try:
+        return stream is None or not os.isatty(stream.fileno())
+    except (OSError, ValueError):  # (a closed stream)
+        return True
