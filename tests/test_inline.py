@@ -152,6 +152,25 @@ def test_the_terminal_closing_mid_reply_quits_and_keeps_the_reply(
     assert not list(tmp_path.rglob("crash-*.txt"))
 
 
+async def test_an_os_error_with_no_terminal_to_lose_is_still_a_crash(tmp_path: Path) -> None:
+    """Only a write to a terminal that has gone is let pass: headless (tests, a browser),
+    stderr was never a terminal, and an OSError there is a bug to report."""
+    from tui.config import Settings
+    from tui.crash_report import CrashReported
+    from tui.ui.app import ChatApp
+
+    app = ChatApp(Settings(model="m", api_key=TEST_KEY, db_path=tmp_path / "h.sqlite3"))
+
+    def fail() -> None:
+        raise OSError(5, "Input/output error")
+
+    with pytest.raises(CrashReported):
+        async with app.run_test() as pilot:
+            app.call_later(fail)
+            await pilot.pause()
+    assert list(tmp_path.glob("crash-*.txt"))
+
+
 def prompt_sent_in_terminal(
     server: OpenAIStyleServer,
     home: Path,

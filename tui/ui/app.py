@@ -96,6 +96,8 @@ class ChatApp(App[None]):
         self._continue_last = continue_last
         self._collections_as_before: Callable[[], None] = lambda: None
         self._hung_up = False
+        self._on_a_terminal = False
+        """Whether the app draws on a terminal (one that may go away), once mounted."""
         self.session: ChatSession | None = None
         """The chat's session, once the screen is made (inline mode prints its
         conversation after the app has gone)."""
@@ -107,7 +109,7 @@ class ChatApp(App[None]):
 
         A write to a terminal that has gone is no crash (inline, Textual writes to it as
         the app ends): nobody is there to tell, and the hang-up saves and quits."""
-        if isinstance(error, OSError) and the_terminal_is_gone():
+        if isinstance(error, OSError) and self._on_a_terminal and the_terminal_is_gone():
             if not self._hung_up and self.is_running:
                 self.run_worker(self._hang_up(), group="hang-up")
             return
@@ -132,6 +134,7 @@ class ChatApp(App[None]):
             self.notify(f"Unknown theme {configured!r} in the config file.", severity="warning")
         self.theme_changed_signal.subscribe(self, lambda theme: remember(folder, theme=theme.name))
         if not self.is_headless:
+            self._on_a_terminal = not the_terminal_is_gone()
             watch_for_hang_up(self._quit_on_hang_up)
             quit_on_hang_up_signal(lambda: self.run_worker(self._hang_up(), group="hang-up"))
         self._collections_as_before = full_collections_between_frames(
