@@ -6,6 +6,7 @@ They run against the real test server and a real store file, and take millisecon
 from __future__ import annotations
 
 import asyncio
+import gc
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -123,6 +124,29 @@ async def test_retry_adds_a_sibling_reply_and_the_old_one_stays_a_version(
     stored = reopened(settings, session)
     assert contents(stored.messages) == ["Question", "New."]
     assert contents(stored.siblings(stored.messages[-1])) == ["Old.", "New."]
+
+
+async def test_an_observer_that_fails_mid_reply_closes_the_request_at_once(
+    server: OpenAIStyleServer, settings: Settings, session: ChatSession
+) -> None:
+    """The stream is closed on every way out of a reply, an observer's error among them
+    (pipe mode's closed stdout was one): left to the garbage collector, the request
+    stayed open until a collection, and its close then failed with a traceback."""
+    server.queue(StreamReply(deltas=[f"w{i} " for i in range(300)], delay=0.01))
+
+    def failing(event: SessionEvent) -> None:
+        if isinstance(event, ReplyProgress) and isinstance(event.event, ContentDelta):
+            raise RuntimeError("an observer's bug")
+
+    session.subscribe(failing)
+    gc.disable()  # (as the app runs while a reply streams: no collection to close it)
+    try:
+        await session.send("Go")
+        await session.wait_for_reply()
+        assert server.wait_for(lambda: server.open_streams == 0, timeout=2)
+    finally:
+        gc.enable()
+    assert session.conversation.messages[-1].status is MessageStatus.STOPPED
 
 
 async def test_retry_is_offered_once_there_is_a_prompt_to_answer_again(

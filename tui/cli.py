@@ -221,6 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A descriptor closed at launch (`2>&-`, as cron and daemons may start it) leaves
     # Python no stream: what would go there goes nowhere, instead of the answer being lost
     # to the error of writing a note.
+    stdout_closed = sys.stdout is None
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (for good)
     if sys.stdout is None:
@@ -250,6 +251,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tui-chat: {make_safe(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     if args.print_mode:
+        if stdout_closed:  # (not asked: the answer would be paid for and thrown away)
+            print(
+                "tui-chat: -p: stdout is closed, so the answer has nowhere to go", file=sys.stderr
+            )
+            return EXIT_USAGE
         prompt = args.prompt
         if prompt is None:
             if sys.stdin.isatty():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import sys
 from collections.abc import Callable
@@ -57,7 +58,7 @@ async def answer_once(
     if tools:
         caller = make_tool_caller(settings)
         if caller is None:
-            printer.err.write("tui-chat: --tools: no [mcp_servers] in the config file\n")
+            printer.note("--tools: no [mcp_servers] in the config file")
             return EXIT_USAGE
         caller.approver = _approve_all if run_tools else printer.refuse_tool
         caller.servers.start()
@@ -71,9 +72,9 @@ async def answer_once(
         if not session.surely_fits(prompt):
             fill = await session.context_fill(prompt)
             if fill is not None and fill.tokens > fill.window:
-                printer.err.write(
-                    f"tui-chat: the prompt is about {fill.tokens:,} tokens, more than the "
-                    f"model's context window of {fill.window:,}: shorten it\n"
+                printer.note(
+                    f"the prompt is about {fill.tokens:,} tokens, more than the model's "
+                    f"context window of {fill.window:,}: shorten it"
                 )
                 return EXIT_USAGE
         # No history here, so nothing to leave out: the server judges what remains.
@@ -100,6 +101,8 @@ class _Printer:
         self.collecting = False
         self.reader_gone = False
         """Nobody reads stdout any more: nothing more is written there."""
+        self.err_reader_gone = False
+        """Nobody reads stderr any more: the thinking and notes go nowhere."""
         self.on_reader_gone: Callable[[], object] = lambda: None
         """Called once the reader has gone: the reply is not wanted."""
 
@@ -122,18 +125,18 @@ class _Printer:
             result = event.reply.result_of(call)
             if call.call_id == event.running:
                 arguments = " ".join(call.arguments.split())[:200]
-                self._note(f"running {call_label(call.name)} {arguments}")
+                self.note(f"running {call_label(call.name)} {arguments}")
             elif result is not None and call.call_id not in self.told_results:
                 self.told_results.add(call.call_id)
                 said = f"{call_label(call.name)}: {result.outcome.value}"
                 if result.outcome is not ToolOutcome.DENIED and result.output:
                     said += f" ({len(result.output):,} characters)"
-                self._note(said)
+                self.note(said)
 
     async def refuse_tool(
         self, call: ToolCallPart, tool: ToolInfo, arguments: dict[str, Any]
     ) -> Approval:
-        self._note(
+        self.note(
             f"the model asked to run {tool.key}; tools need approval: add --yes, or allow "
             f"it in the config (allow = [{tool.name!r}] under [mcp_servers.{tool.server}])"
         )
@@ -144,60 +147,57 @@ class _Printer:
 
         for name, status in servers.statuses.items():
             if status.state is not ServerState.READY:
-                self._note(f"tool server {name!r} is not ready: {status.reason or status.state}")
+                self.note(f"tool server {name!r} is not ready: {status.reason or status.state}")
 
-    def _note(self, text: str) -> None:
-        self.err.write(f"tui-chat: {self.clean_err(text)}\n")
-        self.err.flush()
+    def note(self, text: str) -> None:
+        """A line for the user on stderr, as `tui-chat: text`."""
+        self._write_err(f"tui-chat: {self.clean_err(text)}\n")
 
     def _progress(self, event: StreamEvent) -> None:
-        err = self.err
         if isinstance(event, ContentDelta):
             self._write_out(self.clean_out(event.text))
             self.wrote_text = True
             self.ends_with_newline = event.text.endswith("\n")
         elif isinstance(event, ReasoningDelta):
-            err.write(self.clean_err(event.text))
-            err.flush()
+            self._write_err(self.clean_err(event.text))
         elif isinstance(event, Retrying):
-            err.write(f"tui-chat: {self.clean_err(tell_retry(event, in_app=False))}\n")
-            err.flush()
+            self.note(tell_retry(event, in_app=False))
 
     def _write_out(self, text: str) -> None:
-        """Writes to stdout, as long as someone reads it."""
+        """Writes to stdout, as long as someone reads it: once nobody does, the reply is
+        not wanted."""
         if self.reader_gone:
             return
-        try:
-            self.out.write(text)
-            self.out.flush()
-        except BrokenPipeError:
+        if not _written(self.out, text):
             self.reader_gone = True
             self.status = EXIT_READER_GONE
-            _discard_what_is_left(self.out)
             self.on_reader_gone()
 
+    def _write_err(self, text: str) -> None:
+        """Writes to stderr, as long as someone reads it: the answer goes on regardless."""
+        if not self.err_reader_gone and not _written(self.err, text):
+            self.err_reader_gone = True
+
     def _end(self, event: ReplyEnded) -> None:
-        out, err, reply = self.out, self.err, event.reply
+        reply = event.reply
         self._write_out(
-            "\n" if self.wrote_text and not self.ends_with_newline and out.isatty() else ""
+            "\n" if self.wrote_text and not self.ends_with_newline and self.out.isatty() else ""
         )
         if self.reader_gone:
             return  # (the reply was stopped for it, or its last words were lost: no more)
         if reply.skipped_events:
-            err.write(f"tui-chat: {tell_skipped(reply.skipped_events)}\n")
+            self.note(tell_skipped(reply.skipped_events))
         if event.error is not None:
-            told = tell(event.error, in_app=False).one_line()
-            err.write(f"tui-chat: {self.clean_err(told)}\n")
+            self.note(tell(event.error, in_app=False).one_line())
             self.status = EXIT_API_ERROR
         elif reply.status is MessageStatus.DONE:
             if reply.finish_reason == "length":
-                err.write("tui-chat: the answer was cut off by the token limit\n")
+                self.note("the answer was cut off by the token limit")
             elif reply.finish_reason == "content_filter":
-                err.write("tui-chat: the answer was stopped by the content filter\n")
+                self.note("the answer was stopped by the content filter")
             self.status = EXIT_OK
         else:
             self.status = EXIT_INTERRUPTED
-        err.flush()
 
 
 async def _approve_all(
@@ -210,10 +210,22 @@ def _unchanged(text: str) -> str:
     return text
 
 
-def _discard_what_is_left(out: TextIO) -> None:
-    """Points `out`'s descriptor at the null device: what its buffer still holds, flushed
-    when Python exits, goes nowhere instead of raising a second BrokenPipeError there."""
-    with contextlib.suppress(OSError, ValueError):
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, out.fileno())
-        os.close(null)
+def _written(stream: TextIO, text: str) -> bool:
+    """Writes and flushes `text`; False if nobody reads `stream` any more (its pipe is
+    closed), which then points it at the null device: what its buffer still holds,
+    flushed when Python exits, goes nowhere instead of failing a second time there."""
+    try:
+        stream.write(text)
+        stream.flush()
+    except OSError as error:
+        # Windows says EINVAL where a closed pipe is meant (CPython issue 79935).
+        if not isinstance(error, BrokenPipeError) and not (
+            os.name == "nt" and error.errno == errno.EINVAL
+        ):
+            raise
+        with contextlib.suppress(OSError, ValueError):
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, stream.fileno())
+            os.close(null)
+        return False
+    return True
