@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
@@ -19,6 +20,7 @@ from tests.ui_helpers import (
     send_and_wait_for_text,
     wait_until,
 )
+from tui.chat.code_blocks import code_blocks, has_code_block
 from tui.chat.conversation import Conversation
 from tui.chat.message import MessageStatus
 from tui.config import Settings
@@ -321,3 +323,23 @@ async def test_selecting_a_reply_draws_its_frame_again_not_its_text(
             RenderedMarkdown.render_line = draw_line  # type: ignore[method-assign]
         assert isinstance(pilot.app.focused, UserMessageView)
         assert lines_drawn == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "```\ncode\n```",
+        "   ~~~sh\nls",  # three spaces, unclosed: still a block
+        "    ```\nindented four: code of its own, no fence",
+        "\t```\na tab is no indent of a fence",
+        "words ``` in the middle\n",
+        "first\r\n```py\r\nx\r\n```\r\n",
+        "`` not three ``",
+        "~~ nor this ~~\n```",
+        "",
+    ],
+)
+def test_the_footers_quick_look_for_a_code_block_agrees_with_copying_one(text: str) -> None:
+    """ "Copy code" is offered where `has_code_block` says (asked at every move onto a
+    reply); what it copies is `code_blocks`."""
+    assert has_code_block(text) == bool(code_blocks(text))

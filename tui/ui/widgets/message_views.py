@@ -103,6 +103,7 @@ class AssistantMessageView(SelectableMessage, BlankBehindChildren, Vertical):
         self.thinking: ThinkingBlock | None = None
         if message.is_final and message.reasoning:
             self.thinking = ThinkingBlock(message.reasoning, live=False)
+        self._code_block_found: tuple[str, bool] | None = None
         self.tools: ToolActivity | None = _tool_activity() if message.tool_calls else None
         """Made for a reply that calls tools only: a widget more in every view of a long
         conversation would cost its opening time."""
@@ -143,8 +144,16 @@ class AssistantMessageView(SelectableMessage, BlankBehindChildren, Vertical):
         if action == "open_tool_calls":
             return bool(self.message.tool_calls)
         if action == "request" and parameters[:1] == ("copy_code",):
-            return has_code_block(self.message.content)
+            return self._has_code_block()
         return True
+
+    def _has_code_block(self) -> bool:
+        """Asked for each of the nine code keys, several times a move onto the reply: found
+        once per text (the same text is one comparison, the same string none)."""
+        text = self.message.content
+        if self._code_block_found is None or self._code_block_found[0] != text:
+            self._code_block_found = (text, has_code_block(text))
+        return self._code_block_found[1]
 
     def action_open_tool_calls(self) -> None:
         """t on a selected reply: its calls' arguments and results, or not."""
