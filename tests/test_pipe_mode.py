@@ -91,7 +91,7 @@ def test_pipe_broken_stream_keeps_partial_output_and_fails(server: OpenAIStyleSe
 def test_a_reader_that_stops_reading_ends_the_answer_quietly(server: OpenAIStyleServer) -> None:
     """`tui-chat -p ... | head -1`: once nobody reads stdout the request stops (tokens
     are not paid for nobody), nothing but silence goes to stderr (a traceback from the
-    unclosed stream did), and the status is a SIGPIPE death's, 141, as `seq | head`'s."""
+    unclosed stream did), and the status is a SIGPIPE death's, 141, as `yes | head -1`'s."""
     server.queue(
         StreamReply(deltas=["first line\n", *(f"more {i}\n" for i in range(1000))], delay=0.01)
     )

@@ -37,8 +37,8 @@ EXIT_API_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_READER_GONE = 141
-"""stdout's reader went away (`| head -1`): the status of a program killed by SIGPIPE,
-as `seq 9 | head -1` leaves it, though this one stops the request and ends quietly."""
+"""stdout's reader went away (`| head -1`): what a shell reports for a program killed by
+SIGPIPE (`yes | head -1`), though this one stops the request and ends quietly."""
 
 
 async def answer_once(
