@@ -233,6 +233,23 @@ async def test_copy_code_is_offered_only_on_a_reply_with_a_code_block(
         await wait_until(pilot, lambda: "Regenerate" in footer() and "Copy code" not in footer())
 
 
+async def test_delete_is_offered_on_a_selected_message_only_while_nothing_streams(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    """A message is deleted with no reply streaming (it says so): the footer leaves `d`
+    out meanwhile, and offers it again once the reply ends."""
+    server.queue(StreamReply(deltas=[f"w{i} " for i in range(60)], delay=0.03))
+    async with ChatApp(settings).run_test(size=(160, 30)) as pilot:
+        footer = lambda: screen_text(pilot).splitlines()[-1]  # noqa: E731
+        await type_and_send(pilot, "A prompt")
+        await wait_until(pilot, lambda: "Stop reply" in footer())
+        await pilot.press("ctrl+up", "up")  # the prompt
+        await wait_until(pilot, lambda: "Edit & resend" in footer())
+        assert "Delete" not in footer()
+        await wait_until(pilot, lambda: "Delete" in footer(), timeout=10)
+        assert not chat_screen(pilot).session.is_streaming
+
+
 async def test_moving_between_a_prompt_and_a_reply_changes_the_footer_keys_in_place(
     server: OpenAIStyleServer, settings: Settings
 ) -> None:

@@ -145,7 +145,7 @@ class AssistantMessageView(SelectableMessage, BlankBehindChildren, Vertical):
             return bool(self.message.tool_calls)
         if action == "request" and parameters[:1] == ("copy_code",):
             return self._has_code_block()
-        return True
+        return super().check_action(action, parameters)
 
     def _has_code_block(self) -> bool:
         """Asked for each of the nine code keys, several times a move onto the reply: found

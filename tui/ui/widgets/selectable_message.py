@@ -68,5 +68,12 @@ class SelectableMessage(Widget, can_focus=True):
         else:
             self.post_message(self.ActionRequested(self.message, "select", step))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`d` is offered only while no reply streams: the screen deletes nothing then (it
+        says so). The screen reports streaming as its `is_streaming`."""
+        if action == "request" and parameters[:1] == ("delete",):
+            return not getattr(self.screen, "is_streaming", False)
+        return True
+
     def action_request(self, action: str, index: int = 0) -> None:
         self.post_message(self.ActionRequested(self.message, action, index))
