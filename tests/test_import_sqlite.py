@@ -81,8 +81,8 @@ def test_an_elia_history_comes_in_with_its_branches_and_system_prompt(
     db = tmp_path / "history.sqlite3"
     result = run_cli(server.base_url, "--db", str(db), "import", str(source))
     assert result.returncode == 0, result.stderr
-    assert "elia history, 1 conversations found" in result.stdout
-    assert "imported 1 conversations (3 messages" in result.stdout
+    assert "elia history, 1 conversation found" in result.stdout
+    assert "imported 1 conversation (3 messages" in result.stdout
     assert source.read_bytes() == before
     assert not list(tmp_path.glob("elia.sqlite-*")), "no journal or WAL file was made"
     store = Store.open(db)

@@ -59,11 +59,17 @@ def import_into(store: Store, path: Path) -> str:
         else:
             already += 1
     lines = [
-        f"{path}: {found.format}, {len(found.conversations)} conversations found",
-        f"imported {imported} conversations ({messages} messages, every branch kept)",
+        f"{path}: {found.format}, {_counted(len(found.conversations), 'conversation')} found",
+        f"imported {_counted(imported, 'conversation')} ({_counted(messages, 'message')}, "
+        "every branch kept)",
     ]
     if already:
-        lines.append(f"skipped {already} conversations imported before")
+        lines.append(f"skipped {_counted(already, 'conversation')} imported before")
     for why, count in sorted(found.skipped.items()):
         lines.append(f"skipped {count} {why}")
     return "\n".join(lines)
+
+
+def _counted(count: int, noun: str) -> str:
+    """ "1 conversation", "2 conversations"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
