@@ -120,7 +120,7 @@ def test_an_oterm_history_comes_in_in_order(server: OpenAIStyleServer, tmp_path:
     db = tmp_path / "history.sqlite3"
     result = run_cli(server.base_url, "--db", str(db), "import", str(source))
     assert result.returncode == 0, result.stderr
-    assert "oterm history, 1 conversations found" in result.stdout
+    assert "oterm history, 1 conversation found" in result.stdout
     assert "skipped 1 images and files (not imported)" in result.stdout
     store = Store.open(db)
     conversation = store.load_conversation(store.list_conversations()[0].id)
