@@ -66,10 +66,10 @@ def import_into(store: Store, path: Path) -> str:
     if already:
         lines.append(f"skipped {_counted(already, 'conversation')} imported before")
     for why, count in sorted(found.skipped.items()):
-        lines.append(f"skipped {count} {why}")
+        lines.append(f"skipped {count:,} {why}")
     return "\n".join(lines)
 
 
 def _counted(count: int, noun: str) -> str:
-    """ "1 conversation", "2 conversations"."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+    """A count in words: 1 conversation, 2 conversations, 5,120 messages."""
+    return f"{count} {noun}" if count == 1 else f"{count:,} {noun}s"
