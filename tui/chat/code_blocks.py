@@ -30,7 +30,7 @@ def code_blocks(markdown: str) -> list[CodeBlock]:
         stripped = line.lstrip(" ")
         indent = len(line) - len(stripped)
         if not fence:
-            if _opens_a_fence(line):
+            if indent <= 3 and stripped[:3] in ("```", "~~~"):
                 marker = stripped[0]
                 fence = marker * (len(stripped) - len(stripped.lstrip(marker)))
                 language = stripped[len(fence) :].strip().split(" ")[0]
@@ -59,8 +59,3 @@ def has_code_block(markdown: str) -> bool:
                 return True
             at = markdown.find(marker, at + 3)
     return False
-
-
-def _opens_a_fence(line: str) -> bool:
-    stripped = line.lstrip(" ")
-    return len(line) - len(stripped) <= 3 and stripped[:3] in ("```", "~~~")
