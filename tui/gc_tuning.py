@@ -22,11 +22,14 @@ frame made the longest stall; run right after the frame, the pair still was.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import asyncio  # (the command line loads this module before asyncio is needed)
 
 STREAMING_THRESHOLDS = (50_000, 20)
 """About a frame's worth of allocations between young collections, so a frame's

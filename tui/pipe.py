@@ -22,6 +22,13 @@ from tui.chat.safe_text import make_safe
 from tui.chat.session_events import ReplyEnded, ReplyProgress, SessionEvent, ToolsChanged
 from tui.config import Settings
 from tui.error_words import tell, tell_retry, tell_skipped
+from tui.exit_status import (
+    EXIT_API_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_READER_GONE,
+    EXIT_USAGE,
+)
 from tui.gc_tuning import collect_again_after_start_up
 from tui.session import ChatSession
 from tui.session_context import Fit
@@ -31,14 +38,6 @@ from tui.tools.labels import call_label
 if TYPE_CHECKING:
     from tui.tools.catalog import ToolInfo
     from tui.tools.servers import ToolServers
-
-EXIT_OK = 0
-EXIT_API_ERROR = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-EXIT_READER_GONE = 141
-"""stdout's reader went away (`| head -1`): what a shell reports for a program killed by
-SIGPIPE (`yes | head -1`), though this one stops the request and ends quietly."""
 
 
 async def answer_once(

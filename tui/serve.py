@@ -13,7 +13,7 @@ import shlex
 import sys
 from collections.abc import Sequence
 
-from tui.pipe import EXIT_USAGE
+from tui.exit_status import EXIT_USAGE
 
 PASSED_ON = ("--config", "--profile", "--db", "--model", "--base-url")
 
