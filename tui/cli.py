@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 import time
@@ -15,11 +14,12 @@ from typing import TYPE_CHECKING
 from tui import __version__
 from tui.chat.safe_text import make_safe
 from tui.config import Settings, apply_flags, default_config_path, settings_from_environment
+from tui.exit_status import EXIT_INTERRUPTED, EXIT_USAGE
 from tui.gc_tuning import collect_again_after_start_up, collect_nothing_until_started
-from tui.pipe import EXIT_INTERRUPTED, EXIT_USAGE, answer_once
 
 if TYPE_CHECKING:
     from tui.store import Store
+    from tui.ui.kept_frame import PaintedRows
 
 HISTORY_COMMANDS = ("list", "export", "import")
 LIST_BUSY_TIMEOUT = 1.0
@@ -267,6 +267,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         for notice in settings.notices:
             print(f"tui-chat: {notice}", file=sys.stderr)
+        import asyncio
+
+        from tui.pipe import answer_once
+
         try:
             return asyncio.run(answer_once(settings, prompt, tools=args.tools, run_tools=args.yes))
         except KeyboardInterrupt:
@@ -275,6 +279,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
 
     collect_nothing_until_started()
+    painted = _paint_kept_rows(args, settings)
+    try:
+        return _run_app(args, settings, painted)
+    finally:
+        if painted is not None:
+            painted.take_back()  # (if Textual never ran: after it, the screen is the shell's)
+
+
+def _paint_kept_rows(args: argparse.Namespace, settings: Settings) -> PaintedRows | None:
+    """The reopened conversation's first rows, as the last exit kept them, on screen
+    before Textual has loaded (`tui.ui.kept_frame`)."""
+    if args.inline or args.prompt is not None or not (args.continue_last or args.resume):
+        return None
+    from tui.ui.kept_frame import paint_kept_rows
+
+    return paint_kept_rows(settings, args.resume)
+
+
+def _run_app(args: argparse.Namespace, settings: Settings, painted: PaintedRows | None) -> int:
     from tui.ui.terminal_graphics import prepare
 
     # Before Textual owns the terminal. Not inline: pictures are placed by absolute screen
@@ -293,7 +316,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         resume_id=args.resume,
         continue_last=args.continue_last,
     )
+    if painted is not None:
+        painted.hand_over()
     app.run(inline=args.inline)
+    if app.rows_for_next_launch is not None:
+        from tui.ui.kept_frame import keep_rows
+
+        keep_rows(settings, app.rows_for_next_launch)
     if args.inline and app.session is not None:
         # Inline, the conversation stays in the terminal's scrollback after the app.
         from tui.transcript import transcript

@@ -32,6 +32,7 @@ from tui.ui.hangup_watch import (
     the_terminal_is_gone,
     watch_for_hang_up,
 )
+from tui.ui.kept_frame import LaunchRows, rows_as_launched
 from tui.ui.kept_layouts import keep_layouts, recall_kept_layouts
 from tui.ui.kept_lines import draw_only_changed_scrollbar_rows, keep_drawn_lines_when_height_changes
 from tui.ui.parsed_styles import keep_parsed_styles, recall_parsed_styles, remember_parsed_styles
@@ -67,6 +68,12 @@ share_component_styles(RenderedMarkdown)
 remember_parsed_styles()
 
 
+ROWS_TAKEN_AFTER = 1.0
+"""Seconds from the start to taking the rows the next launch paints (`kept_frame`), in
+case the terminal goes before the app quits: time for the footer's keys and the replies'
+highlighting to be drawn."""
+
+
 class ChatApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "tui-chat"
@@ -98,6 +105,9 @@ class ChatApp(App[None]):
         self._hung_up = False
         self._on_a_terminal = False
         """Whether the app draws on a terminal (one that may go away), once mounted."""
+        self.rows_for_next_launch: LaunchRows | None = None
+        """The rows a launch reopening the conversation would draw first, as last seen
+        (after the first frame, and as the app quits): kept once it has ended."""
         self.session: ChatSession | None = None
         """The chat's session, once the screen is made (inline mode prints its
         conversation after the app has gone)."""
@@ -142,6 +152,7 @@ class ChatApp(App[None]):
         )
         self.call_after_refresh(keep_parsed_styles, folder)  # what the first frame needed
         self.call_after_refresh(self._keep_layouts)  # and the replies it showed
+        self.set_timer(ROWS_TAKEN_AFTER, self._keep_rows)  # the rows a hang-up ends with
 
     def exit(
         self,
@@ -152,6 +163,7 @@ class ChatApp(App[None]):
         """Every way out (Ctrl+Q, a hang-up, a command) ends here while the replies are
         still laid out: the end of the conversation is kept for the next launch."""
         self._keep_layouts(at_exit=True)
+        self._keep_rows()
         super().exit(result, return_code, message)
 
     def _keep_layouts(self, *, at_exit: bool = False) -> None:
@@ -166,6 +178,18 @@ class ChatApp(App[None]):
             runs = chat.log_view.runs_at_end()
             if runs is not None:  # (not known: the file may still hold them as they are)
                 keep_layouts(self.settings.db_path.parent, runs, at_exit=at_exit)
+
+    def _keep_rows(self) -> None:
+        """The header's and log's rows, for the next launch to paint before Textual loads
+        (`kept_frame`): only from a full screen on a terminal that is still there (once
+        it has gone, Textual lays the screen out at a size of its own), so the rows a
+        hang-up ends with are those seen last."""
+        if not self._on_a_terminal or self.is_inline or the_terminal_is_gone():
+            return
+        with contextlib.suppress(Exception):  # a cache: the app quits without it
+            rows = rows_as_launched(self)
+            if rows is not None:
+                self.rows_for_next_launch = rows
 
     def on_unmount(self) -> None:
         self._collections_as_before()
