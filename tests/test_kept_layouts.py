@@ -16,6 +16,7 @@ import pytest
 from textual.color import Color
 from textual.style import Style
 
+import tui.ui.kept_frame as kept_frame
 import tui.ui.kept_layouts as kept_layouts
 from tests.openai_server import OpenAIStyleServer, StreamReply
 from tests.test_long_history_keys import layouts_counted
@@ -262,16 +263,19 @@ async def test_the_turns_kept_are_those_the_tallest_terminal_seen_shows(
 
 async def test_deleting_a_message_leaves_no_kept_text_of_it(settings: Settings) -> None:
     """The file may hold the deleted reply's text: it goes with it (and is made again from
-    what is left at the next quit)."""
+    what is left at the next quit); so do the rows kept for the next launch to paint."""
     stored_replies(settings.db_path)
     await launch_and_quit(settings)
     kept = settings.db_path.parent / kept_layouts.FILE_NAME
     assert kept.exists()
+    rows = settings.db_path.parent / kept_frame.FILE_NAME
+    rows.write_bytes(b"rows showing End of reply 2")  # (only a terminal's run keeps them)
     async with ChatApp(settings, continue_last=True).run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: "End of reply 2" in screen_text(pilot))
         await pilot.press("ctrl+up", "d", "d")
         await wait_until(pilot, lambda: "End of reply 2" not in screen_text(pilot))
         assert not kept.exists()
+        assert not rows.exists()
 
 
 def test_at_exit_a_compile_in_another_thread_is_waited_for(

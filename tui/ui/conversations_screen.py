@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from tui.chat.safe_text import make_safe
 from tui.frozen import frozen
 from tui.session import ChatSession
+from tui.ui.kept_frame import forget_kept_rows
 from tui.ui.kept_layouts import forget_kept_layouts_file
 
 
@@ -134,5 +135,6 @@ class ConversationsScreen(ModalScreen[OpenConversation | None]):
         index = self.query_one(OptionList).highlighted
         await self.session.delete_conversation(conversation_id)
         forget_kept_layouts_file(self.session.settings.db_path.parent)  # (its text, maybe)
+        forget_kept_rows(self.session.settings.db_path.parent)
         hint.update("Deleted.")
         self._reload(index)

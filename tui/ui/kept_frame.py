@@ -220,6 +220,12 @@ def rows_as_launched(app: ChatApp) -> LaunchRows | None:
     return LaunchRows(conversation.id, shows, (app.size.width, app.size.height), rows)
 
 
+def forget_kept_rows(folder: Path) -> None:
+    """Removes the kept rows (a conversation or message they may show was deleted)."""
+    with contextlib.suppress(OSError):
+        (folder / FILE_NAME).unlink()
+
+
 def _emptied(strip: Strip) -> Strip:
     """The row with its words gone: its last cell's background (the status line's padding)
     across it, as a launch draws the status line before it has anything to say."""

@@ -15,6 +15,7 @@ from tui.chat.code_blocks import code_blocks
 from tui.chat.message import Message, Role
 from tui.session import ChatSession
 from tui.ui.frames import next_frame
+from tui.ui.kept_frame import forget_kept_rows
 from tui.ui.kept_layouts import forget_kept_layouts_file
 from tui.ui.widgets.conversation_log import ConversationLog
 from tui.ui.widgets.prompt_input import PromptInput
@@ -176,6 +177,8 @@ class MessageKeys:
 
     async def _delete(self, message: Message) -> None:
         if await self.screen.session.delete(message):
-            forget_kept_layouts_file(self.screen.session.settings.db_path.parent)  # its text
+            folder = self.screen.session.settings.db_path.parent
+            forget_kept_layouts_file(folder)  # its text
+            forget_kept_rows(folder)
             self.screen.notify("Message deleted.", timeout=2)
         self.screen.prompt.focus()
