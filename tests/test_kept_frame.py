@@ -23,6 +23,7 @@ from tui.store import Store
 from tui.store_peek import conversation_state
 from tui.ui.app import ChatApp
 from tui.ui.kept_frame import AFTER_ROWS, ENTER, FILE_NAME, rows_as_launched
+from tui.ui.session_follower import SETTLED_AFTER_END
 from tui.ui.widgets.key_footer import KeyFooter
 
 SIZE = (100, 30)
@@ -99,6 +100,38 @@ def test_the_next_launch_paints_the_kept_rows_first_and_textual_draws_the_same(
         os.write(primary, b"\x11")  # Ctrl+Q
         process.wait(timeout=20)
         assert termios.tcgetattr(primary)[3] & termios.ECHO  # as the shell had it
+    finally:
+        quit_and_close(process, primary)
+
+
+def test_rows_after_a_reply_are_painted_when_the_window_closed_instead_of_quitting(
+    server: OpenAIStyleServer, tmp_path: Path
+) -> None:
+    """A reply, then the terminal window closes (a hang-up: the app lays its screen out
+    anew at a size of its own as it ends): the rows taken once the reply settled are
+    those the next launch paints, with that reply on them; and Ctrl+Q pressed while it
+    loads (not taken by the terminal for flow control) quits it once it is up."""
+    server.queue(StreamReply(deltas=["A reply ", "from before the window closed."]))
+    db = tmp_path / "history.sqlite3"
+    env = {**terminal_env(db), "OPENAI_BASE_URL": server.base_url}
+    process, primary = start_in_terminal(["-m", "m"], env, size=SIZE, controlling=True)
+    seen = bytearray()
+    try:
+        read_until(primary, b"Message (Enter", seen)
+        os.write(primary, b"A question\r")
+        read_until(primary, b"window closed.", seen)
+        read_for(primary, seen, SETTLED_AFTER_END + 0.5)
+        os.close(primary)  # the window closes
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    process, primary = start_in_terminal(["--continue"], env, size=SIZE)
+    seen = bytearray()
+    try:
+        read_until(primary, AFTER_ROWS.encode(), seen)
+        assert seen.startswith(ENTER.encode())
+        assert any("from before the window closed." in line for line in shown(bytes(seen)))
     finally:
         quit_and_close(process, primary)
 

@@ -36,6 +36,7 @@ from tui.ui.kept_frame import LaunchRows, rows_as_launched
 from tui.ui.kept_layouts import keep_layouts, recall_kept_layouts
 from tui.ui.kept_lines import draw_only_changed_scrollbar_rows, keep_drawn_lines_when_height_changes
 from tui.ui.parsed_styles import keep_parsed_styles, recall_parsed_styles, remember_parsed_styles
+from tui.ui.session_follower import ReplySettled
 from tui.ui.strip_caches import strip_caches_made_when_first_used, strip_caches_without_self_cycles
 from tui.ui.terminal_scrolling import scroll_with_the_terminal
 from tui.ui.textual_workarounds import (
@@ -190,6 +191,9 @@ class ChatApp(App[None]):
             rows = rows_as_launched(self)
             if rows is not None:
                 self.rows_for_next_launch = rows
+
+    def on_reply_settled(self, _: ReplySettled) -> None:
+        self._keep_rows()  # (the rows a hang-up ends with, after this reply)
 
     def on_unmount(self) -> None:
         self._collections_as_before()

@@ -11,11 +11,12 @@ them a moment later with the same text. Anything else paints nothing.
 
 The rows are taken when the screen is laid out as a launch lays it out (the log at its end,
 the prompt empty and focused, the footer's keys built, nothing streaming, queued, attached
-or notified): a second after the launch, and as the app quits (not once the terminal has
-gone: Textual lays the screen out at a size of its own then). They are kept once the app
-has ended, and only if the history then holds the conversation as they show it. The file
-holds conversation text: private, beside the history, read only when only the user can
-have written it (`tui.ui.kept_pickles`). Nothing here imports Textual at once: the painting
+or notified): a second after the launch and after each reply, and as the app quits (not
+once the terminal has gone: Textual lays the screen out at a size of its own then). They
+are kept once the app has ended, and only if the history then holds the conversation as
+they show it. The file holds conversation text: private, beside the history, read only
+when only the user can have written it (`tui.ui.kept_pickles`); it goes when a message
+or conversation is deleted. Nothing here imports Textual at once: the painting
 runs before it loads.
 """
 
@@ -97,8 +98,8 @@ class PaintedRows:
         self._handed_over = False
 
     def hand_over(self) -> None:
-        """Typing echoes again (Textual turns it off a moment later, and restores the
-        modes it found when it ends): call just before the app runs."""
+        """The terminal's modes as they were (Textual sets its own a moment later, and puts
+        back those it found when it ends): call just before the app runs."""
         self._handed_over = True
         self._restore_modes()
 
@@ -140,7 +141,7 @@ def paint_kept_rows(settings: Settings, conversation_id: int | None) -> PaintedR
     if kept[0] != frame_key(settings, state, (columns, rows)):
         return None
     keyboard = sys.__stdin__.fileno()
-    painted = PaintedRows(terminal, keyboard, _echo_off(keyboard))
+    painted = PaintedRows(terminal, keyboard, _keys_kept_for_the_app(keyboard))
     try:
         _write_all(terminal, f"{ENTER}{kept[1]}{AFTER_ROWS}".encode(errors="replace"))
     except OSError:
@@ -154,16 +155,19 @@ def _write_all(terminal: int, data: bytes) -> None:
         data = data[os.write(terminal, data) :]
 
 
-def _echo_off(keyboard: int) -> list[Any] | None:
-    """Keys typed while the app loads are not echoed over the rows (Textual reads them
-    once it runs); the modes as they were, to put back."""
+def _keys_kept_for_the_app(keyboard: int) -> list[Any] | None:
+    """Keys typed while the app loads wait for it as they are, as Textual will read them:
+    not echoed over the rows, and Ctrl+Q and Ctrl+S not taken by the terminal for flow
+    control (Ctrl+Q, quit, was lost). Ctrl+C still interrupts the load. Returns the modes
+    as they were, to put back."""
     import termios
 
     try:
         saved = termios.tcgetattr(keyboard)
-        quiet = termios.tcgetattr(keyboard)
-        quiet[3] &= ~termios.ECHO
-        termios.tcsetattr(keyboard, termios.TCSANOW, quiet)
+        waiting = termios.tcgetattr(keyboard)
+        waiting[0] &= ~termios.IXON
+        waiting[3] &= ~(termios.ECHO | termios.ICANON)
+        termios.tcsetattr(keyboard, termios.TCSANOW, waiting)
     except (OSError, termios.error):
         return None
     return saved
@@ -217,7 +221,8 @@ def rows_as_launched(app: ChatApp) -> LaunchRows | None:
         f"\x1b[{row};1H{strip.render(app.console)}" for row, strip in enumerate(strips, 1)
     )
     shows = (path[-1].id, len(path) + chat.session.unread_earlier, conversation.model)
-    return LaunchRows(conversation.id, shows, (app.size.width, app.size.height), rows)
+    size = chat._compositor.size  # (the rows', should the app's have changed meanwhile)
+    return LaunchRows(conversation.id, shows, (size.width, size.height), rows)
 
 
 def forget_kept_rows(folder: Path) -> None:

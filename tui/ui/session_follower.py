@@ -14,6 +14,7 @@ from collections.abc import Callable
 from time import monotonic
 
 from textual.content import Content
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, WorkType
@@ -47,6 +48,9 @@ from tui.ui.widgets.prompt_input import PromptInput
 
 FOOTER_AFTER_END = 0.2
 """Seconds after a reply ends before the footer drops "Stop reply"."""
+SETTLED_AFTER_END = 1.0
+"""Seconds after a reply ends before its screen counts as settled (the footer rebuilt, its
+code highlighted): `ReplySettled` is posted then."""
 FOOTER_FOLLOWS = (
     ReplyStarted,
     QueueChanged,
@@ -60,6 +64,11 @@ FOOTER_FOLLOWS = (
 a message to retry or to pick."""
 QUEUED_SHOWN = 70
 """Characters of a waiting prompt shown above the prompt box."""
+
+
+class ReplySettled(Message):
+    """A reply ended a moment ago and the screen shows it whole: maybe what a launch
+    reopening the conversation draws first (`tui.ui.kept_frame`, taken by the app)."""
 
 
 class SessionFollower:
@@ -128,6 +137,8 @@ class SessionFollower:
             # What Esc does has changed, and the footer rebuilds itself to say so (tens of
             # milliseconds): not in the frame that shows the reply's end, which it held up.
             self.screen.set_timer(FOOTER_AFTER_END, self.screen.refresh_bindings)
+            screen = self.screen
+            screen.set_timer(SETTLED_AFTER_END, lambda: screen.post_message(ReplySettled()))
         elif isinstance(event, FOOTER_FOLLOWS):
             self.screen.refresh_bindings()
         if isinstance(event, ReplyStarted | ReplyEnded):
