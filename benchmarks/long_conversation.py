@@ -275,18 +275,25 @@ ONE_LINE_APP = (
 """The floor of a launch in a terminal: Python, Textual's imports and a first frame."""
 
 
+TYPED_AT_LAUNCH = "typed-at-launch"
+"""Typed into tui-chat's terminal as it starts: in the prompt's box once Textual reads keys
+and has drawn them there (the rows painted before Textual loads show the prompt empty; the
+terminal's own echo, before the app turns it off, is not in the box)."""
+
 STOCK_MESSAGES = 4
 """The messages the stock-widgets screen shows: the two turns tui-chat's first frame
 shows at 120x40."""
 
 
 def open_in_terminal(path: Path, count: int, repeat: int) -> dict[str, list[float]]:
-    """Launch -> last answer on screen, in tmux (120x40), the real `tui-chat --continue`;
-    and, in the same rounds, a Textual app that shows one line and the same screen made
-    of Textual's stock widgets (`benchmarks/stock_widgets_screen.py`). After one launch
-    that is not timed: a first launch keeps the CSS Textual parsed
-    (`tui.ui.parsed_styles`), and every launch after it reads it back, which is what a
-    user meets every day."""
+    """Launch -> last answer on screen, in tmux (120x40), the real `tui-chat --continue`,
+    and launch -> a key typed at once in its prompt (Textual up and reading keys); and,
+    in the same rounds, a Textual app that shows one line and the same screen made of
+    Textual's stock widgets (`benchmarks/stock_widgets_screen.py`). After one launch that
+    is not timed: a first launch keeps the CSS Textual parsed (`tui.ui.parsed_styles`)
+    and, as it ends, the rows the next launch paints before Textual loads
+    (`tui.ui.kept_frame`); every launch after it reads them back, which is what a user
+    meets every day."""
     app = shutil.which("tui-chat") or str(Path(sys.executable).parent / "tui-chat")
     last_answer = f"End of answer {count - 1 if count % 2 == 0 else count - 2}"
     with TemporaryDirectory() as home:
@@ -295,6 +302,8 @@ def open_in_terminal(path: Path, count: int, repeat: int) -> dict[str, list[floa
         stock = Path(__file__).with_name("stock_widgets_screen.py")
         programs = {
             "tui-chat": (f"{app} --continue", last_answer),
+            # A key typed the moment it starts, in the prompt: Textual is up and reading.
+            "tui-chat typed": (f"{app} --continue", f"│ {TYPED_AT_LAUNCH}"),
             "one line": (
                 f"{sys.executable} -c {shlex.quote(ONE_LINE_APP)}",
                 "One line of Textual",
@@ -325,7 +334,8 @@ def open_in_terminal(path: Path, count: int, repeat: int) -> dict[str, list[floa
         for run in range(repeat):
             for name, (command, shown) in programs.items():
                 session = f"open{run}{name.replace(' ', '')}"
-                taken = _shown_after(tmux, env, session, command, shown)
+                typed = TYPED_AT_LAUNCH if name == "tui-chat typed" else None
+                taken = _shown_after(tmux, env, session, command, shown, typed=typed)
                 if taken is not None:
                     times[name].append(taken)
                 time.sleep(0.5)
@@ -353,15 +363,19 @@ def _shown_after(
     shown: str,
     *,
     linger: float = 0.0,
+    typed: str | None = None,
 ) -> float | None:
     """Seconds from starting `command` in a new tmux session until `shown` is on its
-    screen (None: not in 30 s); the session is closed `linger` seconds after."""
+    screen (None: not in 30 s), with `typed` typed at once if given; the session is
+    closed `linger` seconds after."""
     started = time.monotonic()
     subprocess.run(
         [*tmux, "new-session", "-d", "-x", "120", "-y", "40", "-s", session, command],
         env=env,
         check=True,
     )
+    if typed is not None:
+        subprocess.run([*tmux, "send-keys", "-l", "-t", session, typed], check=True)
     taken = None
     while time.monotonic() - started < 30:
         screen = subprocess.run(
@@ -407,6 +421,7 @@ def main() -> None:
             times = open_in_terminal(path, args.messages, repeat=5)
             shown = {
                 "tui-chat": "tui-chat  launch -> last messages on screen in tmux",
+                "tui-chat typed": "a key typed at launch shown in the prompt",
                 "stock widgets": "the same screen in Textual's stock widgets",
                 "one line": "a Textual app showing one line",
                 "first launch": "the first launch (parsing the CSS it keeps)",
