@@ -22,7 +22,7 @@ from tui.config import Settings
 from tui.store import Store
 from tui.store_peek import conversation_state
 from tui.ui.app import ChatApp
-from tui.ui.kept_frame import AFTER_ROWS, ENTER, FILE_NAME, rows_as_launched
+from tui.ui.kept_frame import AFTER_ROWS, ENTER, FILE_NAME, LEAVE, rows_as_launched
 from tui.ui.session_follower import SETTLED_AFTER_END
 from tui.ui.widgets.key_footer import KeyFooter
 
@@ -134,6 +134,30 @@ def test_rows_after_a_reply_are_painted_when_the_window_closed_instead_of_quitti
         assert any("from before the window closed." in line for line in shown(bytes(seen)))
     finally:
         quit_and_close(process, primary)
+
+
+def test_ctrl_c_while_the_app_loads_leaves_the_shells_screen_as_it_was(tmp_path: Path) -> None:
+    """Ctrl+C after the rows are painted, before Textual has loaded: the process ends
+    quietly (130, no traceback), off the alternate screen, with typing echoed again."""
+    db = tmp_path / "history.sqlite3"
+    stored_replies(db)
+    env = terminal_env(db)
+    launch_and_quit(env, b"End of reply 2")
+    # (Its controlling terminal: Ctrl+C signals the terminal's foreground processes.)
+    process, primary = start_in_terminal(["--continue"], env, size=SIZE, controlling=True)
+    seen = bytearray()
+    try:
+        read_until(primary, AFTER_ROWS.encode(), seen)
+        os.write(primary, b"\x03")
+        assert process.wait(timeout=10) == 130
+        read_for(primary, seen, 0.2)
+        assert b"Traceback" not in seen
+        assert seen.endswith(LEAVE.encode())
+        assert termios.tcgetattr(primary)[3] & termios.ECHO
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(primary)
 
 
 def test_a_conversation_changed_since_is_not_painted(tmp_path: Path) -> None:

@@ -282,6 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     painted = _paint_kept_rows(args, settings)
     try:
         return _run_app(args, settings, painted)
+    except KeyboardInterrupt:  # Ctrl+C while the app loads (in it, Ctrl+C is a key)
+        return EXIT_INTERRUPTED
     finally:
         if painted is not None:
             painted.take_back()  # (if Textual never ran: after it, the screen is the shell's)

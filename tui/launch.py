@@ -15,6 +15,8 @@ import gc
 
 def main() -> int:
     gc.disable()
-    from tui.cli import main as run_command
-
+    try:
+        from tui.cli import main as run_command
+    except KeyboardInterrupt:  # Ctrl+C at once: a quiet exit, as the status of one
+        return 130
     return run_command()
