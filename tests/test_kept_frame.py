@@ -74,8 +74,9 @@ def test_the_next_launch_paints_the_kept_rows_first_and_textual_draws_the_same(
     tmp_path: Path,
 ) -> None:
     """Launch, quit, launch again: the second launch's first bytes are the kept rows (the
-    replies, tables and code included), on the alternate screen, and the screen Textual
-    then draws is the same, cell for cell; typing echoes again after the app."""
+    replies, tables and code included), on the alternate screen, which Textual does not
+    enter again (that clears it in xterm), and the screen Textual then draws is the same,
+    cell for cell; typing echoes again after the app."""
     db = tmp_path / "history.sqlite3"
     stored_replies(db)
     env = terminal_env(db)
@@ -93,6 +94,7 @@ def test_the_next_launch_paints_the_kept_rows_first_and_textual_draws_the_same(
         assert TEXTUAL_STARTS not in painted  # before Textual's driver, not after it
         read_until(primary, TEXTUAL_STARTS, seen)
         read_until_drawn_whole(primary, seen, seen.index(TEXTUAL_STARTS))
+        assert b"\x1b[?1049h" not in seen[len(painted) :]  # (entered again, it is cleared)
         early, drawn = shown(painted), shown(bytes(seen))
         assert any("End of reply 2" in line for line in early)
         assert any("Help" in line for line in early)  # the footer too

@@ -319,6 +319,9 @@ def _run_app(args: argparse.Namespace, settings: Settings, painted: PaintedRows 
         continue_last=args.continue_last,
     )
     if painted is not None:
+        from tui.ui.painted_driver import over_painted_rows
+
+        app.driver_class = over_painted_rows(app.driver_class)
         painted.hand_over()
     app.run(inline=args.inline)
     if app.rows_for_next_launch is not None:
