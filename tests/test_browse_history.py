@@ -18,7 +18,7 @@ from tests.ui_helpers import (
 )
 from tui.config import Settings
 from tui.store import Store
-from tui.ui import search_screen
+from tui.ui import kept_frame, search_screen
 from tui.ui.app import ChatApp
 from tui.ui.conversations_screen import ConversationsScreen
 from tui.ui.search_screen import SearchScreen
@@ -57,11 +57,14 @@ async def test_conversation_list_opens_renames_and_deletes_with_confirmation(
         await pilot.pause()
         assert "Birds" in screen_text(pilot) and "volcanoes" not in screen_text(pilot)
 
+        rows = settings.db_path.parent / kept_frame.FILE_NAME
+        rows.write_bytes(b"the rows a launch paints, maybe of this conversation")
         await pilot.press("d")
         await pilot.pause()
         assert "Press d again" in screen_text(pilot)
         await pilot.press("d")
         await pilot.pause()
+        assert not rows.exists()  # (they may show its text)
         await pilot.press("escape")
         await pilot.pause()
         assert "Penguins swim." in screen_text(pilot), "the open conversation stays open"

@@ -14,7 +14,7 @@ import pyte
 
 from tests.conftest import TEST_KEY
 from tests.history_helpers import appended_by_another_process
-from tests.openai_server import OpenAIStyleServer, StreamReply
+from tests.openai_server import ErrorReply, OpenAIStyleServer, StreamReply
 from tests.pty_helpers import quit_and_close, read_for, read_until, start_in_terminal
 from tests.test_kept_layouts import stored_replies
 from tests.ui_helpers import chat_screen, screen_text, send_and_settle, wait_until
@@ -22,7 +22,8 @@ from tui.config import Settings
 from tui.store import Store
 from tui.store_peek import conversation_state
 from tui.ui.app import ChatApp
-from tui.ui.kept_frame import AFTER_ROWS, ENTER, FILE_NAME, LEAVE, rows_as_launched
+from tui.ui.kept_frame import FILE_NAME, keep_rows, rows_as_launched
+from tui.ui.painted_rows import AFTER_ROWS, ENTER, LEAVE
 from tui.ui.session_follower import SETTLED_AFTER_END
 from tui.ui.widgets.key_footer import KeyFooter
 
@@ -76,7 +77,7 @@ def test_the_next_launch_paints_the_kept_rows_first_and_textual_draws_the_same(
     """Launch, quit, launch again: the second launch's first bytes are the kept rows (the
     replies, tables and code included), on the alternate screen, which Textual does not
     enter again (that clears it in xterm), and the screen Textual then draws is the same,
-    cell for cell; typing echoes again after the app."""
+    cell for cell, but for the footer's keys; typing echoes again after the app."""
     db = tmp_path / "history.sqlite3"
     stored_replies(db)
     env = terminal_env(db)
@@ -97,8 +98,10 @@ def test_the_next_launch_paints_the_kept_rows_first_and_textual_draws_the_same(
         assert b"\x1b[?1049h" not in seen[len(painted) :]  # (entered again, it is cleared)
         early, drawn = shown(painted), shown(bytes(seen))
         assert any("End of reply 2" in line for line in early)
-        assert any("Help" in line for line in early)  # the footer too
-        assert early == drawn
+        assert any("Message (Enter" in line for line in early)  # the prompt too
+        # The footer as Textual's first frame draws it: its keys come a moment later.
+        assert early[-1] == "" and "Help" in drawn[-1]
+        assert early[:-1] == drawn[:-1]
         os.write(primary, b"\x11")  # Ctrl+Q
         process.wait(timeout=20)
         assert termios.tcgetattr(primary)[3] & termios.ECHO  # as the shell had it
@@ -219,3 +222,33 @@ async def test_rows_are_taken_only_from_a_screen_laid_out_as_a_launch_lays_it_ou
         await pilot.press("f1")
         await pilot.pause()
         assert rows_as_launched(app) is None
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: rows_as_launched(app) is not None)
+        # A failed reply is worded otherwise once reopened.
+        server.queue(ErrorReply(500))
+        await send_and_settle(pilot, "Another question")
+        await pilot.pause(0.3)
+        assert "something went wrong" in screen_text(pilot)
+        assert rows_as_launched(app) is None
+
+
+async def test_rows_taken_before_a_theme_change_are_not_kept(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    """Taken after a reply, then the theme changed (and the window closed before a quit
+    took them again): kept, they would paint the old theme's colours for the new one."""
+    server.queue(StreamReply(deltas=["An answer."]))
+    app = ChatApp(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        await send_and_settle(pilot, "A question")
+        await wait_until(pilot, lambda: screen.query_one(KeyFooter).shows_current_keys)
+        taken = rows_as_launched(app)
+        assert taken is not None
+        keep_rows(settings, taken, app.theme)
+        kept = settings.db_path.parent / FILE_NAME
+        assert kept.exists()
+        kept.unlink()
+        app.theme = "nord" if app.theme != "nord" else "gruvbox"
+        keep_rows(settings, taken, app.theme)
+        assert not kept.exists()

@@ -19,7 +19,7 @@ from tui.gc_tuning import collect_again_after_start_up, collect_nothing_until_st
 
 if TYPE_CHECKING:
     from tui.store import Store
-    from tui.ui.kept_frame import PaintedRows
+    from tui.ui.painted_rows import PaintedRows
 
 HISTORY_COMMANDS = ("list", "export", "import")
 LIST_BUSY_TIMEOUT = 1.0
@@ -279,27 +279,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
 
     collect_nothing_until_started()
-    painted = _paint_kept_rows(args, settings)
-    try:
-        return _run_app(args, settings, painted)
-    except KeyboardInterrupt:  # Ctrl+C while the app loads (in it, Ctrl+C is a key)
-        return EXIT_INTERRUPTED
-    finally:
-        if painted is not None:
-            painted.take_back()  # (if Textual never ran: after it, the screen is the shell's)
-
-
-def _paint_kept_rows(args: argparse.Namespace, settings: Settings) -> PaintedRows | None:
-    """The reopened conversation's first rows, as the last exit kept them, on screen
-    before Textual has loaded (`tui.ui.kept_frame`)."""
-    if args.inline or args.prompt is not None or not (args.continue_last or args.resume):
-        return None
-    from tui.ui.kept_frame import paint_kept_rows
-
-    return paint_kept_rows(settings, args.resume)
-
-
-def _run_app(args: argparse.Namespace, settings: Settings, painted: PaintedRows | None) -> int:
     from tui.ui.terminal_graphics import prepare
 
     # Before Textual owns the terminal. Not inline: pictures are placed by absolute screen
@@ -310,6 +289,28 @@ def _run_app(args: argparse.Namespace, settings: Settings, painted: PaintedRows 
         return EXIT_INTERRUPTED
     if graphics_notice:
         settings = replace(settings, notices=(*settings.notices, graphics_notice))
+    painted: PaintedRows | None = None
+    try:
+        painted = _paint_kept_rows(args, settings)
+        return _run_app(args, settings, painted)
+    except KeyboardInterrupt:  # Ctrl+C while the app loads (in it, Ctrl+C is a key)
+        return EXIT_INTERRUPTED
+    finally:
+        if painted is not None:
+            painted.take_back()  # (if Textual never took over: after it, its end did)
+
+
+def _paint_kept_rows(args: argparse.Namespace, settings: Settings) -> PaintedRows | None:
+    """The reopened conversation's first rows, as the last run kept them, on screen
+    before Textual has loaded (`tui.ui.kept_frame`)."""
+    if args.inline or args.prompt is not None or not (args.continue_last or args.resume):
+        return None
+    from tui.ui.painted_rows import paint_kept_rows
+
+    return paint_kept_rows(settings, args.resume)
+
+
+def _run_app(args: argparse.Namespace, settings: Settings, painted: PaintedRows | None) -> int:
     from tui.ui.app import ChatApp  # Textual only loads for the interactive app.
 
     app = ChatApp(
@@ -321,13 +322,16 @@ def _run_app(args: argparse.Namespace, settings: Settings, painted: PaintedRows 
     if painted is not None:
         from tui.ui.painted_driver import over_painted_rows
 
-        app.driver_class = over_painted_rows(app.driver_class)
-        painted.hand_over()
+        driver_class = over_painted_rows(app.driver_class, painted)
+        if driver_class is None:
+            painted.hand_over()
+        else:
+            app.driver_class = driver_class
     app.run(inline=args.inline)
     if app.rows_for_next_launch is not None:
         from tui.ui.kept_frame import keep_rows
 
-        keep_rows(settings, app.rows_for_next_launch)
+        keep_rows(settings, app.rows_for_next_launch, app.theme)
     if args.inline and app.session is not None:
         # Inline, the conversation stays in the terminal's scrollback after the app.
         from tui.transcript import transcript

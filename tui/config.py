@@ -93,6 +93,12 @@ class Settings:
     def has_usable_key(self) -> bool:
         return bool(self.api_key) or not self.needs_key
 
+    @property
+    def starts_on_the_welcome_screen(self) -> bool:
+        """No usable key and no config file: the app starts by looking for a server."""
+        config = self.config_path
+        return not self.has_usable_key and (config is None or not config.exists())
+
 
 def settings_from_environment(
     env: Mapping[str, str] | None = None,

@@ -17,6 +17,8 @@ def main() -> int:
     gc.disable()
     try:
         from tui.cli import main as run_command
-    except KeyboardInterrupt:  # Ctrl+C at once: a quiet exit, as the status of one
-        return 130
+    except KeyboardInterrupt:  # Ctrl+C at once: a quiet exit
+        from tui.exit_status import EXIT_INTERRUPTED
+
+        return EXIT_INTERRUPTED
     return run_command()

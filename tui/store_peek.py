@@ -12,10 +12,29 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from pathlib import Path
+from typing import NamedTuple
 
-ConversationState = tuple[object, ...]
-"""A conversation's id, title, model, endpoint, last change and where its path ends (its
-last message, the path's length): what differs whenever what it shows first may."""
+
+class ConversationState(NamedTuple):
+    """What differs whenever what a conversation shows first may: which file and
+    conversation, its title, model and endpoint, its last change, and where its path ends
+    (its last message, the path's length)."""
+
+    database: str
+    conversation_id: int
+    title: str
+    model: str | None
+    endpoint: str | None
+    updated_at: float
+    path_end_id: int
+    path_length: int
+
+    @property
+    def shown(self) -> tuple[object, ...]:
+        """Where the path ends, how long it is and the model: what a screen showing the
+        conversation can tell of it (`tui.ui.kept_frame.LaunchRows`)."""
+        return (self.path_end_id, self.path_length, self.model)
+
 
 _STATE = (
     "SELECT id, title, model, endpoint, updated_at, path_end_id, path_length FROM conversations"
@@ -31,7 +50,8 @@ def conversation_state(db_path: Path, conversation_id: int | None) -> Conversati
     if not db_path.is_file():
         return None
     try:
-        uri = f"{db_path.resolve().as_uri()}?mode=rw"  # (ro would leave -wal and -shm files)
+        # (Read-only would leave the -wal and -shm files behind.)
+        uri = f"{db_path.resolve().as_uri()}?mode=rw"
         with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=0.05)) as connection:
             if conversation_id is None:
                 row = connection.execute(_LATEST).fetchone()
@@ -41,10 +61,4 @@ def conversation_state(db_path: Path, conversation_id: int | None) -> Conversati
         return None
     if row is None or row[5] is None:
         return None
-    return (str(db_path.resolve()), *row)
-
-
-def state_shows(state: ConversationState) -> tuple[object, ...]:
-    """Where the path ends, how long it is and the model: what a screen showing the
-    conversation can tell of it (`tui.ui.kept_frame.LaunchRows`)."""
-    return (state[6], state[7], state[3])
+    return ConversationState(str(db_path.resolve()), *row)

@@ -181,7 +181,7 @@ class ChatApp(App[None]):
                 keep_layouts(self.settings.db_path.parent, runs, at_exit=at_exit)
 
     def _keep_rows(self) -> None:
-        """The header's and log's rows, for the next launch to paint before Textual loads
+        """The screen's rows, for the next launch to paint before Textual loads
         (`kept_frame`): only from a full screen on a terminal that is still there (once
         it has gone, Textual lays the screen out at a size of its own), so the rows a
         hang-up ends with are those seen last."""
@@ -193,7 +193,8 @@ class ChatApp(App[None]):
                 self.rows_for_next_launch = rows
 
     def on_reply_settled(self, _: ReplySettled) -> None:
-        self._keep_rows()  # (the rows a hang-up ends with, after this reply)
+        """The rows a hang-up would end with, after this reply (`_keep_rows`)."""
+        self._keep_rows()
 
     def on_unmount(self) -> None:
         self._collections_as_before()

@@ -169,16 +169,15 @@ class ChatScreen(ConversationActions, PromptSending, Screen[None]):
             with contextlib.suppress(sqlite3.Error):
                 self.prompt.prompt_history = store.recent_prompts()
         settings = self.session.settings
-        if not settings.has_usable_key:
-            config = settings.config_path
-            if config is None or not config.exists():
-                from tui.local_probe import USUAL_LOCAL_SERVERS
-                from tui.ui.welcome_screen import WelcomeScreen
+        if settings.starts_on_the_welcome_screen:
+            from tui.local_probe import USUAL_LOCAL_SERVERS
+            from tui.ui.welcome_screen import WelcomeScreen
 
-                servers = self._local_servers
-                if servers is None:
-                    servers = USUAL_LOCAL_SERVERS
-                self.app.push_screen(WelcomeScreen(servers, config), self._use_local_server)
+            servers = self._local_servers
+            if servers is None:
+                servers = USUAL_LOCAL_SERVERS
+            welcome = WelcomeScreen(servers, settings.config_path)
+            self.app.push_screen(welcome, self._use_local_server)
         self.call_after_refresh(start_up_is_over)  # collection back on after the first frame
         if self.conversation.messages:
             self.log_view.anchor(self.log_view.end_shown is None)

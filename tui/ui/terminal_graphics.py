@@ -129,6 +129,12 @@ def use(drawer: Callable[..., Widget] | None) -> None:
     _drawer = drawer
 
 
+def draws_pictures() -> bool:
+    """Whether thumbnails are drawn in this process (in a graphics protocol's sequences,
+    which a screen's kept rows must not replay: `tui.ui.kept_frame`)."""
+    return _drawer is not None
+
+
 def thumbnail(image: ImagePart) -> Widget | None:
     """A thumbnail of `image`, or None when this terminal shows chips only or the bytes
     are not a picture the decoder can read (the chip still names it)."""
