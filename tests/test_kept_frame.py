@@ -25,7 +25,6 @@ from tui.ui.app import ChatApp
 from tui.ui.kept_frame import FILE_NAME, keep_rows, rows_as_launched
 from tui.ui.painted_rows import AFTER_ROWS, ENTER, LEAVE
 from tui.ui.session_follower import SETTLED_AFTER_END
-from tui.ui.widgets.key_footer import KeyFooter
 
 SIZE = (100, 30)
 TEXTUAL_STARTS = b"\x1b[?1000h"
@@ -209,7 +208,7 @@ async def test_rows_are_taken_only_from_a_screen_laid_out_as_a_launch_lays_it_ou
         screen = chat_screen(pilot)
         await send_and_settle(pilot, "A question")
         await wait_until(pilot, lambda: "done" in screen_text(pilot))
-        await wait_until(pilot, lambda: screen.query_one(KeyFooter).shows_current_keys)
+        await pilot.pause(0.3)  # (the footer rebuilt, the code highlighted)
         taken = rows_as_launched(app)
         assert taken is not None
         text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", taken.rows)
@@ -240,9 +239,9 @@ async def test_rows_taken_before_a_theme_change_are_not_kept(
     server.queue(StreamReply(deltas=["An answer."]))
     app = ChatApp(settings)
     async with app.run_test(size=SIZE) as pilot:
-        screen = chat_screen(pilot)
+        chat_screen(pilot)  # (the chat, not the welcome screen)
         await send_and_settle(pilot, "A question")
-        await wait_until(pilot, lambda: screen.query_one(KeyFooter).shows_current_keys)
+        await pilot.pause(0.3)  # (the footer rebuilt, the code highlighted)
         taken = rows_as_launched(app)
         assert taken is not None
         keep_rows(settings, taken, app.theme)

@@ -71,8 +71,8 @@ remember_parsed_styles()
 
 ROWS_TAKEN_AFTER = 1.0
 """Seconds from the start to taking the rows the next launch paints (`kept_frame`), in
-case the terminal goes before the app quits: time for the footer's keys and the replies'
-highlighting to be drawn."""
+case the terminal goes before the app quits: time for the replies' code to be drawn
+highlighted."""
 
 
 class ChatApp(App[None]):
@@ -107,8 +107,9 @@ class ChatApp(App[None]):
         self._on_a_terminal = False
         """Whether the app draws on a terminal (one that may go away), once mounted."""
         self.rows_for_next_launch: LaunchRows | None = None
-        """The rows a launch reopening the conversation would draw first, as last seen
-        (after the first frame, and as the app quits): kept once it has ended."""
+        """The rows a launch reopening the conversation would draw first, as last seen (a
+        second after the start, after each reply, and as the app quits): kept once it
+        has ended."""
         self.session: ChatSession | None = None
         """The chat's session, once the screen is made (inline mode prints its
         conversation after the app has gone)."""

@@ -49,8 +49,8 @@ from tui.ui.widgets.prompt_input import PromptInput
 FOOTER_AFTER_END = 0.2
 """Seconds after a reply ends before the footer drops "Stop reply"."""
 SETTLED_AFTER_END = 1.0
-"""Seconds after a reply ends before its screen counts as settled (the footer rebuilt, its
-code highlighted): `ReplySettled` is posted then."""
+"""Seconds after a reply ends before its screen counts as settled (its code drawn
+highlighted): `ReplySettled` is posted then."""
 FOOTER_FOLLOWS = (
     ReplyStarted,
     QueueChanged,

@@ -59,12 +59,6 @@ class KeyFooter(Footer):
         else:
             self._settling = self.set_timer(SETTLE_SECONDS, self._settled)
 
-    @property
-    def shows_current_keys(self) -> bool:
-        """Whether the keys shown are the keys to show now (none while the screen's first
-        frame is drawn, and none for a moment after a change)."""
-        return self._settling is None and self._keys_shown == self._keys()
-
     async def _settled(self) -> None:
         self._settling = None
         self._last_rebuild = time.monotonic()
