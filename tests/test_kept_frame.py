@@ -21,7 +21,7 @@ from tests.ui_helpers import chat_screen, screen_text, send_and_settle, wait_unt
 from tui.config import Settings
 from tui.store import Store
 from tui.store_peek import conversation_state
-from tui.ui.app import ChatApp
+from tui.ui.app import ROWS_TAKEN_AFTER, ChatApp
 from tui.ui.kept_frame import FILE_NAME, keep_rows, rows_as_launched
 from tui.ui.painted_rows import AFTER_ROWS, ENTER, LEAVE
 from tui.ui.session_follower import SETTLED_AFTER_END
@@ -122,6 +122,7 @@ def test_rows_after_a_reply_are_painted_when_the_window_closed_instead_of_quitti
     seen = bytearray()
     try:
         read_until(primary, b"Message (Enter", seen)
+        read_for(primary, seen, ROWS_TAKEN_AFTER + 0.3)  # (the rows a launch takes first)
         os.write(primary, b"A question\r")
         read_until(primary, b"window closed.", seen)
         read_for(primary, seen, SETTLED_AFTER_END + 0.5)
@@ -251,3 +252,17 @@ async def test_rows_taken_before_a_theme_change_are_not_kept(
         app.theme = "nord" if app.theme != "nord" else "gruvbox"
         keep_rows(settings, taken, app.theme)
         assert not kept.exists()
+
+
+async def test_rows_with_a_notice_of_this_launch_are_not_taken(
+    server: OpenAIStyleServer, settings: Settings
+) -> None:
+    """`--resume 999` says atop the log there is no such conversation; the next launch,
+    reopening the new one, does not: rows showing the notice would shift under it."""
+    server.queue(StreamReply(deltas=["An answer."]))
+    app = ChatApp(settings, resume_id=999)
+    async with app.run_test(size=SIZE) as pilot:
+        await send_and_settle(pilot, "A question")
+        await pilot.pause(0.3)
+        assert "There is no conversation 999" in screen_text(pilot)
+        assert rows_as_launched(app) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -331,7 +332,8 @@ def _run_app(args: argparse.Namespace, settings: Settings, painted: PaintedRows 
     if app.rows_for_next_launch is not None:
         from tui.ui.kept_frame import keep_rows
 
-        keep_rows(settings, app.rows_for_next_launch, app.theme)
+        with contextlib.suppress(Exception):  # a cache: the quit is not the worse for it
+            keep_rows(settings, app.rows_for_next_launch, app.theme)
     if args.inline and app.session is not None:
         # Inline, the conversation stays in the terminal's scrollback after the app.
         from tui.transcript import transcript

@@ -15,6 +15,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from tui.chat.message import Message
 from tui.commands import COMMANDS, keys_of
 from tui.config import Settings
 from tui.crash_report import CrashReported, save_crash_report
@@ -106,6 +107,9 @@ class ChatApp(App[None]):
         self._hung_up = False
         self._on_a_terminal = False
         """Whether the app draws on a terminal (one that may go away), once mounted."""
+        self._path_when_rows_taken: list[Message] | None = None
+        """The conversation's path as the rows were taken (a new list at every change to
+        the tree: a version switched, a message added or deleted)."""
         self.rows_for_next_launch: LaunchRows | None = None
         """The rows a launch reopening the conversation would draw first, as last seen (a
         second after the start, after each reply, and as the app quits): kept once it
@@ -166,6 +170,9 @@ class ChatApp(App[None]):
         still laid out: the end of the conversation is kept for the next launch."""
         self._keep_layouts(at_exit=True)
         self._keep_rows()
+        with contextlib.suppress(LookupError):
+            if self.chat.conversation.messages is not self._path_when_rows_taken:
+                self.rows_for_next_launch = None  # (changed since, and not taken again)
         super().exit(result, return_code, message)
 
     def _keep_layouts(self, *, at_exit: bool = False) -> None:
@@ -192,6 +199,7 @@ class ChatApp(App[None]):
             rows = rows_as_launched(self)
             if rows is not None:
                 self.rows_for_next_launch = rows
+                self._path_when_rows_taken = self.chat.conversation.messages
 
     def on_reply_settled(self, _: ReplySettled) -> None:
         """The rows a hang-up would end with, after this reply (`_keep_rows`)."""

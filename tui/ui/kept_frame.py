@@ -54,8 +54,8 @@ FrameKey = tuple[object, ...]
 
 
 def settings_shown(settings: Settings) -> tuple[object, ...]:
-    """What of the settings the rows show: the header's words, the notices atop the log
-    and the footer's keys."""
+    """What of the settings the rows show: the header's words and the notices atop the
+    log (and the keymap, though the footer's keys are emptied from the rows)."""
     notices = (settings.notices, settings.has_usable_key)
     return (settings.endpoint_label, settings.profile, notices, tuple(settings.keymap.items()))
 
@@ -89,8 +89,10 @@ def _code_fingerprint() -> Fingerprint:
 def kept_rows_for(settings: Settings, conversation_id: int | None, size: Size) -> str | None:
     """The rows kept for conversation `conversation_id` (None: the latest, as `--continue`
     opens) at this size, if they are still what the app will draw; else None."""
-    if settings.starts_on_the_welcome_screen:
-        return None  # (drawn over the conversation at once)
+    from tui.ui.terminal_graphics import draws_pictures
+
+    if settings.starts_on_the_welcome_screen or draws_pictures():
+        return None  # (drawn over the conversation at once; pictures drawn in the log)
     state = conversation_state(settings.db_path, conversation_id)
     if state is None:
         return None
@@ -120,6 +122,7 @@ def rows_as_launched(app: ChatApp) -> LaunchRows | None:
     from tui.chat.message import MessageStatus
     from tui.ui.terminal_graphics import draws_pictures
     from tui.ui.widgets.key_footer import KeyFooter
+    from tui.ui.widgets.message_views import NoticeView
     from tui.ui.widgets.thinking_block import ThinkingBlock
 
     try:
@@ -141,8 +144,12 @@ def rows_as_launched(app: ChatApp) -> LaunchRows | None:
         and not app.screen.query("Toast")
         and log.end_shown is None
         and (log.scroll_y >= log.max_scroll_y or not log.max_scroll_y)  # (short: below 0)
-        # A failed reply is worded otherwise once reopened; opened blocks come closed.
-        and all(m.status is not MessageStatus.ERROR for m in path[log.first_shown :])
+        # A failed reply is worded otherwise once reopened (a stream's unread events are
+        # not told again); opened blocks come closed.
+        and not any(
+            m.status is MessageStatus.ERROR or m.skipped_events for m in path[log.first_shown :]
+        )
+        and not log.query(NoticeView).filter(".warning")  # (this launch's, maybe not the next's)
         and not any(not block.collapsed for block in log.query(ThinkingBlock))
         and not any(details.display for details in log.query(".tool-details"))
         and not draws_pictures()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -80,14 +81,23 @@ def paint_kept_rows(settings: Settings, conversation_id: int | None) -> PaintedR
         keyboard = sys.__stdin__.fileno()
         if not (os.isatty(terminal) and os.isatty(keyboard)):
             return None
-        size = os.get_terminal_size(terminal)
+        size = shutil.get_terminal_size()  # (as Textual's driver finds it)
     except (OSError, ValueError):
         return None
-    rows = kept_rows_for(settings, conversation_id, (size.columns, size.lines))
+    try:
+        rows = kept_rows_for(settings, conversation_id, (size.columns, size.lines))
+    except Exception:  # a cache: whatever goes wrong, the app starts as it would without
+        return None
     if rows is None:
         return None
-    painted = PaintedRows(terminal, keyboard, _keys_kept_for_the_app(keyboard))
+    import termios
+
     try:
+        painted = PaintedRows(terminal, keyboard, termios.tcgetattr(keyboard))
+    except (OSError, termios.error):
+        return None
+    try:
+        _keys_kept_for_the_app(keyboard)
         _write_all(terminal, f"{ENTER}{rows}{AFTER_ROWS}".encode(errors="replace"))
     except BaseException as error:  # Ctrl+C halfway through too: the shell's screen back
         painted.take_back()
@@ -102,16 +112,14 @@ def _write_all(terminal: int, data: bytes) -> None:
         data = data[os.write(terminal, data) :]
 
 
-def _keys_kept_for_the_app(keyboard: int) -> list[Any] | None:
+def _keys_kept_for_the_app(keyboard: int) -> None:
     """Sets the modes keys typed while the app loads wait in: as Textual's (not echoed
     over the rows; Ctrl+Q and Ctrl+S not taken for flow control, Enter not made a new
     line, nothing taken by line editing), but Ctrl+C still interrupts, and Ctrl+Z and
-    Ctrl+\\ are keys (not a stopped or killed process over the rows). Returns the modes
-    as they were, to put back."""
+    Ctrl+\\ are keys (not a stopped or killed process over the rows)."""
     import termios
 
-    try:
-        shell = termios.tcgetattr(keyboard)
+    with contextlib.suppress(termios.error):
         waiting = termios.tcgetattr(keyboard)
         waiting[0] &= ~(termios.IXON | termios.IXOFF | termios.ICRNL | termios.INLCR)
         waiting[0] &= ~termios.IGNCR
@@ -119,9 +127,6 @@ def _keys_kept_for_the_app(keyboard: int) -> list[Any] | None:
         disabled = bytes([_disabled_character(keyboard)])
         waiting[6][termios.VSUSP] = waiting[6][termios.VQUIT] = disabled
         termios.tcsetattr(keyboard, termios.TCSANOW, waiting)
-    except (OSError, termios.error):
-        return None
-    return shell
 
 
 def _disabled_character(keyboard: int) -> int:
@@ -129,4 +134,4 @@ def _disabled_character(keyboard: int) -> int:
     try:
         return os.fpathconf(keyboard, "PC_VDISABLE") & 0xFF
     except (OSError, ValueError):
-        return 0
+        return 0 if sys.platform == "linux" else 0xFF
