@@ -16,8 +16,7 @@ from textual.widgets.option_list import Option
 from tui.chat.safe_text import make_safe
 from tui.frozen import frozen
 from tui.session import ChatSession
-from tui.ui.kept_frame import forget_kept_rows
-from tui.ui.kept_layouts import forget_kept_layouts_file
+from tui.ui.kept_layouts import forget_kept_text
 
 
 @frozen
@@ -134,7 +133,6 @@ class ConversationsScreen(ModalScreen[OpenConversation | None]):
         self._confirming = None
         index = self.query_one(OptionList).highlighted
         await self.session.delete_conversation(conversation_id)
-        forget_kept_layouts_file(self.session.settings.db_path.parent)  # (its text, maybe)
-        forget_kept_rows(self.session.settings.db_path.parent)
+        forget_kept_text(self.session.settings.db_path.parent)  # (its text, maybe)
         hint.update("Deleted.")
         self._reload(index)

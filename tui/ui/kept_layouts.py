@@ -33,6 +33,7 @@ from textual.style import Style
 
 import tui.ui
 from tui.ui.code_highlighters import build_highlighters
+from tui.ui.kept_frame import forget_kept_rows
 from tui.ui.kept_pickles import Fingerprint, files_fingerprint, read_kept, write_kept
 from tui.ui.markdown_inline import MarkdownLook
 from tui.ui.markdown_kept import (
@@ -219,6 +220,14 @@ def keep_layouts(folder: Path, runs: Iterable[Run], *, at_exit: bool = False) ->
         return False
     _in_file = holds
     return True
+
+
+def forget_kept_text(folder: Path) -> None:
+    """Removes every file kept for the next launch that may hold a conversation's text:
+    the replies laid out, and the rows painted before Textual loads (`kept_frame`). For
+    when a message or conversation is deleted."""
+    forget_kept_layouts_file(folder)
+    forget_kept_rows(folder)
 
 
 def forget_kept_layouts_file(folder: Path) -> bool:

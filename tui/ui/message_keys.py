@@ -15,8 +15,7 @@ from tui.chat.code_blocks import code_blocks
 from tui.chat.message import Message, Role
 from tui.session import ChatSession
 from tui.ui.frames import next_frame
-from tui.ui.kept_frame import forget_kept_rows
-from tui.ui.kept_layouts import forget_kept_layouts_file
+from tui.ui.kept_layouts import forget_kept_text
 from tui.ui.widgets.conversation_log import ConversationLog
 from tui.ui.widgets.prompt_input import PromptInput
 from tui.ui.widgets.selectable_message import SelectableMessage
@@ -177,8 +176,6 @@ class MessageKeys:
 
     async def _delete(self, message: Message) -> None:
         if await self.screen.session.delete(message):
-            folder = self.screen.session.settings.db_path.parent
-            forget_kept_layouts_file(folder)  # its text
-            forget_kept_rows(folder)
+            forget_kept_text(self.screen.session.settings.db_path.parent)  # its text
             self.screen.notify("Message deleted.", timeout=2)
         self.screen.prompt.focus()
